@@ -1,0 +1,51 @@
+"""Errors meant for users, and the exit codes the command line maps them to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+#: Exit code for bad input (case file, command-line options): nothing was computed.
+EXIT_BAD_INPUT = 2
+#: Exit code for a run that started and then failed (e.g. a solver that cannot recover).
+EXIT_RUN_FAILED = 1
+#: Exit code after Ctrl-C.
+EXIT_INTERRUPTED = 130
+
+
+def format_field_path(path: Sequence[str | int]) -> str:
+    """Join a field path such as ``("integrator", "eta")`` or ``("masses", 2)`` into ``integrator.eta`` / ``masses[2]``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+class CaseError(Exception):
+    """Bad input in a case file or on the command line.
+
+    Parameters
+    ----------
+    message
+        What is wrong, in words a user understands.
+    source
+        The file (or ``"--set"``) the input came from, if known.
+    field
+        The path of the offending field inside the case, e.g. ``("initial_conditions", "t_end")``.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, field: Sequence[str | int] = ()) -> None:
+        self.message = message
+        self.source = source
+        self.field = tuple(field)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.source, format_field_path(self.field)) if p]
+        return ": ".join([*parts, self.message])
+
+
+class RunError(Exception):
+    """A run that was valid but could not complete (divergence, solver failure); reported in one line."""

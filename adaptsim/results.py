@@ -1,0 +1,223 @@
+"""HDF5 result files: one per run, written atomically, with the metadata to reproduce it.
+
+Layout of a result file::
+
+    /                 attrs: adaptsim_version, seed, kind, created
+    /case             the resolved case (YAML text: defaults filled in, overrides applied)
+    /<group>/...      the run's data: nested groups of datasets, with attributes per group
+
+A file is first written under a temporary name in the same folder and renamed into place
+only once complete and flushed, so an interrupted run never leaves a truncated result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+import adaptsim
+
+CASE_DATASET = "case"
+_RESERVED = {CASE_DATASET}
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; on success it is flushed to disk and renamed to ``path``.
+
+    On any exception (or if the process is killed) ``path`` is left untouched: either absent or its
+    previous complete version. The temporary file is removed on exceptions.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _to_attr(value: Any) -> Any:
+    if isinstance(value, (str, bytes, int, float, bool, np.generic, np.ndarray)):
+        return value
+    if value is None:
+        return "None"
+    if isinstance(value, (list, tuple)):
+        return np.asarray(value)
+    raise TypeError(f"cannot store attribute of type {type(value).__name__}")
+
+
+def _write_tree(group: h5py.Group, data: Mapping[str, Any]) -> None:
+    for name, value in data.items():
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ValueError(f"invalid result name {name!r}")
+        if isinstance(value, Mapping):
+            _write_tree(group.create_group(name), value)
+        elif isinstance(value, str):
+            group.create_dataset(name, data=value, dtype=h5py.string_dtype())
+        else:
+            array = np.asarray(value)
+            if array.dtype == object:
+                raise TypeError(f"cannot store {name!r}: not a numeric array or a string")
+            if array.dtype.kind == "U":
+                group.create_dataset(name, data=array.astype(object), dtype=h5py.string_dtype())
+            else:
+                group.create_dataset(name, data=array)
+
+
+def write_results(
+    path: str | Path,
+    data: Mapping[str, Any],
+    *,
+    attrs: Mapping[str, Mapping[str, Any]] | None = None,
+    case_text: str = "",
+    seed: int | None = None,
+    kind: str = "",
+) -> Path:
+    """Write one run's results to an HDF5 file, atomically.
+
+    Parameters
+    ----------
+    path
+        Destination file.
+    data
+        Nested mapping: a mapping becomes a group, anything else a dataset (NumPy arrays,
+        numbers, strings, lists of numbers).
+    attrs
+        Attributes per group path, e.g. ``{"summary": {"n_modes": 12}, "/": {"t_end": 6.3}}``.
+    case_text
+        The resolved case (YAML) that produced the results.
+    seed
+        The run's seed.
+    kind
+        The case kind.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    if _RESERVED & set(data):
+        raise ValueError(f"result names {sorted(_RESERVED & set(data))} are reserved")
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as handle:
+            handle.attrs["adaptsim_version"] = adaptsim.__version__
+            handle.attrs["kind"] = kind
+            handle.attrs["seed"] = -1 if seed is None else int(seed)
+            handle.attrs["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            handle.create_dataset(CASE_DATASET, data=case_text, dtype=h5py.string_dtype())
+            _write_tree(handle, data)
+            for group_path, group_attrs in (attrs or {}).items():
+                group = handle.require_group(group_path) if group_path not in ("", "/") else handle
+                for key, value in group_attrs.items():
+                    group.attrs[key] = _to_attr(value)
+    return path
+
+
+@dataclass
+class Results:
+    """The contents of a result file.
+
+    Attributes
+    ----------
+    data
+        Nested dict of NumPy arrays (strings for text datasets), mirroring the groups.
+    attrs
+        Attributes per group path (``"/"`` for the root's own run attributes).
+    case_text
+        The resolved case YAML.
+    version, seed, kind
+        Metadata of the run.
+    """
+
+    data: dict[str, Any]
+    attrs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    case_text: str = ""
+    version: str = ""
+    seed: int | None = None
+    kind: str = ""
+
+    def __getitem__(self, path: str) -> Any:
+        """Dataset or group at a slash-separated path, e.g. ``results["summary/indicator"]``."""
+        node: Any = self.data
+        for part in path.strip("/").split("/"):
+            node = node[part]
+        return node
+
+    @property
+    def case(self) -> dict[str, Any]:
+        """The resolved case as a mapping."""
+        import yaml
+
+        return yaml.safe_load(self.case_text) or {}
+
+
+def _from_attr(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, bytes):
+        return value.decode()
+    return value
+
+
+def _read_tree(group: h5py.Group, prefix: str, attrs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, item in group.items():
+        if prefix == "" and name == CASE_DATASET:
+            continue
+        if isinstance(item, h5py.Group):
+            child_path = f"{prefix}{name}"
+            if item.attrs:
+                attrs[child_path] = {k: _from_attr(v) for k, v in item.attrs.items()}
+            out[name] = _read_tree(item, child_path + "/", attrs)
+        elif h5py.check_string_dtype(item.dtype) is not None:
+            value = item.asstr()[()]
+            out[name] = value if isinstance(value, str) else np.asarray(value, dtype=str)
+        else:
+            out[name] = item[()]
+    return out
+
+
+def load_results(path: str | Path) -> Results:
+    """Read a result file written by :func:`write_results`.
+
+    Parameters
+    ----------
+    path
+        The HDF5 file.
+
+    Returns
+    -------
+    Results
+        Data, attributes and run metadata.
+    """
+    with h5py.File(path, "r") as handle:
+        root_attrs = {k: _from_attr(v) for k, v in handle.attrs.items()}
+        attrs: dict[str, dict[str, Any]] = {"/": root_attrs}
+        data = _read_tree(handle, "", attrs)
+        case_text = handle[CASE_DATASET].asstr()[()] if CASE_DATASET in handle else ""
+    seed = root_attrs.get("seed", -1)
+    return Results(
+        data=data,
+        attrs=attrs,
+        case_text=case_text,
+        version=str(root_attrs.get("adaptsim_version", "")),
+        seed=None if seed == -1 else int(seed),
+        kind=str(root_attrs.get("kind", "")),
+    )

@@ -1,0 +1,1 @@
+"""nbody package (filled by its own issue; see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""rl_agents package (filled by its own issue; see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""rom package (filled by its own issue; see DESIGN.md)."""
