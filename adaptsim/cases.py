@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -64,17 +65,37 @@ class KindSpec:
         validated model and a :class:`RunContext`.
     summary
         One line describing what the kind runs.
+    smoke_overrides
+        ``--set`` overrides that shorten a case of this kind to a few seconds; the test suite
+        runs every bundled case with them.
     """
 
     name: str
     model: type[CaseModel]
     runner: str
     summary: str
+    smoke_overrides: tuple[str, ...] = ()
 
     def load_runner(self) -> Callable[[CaseModel, RunContext], None]:
         """Import and return the runner function."""
         module_name, _, function_name = self.runner.partition(":")
         return getattr(importlib.import_module(module_name), function_name)
+
+
+class CaseLoader(yaml.SafeLoader):
+    """YAML loader that also reads ``1e-3`` as a number (YAML 1.2), not as a string as PyYAML's YAML 1.1 does."""
+
+
+CaseLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML text with :class:`CaseLoader`."""
+    return yaml.load(text, Loader=CaseLoader)  # noqa: S506 - CaseLoader is a SafeLoader
 
 
 _registry: dict[str, KindSpec] = {}
@@ -121,7 +142,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise CaseError("is not a file", source=source)
     try:
-        data = yaml.safe_load(path.read_text())
+        data = parse_yaml(path.read_text())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -153,7 +174,7 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
         if not sep or not key.strip():
             raise CaseError(f"expected path.to.key=value, got {override!r}", source="--set")
         try:
-            value = yaml.safe_load(raw_value)
+            value = parse_yaml(raw_value)
         except yaml.YAMLError:
             raise CaseError(f"value {raw_value!r} is not valid YAML", source="--set", field=key.split(".")) from None
         parts = key.strip().split(".")

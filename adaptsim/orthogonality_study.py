@@ -51,6 +51,7 @@ KIND = KindSpec(
     model=OrthogonalityCase,
     runner="adaptsim.orthogonality_study:run",
     summary="Loss of orthogonality of Gram-Schmidt, CholeskyQR2 and Householder QR against cond(A).",
+    smoke_overrides=("rows=60", "columns=8", "condition_numbers=[1.0, 1.0e+8]"),
 )
 
 

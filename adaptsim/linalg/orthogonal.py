@@ -49,7 +49,12 @@ def _apply(M: Any, x: np.ndarray) -> np.ndarray:
 
 
 def _norm(M: Any, x: np.ndarray) -> float:
-    return float(np.sqrt(max(float(x @ _apply(M, x)), 0.0)))
+    """``sqrt(x^T M x)``, scaled so that tiny or huge entries neither underflow nor overflow."""
+    scale = float(np.max(np.abs(x), initial=0.0))
+    if scale == 0.0:
+        return 0.0
+    y = x / scale
+    return scale * float(np.sqrt(max(float(y @ _apply(M, y)), 0.0)))
 
 
 def gram_schmidt(
