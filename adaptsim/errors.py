@@ -23,7 +23,7 @@ def format_field_path(path: Sequence[str | int]) -> str:
     return text
 
 
-class CaseError(Exception):
+class CaseError(ValueError):
     """Bad input in a case file or on the command line.
 
     Parameters

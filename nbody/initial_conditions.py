@@ -1,0 +1,113 @@
+"""Initial conditions of classic three-body problems and random ensembles (G = 1, centre-of-mass frame)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nbody.state import System, centre_of_mass_frame
+
+#: Period of the figure-eight choreography (Simó 2002).
+FIGURE_EIGHT_PERIOD = 6.32591398
+#: Energy of the figure-eight with unit masses.
+FIGURE_EIGHT_ENERGY = -1.28714
+
+
+def figure_eight() -> System:
+    """The figure-eight choreography of three unit masses (Chenciner & Montgomery 2000, Simó's values).
+
+    ``x1 = -x2 = (0.97000436, -0.24308753, 0)``, ``x3 = 0``, ``v3 = (-0.93240737, -0.86473146, 0)``,
+    ``v1 = v2 = -v3 / 2``; period 6.32591398, energy -1.28714.
+    """
+    x1 = np.array([0.97000436, -0.24308753, 0.0])
+    v3 = np.array([-0.93240737, -0.86473146, 0.0])
+    positions = np.array([x1, -x1, np.zeros(3)])
+    velocities = np.array([-v3 / 2.0, -v3 / 2.0, v3])
+    return System(np.ones(3), positions, velocities)
+
+
+def pythagorean() -> System:
+    """Burrau's Pythagorean problem (Szebehely & Peters 1967, AJ 72, 876).
+
+    Masses 3, 4, 5 at rest at (1, 3), (-2, -1), (1, -1): the vertices of a 3-4-5 right triangle, each
+    mass opposite the side of its length. Body 0 (mass 3) escapes; 1 and 2 end as a tight binary.
+    """
+    positions = np.array([[1.0, 3.0, 0.0], [-2.0, -1.0, 0.0], [1.0, -1.0, 0.0]])
+    return System(np.array([3.0, 4.0, 5.0]), positions, np.zeros((3, 3)))
+
+
+def lagrange(masses: np.ndarray | None = None, side: float = 1.0, *, rotation_scale: float = 1.0) -> System:
+    """Lagrange's equilateral solution: three bodies on an equilateral triangle in rigid rotation.
+
+    Parameters
+    ----------
+    masses
+        Three masses (default: equal unit masses).
+    side
+        Side length of the triangle.
+    rotation_scale
+        Factor on the circular angular velocity ``omega = sqrt(M / side^3)``; 1 gives the rigidly
+        rotating (periodic, period ``2 pi / omega``) solution.
+    """
+    masses = np.ones(3) if masses is None else np.asarray(masses, dtype=float)
+    angles = np.pi / 2.0 + np.array([0.0, 2.0, 4.0]) * np.pi / 3.0
+    positions = side / np.sqrt(3.0) * np.column_stack([np.cos(angles), np.sin(angles), np.zeros(3)])
+    centre = masses @ positions / masses.sum()
+    positions = positions - centre
+    omega = rotation_scale * np.sqrt(masses.sum() / side**3)
+    velocities = omega * np.column_stack([-positions[:, 1], positions[:, 0], np.zeros(3)])
+    return System(masses, positions, velocities)
+
+
+def lagrange_period(masses: np.ndarray | None = None, side: float = 1.0) -> float:
+    """Period of :func:`lagrange`'s rigid rotation."""
+    total = 3.0 if masses is None else float(np.sum(masses))
+    return float(2.0 * np.pi / np.sqrt(total / side**3))
+
+
+def random_three_body(
+    rng: np.random.Generator | int | None = None,
+    *,
+    masses: tuple[float, float] = (1.0, 1.0),
+    virial_ratio: float = 0.5,
+    planar: bool = False,
+) -> System:
+    """A random bound three-body system in the centre-of-mass frame.
+
+    Masses are uniform in ``masses`` (equal by default), positions uniform in the unit ball (disk if
+    ``planar``), velocities Gaussian, then scaled so that the virial ratio ``2 K / |W|`` equals
+    ``virial_ratio`` (0 for a cold start, < 1 for a bound system).
+
+    Parameters
+    ----------
+    rng
+        Generator or seed; the same seed gives the same system.
+    masses
+        Range of the masses.
+    virial_ratio
+        ``2 K / |W|``, in [0, 2).
+    planar
+        Keep the motion in the x-y plane.
+    """
+    from nbody.forces import kinetic_energy, potential_energy
+
+    if not 0.0 <= virial_ratio < 2.0:
+        raise ValueError(f"virial_ratio must be in [0, 2), got {virial_ratio}")
+    rng = np.random.default_rng(rng)
+    m = rng.uniform(masses[0], masses[1], size=3) if masses[0] != masses[1] else np.full(3, float(masses[0]))
+    while True:
+        directions = rng.standard_normal((3, 3))
+        if planar:
+            directions[:, 2] = 0.0
+        radii = rng.uniform(0.0, 1.0, size=3) ** (1.0 / (2.0 if planar else 3.0))
+        x = directions / np.linalg.norm(directions, axis=1, keepdims=True) * radii[:, None]
+        separations = np.linalg.norm(x[:, None] - x[None, :], axis=-1)[np.triu_indices(3, 1)]
+        if separations.min() > 0.05:
+            break
+    v = rng.standard_normal((3, 3))
+    if planar:
+        v[:, 2] = 0.0
+    system = centre_of_mass_frame(System(m, x, v))
+    kinetic = kinetic_energy(system.masses, system.velocities)
+    potential = potential_energy(system.masses, system.positions, 0.0)
+    scale = np.sqrt(virial_ratio * abs(potential) / (2.0 * kinetic)) if kinetic > 0.0 else 0.0
+    return System(system.masses, system.positions, system.velocities * scale)

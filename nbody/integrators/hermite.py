@@ -1,0 +1,118 @@
+"""Fourth-order Hermite predictor-corrector with a shared time step (Makino & Aarseth 1992, PASJ 44, 141).
+
+One step (PEC): predict ``x, v`` from ``a, j``; evaluate ``a1, j1`` at the prediction; build the
+second and third derivatives of the acceleration from the Hermite interpolant,
+
+    a2 = (-6 (a0 - a1) - dt (4 j0 + 2 j1)) / dt^2,    a3 = (12 (a0 - a1) + 6 dt (j0 + j1)) / dt^3,
+
+and correct ``x += a2 dt^4 / 24 + a3 dt^5 / 120``, ``v += a2 dt^3 / 6 + a3 dt^4 / 24``.
+One force-and-jerk evaluation per step.
+
+Step criteria (parameter ``eta``):
+
+- Aarseth: ``dt = min_i sqrt(eta (|a||a2| + |j|^2) / (|j||a3| + |a2|^2))`` with the derivatives at
+  the end of the previous step (the first step uses ``eta * min_i |a_i| / |j_i|`` over the bodies
+  with non-zero acceleration);
+- collision time (AMUSE's Hermite): ``dt = eta * min over pairs (r / v, sqrt(r^3 / (m_i + m_j)))``.
+
+Work array: ``a, j, a2, a3, x_p, v_p, a_1, j_1`` (each N x 3), then a flag telling whether
+``a2, a3`` are known.
+"""
+
+import math
+
+import numpy as np
+
+from nbody._jit import jit
+from nbody.forces import accelerations_jerks, collision_time
+
+_BLOCKS = 8
+
+
+def work_size(n: int) -> int:
+    """Length of the work array for ``n`` bodies."""
+    return _BLOCKS * 3 * n + 1
+
+
+@jit
+def _views(work: np.ndarray, n: int):
+    blocks = work[: _BLOCKS * 3 * n].reshape(_BLOCKS, n, 3)
+    return blocks[0], blocks[1], blocks[2], blocks[3], blocks[4], blocks[5], blocks[6], blocks[7]
+
+
+@jit
+def init(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, work: np.ndarray) -> int:
+    """Evaluate the initial acceleration and jerk; returns the number of force evaluations (1)."""
+    a0, j0, _, _, _, _, _, _ = _views(work, m.shape[0])
+    accelerations_jerks(m, x, v, eps2, a0, j0)
+    work[-1] = 0.0
+    return 1
+
+
+@jit
+def advance(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, dt: float, work: np.ndarray) -> None:
+    """One Hermite PEC step of length ``dt`` in place (``init`` must have been called)."""
+    n = m.shape[0]
+    a0, j0, a2, a3, xp, vp, a1, j1 = _views(work, n)
+    dt2 = dt * dt
+    dt3 = dt2 * dt
+    for i in range(n):
+        for k in range(3):
+            xp[i, k] = x[i, k] + dt * v[i, k] + dt2 / 2.0 * a0[i, k] + dt3 / 6.0 * j0[i, k]
+            vp[i, k] = v[i, k] + dt * a0[i, k] + dt2 / 2.0 * j0[i, k]
+    accelerations_jerks(m, xp, vp, eps2, a1, j1)
+    for i in range(n):
+        for k in range(3):
+            da = a0[i, k] - a1[i, k]
+            snap = (-6.0 * da - dt * (4.0 * j0[i, k] + 2.0 * j1[i, k])) / dt2
+            crackle = (12.0 * da + 6.0 * dt * (j0[i, k] + j1[i, k])) / dt3
+            x[i, k] = xp[i, k] + dt2 * dt2 / 24.0 * snap + dt3 * dt2 / 120.0 * crackle
+            v[i, k] = vp[i, k] + dt3 / 6.0 * snap + dt2 * dt2 / 24.0 * crackle
+            a2[i, k] = snap + dt * crackle  # derivatives at the end of the step, for Aarseth's criterion
+            a3[i, k] = crackle
+            a0[i, k] = a1[i, k]
+            j0[i, k] = j1[i, k]
+    work[-1] = 1.0
+
+
+@jit
+def aarseth_dt(work: np.ndarray, n: int, eta: float) -> float:
+    """Aarseth's shared step from the stored derivatives (``eta * min |a|/|j|`` before the first step)."""
+    a0, j0, a2, a3, _, _, _, _ = _views(work, n)
+    best = np.inf
+    for i in range(n):
+        a = math.sqrt(a0[i, 0] ** 2 + a0[i, 1] ** 2 + a0[i, 2] ** 2)
+        j = math.sqrt(j0[i, 0] ** 2 + j0[i, 1] ** 2 + j0[i, 2] ** 2)
+        if work[-1] == 0.0:
+            candidate = eta * a / j if a > 0.0 else np.inf  # a body at rest by symmetry sets no scale
+        else:
+            s = math.sqrt(a2[i, 0] ** 2 + a2[i, 1] ** 2 + a2[i, 2] ** 2)
+            c = math.sqrt(a3[i, 0] ** 2 + a3[i, 1] ** 2 + a3[i, 2] ** 2)
+            candidate = math.sqrt(eta * (a * s + j * j) / (j * c + s * s))
+        if candidate < best:  # NaN (a body with zero acceleration and jerk) never wins
+            best = candidate
+    return best
+
+
+@jit
+def step_aarseth(x, v, m, eps2, eta, dt_max, work):
+    """Hermite step with Aarseth's criterion; returns ``(dt taken, force evaluations)``."""
+    dt = min(aarseth_dt(work, m.shape[0], eta), dt_max)
+    advance(x, v, m, eps2, dt, work)
+    return dt, 1
+
+
+@jit
+def step_collision(x, v, m, eps2, eta, dt_max, work):
+    """Hermite step with the collision-time criterion; returns ``(dt taken, force evaluations)``."""
+    dt = min(eta * collision_time(m, x, v, eps2), dt_max)
+    advance(x, v, m, eps2, dt, work)
+    return dt, 1
+
+
+@jit
+def step_fixed(x, v, m, eps2, dt, dt_max, work):
+    """Hermite step of fixed length ``dt`` (shortened to ``dt_max``)."""
+    dt = min(dt, dt_max)
+    advance(x, v, m, eps2, dt, work)
+    return dt, 1

@@ -1,0 +1,56 @@
+"""Kick-drift-kick leapfrog (velocity Verlet): second order, symplectic and time-reversible at fixed ``dt``.
+
+The acceleration at the end of a step is kept for the first kick of the next, so each step costs
+one force evaluation. The adaptive variant takes ``dt = eta * min over pairs sqrt(r^3 / (m_i + m_j))``
+(the free-fall time ``sqrt(r / a_ij)``); a variable step breaks exact symplecticity.
+
+Work array: the acceleration (N x 3).
+"""
+
+import numpy as np
+
+from nbody._jit import jit
+from nbody.forces import accelerations, free_fall_time
+
+
+def work_size(n: int) -> int:
+    """Length of the work array for ``n`` bodies."""
+    return 3 * n
+
+
+@jit
+def init(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, work: np.ndarray) -> int:
+    """Evaluate the initial acceleration; returns the number of force evaluations (1)."""
+    accelerations(m, x, eps2, work.reshape(m.shape[0], 3))
+    return 1
+
+
+@jit
+def advance(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, dt: float, work: np.ndarray) -> None:
+    """One kick-drift-kick step of length ``dt`` in place."""
+    a = work.reshape(m.shape[0], 3)
+    half = 0.5 * dt
+    for i in range(m.shape[0]):
+        for k in range(3):
+            v[i, k] += half * a[i, k]
+            x[i, k] += dt * v[i, k]
+    accelerations(m, x, eps2, a)
+    for i in range(m.shape[0]):
+        for k in range(3):
+            v[i, k] += half * a[i, k]
+
+
+@jit
+def step_fixed(x, v, m, eps2, dt, dt_max, work):
+    """Leapfrog step of fixed length ``dt`` (shortened to ``dt_max``); returns ``(dt, 1)``."""
+    dt = min(dt, dt_max)
+    advance(x, v, m, eps2, dt, work)
+    return dt, 1
+
+
+@jit
+def step_adaptive(x, v, m, eps2, eta, dt_max, work):
+    """Leapfrog step of ``eta`` times the shortest free-fall time; returns ``(dt, 1)``."""
+    dt = min(eta * free_fall_time(m, x, eps2), dt_max)
+    advance(x, v, m, eps2, dt, work)
+    return dt, 1

@@ -1,0 +1,491 @@
+"""The time loop: integrate a system (or a batch of systems) to a time or until an event.
+
+:class:`Simulation` holds the state between calls, so a caller can change the integrator's
+parameter from one interval to the next (the reinforcement-learning environments do this);
+:func:`integrate` runs one system to ``t_end`` and returns a :class:`Run` with the snapshots and
+diagnostics; :func:`integrate_batch` runs many independent systems in parallel (``numba.prange``).
+The compiled loop :func:`advance` is the only loop over time in the package.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from dataclasses import dataclass
+
+import numpy as np
+from numba import prange
+
+from adaptsim.errors import CaseError
+from nbody._jit import jit, parallel_jit
+from nbody.diagnostics import angular_momentum, closest_pair, energy, escaping_body, relative_energy_error
+from nbody.integrators import Stepper, resolve
+from nbody.state import System
+
+REACHED, BUFFER_FULL, ESCAPE, CLOSE_ENCOUNTER, MAX_STEPS, NON_FINITE, STEP_UNDERFLOW = range(7)
+STATUS_NAMES = ("completed", "buffer full", "escape", "close encounter", "max steps", "non-finite state", "step underflow")
+
+
+@jit
+def advance(step, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, buf_t, buf_x, buf_v, n_rec):
+    """Advance ``x, v`` in place from ``t`` towards ``t_target`` with ``step``, stopping early on an event.
+
+    The last step is shortened to land exactly on ``t_target``. When ``buf_t`` is not empty, every
+    step's state is stored in the buffers from index ``n_rec`` on, and the loop returns
+    ``BUFFER_FULL`` when they are full. ``escape_radius`` and ``close_distance`` of 0 disable the events.
+
+    Returns
+    -------
+    tuple
+        ``(t, n_steps, n_force_evals, status, body, n_rec)``; ``body`` is the escaping body, or
+        ``i * N + j`` for a close encounter of ``i`` and ``j``, else -1.
+    """
+    n_steps = 0
+    n_evals = 0
+    status = REACHED
+    body = -1
+    record = buf_t.shape[0] > 0
+    n = m.shape[0]
+    while t < t_target:
+        if n_steps >= max_steps:
+            status = MAX_STEPS
+            break
+        if record and n_rec >= buf_t.shape[0]:
+            status = BUFFER_FULL
+            break
+        remaining = t_target - t
+        dt, evals = step(x, v, m, eps2, param, remaining, work)
+        n_steps += 1
+        n_evals += evals
+        if not (dt > 0.0) or t + dt == t:
+            status = STEP_UNDERFLOW
+            break
+        t = t_target if dt >= remaining else t + dt
+        if record:
+            buf_t[n_rec] = t
+            buf_x[n_rec] = x
+            buf_v[n_rec] = v
+            n_rec += 1
+        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(v))):
+            status = NON_FINITE
+            break
+        if close_distance > 0.0:
+            distance, i, j = closest_pair(x)
+            if distance < close_distance:
+                status = CLOSE_ENCOUNTER
+                body = i * n + j
+                break
+        if escape_radius > 0.0:
+            body = escaping_body(m, x, v, escape_radius)
+            if body >= 0:
+                status = ESCAPE
+                break
+    return t, n_steps, n_evals, status, body, n_rec
+
+
+_NO_BUFFER_T = np.empty(0)
+
+
+class Simulation:
+    """A system being integrated: state, integrator work space, time and cost counters.
+
+    Parameters
+    ----------
+    system
+        Initial conditions (copied).
+    integrator
+        ``"hermite"``, ``"leapfrog"``, ``"rk"`` or ``"ias15"``.
+    eta, dt, tol, criterion
+        The integrator's parameter (see :func:`nbody.integrators.resolve`).
+    """
+
+    def __init__(
+        self,
+        system: System,
+        integrator: str = "hermite",
+        *,
+        eta: float | None = None,
+        dt: float | None = None,
+        tol: float | None = None,
+        criterion: str = "aarseth",
+    ) -> None:
+        self.stepper: Stepper = resolve(integrator, eta=eta, dt=dt, tol=tol, criterion=criterion)
+        self.masses = system.masses.copy()
+        self.x = np.ascontiguousarray(system.positions, dtype=np.float64).copy()
+        self.v = np.ascontiguousarray(system.velocities, dtype=np.float64).copy()
+        self.softening = system.softening
+        self.eps2 = system.softening**2
+        self.t = 0.0
+        self.n_steps = 0
+        self.work = np.zeros(self.stepper.work_size(system.n_bodies))
+        self.n_force_evals = int(self.stepper.init(self.x, self.v, self.masses, self.eps2, self.work))
+        self.energy0 = float(energy(self.masses, self.x, self.v, self.softening))
+        self.angular_momentum0 = angular_momentum(self.masses, self.x, self.v)
+        self.status = REACHED
+        self.event_body = -1
+
+    @property
+    def parameter(self) -> float:
+        """The integrator parameter used when :meth:`advance` is not given one."""
+        return self.stepper.parameter
+
+    def energy(self) -> float:
+        """Current total energy."""
+        return float(energy(self.masses, self.x, self.v, self.softening))
+
+    def energy_error(self) -> float:
+        """Current relative energy error ``|E - E0| / |E0|``."""
+        return float(relative_energy_error(self.energy(), self.energy0))
+
+    def system(self) -> System:
+        """The current state as a :class:`System`."""
+        return System(self.masses.copy(), self.x.copy(), self.v.copy(), self.softening)
+
+    def advance(
+        self,
+        t_target: float,
+        parameter: float | None = None,
+        *,
+        escape_radius: float = 0.0,
+        close_distance: float = 0.0,
+        max_steps: int = 100_000_000,
+        record: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Integrate to ``t_target`` (or to an event), optionally with a new parameter value.
+
+        Parameters
+        ----------
+        t_target
+            Time to reach.
+        parameter
+            ``eta``, ``tol`` or ``dt`` for this interval (default: the one given at construction).
+        escape_radius, close_distance
+            Stop when a body escapes beyond ``escape_radius`` or two bodies come closer than
+            ``close_distance`` (0 disables).
+        max_steps
+            Stop after this many steps.
+        record
+            Return the state after every step.
+
+        Returns
+        -------
+        times, positions, velocities
+            The states after each step if ``record``, else empty arrays.
+        """
+        value = self.stepper.parameter if parameter is None else float(parameter)
+        if not (np.isfinite(value) and value > 0.0):
+            raise CaseError(f"must be a finite number > 0, got {value}", field=(self.stepper.parameter_name,))
+        n = self.masses.shape[0]
+        chunks_t, chunks_x, chunks_v = [], [], []
+        capacity = 1024 if record else 0
+        remaining_steps = max_steps
+        while True:
+            buf_t = np.empty(capacity) if record else _NO_BUFFER_T
+            buf_x = np.empty((capacity, n, 3))
+            buf_v = np.empty((capacity, n, 3))
+            t, steps, evals, status, body, n_rec = advance(
+                self.stepper.step, self.x, self.v, self.masses, self.eps2, value, self.work, self.t, float(t_target),
+                remaining_steps, float(escape_radius), float(close_distance), buf_t, buf_x, buf_v, 0,
+            )  # fmt: skip
+            self.t = t
+            self.n_steps += steps
+            self.n_force_evals += evals
+            remaining_steps -= steps
+            if record:
+                chunks_t.append(buf_t[:n_rec])
+                chunks_x.append(buf_x[:n_rec])
+                chunks_v.append(buf_v[:n_rec])
+            if status != BUFFER_FULL:
+                break
+            capacity = min(2 * capacity, 1 << 20)
+        self.status = status
+        self.event_body = body
+        if not record:
+            return np.empty(0), np.empty((0, n, 3)), np.empty((0, n, 3))
+        return np.concatenate(chunks_t), np.concatenate(chunks_x), np.concatenate(chunks_v)
+
+
+@dataclass
+class Run:
+    """The result of :func:`integrate`.
+
+    Attributes
+    ----------
+    times, positions, velocities
+        Snapshots ``(n_t,)``, ``(n_t, N, 3)``, ``(n_t, N, 3)``; the first is the initial state.
+    energy_error
+        Relative energy error ``|E(t) - E0| / |E0|`` at each snapshot.
+    angular_momentum_error
+        ``|L(t) - L0| / |L0|`` (absolute when ``L0 = 0``) at each snapshot.
+    n_steps, n_force_evals
+        Steps taken and force evaluations (the cost measure), rejected trials included.
+    escaped
+        Index of the body that escaped, or -1.
+    close_encounter
+        The pair ``(i, j)`` that came closer than the threshold, or None.
+    status
+        ``"completed"``, ``"escape"``, ``"close encounter"``, ``"max steps"``, ``"non-finite state"``
+        or ``"step underflow"``.
+    """
+
+    times: np.ndarray
+    positions: np.ndarray
+    velocities: np.ndarray
+    energy_error: np.ndarray
+    angular_momentum_error: np.ndarray
+    masses: np.ndarray
+    softening: float
+    integrator: str
+    parameter_name: str
+    parameter: float
+    n_steps: int
+    n_force_evals: int
+    escaped: int
+    close_encounter: tuple[int, int] | None
+    status: str
+    wall_time: float
+    energy0: float
+
+    @property
+    def final(self) -> System:
+        """The last state as a :class:`System`."""
+        return System(self.masses.copy(), self.positions[-1].copy(), self.velocities[-1].copy(), self.softening)
+
+
+def _check_times(t_end: float, record_times: np.ndarray | None) -> np.ndarray | None:
+    if not (isinstance(t_end, (int, float, np.floating)) and np.isfinite(t_end) and t_end > 0.0):
+        raise CaseError(f"must be a finite number > 0, got {t_end!r}", field=("t_end",))
+    if record_times is None:
+        return None
+    times = np.unique(np.asarray(record_times, dtype=float))
+    if times.size and (not np.all(np.isfinite(times)) or times[0] < 0.0 or times[-1] > t_end):
+        raise CaseError(f"must lie in [0, t_end = {t_end}]", field=("record_times",))
+    return times
+
+
+def default_escape_radius(system: System) -> float:
+    """Ten times the largest initial distance of a body from the centre of mass."""
+    centre, _ = system.centre_of_mass()
+    return 10.0 * float(np.max(np.linalg.norm(system.positions - centre, axis=1)))
+
+
+def integrate(
+    system: System,
+    t_end: float,
+    integrator: str = "hermite",
+    *,
+    eta: float | None = None,
+    dt: float | None = None,
+    tol: float | None = None,
+    criterion: str = "aarseth",
+    record_times: np.ndarray | None = None,
+    stop_on_escape: bool = False,
+    escape_radius: float | None = None,
+    close_encounter: float = 0.0,
+    max_steps: int = 100_000_000,
+    progress: bool = False,
+) -> Run:
+    """Integrate ``system`` from t = 0 to ``t_end`` (or to an event).
+
+    Parameters
+    ----------
+    system
+        Initial conditions.
+    t_end
+        Final time (> 0).
+    integrator
+        ``"hermite"``, ``"leapfrog"``, ``"rk"`` (Dormand-Prince 5(4)) or ``"ias15"``.
+    eta, dt, tol, criterion
+        The integrator's parameter: ``eta`` for Hermite (``criterion`` ``"aarseth"`` or
+        ``"collision"``) and adaptive leapfrog, ``tol`` for ``rk`` and ``ias15``, or a fixed ``dt``
+        for any of them.
+    record_times
+        Times at which to store the state (``t_end`` is always stored); None stores every step.
+    stop_on_escape
+        Stop when a body is unbound and farther than ``escape_radius`` from the others' centre of
+        mass (default: :func:`default_escape_radius`).
+    close_encounter
+        Stop when two bodies come closer than this (0 disables).
+    max_steps
+        Stop after this many steps.
+    progress
+        Show a progress bar in simulated time (only on a terminal).
+
+    Returns
+    -------
+    Run
+        Snapshots, energy and angular momentum errors, cost counters, events.
+    """
+    from adaptsim.progress import ProgressBar
+
+    times = _check_times(t_end, record_times)
+    simulation = Simulation(system, integrator, eta=eta, dt=dt, tol=tol, criterion=criterion)
+    radius = (escape_radius if escape_radius is not None else default_escape_radius(system)) if stop_on_escape else 0.0
+    targets = np.array([t_end]) if times is None else np.union1d(times[times > 0.0], [t_end])
+    out_t, out_x, out_v = [np.zeros(1)], [simulation.x[None].copy()], [simulation.v[None].copy()]
+    started = _time.perf_counter()
+    with ProgressBar(f"{integrator}", total=float(t_end), unit="t") if progress else _NullBar() as bar:
+        for target in _chunks(targets, t_end, every_step=times is None):
+            steps_before = simulation.n_steps
+            t, x, v = simulation.advance(
+                target, escape_radius=radius, close_distance=close_encounter, max_steps=max_steps, record=times is None
+            )
+            max_steps -= simulation.n_steps - steps_before
+            if times is None:
+                out_t.append(t), out_x.append(x), out_v.append(v)
+            elif simulation.status == REACHED or simulation.t > out_t[-1][-1]:
+                out_t.append(np.array([simulation.t])), out_x.append(simulation.x[None].copy()), out_v.append(simulation.v[None].copy())
+            bar.update(simulation.t)
+            if simulation.status != REACHED:
+                break
+    wall = _time.perf_counter() - started
+    times_out = np.concatenate(out_t)
+    positions = np.concatenate(out_x)
+    velocities = np.concatenate(out_v)
+    keep = np.concatenate([[True], np.diff(times_out) > 0.0])  # time 0 requested explicitly, or an event on a record time
+    times_out, positions, velocities = times_out[keep], positions[keep], velocities[keep]
+    energies = energy(simulation.masses, positions, velocities, simulation.softening)
+    momenta = angular_momentum(simulation.masses, positions, velocities)
+    l0 = float(np.linalg.norm(simulation.angular_momentum0))
+    n = simulation.masses.shape[0]
+    status = simulation.status
+    return Run(
+        times=times_out,
+        positions=positions,
+        velocities=velocities,
+        energy_error=relative_energy_error(energies, simulation.energy0),
+        angular_momentum_error=np.linalg.norm(momenta - simulation.angular_momentum0, axis=1) / (l0 if l0 > 0.0 else 1.0),
+        masses=simulation.masses,
+        softening=simulation.softening,
+        integrator=integrator,
+        parameter_name=simulation.stepper.parameter_name,
+        parameter=simulation.stepper.parameter,
+        n_steps=simulation.n_steps,
+        n_force_evals=simulation.n_force_evals,
+        escaped=simulation.event_body if status == ESCAPE else -1,
+        close_encounter=divmod(simulation.event_body, n) if status == CLOSE_ENCOUNTER else None,
+        status=STATUS_NAMES[status],
+        wall_time=wall,
+        energy0=simulation.energy0,
+    )
+
+
+class _NullBar:
+    def __enter__(self) -> _NullBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, completed: float) -> None:
+        return None
+
+
+def _chunks(targets: np.ndarray, t_end: float, every_step: bool) -> np.ndarray:
+    """Times to stop at: the record times, or (when every step is kept) 100 slices for the progress bar."""
+    return np.linspace(t_end / 100.0, t_end, 100) if every_step else targets
+
+
+@dataclass
+class BatchResult:
+    """Final states and diagnostics of :func:`integrate_batch` (one row per system)."""
+
+    positions: np.ndarray
+    velocities: np.ndarray
+    times: np.ndarray
+    energy_error: np.ndarray
+    n_steps: np.ndarray
+    n_force_evals: np.ndarray
+    status: np.ndarray
+    event_body: np.ndarray
+    wall_time: float
+
+
+@parallel_jit
+def _run_batch(step, init, masses, X, V, eps2, param, t_end, max_steps, escape_radius, close_distance, work_length):
+    n_systems = X.shape[0]
+    times = np.zeros(n_systems)
+    steps = np.zeros(n_systems, dtype=np.int64)
+    evals = np.zeros(n_systems, dtype=np.int64)
+    status = np.zeros(n_systems, dtype=np.int64)
+    bodies = np.zeros(n_systems, dtype=np.int64)
+    for s in prange(n_systems):
+        x = X[s]
+        v = V[s]
+        m = masses[s]
+        work = np.zeros(work_length)
+        first = init(x, v, m, eps2, work)
+        t, ns, ne, st, body, _ = advance(
+            step, x, v, m, eps2, param, work, 0.0, t_end, max_steps, escape_radius, close_distance,
+            np.empty(0), np.empty((0, 1, 3)), np.empty((0, 1, 3)), 0,
+        )  # fmt: skip
+        times[s] = t
+        steps[s] = ns
+        evals[s] = ne + first
+        status[s] = st
+        bodies[s] = body
+    return times, steps, evals, status, bodies
+
+
+def integrate_batch(
+    masses: np.ndarray,
+    positions: np.ndarray,
+    velocities: np.ndarray,
+    t_end: float,
+    integrator: str = "hermite",
+    *,
+    eta: float | None = None,
+    dt: float | None = None,
+    tol: float | None = None,
+    criterion: str = "aarseth",
+    escape_radius: float = 0.0,
+    close_encounter: float = 0.0,
+    max_steps: int = 100_000_000,
+    softening: float = 0.0,
+) -> BatchResult:
+    """Integrate many independent systems to ``t_end`` in parallel (one system per thread at a time).
+
+    Parameters
+    ----------
+    masses
+        ``(B, N)`` masses, or ``(N,)`` shared by every system.
+    positions, velocities
+        ``(B, N, 3)`` initial states.
+    t_end, integrator, eta, dt, tol, criterion, escape_radius, close_encounter, max_steps, softening
+        As in :func:`integrate` (``escape_radius`` and ``close_encounter`` of 0 disable the events).
+
+    Returns
+    -------
+    BatchResult
+        Final states, times reached, relative energy errors, steps, force evaluations and status codes
+        (:data:`STATUS_NAMES`).
+    """
+    positions = np.ascontiguousarray(positions, dtype=np.float64).copy()
+    velocities = np.ascontiguousarray(velocities, dtype=np.float64).copy()
+    if positions.ndim != 3 or positions.shape[2] != 3 or velocities.shape != positions.shape:
+        raise CaseError(f"positions and velocities must have the same shape (B, N, 3), got {positions.shape} and {velocities.shape}", field=("positions",))
+    n_systems, n = positions.shape[:2]
+    masses = np.ascontiguousarray(np.broadcast_to(np.asarray(masses, dtype=np.float64), (n_systems, n)))
+    for index in range(n_systems):  # validates every system with the same messages as a single run
+        System(masses[index], positions[index], velocities[index], softening)
+    _check_times(t_end, None)
+    stepper = resolve(integrator, eta=eta, dt=dt, tol=tol, criterion=criterion)
+    eps2 = float(softening) ** 2
+    initial_energy = np.array([energy(masses[s], positions[s], velocities[s], softening) for s in range(n_systems)])
+    started = _time.perf_counter()
+    times, steps, evals, status, bodies = _run_batch(
+        stepper.step, stepper.init, masses, positions, velocities, eps2, stepper.parameter, float(t_end),
+        max_steps, float(escape_radius), float(close_encounter), stepper.work_size(n),
+    )  # fmt: skip
+    wall = _time.perf_counter() - started
+    final_energy = np.array([energy(masses[s], positions[s], velocities[s], softening) for s in range(n_systems)])
+    return BatchResult(
+        positions=positions,
+        velocities=velocities,
+        times=times,
+        energy_error=np.abs(final_energy - initial_energy) / np.abs(initial_energy),
+        n_steps=steps,
+        n_force_evals=evals,
+        status=status,
+        event_body=bodies,
+        wall_time=wall,
+    )
