@@ -285,6 +285,8 @@ def _describe_error(error: Mapping[str, Any], model: type[CaseModel], loc: list[
         return f"unknown key{hint}; allowed keys: {', '.join(allowed)}" if allowed else "unknown key"
     if kind == "missing":
         return "missing (required)"
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
     if kind == "finite_number" or (isinstance(value, float) and not math.isfinite(value)):
         return f"must be a finite number, got {value!r}"
     shown = repr(value)

@@ -43,7 +43,7 @@ def is_quiet() -> bool:
 def log(message: str, *, style: str | None = None) -> None:
     """Print one log line (to stderr) in the suite's style, unless ``ADAPTSIM_QUIET`` is set."""
     if os.environ.get("ADAPTSIM_QUIET", "") in ("", "0"):
-        console().print(f"[bold cyan]adaptsim[/] {message}", style=style)
+        console().print(f"[bold cyan]adaptsim[/] {message}", style=style, soft_wrap=True)
 
 
 class ProgressBar:

@@ -10,6 +10,7 @@ The compiled loop :func:`advance` is the only loop over time in the package.
 from __future__ import annotations
 
 import time as _time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ from numba import prange
 from adaptsim.errors import CaseError
 from nbody._jit import jit, parallel_jit
 from nbody.diagnostics import angular_momentum, closest_pair, energy, escaping_body, relative_energy_error
-from nbody.integrators import Stepper, resolve
+from nbody.integrators import Stepper, init, resolve, step
 from nbody.state import System
 
 REACHED, BUFFER_FULL, ESCAPE, CLOSE_ENCOUNTER, MAX_STEPS, NON_FINITE, STEP_UNDERFLOW = range(7)
@@ -26,8 +27,8 @@ STATUS_NAMES = ("completed", "buffer full", "escape", "close encounter", "max st
 
 
 @jit
-def advance(step, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, buf_t, buf_x, buf_v, n_rec):
-    """Advance ``x, v`` in place from ``t`` towards ``t_target`` with ``step``, stopping early on an event.
+def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, buf_t, buf_x, buf_v, n_rec):
+    """Advance ``x, v`` in place from ``t`` towards ``t_target`` with step function ``code``, stopping early on an event.
 
     The last step is shortened to land exactly on ``t_target``. When ``buf_t`` is not empty, every
     step's state is stored in the buffers from index ``n_rec`` on, and the loop returns
@@ -53,7 +54,7 @@ def advance(step, x, v, m, eps2, param, work, t, t_target, max_steps, escape_rad
             status = BUFFER_FULL
             break
         remaining = t_target - t
-        dt, evals = step(x, v, m, eps2, param, remaining, work)
+        dt, evals = step(code, x, v, m, eps2, param, remaining, work)
         n_steps += 1
         n_evals += evals
         if not (dt > 0.0) or t + dt == t:
@@ -117,7 +118,7 @@ class Simulation:
         self.t = 0.0
         self.n_steps = 0
         self.work = np.zeros(self.stepper.work_size(system.n_bodies))
-        self.n_force_evals = int(self.stepper.init(self.x, self.v, self.masses, self.eps2, self.work))
+        self.n_force_evals = int(init(self.stepper.module_code, self.x, self.v, self.masses, self.eps2, self.work))
         self.energy0 = float(energy(self.masses, self.x, self.v, self.softening))
         self.angular_momentum0 = angular_momentum(self.masses, self.x, self.v)
         self.status = REACHED
@@ -149,6 +150,7 @@ class Simulation:
         close_distance: float = 0.0,
         max_steps: int = 100_000_000,
         record: bool = False,
+        on_progress: Callable[[float], None] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Integrate to ``t_target`` (or to an event), optionally with a new parameter value.
 
@@ -165,6 +167,9 @@ class Simulation:
             Stop after this many steps.
         record
             Return the state after every step.
+        on_progress
+            Called with the current time whenever the compiled loop hands back control (at the
+            latest every 2^20 recorded steps), e.g. to update a progress bar.
 
         Returns
         -------
@@ -183,7 +188,7 @@ class Simulation:
             buf_x = np.empty((capacity, n, 3))
             buf_v = np.empty((capacity, n, 3))
             t, steps, evals, status, body, n_rec = advance(
-                self.stepper.step, self.x, self.v, self.masses, self.eps2, value, self.work, self.t, float(t_target),
+                self.stepper.code, self.x, self.v, self.masses, self.eps2, value, self.work, self.t, float(t_target),
                 remaining_steps, float(escape_radius), float(close_distance), buf_t, buf_x, buf_v, 0,
             )  # fmt: skip
             self.t = t
@@ -194,6 +199,8 @@ class Simulation:
                 chunks_t.append(buf_t[:n_rec])
                 chunks_x.append(buf_x[:n_rec])
                 chunks_v.append(buf_v[:n_rec])
+            if on_progress is not None:
+                on_progress(t)
             if status != BUFFER_FULL:
                 break
             capacity = min(2 * capacity, 1 << 20)
@@ -324,10 +331,15 @@ def integrate(
     out_t, out_x, out_v = [np.zeros(1)], [simulation.x[None].copy()], [simulation.v[None].copy()]
     started = _time.perf_counter()
     with ProgressBar(f"{integrator}", total=float(t_end), unit="t") if progress else _NullBar() as bar:
-        for target in _chunks(targets, t_end, every_step=times is None):
+        for target in targets:
             steps_before = simulation.n_steps
             t, x, v = simulation.advance(
-                target, escape_radius=radius, close_distance=close_encounter, max_steps=max_steps, record=times is None
+                target,
+                escape_radius=radius,
+                close_distance=close_encounter,
+                max_steps=max_steps,
+                record=times is None,
+                on_progress=bar.update,
             )
             max_steps -= simulation.n_steps - steps_before
             if times is None:
@@ -380,11 +392,6 @@ class _NullBar:
         return None
 
 
-def _chunks(targets: np.ndarray, t_end: float, every_step: bool) -> np.ndarray:
-    """Times to stop at: the record times, or (when every step is kept) 100 slices for the progress bar."""
-    return np.linspace(t_end / 100.0, t_end, 100) if every_step else targets
-
-
 @dataclass
 class BatchResult:
     """Final states and diagnostics of :func:`integrate_batch` (one row per system)."""
@@ -401,7 +408,7 @@ class BatchResult:
 
 
 @parallel_jit
-def _run_batch(step, init, masses, X, V, eps2, param, t_end, max_steps, escape_radius, close_distance, work_length):
+def _run_batch(code, module_code, masses, X, V, eps2, param, t_end, max_steps, escape_radius, close_distance, work_length):
     n_systems = X.shape[0]
     times = np.zeros(n_systems)
     steps = np.zeros(n_systems, dtype=np.int64)
@@ -413,9 +420,9 @@ def _run_batch(step, init, masses, X, V, eps2, param, t_end, max_steps, escape_r
         v = V[s]
         m = masses[s]
         work = np.zeros(work_length)
-        first = init(x, v, m, eps2, work)
+        first = init(module_code, x, v, m, eps2, work)
         t, ns, ne, st, body, _ = advance(
-            step, x, v, m, eps2, param, work, 0.0, t_end, max_steps, escape_radius, close_distance,
+            code, x, v, m, eps2, param, work, 0.0, t_end, max_steps, escape_radius, close_distance,
             np.empty(0), np.empty((0, 1, 3)), np.empty((0, 1, 3)), 0,
         )  # fmt: skip
         times[s] = t
@@ -473,7 +480,7 @@ def integrate_batch(
     initial_energy = np.array([energy(masses[s], positions[s], velocities[s], softening) for s in range(n_systems)])
     started = _time.perf_counter()
     times, steps, evals, status, bodies = _run_batch(
-        stepper.step, stepper.init, masses, positions, velocities, eps2, stepper.parameter, float(t_end),
+        stepper.code, stepper.module_code, masses, positions, velocities, eps2, stepper.parameter, float(t_end),
         max_steps, float(escape_radius), float(close_encounter), stepper.work_size(n),
     )  # fmt: skip
     wall = _time.perf_counter() - started

@@ -15,12 +15,63 @@ from types import ModuleType
 from typing import Any
 
 from adaptsim.errors import CaseError
+from nbody._jit import jit
 from nbody.integrators import dopri5, hermite, ias15, leapfrog
 
 #: Names accepted by ``simulate.integrate(integrator=...)``.
 INTEGRATOR_NAMES = ("hermite", "leapfrog", "rk", "ias15")
 #: Step criteria of the Hermite integrator.
 HERMITE_CRITERIA = ("aarseth", "collision")
+
+
+#: Every step function, numbered: the compiled loop dispatches on the number, so it can be cached
+#: (Numba cannot cache functions that take other compiled functions as arguments).
+STEP_FUNCTIONS = (
+    hermite.step_aarseth,
+    hermite.step_collision,
+    hermite.step_fixed,
+    leapfrog.step_fixed,
+    leapfrog.step_adaptive,
+    dopri5.step_adaptive,
+    dopri5.step_fixed,
+    ias15.step_adaptive,
+    ias15.step_fixed,
+)
+_MODULE_CODES = {"hermite": 0, "leapfrog": 1, "rk": 2, "ias15": 3}
+
+
+@jit
+def step(code, x, v, m, eps2, param, dt_max, work):
+    """Call step function number ``code`` of :data:`STEP_FUNCTIONS`; returns ``(dt taken, force evaluations)``."""
+    if code == 0:
+        return hermite.step_aarseth(x, v, m, eps2, param, dt_max, work)
+    if code == 1:
+        return hermite.step_collision(x, v, m, eps2, param, dt_max, work)
+    if code == 2:
+        return hermite.step_fixed(x, v, m, eps2, param, dt_max, work)
+    if code == 3:
+        return leapfrog.step_fixed(x, v, m, eps2, param, dt_max, work)
+    if code == 4:
+        return leapfrog.step_adaptive(x, v, m, eps2, param, dt_max, work)
+    if code == 5:
+        return dopri5.step_adaptive(x, v, m, eps2, param, dt_max, work)
+    if code == 6:
+        return dopri5.step_fixed(x, v, m, eps2, param, dt_max, work)
+    if code == 7:
+        return ias15.step_adaptive(x, v, m, eps2, param, dt_max, work)
+    return ias15.step_fixed(x, v, m, eps2, param, dt_max, work)
+
+
+@jit
+def init(module_code, x, v, m, eps2, work):
+    """Call the ``init`` of integrator module ``module_code`` (hermite 0, leapfrog 1, rk 2, ias15 3)."""
+    if module_code == 0:
+        return hermite.init(x, v, m, eps2, work)
+    if module_code == 1:
+        return leapfrog.init(x, v, m, eps2, work)
+    if module_code == 2:
+        return dopri5.init(x, v, m, eps2, work)
+    return ias15.init(x, v, m, eps2, work)
 
 
 @dataclass(frozen=True)
@@ -35,6 +86,8 @@ class Stepper:
         The integrator's module (``work_size``, ``init``).
     step
         The compiled step function.
+    code
+        Its index in :data:`STEP_FUNCTIONS` (what the compiled loop takes).
     parameter_name
         ``"eta"``, ``"tol"`` or ``"dt"``.
     parameter
@@ -44,13 +97,14 @@ class Stepper:
     name: str
     module: ModuleType
     step: Callable[..., Any]
+    code: int
     parameter_name: str
     parameter: float
 
     @property
-    def init(self) -> Callable[..., int]:
-        """The integrator's ``init`` function."""
-        return self.module.init
+    def module_code(self) -> int:
+        """Number of the integrator module, as :func:`init` takes it."""
+        return _MODULE_CODES[self.name]
 
     def work_size(self, n_bodies: int) -> int:
         """Length of the work array for ``n_bodies``."""
@@ -104,4 +158,4 @@ def resolve(
     else:
         expected = "eta or dt" if integrator in ("hermite", "leapfrog") else "tol or dt"
         raise CaseError(f"integrator {integrator!r} takes {expected}, not {name}", field=(name,))
-    return Stepper(name=integrator, module=module, step=step, parameter_name=name, parameter=float(value))
+    return Stepper(name=integrator, module=module, step=step, code=STEP_FUNCTIONS.index(step), parameter_name=name, parameter=float(value))
