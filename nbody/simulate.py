@@ -9,10 +9,12 @@ The compiled loop :func:`advance` is the only loop over time in the package.
 
 from __future__ import annotations
 
+import math
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numba import prange
 
@@ -24,6 +26,16 @@ from nbody.state import System
 
 REACHED, BUFFER_FULL, ESCAPE, CLOSE_ENCOUNTER, MAX_STEPS, NON_FINITE, STEP_UNDERFLOW = range(7)
 STATUS_NAMES = ("completed", "buffer full", "escape", "close encounter", "max steps", "non-finite state", "step underflow")
+
+
+@jit
+def _finite(x, v):
+    """True when every coordinate is finite (a NaN or inf makes the sum non-finite)."""
+    total = 0.0
+    for i in range(x.shape[0]):
+        for k in range(3):
+            total += x[i, k] + v[i, k]
+    return math.isfinite(total)
 
 
 @jit
@@ -66,7 +78,7 @@ def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_rad
             buf_x[n_rec] = x
             buf_v[n_rec] = v
             n_rec += 1
-        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(v))):
+        if not _finite(x, v):
             status = NON_FINITE
             break
         if close_distance > 0.0:
@@ -479,10 +491,11 @@ def integrate_batch(
     eps2 = float(softening) ** 2
     initial_energy = np.array([energy(masses[s], positions[s], velocities[s], softening) for s in range(n_systems)])
     started = _time.perf_counter()
-    times, steps, evals, status, bodies = _run_batch(
-        stepper.code, stepper.module_code, masses, positions, velocities, eps2, stepper.parameter, float(t_end),
-        max_steps, float(escape_radius), float(close_encounter), stepper.work_size(n),
-    )  # fmt: skip
+    with numba.parallel_chunksize(1):  # systems differ in cost: hand them out one at a time
+        times, steps, evals, status, bodies = _run_batch(
+            stepper.code, stepper.module_code, masses, positions, velocities, eps2, stepper.parameter, float(t_end),
+            max_steps, float(escape_radius), float(close_encounter), stepper.work_size(n),
+        )  # fmt: skip
     wall = _time.perf_counter() - started
     final_energy = np.array([energy(masses[s], positions[s], velocities[s], softening) for s in range(n_systems)])
     return BatchResult(

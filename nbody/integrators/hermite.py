@@ -12,7 +12,7 @@ Step criteria (parameter ``eta``):
 
 - Aarseth: ``dt = min_i sqrt(eta (|a||a2| + |j|^2) / (|j||a3| + |a2|^2))`` with the derivatives at
   the end of the previous step (the first step uses ``eta * min_i |a_i| / |j_i|`` over the bodies
-  with non-zero acceleration);
+  with non-zero acceleration, and at most ``eta`` times the collision time below);
 - collision time (AMUSE's Hermite): ``dt = eta * min over pairs (r / v, sqrt(r^3 / (m_i + m_j)))``.
 
 Work array: ``a, j, a2, a3, x_p, v_p, a_1, j_1`` (each N x 3), then a flag telling whether
@@ -96,8 +96,15 @@ def aarseth_dt(work: np.ndarray, n: int, eta: float) -> float:
 
 @jit
 def step_aarseth(x, v, m, eps2, eta, dt_max, work):
-    """Hermite step with Aarseth's criterion; returns ``(dt taken, force evaluations)``."""
-    dt = min(aarseth_dt(work, m.shape[0], eta), dt_max)
+    """Hermite step with Aarseth's criterion; returns ``(dt taken, force evaluations)``.
+
+    The first step is also bounded by ``eta`` times the collision time, which sets the scale when
+    the bodies start at rest (zero jerk).
+    """
+    dt = aarseth_dt(work, m.shape[0], eta)
+    if work[-1] == 0.0:
+        dt = min(dt, eta * collision_time(m, x, v, eps2))
+    dt = min(dt, dt_max)
     advance(x, v, m, eps2, dt, work)
     return dt, 1
 
