@@ -98,24 +98,30 @@ def gram_schmidt(
     dropped: list[int] = []
     rank = 0
     for j in range(n):
-        v = A[:, j].copy()
+        column_scale = float(np.max(np.abs(A[:, j]), initial=0.0))
+        if column_scale == 0.0 or rank == min(m, n):
+            dropped.append(j)
+            if column_scale > 0.0:
+                R[:rank, j] = MQ[:, :rank].T @ A[:, j]
+            continue
+        v = A[:, j] / column_scale  # unit max-entry: no underflow or overflow whatever the column's magnitude
         original_norm = _norm(M, v)
         norm_before = original_norm
         for _ in range(2 if reorthogonalize else 1):
             for i in range(rank):
                 coefficient = MQ[:, i] @ v
                 v -= coefficient * Q[:, i]
-                R[i, j] += coefficient
+                R[i, j] += coefficient * column_scale
             norm_after = _norm(M, v)
             if norm_after > REORTHOGONALIZE_RATIO * norm_before:
                 break
             norm_before = norm_after
-        if rank == min(m, n) or norm_after <= drop_tol * original_norm or original_norm == 0.0:
+        if norm_after <= drop_tol * original_norm:
             dropped.append(j)
             continue
         Q[:, rank] = v / norm_after
         MQ[:, rank] = _apply(M, Q[:, rank])
-        R[rank, j] = norm_after
+        R[rank, j] = norm_after * column_scale
         rank += 1
     return GramSchmidtResult(Q[:, :rank].copy(), R[:rank].copy(), dropped)
 
@@ -207,6 +213,10 @@ def orthonormal_complement(Q: np.ndarray, v: np.ndarray, *, M: Any = None, tol: 
     """
     v = np.asarray(v, dtype=float).ravel()
     Q = np.asarray(Q, dtype=float).reshape(v.size, -1)
+    scale = float(np.max(np.abs(v), initial=0.0))
+    if scale == 0.0 or not np.isfinite(scale):
+        return None
+    v = v / scale  # the direction is all that matters: keep the digits of tiny vectors
     norm_v = _norm(M, v)
     if norm_v == 0.0 or not np.isfinite(norm_v):
         return None
