@@ -245,22 +245,14 @@ def _finish(x, v, m, eps2, dt, work) -> None:
     dt2 = dt * dt
     for i in range(n):
         for d in range(3):
-            _add_compensated(x, csx, i, d, b[6, i, d] / 72.0 * dt2)
-            _add_compensated(x, csx, i, d, b[5, i, d] / 56.0 * dt2)
-            _add_compensated(x, csx, i, d, b[4, i, d] / 42.0 * dt2)
-            _add_compensated(x, csx, i, d, b[3, i, d] / 30.0 * dt2)
-            _add_compensated(x, csx, i, d, b[2, i, d] / 20.0 * dt2)
-            _add_compensated(x, csx, i, d, b[1, i, d] / 12.0 * dt2)
-            _add_compensated(x, csx, i, d, b[0, i, d] / 6.0 * dt2)
+            # x += dt v + dt^2 (a0 / 2 + sum_k b_k / ((k + 2)(k + 3))), v += dt (a0 + sum_k b_k / (k + 2)),
+            # smallest terms first.
+            for k in range(6, -1, -1):
+                _add_compensated(x, csx, i, d, b[k, i, d] / ((k + 2.0) * (k + 3.0)) * dt2)
             _add_compensated(x, csx, i, d, a0[i, d] / 2.0 * dt2)
             _add_compensated(x, csx, i, d, v[i, d] * dt)
-            _add_compensated(v, csv, i, d, b[6, i, d] / 8.0 * dt)
-            _add_compensated(v, csv, i, d, b[5, i, d] / 7.0 * dt)
-            _add_compensated(v, csv, i, d, b[4, i, d] / 6.0 * dt)
-            _add_compensated(v, csv, i, d, b[3, i, d] / 5.0 * dt)
-            _add_compensated(v, csv, i, d, b[2, i, d] / 4.0 * dt)
-            _add_compensated(v, csv, i, d, b[1, i, d] / 3.0 * dt)
-            _add_compensated(v, csv, i, d, b[0, i, d] / 2.0 * dt)
+            for k in range(6, -1, -1):
+                _add_compensated(v, csv, i, d, b[k, i, d] / (k + 2.0) * dt)
             _add_compensated(v, csv, i, d, a0[i, d] * dt)
     br[:, :, :] = b
     er[:, :, :] = e
