@@ -111,3 +111,32 @@ def random_three_body(
     potential = potential_energy(system.masses, system.positions, 0.0)
     scale = np.sqrt(virial_ratio * abs(potential) / (2.0 * kinetic)) if kinetic > 0.0 else 0.0
     return System(system.masses, system.positions, system.velocities * scale)
+
+
+#: Astronomical unit in metres (IAU 2012).
+AU_M = 1.495978707e11
+#: Gaussian gravitational constant: with lengths in au, masses in solar masses and G = 1, the time unit is 1/k days.
+GAUSS_K = 0.01720209895
+#: The N-body time unit (G = 1, 1 au, 1 solar mass) in seconds: about 58.13 days, 1/(2 pi) yr.
+TIME_UNIT_S = 86400.0 / GAUSS_K
+#: One julian year in N-body time units (about 2 pi).
+YEAR = 365.25 * 86400.0 / TIME_UNIT_S
+#: One km/s in N-body velocity units (about 1 / 29.78).
+KM_PER_S = 1e3 * TIME_UNIT_S / AU_M
+
+
+def saz_ulibarrena_2025(rng: np.random.Generator | int | None = None) -> System:
+    """The planar equal-mass three-body ensemble of Saz Ulibarrena & Portegies Zwart (2025, arXiv 2502.12809).
+
+    Three 1 solar-mass bodies (G = 1, lengths in au): body 0 at the origin moving at (0, 10) km/s, body 1
+    at x in [5, 20], y in [0, 10] au moving at (-10, 0) km/s, body 2 at x in [-10, 0], y in [5, 20] au at
+    rest; uniform draws, then the centre-of-mass frame.
+    """
+    rng = np.random.default_rng(rng)
+    positions = np.zeros((3, 3))
+    positions[1, :2] = rng.uniform([5.0, 0.0], [20.0, 10.0])
+    positions[2, :2] = rng.uniform([-10.0, 5.0], [0.0, 20.0])
+    velocities = np.zeros((3, 3))
+    velocities[0, 1] = 10.0 * KM_PER_S
+    velocities[1, 0] = -10.0 * KM_PER_S
+    return centre_of_mass_frame(System(np.ones(3), positions, velocities))

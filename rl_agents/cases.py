@@ -1,0 +1,126 @@
+"""The ``rl_train`` and ``rl_eval`` case kinds (pydantic models; the runners live in train.py and evaluate.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from adaptsim.cases import CaseModel, KindSpec, StrictModel
+from rl_agents.envs.config import EnvConfig
+
+ALGORITHMS_SB3 = ("A2C", "DDPG", "DQN", "PPO", "SAC", "TD3")
+ALGORITHMS_CONTRIB = ("ARS", "CrossQ", "QRDQN", "RecurrentPPO", "TQC", "TRPO", "MaskablePPO")
+DISCRETE_ONLY = ("DQN", "QRDQN", "MaskablePPO")
+CONTINUOUS_ONLY = ("DDPG", "SAC", "TD3", "TQC", "CrossQ")
+
+
+class PolicyOptions(StrictModel):
+    """Network and optimizer of the policy, with the shared orthogonality utilities."""
+
+    net_arch: list[int] = Field(default_factory=lambda: [64, 64], description="Hidden layer sizes.")
+    activation: Literal["relu", "tanh"] = Field("relu", description="Activation of the hidden layers.")
+    orthogonal_init: bool = Field(False, description="Orthogonal initialisation of every layer (adaptsim.linalg.nn).")
+    orthogonality_weight: float = Field(0.0, ge=0.0, description="Weight of the orthogonality regulariser added at every optimizer step.")
+    optimizer: Literal["adam", "adamp", "sgd"] = Field("adam", description="Optimizer (`adamp`: Heo et al. 2021).")
+
+    @field_validator("net_arch")
+    @classmethod
+    def _positive_layers(cls, value: list[int]) -> list[int]:
+        if any(size < 1 for size in value):
+            raise ValueError("layer sizes must be >= 1")
+        return value
+
+
+class HeldOutEvaluation(StrictModel):
+    """Evaluation on held-out seeds during training."""
+
+    seed_start: int = Field(100_000, ge=0, description="First held-out seed (training seeds are drawn from the case seed).")
+    n_seeds: int = Field(10, ge=1, description="Number of held-out seeds.")
+    steps: int = Field(300, ge=1, description="Environment steps per evaluation episode.")
+    every: int = Field(10_000, ge=1, description="Evaluate every this many environment steps.")
+
+
+class RLTrainCase(CaseModel):
+    """Train an agent that picks the integrator parameter (Stable-Baselines3)."""
+
+    kind: Literal["rl_train"]
+    env: EnvConfig = EnvConfig()
+    algorithm: str = Field("DQN", description=f"SB3 ({', '.join(ALGORITHMS_SB3)}) or sb3-contrib ({', '.join(ALGORITHMS_CONTRIB)}) algorithm.")
+    hyperparameters: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments of the algorithm (learning_rate, buffer_size, ...).")
+    policy: PolicyOptions = PolicyOptions()
+    total_timesteps: int = Field(100_000, ge=1, description="Environment steps to train for.")
+    n_envs: int = Field(2, ge=1, description="Parallel environments.")
+    vec_env: Literal["subproc", "dummy"] = Field("subproc", description="`subproc`: one process per environment.")
+    evaluation: HeldOutEvaluation = HeldOutEvaluation()
+    checkpoint_every: int = Field(20_000, ge=1, description="Save model (and replay buffer) every this many steps; a re-run resumes from the last one.")
+    tensorboard: bool = Field(True, description="Write TensorBoard logs into the output folder.")
+
+    @field_validator("algorithm")
+    @classmethod
+    def _known_algorithm(cls, value: str) -> str:
+        if value not in ALGORITHMS_SB3 + ALGORITHMS_CONTRIB:
+            raise ValueError(f"unknown algorithm {value!r}; one of {', '.join(ALGORITHMS_SB3 + ALGORITHMS_CONTRIB)}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_compatibility(self) -> RLTrainCase:
+        if self.algorithm in DISCRETE_ONLY and self.env.action != "discrete":
+            raise ValueError(f"{self.algorithm} needs env.action: discrete")
+        if self.algorithm in CONTINUOUS_ONLY and self.env.action != "continuous":
+            raise ValueError(f"{self.algorithm} needs env.action: continuous")
+        from rl_agents.train import check_hyperparameters
+
+        check_hyperparameters(self.algorithm, self.hyperparameters)
+        return self
+
+
+class Transfer(StrictModel):
+    """A second integrator driven by the same agent: action k selects ``parameters[k]``."""
+
+    integrator: Literal["hermite", "leapfrog", "rk", "ias15"]
+    criterion: Literal["aarseth", "collision"] = "collision"
+    parameters: list[float] = Field(min_length=1, description="One value per action of the agent.")
+
+
+class RLEvalCase(CaseModel):
+    """Evaluate an agent against every fixed parameter on held-out seeds."""
+
+    kind: Literal["rl_eval"]
+    model: Path = Field(description="Trained agent (.zip written by an rl_train case).")
+    env: EnvConfig = EnvConfig()
+    seed_start: int = Field(100_000, ge=0, description="First held-out seed.")
+    n_seeds: int = Field(100, ge=1, description="Number of held-out seeds.")
+    steps: int = Field(300, ge=1, description="Environment steps per run.")
+    examples: int = Field(3, ge=0, description="Trajectories shown in the example plot.")
+    transfer: Transfer | None = Field(None, description="Evaluate the agent on this integrator too.")
+
+    @field_validator("model")
+    @classmethod
+    def _model_exists(cls, value: Path) -> Path:
+        if not value.is_file():
+            raise ValueError(f"file {str(value)!r} does not exist")
+        return value
+
+    @model_validator(mode="after")
+    def _check_actions(self) -> RLEvalCase:
+        if self.transfer is not None and len(self.transfer.parameters) != len(self.env.parameters):
+            raise ValueError(f"transfer.parameters needs {len(self.env.parameters)} values, one per action, got {len(self.transfer.parameters)}")
+        return self
+
+
+TRAIN_KIND = KindSpec(
+    name="rl_train",
+    model=RLTrainCase,
+    runner="rl_agents.train:run",
+    summary="Train an agent that chooses the three-body integrator's time-step parameter.",
+    smoke_overrides=("total_timesteps=400", "n_envs=1", "vec_env=dummy", "evaluation.n_seeds=2", "evaluation.steps=20", "evaluation.every=200", "checkpoint_every=200"),
+)
+EVAL_KIND = KindSpec(
+    name="rl_eval",
+    model=RLEvalCase,
+    runner="rl_agents.evaluate:run",
+    summary="Agent against every fixed parameter: accuracy/cost front, trajectories, transfer.",
+    smoke_overrides=("n_seeds=3", "steps=20", "examples=1"),
+)

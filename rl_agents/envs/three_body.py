@@ -1,0 +1,182 @@
+"""A Gymnasium environment where the agent picks the integrator's time-step parameter every interval.
+
+Each :meth:`ThreeBodyEnv.step` integrates ``interval`` time units (0.1 yr by default) with the chosen
+parameter, using the same compiled loop as :func:`nbody.simulate.integrate`, and counts the cost in
+force evaluations. Episodes end when the relative energy error exceeds ``max_energy_error``
+(terminated) or after ``episode_steps`` steps (truncated).
+
+Reference: V. Saz Ulibarrena, S. Portegies Zwart (2025), "Reinforcement learning for adaptive
+time-stepping in the chaotic gravitational three-body problem", Commun. Nonlinear Sci. Numer.
+Simul.; arXiv 2502.12809.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from nbody import initial_conditions as ic
+from nbody.forces import collision_time
+from nbody.simulate import REACHED, Simulation
+from nbody.state import System
+from rl_agents.envs.config import EnvConfig
+
+#: Floor of the relative energy error (round-off), used in logarithms.
+ENERGY_ERROR_FLOOR = 1e-16
+#: Bound of every observation component (positions beyond 10^7 au are clipped).
+OBSERVATION_BOUND = 1e6
+PAPER_W0 = 3000.0
+PAPER_W2 = 4.0
+
+
+def paper_reward(energy_error: float, parameter: float, step_index: int) -> float:
+    """The paper's reward ``-W0 log10(dE / 1e-10) / (|log10 dE|^3 k) + W2 / |log10 mu|``, 0 for ``k = 0``.
+
+    Parameters
+    ----------
+    energy_error
+        Relative energy error after the step (floored at 1e-16).
+    parameter
+        The step parameter ``mu`` chosen.
+    step_index
+        ``k``, the number of steps taken before this one.
+    """
+    if step_index == 0:
+        return 0.0
+    error = max(energy_error, ENERGY_ERROR_FLOOR)
+    log_error = math.log10(error)
+    return -PAPER_W0 * math.log10(error / 1e-10) / (abs(log_error) ** 3 * step_index) + PAPER_W2 / abs(math.log10(parameter))
+
+
+def cost_reward(error_before: float, error_after: float, evals_before: int, evals_after: int, weight: float) -> float:
+    """``-(log10 dE_after - log10 dE_before) - weight (log10 C_after - log10 C_before)``.
+
+    Summed over an episode it telescopes to ``-(log10 dE_final + weight log10 C_final)`` plus a constant:
+    the agent minimises a weighted sum of log energy error and log cost (force evaluations ``C``).
+    """
+    log_after = math.log10(max(error_after, ENERGY_ERROR_FLOOR))
+    log_before = math.log10(max(error_before, ENERGY_ERROR_FLOOR))
+    return -(log_after - log_before) - weight * (math.log10(evals_after) - math.log10(evals_before))
+
+
+def draw_system(family: str, rng: np.random.Generator) -> System:
+    """Initial conditions of one episode."""
+    if family == "paper":
+        return ic.saz_ulibarrena_2025(rng)
+    if family == "random":
+        return ic.random_three_body(rng, planar=True)
+    return {"figure_eight": ic.figure_eight, "pythagorean": ic.pythagorean, "lagrange": ic.lagrange}[family]()
+
+
+class ThreeBodyEnv(gym.Env):
+    """Choose the time-step parameter of a three-body integration, one interval at a time.
+
+    Parameters
+    ----------
+    config
+        An :class:`EnvConfig`; or pass its fields as keyword arguments
+        (``gym.make("adaptsim/ThreeBody-v0", observation="paper")``).
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, config: EnvConfig | None = None, **options: Any) -> None:
+        super().__init__()
+        if config is not None and options:
+            raise TypeError("give either config or keyword options, not both")
+        self.config = config if config is not None else EnvConfig(**options)
+        self.parameters = np.asarray(self.config.parameters, dtype=float)
+        self._log_range = (math.log10(self.parameters[0]), math.log10(self.parameters[-1]))
+        if self.config.action == "discrete":
+            self.action_space: gym.Space = gym.spaces.Discrete(len(self.parameters))
+        else:
+            self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
+        size = 13 if self.config.observation == "paper" else 8
+        self.observation_space = gym.spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, shape=(size,), dtype=np.float32)
+        self.simulation: Simulation | None = None
+        self.step_index = 0
+        #: Wall time of the integration in the last step and since the last reset (kept out of ``info``,
+        #: which must be deterministic).
+        self.last_wall_time = 0.0
+        self.episode_wall_time = 0.0
+
+    def parameter_of(self, action: Any) -> float:
+        """The integrator parameter an action selects."""
+        if self.config.action == "discrete":
+            return float(self.parameters[int(action)])
+        fraction = (float(np.clip(np.asarray(action).reshape(-1)[0], -1.0, 1.0)) + 1.0) / 2.0
+        low, high = self._log_range
+        return float(10.0 ** (low + fraction * (high - low)))
+
+    def _make_simulation(self, system: System) -> Simulation:
+        kwargs = {self.config.parameter_name: float(self.parameters[0])}
+        return Simulation(system, self.config.integrator, criterion=self.config.criterion, **kwargs)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        """Draw new initial conditions (or use ``options["system"]``) and return the first observation."""
+        super().reset(seed=seed)
+        system = (options or {}).get("system") or draw_system(self.config.initial_conditions, self.np_random)
+        self.simulation = self._make_simulation(system)
+        self.step_index = 0
+        self.last_wall_time = 0.0
+        self.episode_wall_time = 0.0
+        return self._observation(), self._info(0, float("nan"))
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Integrate one interval with the parameter the action selects."""
+        if self.simulation is None:
+            raise RuntimeError("call reset() before step()")
+        simulation = self.simulation
+        parameter = self.parameter_of(action)
+        error_before = simulation.energy_error()
+        evals_before = simulation.n_force_evals
+        started = time.perf_counter()
+        simulation.advance(simulation.t + self.config.interval, parameter, max_steps=self.config.max_integrator_steps)
+        self.last_wall_time = time.perf_counter() - started
+        self.episode_wall_time += self.last_wall_time
+        error = simulation.energy_error()
+        if not math.isfinite(error):
+            error = math.inf
+        if self.config.reward == "paper":
+            reward = paper_reward(error, parameter, self.step_index)
+        else:
+            reward = cost_reward(error_before, error, evals_before, simulation.n_force_evals, self.config.cost_weight)
+        self.step_index += 1
+        terminated = bool(error > self.config.max_energy_error or simulation.status != REACHED)
+        truncated = bool(self.step_index >= self.config.episode_steps and not terminated)
+        if not math.isfinite(reward):
+            reward = -100.0
+        info = self._info(simulation.n_force_evals - evals_before, parameter)
+        return self._observation(), float(reward), terminated, truncated, info
+
+    def _info(self, evals: int, parameter: float) -> dict[str, Any]:
+        simulation = self.simulation
+        return {
+            "energy_error": simulation.energy_error(),
+            "force_evals": evals,
+            "total_force_evals": simulation.n_force_evals,
+            "parameter": parameter,
+            "time": simulation.t,
+            "status": simulation.status,
+        }
+
+    def _observation(self) -> np.ndarray:
+        simulation = self.simulation
+        error = simulation.energy_error()
+        log_error = math.log10(min(max(error, ENERGY_ERROR_FLOOR), 1e3)) if math.isfinite(error) else 3.0
+        x, v = simulation.x, simulation.v
+        if self.config.observation == "paper":
+            values = np.concatenate([x[:, :2].ravel() / 10.0, v[:, :2].ravel(), [-log_error]])
+        else:
+            pairs = ((0, 1), (0, 2), (1, 2))
+            distances = [np.linalg.norm(x[i] - x[j]) for i, j in pairs]
+            speeds = [np.linalg.norm(v[i] - v[j]) for i, j in pairs]
+            t_coll = collision_time(simulation.masses, x, v, simulation.eps2)
+            values = np.log10(np.clip(np.array([*distances, *speeds, t_coll]), 1e-12, 1e12))
+            values = np.append(values, log_error)
+        observation = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0)
+        return np.clip(observation, -OBSERVATION_BOUND, OBSERVATION_BOUND).astype(np.float32)
