@@ -107,6 +107,9 @@ class RLEvalCase(CaseModel):
     def _check_actions(self) -> RLEvalCase:
         if self.transfer is not None and len(self.transfer.parameters) != len(self.env.parameters):
             raise ValueError(f"transfer.parameters needs {len(self.env.parameters)} values, one per action, got {len(self.transfer.parameters)}")
+        from rl_agents.train import check_saved_spaces
+
+        check_saved_spaces(self.model, self.env)
         return self
 
 

@@ -92,6 +92,28 @@ def check_compatible(model: Any, env: Any, source: str) -> None:
         raise CaseError(f"expects actions {model.action_space}, the environment has {env.action_space}", source=source)
 
 
+def check_saved_spaces(path: str | Path, config: EnvConfig) -> None:
+    """Raise ``ValueError`` when the agent saved at ``path`` does not fit the environment of ``config``."""
+    from stable_baselines3.common.save_util import load_from_zip_file
+
+    from rl_agents.envs.three_body import ThreeBodyEnv
+
+    try:
+        data, _, _ = load_from_zip_file(path, load_data=True, device="cpu")
+    except Exception as error:  # noqa: BLE001 - any unreadable file gets the same message
+        raise ValueError(f"{str(path)!r} is not a Stable-Baselines3 model file ({type(error).__name__})") from None
+    env = ThreeBodyEnv(config)
+    saved_obs, saved_actions = data.get("observation_space"), data.get("action_space")
+    if saved_obs is None or saved_obs.shape != env.observation_space.shape:
+        shape = None if saved_obs is None else saved_obs.shape
+        raise ValueError(
+            f"the agent in {str(path)!r} expects observations of shape {shape}, env.observation {config.observation!r} gives "
+            f"{env.observation_space.shape} (another observation layout)"
+        )
+    if getattr(saved_actions, "n", None) != getattr(env.action_space, "n", None) or type(saved_actions) is not type(env.action_space):
+        raise ValueError(f"the agent in {str(path)!r} acts in {saved_actions}, the environment in {env.action_space}")
+
+
 def load_agent(path: str | Path, config: EnvConfig):
     """Load a trained agent and check it against the environment ``config`` describes."""
     from stable_baselines3.common.base_class import BaseAlgorithm  # noqa: F401  (import side effects)

@@ -1,0 +1,80 @@
+"""Training through the command line: checkpoints, resume after a kill, bad input."""
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from adaptsim.cases import load_case
+from adaptsim.errors import CaseError
+from adaptsim.results import load_results
+from rl_agents.envs.config import EnvConfig
+from rl_agents.train import load_agent
+
+ROOT = Path(__file__).resolve().parents[2]
+ADAPTSIM = shutil.which("adaptsim") or str(Path(sys.executable).parent / "adaptsim")
+QUICK = ROOT / "cases" / "rl_train_quick.yaml"
+
+
+def train(out, *overrides):
+    args = [ADAPTSIM, "run", str(QUICK), "--out", str(out)]
+    for override in overrides:
+        args += ["--set", override]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+def test_training_is_killed_and_resumes(tmp_path):
+    out = tmp_path / "train"
+    process = train(out, "total_timesteps=200000", "checkpoint_every=400", "evaluation.every=100000")
+    checkpoints = out / "checkpoints"
+    deadline = time.time() + 240
+    while time.time() < deadline and not list(checkpoints.glob("model_*_steps.zip")):
+        time.sleep(0.5)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (out / "model.zip").exists() and not (out / "result.h5").exists()
+    saved = sorted(int(p.stem.split("_")[1]) for p in checkpoints.glob("model_*_steps.zip"))
+    assert saved, "no checkpoint before the kill"
+    process = train(out, "total_timesteps=2400", "checkpoint_every=400", "evaluation.every=1200")
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr
+    summary = load_results(out / "result.h5").attrs["summary"]
+    assert summary["resumed_from_steps"] == saved[-1] and summary["timesteps"] == 2400
+    assert (out / "learning_curve.png").exists() and (out / "tensorboard").is_dir()
+    model = load_agent(out / "model.zip", EnvConfig())
+    assert model.num_timesteps == 2400
+    with pytest.raises(CaseError, match="another observation layout"):
+        load_agent(out / "model.zip", EnvConfig(observation="paper"))
+    eval_case = tmp_path / "eval.yaml"
+    eval_case.write_text(f"kind: rl_eval\nmodel: {out / 'model.zip'}\nenv: {{observation: paper}}\n")
+    with pytest.raises(CaseError, match=r"eval.yaml: the agent in .* expects observations of shape \(8,\), env.observation 'paper' gives \(13,\)"):
+        load_case(eval_case)
+
+
+@pytest.mark.parametrize(
+    "overrides, text",
+    [
+        (["algorithm=DQNN"], "algorithm: unknown algorithm 'DQNN'"),
+        (["hyperparameters.learning_rat=0.1"], "hyperparameters: DQN takes no 'learning_rat'"),
+        (["env.parameters=[]"], "env.parameters: list should have at least 1 item"),
+        (["env.integrator=euler"], "env.integrator: input should be"),
+        (["algorithm=SAC"], "SAC needs env.action: continuous"),
+        (["policy.optimizer=lion"], "policy.optimizer: input should be"),
+    ],
+)
+def test_bad_training_cases(overrides, text):
+    with pytest.raises(CaseError, match=text):
+        load_case(QUICK, overrides)
+
+
+def test_missing_model_file(tmp_path):
+    case = tmp_path / "eval.yaml"
+    case.write_text("kind: rl_eval\nmodel: nowhere/agent.zip\n")
+    with pytest.raises(CaseError, match="model: file 'nowhere/agent.zip' does not exist"):
+        load_case(case)
