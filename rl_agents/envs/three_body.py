@@ -30,6 +30,7 @@ ENERGY_ERROR_FLOOR = 1e-16
 #: Bound of every observation component (positions beyond 10^7 au are clipped).
 OBSERVATION_BOUND = 1e6
 PAPER_W0 = 3000.0
+_PAIRS = (np.array([0, 0, 1]), np.array([1, 2, 2]))
 PAPER_W2 = 4.0
 
 
@@ -121,6 +122,7 @@ class ThreeBodyEnv(gym.Env):
         super().reset(seed=seed)
         system = (options or {}).get("system") or draw_system(self.config.initial_conditions, self.np_random)
         self.simulation = self._make_simulation(system)
+        self._energy_error = 0.0
         self.step_index = 0
         self.last_wall_time = 0.0
         self.episode_wall_time = 0.0
@@ -132,7 +134,7 @@ class ThreeBodyEnv(gym.Env):
             raise RuntimeError("call reset() before step()")
         simulation = self.simulation
         parameter = self.parameter_of(action)
-        error_before = simulation.energy_error()
+        error_before = self._energy_error
         evals_before = simulation.n_force_evals
         started = time.perf_counter()
         simulation.advance(simulation.t + self.config.interval, parameter, max_steps=self.config.max_integrator_steps)
@@ -141,6 +143,7 @@ class ThreeBodyEnv(gym.Env):
         error = simulation.energy_error()
         if not math.isfinite(error):
             error = math.inf
+        self._energy_error = error
         if self.config.reward == "paper":
             reward = paper_reward(error, parameter, self.step_index)
         else:
@@ -156,7 +159,7 @@ class ThreeBodyEnv(gym.Env):
     def _info(self, evals: int, parameter: float) -> dict[str, Any]:
         simulation = self.simulation
         return {
-            "energy_error": simulation.energy_error(),
+            "energy_error": self._energy_error,
             "force_evals": evals,
             "total_force_evals": simulation.n_force_evals,
             "parameter": parameter,
@@ -166,17 +169,17 @@ class ThreeBodyEnv(gym.Env):
 
     def _observation(self) -> np.ndarray:
         simulation = self.simulation
-        error = simulation.energy_error()
+        error = self._energy_error
         log_error = math.log10(min(max(error, ENERGY_ERROR_FLOOR), 1e3)) if math.isfinite(error) else 3.0
         x, v = simulation.x, simulation.v
         if self.config.observation == "paper":
             values = np.concatenate([x[:, :2].ravel() / 10.0, v[:, :2].ravel(), [-log_error]])
         else:
-            pairs = ((0, 1), (0, 2), (1, 2))
-            distances = [np.linalg.norm(x[i] - x[j]) for i, j in pairs]
-            speeds = [np.linalg.norm(v[i] - v[j]) for i, j in pairs]
+            first, second = _PAIRS
+            separations = np.sqrt(((x[first] - x[second]) ** 2).sum(axis=1))
+            speeds = np.sqrt(((v[first] - v[second]) ** 2).sum(axis=1))
             t_coll = collision_time(simulation.masses, x, v, simulation.eps2)
-            values = np.log10(np.clip(np.array([*distances, *speeds, t_coll]), 1e-12, 1e12))
+            values = np.log10(np.clip(np.concatenate([separations, speeds, [t_coll]]), 1e-12, 1e12))
             values = np.append(values, log_error)
         observation = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0)
         return np.clip(observation, -OBSERVATION_BOUND, OBSERVATION_BOUND).astype(np.float32)
