@@ -49,7 +49,7 @@ def log(message: str, *, style: str | None = None) -> None:
 class ProgressBar:
     """A progress bar over a quantity that may be fractional (simulated time, increments).
 
-    Use as a context manager::
+    Drawn only when ``enabled`` and on a terminal. Use as a context manager::
 
         with ProgressBar("integrating", total=t_end, unit="t") as bar:
             while t < t_end:
@@ -57,15 +57,16 @@ class ProgressBar:
                 bar.update(t)
     """
 
-    def __init__(self, description: str, total: float, *, unit: str = "") -> None:
+    def __init__(self, description: str, total: float, *, unit: str = "", enabled: bool = True) -> None:
         self.description = description
         self.total = float(total)
         self.unit = unit
+        self.enabled = enabled
         self._progress: Progress | None = None
         self._task: int | None = None
 
     def __enter__(self) -> ProgressBar:
-        if not is_quiet():
+        if self.enabled and not is_quiet():
             columns = [
                 TextColumn("[bold blue]{task.description}"),
                 BarColumn(),

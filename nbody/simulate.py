@@ -342,7 +342,7 @@ def integrate(
     targets = np.array([t_end]) if times is None else np.union1d(times[times > 0.0], [t_end])
     out_t, out_x, out_v = [np.zeros(1)], [simulation.x[None].copy()], [simulation.v[None].copy()]
     started = _time.perf_counter()
-    with ProgressBar(f"{integrator}", total=float(t_end), unit="t") if progress else _NullBar() as bar:
+    with ProgressBar(f"{integrator}", total=float(t_end), unit="t", enabled=progress) as bar:
         for target in targets:
             steps_before = simulation.n_steps
             t, x, v = simulation.advance(
@@ -391,17 +391,6 @@ def integrate(
         wall_time=wall,
         energy0=simulation.energy0,
     )
-
-
-class _NullBar:
-    def __enter__(self) -> _NullBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def update(self, completed: float) -> None:
-        return None
 
 
 @dataclass

@@ -233,7 +233,7 @@ def run(case: RLTrainCase, ctx: RunContext) -> None:
 
     try:
         model, history, facts = train(case, ctx.out_dir)
-    except (ValueError, TypeError) as error:
+    except ValueError as error:  # SB3 rejecting a hyper-parameter value
         raise RunError(str(error)) from error
     log(f"trained {case.algorithm} for {facts['timesteps']} steps in {facts['train_wall_time_s']:.1f} s; model {ctx.out_dir / MODEL_FILE}")
     figure, axis = plt.subplots(figsize=(6.5, 4))
