@@ -29,10 +29,13 @@ class EnvConfig(StrictModel):
 
     integrator: Literal["hermite", "leapfrog", "rk", "ias15"] = Field("hermite", description="Integrator driven by the agent.")
     criterion: Literal["aarseth", "collision"] = Field("collision", description="Hermite step criterion (the paper: collision).")
+    parameter: Literal["eta", "tol", "dt"] | None = Field(
+        None, description="What the actions set: the step parameter (default: eta for hermite/leapfrog, tol for rk/ias15) or a fixed step `dt`."
+    )
     parameters: list[PositiveFloat] = Field(
         default_factory=paper_parameters,
         min_length=1,
-        description="Values of the integrator parameter (eta for hermite/leapfrog, tol for rk/ias15) the actions select.",
+        description="Values of the integrator parameter the actions select.",
     )
     action: Literal["discrete", "continuous"] = Field("discrete", description="Discrete index into `parameters`, or a Box in [-1, 1] mapped to log10 of their range.")
     observation: Literal["paper", "invariant"] = Field("invariant", description="`paper`: positions/10, velocities, -log10 dE (13 values); `invariant`: log10 pair distances and speeds, log10 collision time, log10 dE (8 values).")
@@ -49,9 +52,14 @@ class EnvConfig(StrictModel):
         if len(set(self.parameters)) != len(self.parameters):
             raise ValueError("parameters must be distinct")
         self.parameters = sorted(self.parameters)
+        natural = "eta" if self.integrator in ("hermite", "leapfrog") else "tol"
+        if self.parameter not in (None, "dt", natural):
+            raise ValueError(f"integrator {self.integrator!r} takes {natural} or dt, not {self.parameter}")
         return self
 
     @property
     def parameter_name(self) -> str:
-        """``eta`` or ``tol``."""
+        """``eta``, ``tol`` or ``dt``."""
+        if self.parameter is not None:
+            return self.parameter
         return "eta" if self.integrator in ("hermite", "leapfrog") else "tol"

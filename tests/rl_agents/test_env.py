@@ -115,3 +115,14 @@ def test_episode_ends_on_energy_error_and_on_length():
 def test_bad_configuration(options, text):
     with pytest.raises(ValidationError, match=text):
         ThreeBodyEnv(**options)
+
+
+def test_fixed_step_parameter():
+    """parameter: dt makes the actions fixed steps: an interval of 0.1 yr at dt = 0.01 takes ceil(0.628 / 0.01) steps."""
+    env = ThreeBodyEnv(parameter="dt", parameters=[0.01, 0.1])
+    env.reset(seed=0)
+    info = env.step(0)[4]
+    assert info["force_evals"] == math.ceil(0.1 * ic.YEAR / 0.01)
+    assert env.simulation.stepper.parameter_name == "dt"
+    with pytest.raises(ValidationError, match="integrator 'ias15' takes tol or dt, not eta"):
+        EnvConfig(integrator="ias15", parameter="eta")
