@@ -95,9 +95,6 @@ def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_rad
     return t, n_steps, n_evals, status, body, n_rec
 
 
-_NO_BUFFER_T = np.empty(0)
-
-
 class Simulation:
     """A system being integrated: state, integrator work space, time and cost counters.
 
@@ -136,11 +133,6 @@ class Simulation:
         self.status = REACHED
         self.event_body = -1
 
-    @property
-    def parameter(self) -> float:
-        """The integrator parameter used when :meth:`advance` is not given one."""
-        return self.stepper.parameter
-
     def energy(self) -> float:
         """Current total energy."""
         return float(energy(self.masses, self.x, self.v, self.softening))
@@ -148,10 +140,6 @@ class Simulation:
     def energy_error(self) -> float:
         """Current relative energy error ``|E - E0| / |E0|``."""
         return float(relative_energy_error(self.energy(), self.energy0))
-
-    def system(self) -> System:
-        """The current state as a :class:`System`."""
-        return System(self.masses.copy(), self.x.copy(), self.v.copy(), self.softening)
 
     def advance(
         self,
@@ -196,7 +184,7 @@ class Simulation:
         capacity = 1024 if record else 0
         remaining_steps = max_steps
         while True:
-            buf_t = np.empty(capacity) if record else _NO_BUFFER_T
+            buf_t = np.empty(capacity)  # empty (capacity 0): nothing is recorded
             buf_x = np.empty((capacity, n, 3))
             buf_v = np.empty((capacity, n, 3))
             t, steps, evals, status, body, n_rec = advance(
@@ -358,7 +346,6 @@ def integrate(
                 out_t.append(t), out_x.append(x), out_v.append(v)
             elif simulation.status == REACHED or simulation.t > out_t[-1][-1]:
                 out_t.append(np.array([simulation.t])), out_x.append(simulation.x[None].copy()), out_v.append(simulation.v[None].copy())
-            bar.update(simulation.t)
             if simulation.status != REACHED:
                 break
     wall = _time.perf_counter() - started

@@ -10,12 +10,7 @@ import numpy as np
 from adaptsim.cases import RunContext
 from rl_agents.cases import RLEvalCase
 from rl_agents.envs.config import EnvConfig
-from rl_agents.rollout import Evaluation, evaluate_policy, fixed_policy, front_position, run_episode
-
-
-def agent_policy(model: Any):
-    """Deterministic policy of an SB3 model."""
-    return lambda observation: model.predict(observation, deterministic=True)[0]
+from rl_agents.rollout import Evaluation, agent_policy, evaluate_policy, fixed_policy, front_position, run_episode
 
 
 def compare(config: EnvConfig, model: Any, seeds: range, steps: int) -> dict[str, Any]:
@@ -99,8 +94,7 @@ def run(case: RLEvalCase, ctx: RunContext) -> None:
     data["summary"] = {}
     comparisons = [(case.env, main, f"{case.env.integrator} (trained)")]
     if case.transfer is not None:
-        transfer_config = case.env.model_copy(update=case.transfer.model_dump())
-        transfer_config = EnvConfig.model_validate(transfer_config.model_dump())
+        transfer_config = EnvConfig.model_validate(case.env.model_dump() | case.transfer.model_dump())
         transferred = compare(transfer_config, model, seeds, case.steps)
         transfer_data, transfer_summary = _group(transfer_config, transferred, case.n_seeds)
         data["transfer"] = transfer_data | {"summary": {}}

@@ -85,6 +85,11 @@ def evaluate_policy(config: EnvConfig, policy: Policy, seeds: Sequence[int], n_s
     )
 
 
+def agent_policy(model: object) -> Policy:
+    """The deterministic policy of a Stable-Baselines3 model."""
+    return lambda observation: model.predict(observation, deterministic=True)[0]
+
+
 def fixed_policy(config: EnvConfig, index: int) -> Policy:
     """The policy that always selects ``config.parameters[index]``."""
     if config.action == "discrete":

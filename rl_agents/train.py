@@ -80,60 +80,64 @@ def latest_checkpoint(directory: Path) -> tuple[Path, int] | None:
     return path, steps
 
 
+def space_mismatch(observation_space: Any, action_space: Any, env: Any, env_name: str = "the environment") -> str | None:
+    """What keeps an agent with these spaces from acting in ``env`` (None when it fits)."""
+    shape = None if observation_space is None else observation_space.shape
+    if shape != env.observation_space.shape:
+        return f"expects observations of shape {shape}, {env_name} gives {env.observation_space.shape} (another observation layout)"
+    if type(action_space) is not type(env.action_space) or getattr(action_space, "n", None) != getattr(env.action_space, "n", None):
+        return f"acts in {action_space}, {env_name} in {env.action_space}"
+    return None
+
+
 def check_compatible(model: Any, env: Any, source: str) -> None:
-    """Raise :class:`CaseError` when a saved model does not fit the environment's spaces."""
-    if model.observation_space.shape != env.observation_space.shape:
-        raise CaseError(
-            f"expects observations of shape {model.observation_space.shape}, the environment gives {env.observation_space.shape} "
-            "(another observation layout)",
-            source=source,
-        )
-    if type(model.action_space) is not type(env.action_space) or getattr(model.action_space, "n", None) != getattr(env.action_space, "n", None):
-        raise CaseError(f"expects actions {model.action_space}, the environment has {env.action_space}", source=source)
+    """Raise :class:`CaseError` when a loaded model does not fit the environment's spaces."""
+    problem = space_mismatch(model.observation_space, model.action_space, env)
+    if problem:
+        raise CaseError(problem, source=source)
 
 
-def check_saved_spaces(path: str | Path, config: EnvConfig) -> None:
-    """Raise ``ValueError`` when the agent saved at ``path`` does not fit the environment of ``config``."""
+def _saved_data(path: str | Path) -> dict[str, Any]:
+    """The metadata (spaces, algorithm) stored in an SB3 model file; ``ValueError`` if it is not one."""
     from stable_baselines3.common.save_util import load_from_zip_file
-
-    from rl_agents.envs.three_body import ThreeBodyEnv
 
     try:
         data, _, _ = load_from_zip_file(path, load_data=True, device="cpu")
     except Exception as error:  # noqa: BLE001 - any unreadable file gets the same message
         raise ValueError(f"{str(path)!r} is not a Stable-Baselines3 model file ({type(error).__name__})") from None
+    return data or {}
+
+
+def check_saved_spaces(path: str | Path, config: EnvConfig) -> None:
+    """Raise ``ValueError`` when the agent saved at ``path`` does not fit the environment of ``config``."""
+    from rl_agents.envs.three_body import ThreeBodyEnv
+
+    data = _saved_data(path)
     env = ThreeBodyEnv(config)
-    saved_obs, saved_actions = data.get("observation_space"), data.get("action_space")
-    if saved_obs is None or saved_obs.shape != env.observation_space.shape:
-        shape = None if saved_obs is None else saved_obs.shape
-        raise ValueError(
-            f"the agent in {str(path)!r} expects observations of shape {shape}, env.observation {config.observation!r} gives "
-            f"{env.observation_space.shape} (another observation layout)"
-        )
-    if getattr(saved_actions, "n", None) != getattr(env.action_space, "n", None) or type(saved_actions) is not type(env.action_space):
-        raise ValueError(f"the agent in {str(path)!r} acts in {saved_actions}, the environment in {env.action_space}")
+    problem = space_mismatch(data.get("observation_space"), data.get("action_space"), env, f"env.observation {config.observation!r}")
+    if problem:
+        raise ValueError(f"the agent in {str(path)!r} {problem}")
 
 
 def load_agent(path: str | Path, config: EnvConfig):
     """Load a trained agent and check it against the environment ``config`` describes."""
-    from stable_baselines3.common.base_class import BaseAlgorithm  # noqa: F401  (import side effects)
-    from stable_baselines3.common.save_util import load_from_zip_file
-
     from rl_agents.envs.three_body import ThreeBodyEnv
 
     path = Path(path)
-    data, _, _ = load_from_zip_file(path, load_data=True, device="cpu")
-    algorithm = data.get("_adaptsim_algorithm") if data else None
+    try:
+        data = _saved_data(path)
+    except ValueError as error:
+        raise CaseError(str(error), source=str(path)) from None
     env = ThreeBodyEnv(config)
-    candidates = [algorithm] if algorithm else list(ALGORITHMS_SB3)
-    for name in candidates:
-        cls = algorithm_class(name)
+    problem = space_mismatch(data.get("observation_space"), data.get("action_space"), env)
+    if problem:
+        raise CaseError(problem, source=str(path))
+    algorithm = data.get("_adaptsim_algorithm")
+    for name in [algorithm] if algorithm else list(ALGORITHMS_SB3):
         try:
-            model = cls.load(path, device="cpu")
-        except Exception:  # noqa: BLE001 - try the next algorithm class
+            return algorithm_class(name).load(path, device="cpu")
+        except Exception:  # noqa: BLE001 - a file saved without the algorithm name: try the next class
             continue
-        check_compatible(model, env, str(path))
-        return model
     raise CaseError("is not a Stable-Baselines3 model this suite can load", source=str(path))
 
 
@@ -144,7 +148,7 @@ class _HeldOutCallback:
     def make(case: RLTrainCase, history: dict[str, list[float]]):
         from stable_baselines3.common.callbacks import BaseCallback
 
-        from rl_agents.rollout import evaluate_policy
+        from rl_agents.rollout import agent_policy, evaluate_policy
 
         class HeldOutEvaluation(BaseCallback):
             """Every ``evaluation.every`` steps: median final energy error and mean cost on held-out seeds."""
@@ -157,8 +161,7 @@ class _HeldOutCallback:
                 if self.num_timesteps >= self.next_at:
                     self.next_at = self.num_timesteps + case.evaluation.every
                     seeds = range(case.evaluation.seed_start, case.evaluation.seed_start + case.evaluation.n_seeds)
-                    policy = lambda observation: self.model.predict(observation, deterministic=True)[0]  # noqa: E731
-                    result = evaluate_policy(case.env, policy, seeds, case.evaluation.steps)
+                    result = evaluate_policy(case.env, agent_policy(self.model), seeds, case.evaluation.steps)
                     history["timesteps"].append(self.num_timesteps)
                     history["median_energy_error"].append(result.median_energy_error)
                     history["mean_cost"].append(result.mean_cost)
@@ -214,9 +217,8 @@ def train(case: RLTrainCase, out_dir: Path) -> tuple[Any, dict[str, list[float]]
     if remaining > 0:
         model.learn(remaining, callback=callbacks, reset_num_timesteps=resumed_from is None, progress_bar=not is_quiet(), tb_log_name=case.algorithm)
     wall = time.perf_counter() - started
-    with atomic_path(out_dir / MODEL_FILE) as tmp:
-        model.save(tmp.with_suffix(".zip"))
-        tmp.with_suffix(".zip").replace(tmp)
+    with atomic_path(out_dir / MODEL_FILE) as tmp, open(tmp, "wb") as handle:
+        model.save(handle)
     env.close()
     facts = {"train_wall_time_s": wall, "timesteps": int(model.num_timesteps), "resumed_from_steps": steps_done}
     return model, history, facts

@@ -111,6 +111,11 @@ class Stepper:
         return self.module.work_size(n_bodies)
 
 
+def natural_parameter(integrator: str) -> str:
+    """The adaptive parameter an integrator takes besides a fixed ``dt``: ``eta`` or ``tol``."""
+    return "eta" if integrator in ("hermite", "leapfrog") else "tol"
+
+
 _DEFAULTS = {"hermite": ("eta", 0.02), "leapfrog": ("dt", 1e-3), "rk": ("tol", 1e-10), "ias15": ("tol", 1e-9)}
 _MODULES = {"hermite": hermite, "leapfrog": leapfrog, "rk": dopri5, "ias15": ias15}
 
@@ -156,6 +161,5 @@ def resolve(
     elif integrator in ("rk", "ias15") and name == "tol":
         step = module.step_adaptive
     else:
-        expected = "eta or dt" if integrator in ("hermite", "leapfrog") else "tol or dt"
-        raise CaseError(f"integrator {integrator!r} takes {expected}, not {name}", field=(name,))
+        raise CaseError(f"integrator {integrator!r} takes {natural_parameter(integrator)} or dt, not {name}", field=(name,))
     return Stepper(name=integrator, module=module, step=step, code=STEP_FUNCTIONS.index(step), parameter_name=name, parameter=float(value))

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from adaptsim.cases import PositiveFloat, PositiveTime, StrictModel
 from nbody.initial_conditions import YEAR
+from nbody.integrators import natural_parameter
 
 InitialConditionFamily = Literal["paper", "random", "figure_eight", "pythagorean", "lagrange"]
 
@@ -52,7 +53,7 @@ class EnvConfig(StrictModel):
         if len(set(self.parameters)) != len(self.parameters):
             raise ValueError("parameters must be distinct")
         self.parameters = sorted(self.parameters)
-        natural = "eta" if self.integrator in ("hermite", "leapfrog") else "tol"
+        natural = natural_parameter(self.integrator)
         if self.parameter not in (None, "dt", natural):
             raise ValueError(f"integrator {self.integrator!r} takes {natural} or dt, not {self.parameter}")
         return self
@@ -60,6 +61,4 @@ class EnvConfig(StrictModel):
     @property
     def parameter_name(self) -> str:
         """``eta``, ``tol`` or ``dt``."""
-        if self.parameter is not None:
-            return self.parameter
-        return "eta" if self.integrator in ("hermite", "leapfrog") else "tol"
+        return self.parameter if self.parameter is not None else natural_parameter(self.integrator)
