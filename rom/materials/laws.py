@@ -1,0 +1,227 @@
+"""Small-strain constitutive laws with temperature-dependent coefficients, vectorised over integration points.
+
+:class:`ElasticMaterial` is isotropic thermo-elasticity. :class:`ViscoplasticMaterial` adds a von Mises
+viscoplastic flow with a threshold (Norton law ``pdot = <(J2(s - X) - R0) / K>^n``) and Armstrong-Frederick
+kinematic hardening (``Xdot = 2/3 C epsdot_p - D X pdot``), integrated by backward Euler: the update
+reduces to one scalar equation in the increment of cumulated plasticity ``dp`` per point, solved by a
+bracketed Newton method, and the consistent tangent follows in closed form (derivation in the
+docstring of :meth:`ViscoplasticMaterial.update`). See ../shared/METHODS.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rom.materials.tables import TemperatureTable
+from rom.materials.tensors import DEVIATORIC4, IDENTITY, deviator, isotropic_stiffness, von_mises
+
+#: Relative tolerance of the local scalar equation.
+LOCAL_TOLERANCE = 1e-12
+LOCAL_MAX_ITERATIONS = 100
+
+
+class LocalConvergenceError(RuntimeError):
+    """The constitutive update did not converge at some integration point (the caller cuts the increment)."""
+
+
+@dataclass
+class MaterialState:
+    """Internal variables at ``n`` integration points: plastic strain, backstress, cumulated plasticity."""
+
+    plastic_strain: np.ndarray
+    backstress: np.ndarray
+    cumulated_plasticity: np.ndarray
+
+    @classmethod
+    def zeros(cls, n_points: int) -> MaterialState:
+        """The virgin state."""
+        return cls(np.zeros((n_points, 6)), np.zeros((n_points, 6)), np.zeros(n_points))
+
+    def copy(self) -> MaterialState:
+        """An independent copy."""
+        return MaterialState(self.plastic_strain.copy(), self.backstress.copy(), self.cumulated_plasticity.copy())
+
+    def take(self, index: np.ndarray) -> MaterialState:
+        """The state at a subset of points."""
+        return MaterialState(self.plastic_strain[index], self.backstress[index], self.cumulated_plasticity[index])
+
+
+@dataclass
+class ConstitutiveResult:
+    """Stress and consistent tangent (Mandel notation) and the updated internal variables."""
+
+    stress: np.ndarray
+    tangent: np.ndarray
+    state: MaterialState
+    local_iterations: int = 0
+
+
+@dataclass(frozen=True)
+class ElasticMaterial:
+    """Isotropic thermo-elasticity ``sigma = C(T) : (eps - alpha(T) (T - T_ref) I)``.
+
+    Parameters
+    ----------
+    young, poisson, expansion
+        Young's modulus (Pa), Poisson's ratio and the secant thermal expansion coefficient (1/K).
+    reference_temperature
+        Temperature of zero thermal strain (K).
+    density
+        Mass density (kg/m^3), for body forces.
+    """
+
+    young: TemperatureTable
+    poisson: TemperatureTable
+    expansion: TemperatureTable = field(default_factory=lambda: TemperatureTable.constant("material.expansion", 0.0))
+    reference_temperature: float = 293.15
+    density: float = 0.0
+
+    @property
+    def tables(self) -> tuple[TemperatureTable, ...]:
+        """Every temperature-dependent coefficient (checked against the temperature range before a run)."""
+        return (self.young, self.poisson, self.expansion)
+
+    def stiffness(self, temperature: np.ndarray) -> np.ndarray:
+        """Elasticity tensors (n, 6, 6) at the points' temperatures."""
+        return isotropic_stiffness(self.young(temperature), self.poisson(temperature))
+
+    def thermal_strain(self, temperature: np.ndarray) -> np.ndarray:
+        """``alpha(T) (T - T_ref) I`` at each point (n, 6)."""
+        temperature = np.asarray(temperature, dtype=float)
+        return (self.expansion(temperature) * (temperature - self.reference_temperature))[:, None] * IDENTITY
+
+    def update(self, strain: np.ndarray, temperature: np.ndarray, dt: float, state: MaterialState) -> ConstitutiveResult:
+        """Stress for total strains (n, 6) at temperatures (n,); the state is unchanged."""
+        stiffness = self.stiffness(temperature)
+        elastic_strain = strain - self.thermal_strain(temperature) - state.plastic_strain
+        return ConstitutiveResult(np.einsum("nij,nj->ni", stiffness, elastic_strain), stiffness, state)
+
+
+@dataclass(frozen=True)
+class ViscoplasticMaterial(ElasticMaterial):
+    """Elasto-viscoplasticity: Norton flow with threshold ``R0`` and Armstrong-Frederick kinematic hardening.
+
+    Parameters
+    ----------
+    norton_k
+        Norton drag stress ``K`` (Pa s^(1/n)).
+    norton_n
+        Norton exponent ``n`` (>= 1).
+    yield_stress
+        Threshold ``R0`` (Pa).
+    hardening_c, hardening_d
+        Armstrong-Frederick ``C`` (Pa) and ``D`` (-).
+    """
+
+    norton_k: TemperatureTable = field(default_factory=lambda: TemperatureTable.constant("material.norton_k", 1.0))
+    norton_n: TemperatureTable = field(default_factory=lambda: TemperatureTable.constant("material.norton_n", 1.0))
+    yield_stress: TemperatureTable = field(default_factory=lambda: TemperatureTable.constant("material.yield_stress", 0.0))
+    hardening_c: TemperatureTable = field(default_factory=lambda: TemperatureTable.constant("material.hardening_c", 0.0))
+    hardening_d: TemperatureTable = field(default_factory=lambda: TemperatureTable.constant("material.hardening_d", 0.0))
+
+    @property
+    def tables(self) -> tuple[TemperatureTable, ...]:
+        """Every temperature-dependent coefficient."""
+        return (*super().tables, self.norton_k, self.norton_n, self.yield_stress, self.hardening_c, self.hardening_d)
+
+    def update(self, strain: np.ndarray, temperature: np.ndarray, dt: float, state: MaterialState) -> ConstitutiveResult:
+        """Backward-Euler update over a time increment ``dt`` from ``state`` to total strains (n, 6).
+
+        With ``theta = 1 / (1 + D dp)``, the relative stress ``xi = s - X`` is parallel to
+        ``xi* = s_trial - theta X_old``, ``N = 3/2 xi* / J2(xi*)`` is the flow direction, and ``dp`` solves
+
+            g(dp) = J2(xi*) - (3G + C theta) dp - R0 - K (dp / dt)^(1/n) = 0.
+
+        Differentiating ``g = 0`` and ``sigma = C : (eps_e_trial - dp N)`` gives the consistent tangent
+
+            C_tan = C - (4 G^2 / H) N (x) N - 3 G dp / J2(xi*) [2G P + (2G D theta^2 / H) (P X_old) (x) N],
+
+        ``P = I_dev - 2/3 N (x) N``, ``H = 3G + C theta - C D theta^2 dp - D theta^2 N : X_old
+        + K / (n dt) (dp / dt)^(1/n - 1)``. It is unsymmetric when ``D X_old != 0``.
+
+        Raises
+        ------
+        LocalConvergenceError
+            When the scalar equation does not converge at some point.
+        """
+        n_points = strain.shape[0]
+        young, poisson = self.young(temperature), self.poisson(temperature)
+        shear = young / (2.0 * (1.0 + poisson))
+        stiffness = isotropic_stiffness(young, poisson)
+        trial_elastic = strain - self.thermal_strain(temperature) - state.plastic_strain
+        trial_stress = np.einsum("nij,nj->ni", stiffness, trial_elastic)
+        trial_deviator = deviator(trial_stress)
+        threshold = self.yield_stress(temperature)
+        trial_overstress = von_mises(trial_deviator - state.backstress) - threshold
+        flowing = np.flatnonzero(trial_overstress > 0.0)
+        new_state = state.copy()
+        tangent = stiffness.copy()
+        stress = trial_stress.copy()
+        if flowing.size == 0 or dt <= 0.0:
+            return ConstitutiveResult(stress, tangent, new_state)
+
+        g = shear[flowing]
+        t = temperature[flowing]
+        k, n, r0 = self.norton_k(t), self.norton_n(t), threshold[flowing]
+        c, d = self.hardening_c(t), self.hardening_d(t)
+        s_trial, x_old = trial_deviator[flowing], state.backstress[flowing]
+        dp, iterations = _solve_increment(s_trial, x_old, g, k, n, r0, c, d, dt)
+
+        theta = 1.0 / (1.0 + d * dp)
+        xi_star = s_trial - theta[:, None] * x_old
+        j_star = von_mises(xi_star)
+        normal = 1.5 * xi_star / j_star[:, None]
+        plastic_increment = dp[:, None] * normal
+        backstress = theta[:, None] * (x_old + (2.0 / 3.0) * c[:, None] * plastic_increment)
+        new_state.plastic_strain[flowing] += plastic_increment
+        new_state.backstress[flowing] = backstress
+        new_state.cumulated_plasticity[flowing] += dp
+        stress[flowing] -= 2.0 * g[:, None] * plastic_increment
+
+        rate_term = np.where(dp > 0.0, k / (n * dt) * (np.maximum(dp, 1e-300) / dt) ** (1.0 / n - 1.0), np.inf)
+        n_dot_x = np.einsum("ni,ni->n", normal, x_old)
+        h = 3.0 * g + c * theta - c * d * theta**2 * dp - d * theta**2 * n_dot_x + rate_term
+        projector = DEVIATORIC4 - (2.0 / 3.0) * np.einsum("ni,nj->nij", normal, normal)
+        p_x = np.einsum("nij,nj->ni", projector, x_old)
+        factor = 3.0 * g * dp / j_star
+        tangent[flowing] -= (4.0 * g**2 / h)[:, None, None] * np.einsum("ni,nj->nij", normal, normal)
+        tangent[flowing] -= factor[:, None, None] * (
+            2.0 * g[:, None, None] * projector
+            + (2.0 * g * d * theta**2 / h)[:, None, None] * np.einsum("ni,nj->nij", p_x, normal)
+        )
+        return ConstitutiveResult(stress, tangent, new_state, iterations)
+
+
+def _solve_increment(s_trial, x_old, g, k, n, r0, c, d, dt):
+    """Solve ``g(dp) = 0`` at every flowing point by Newton's method on ``z = ln dp`` inside a shrinking bracket.
+
+    In ``z`` the Norton term ``K exp(z/n) / dt^(1/n)`` is smooth (in ``dp`` its slope is infinite at 0) and
+    ``g`` is concave and decreasing, so Newton's method started from the upper end of the bracket
+    converges monotonically; bisection in ``z`` is the safeguard.
+    """
+    j_trial, j_x = von_mises(s_trial), von_mises(x_old)
+    low = np.full_like(g, np.log(1e-300))
+    high = np.log((j_trial + j_x) / (3.0 * g))  # g < 0 there: J2(xi*) <= J2(s_trial) + J2(X_old)
+    z = high.copy()
+    scale = j_trial + j_x + r0
+    for iteration in range(1, LOCAL_MAX_ITERATIONS + 1):
+        dp = np.exp(z)
+        theta = 1.0 / (1.0 + d * dp)
+        xi_star = s_trial - theta[:, None] * x_old
+        j_star = von_mises(xi_star)
+        rate = (dp / dt) ** (1.0 / n)
+        residual = j_star - (3.0 * g + c * theta) * dp - r0 - k * rate
+        positive = residual > 0.0
+        low = np.where(positive, z, low)
+        high = np.where(positive, high, z)
+        normal = 1.5 * xi_star / np.maximum(j_star, 1e-300)[:, None]
+        slope = dp * (d * theta**2 * np.einsum("ni,ni->n", normal, x_old) - 3.0 * g - c * theta + c * d * theta**2 * dp) - k * rate / n
+        newton = z - residual / slope
+        inside = (newton > low) & (newton < high) & np.isfinite(newton)
+        converged = (np.abs(residual) <= LOCAL_TOLERANCE * scale) | (high - low <= 1e-14)
+        if np.all(converged):
+            return dp, iteration
+        z = np.where(converged, z, np.where(inside, newton, 0.5 * (low + high)))
+    raise LocalConvergenceError(f"constitutive update did not converge in {LOCAL_MAX_ITERATIONS} iterations")
