@@ -1,0 +1,1 @@
+"""Finite elements: quadrature, Lagrange tetrahedra, the displacement space, assembly and loads."""
