@@ -99,7 +99,8 @@ def blade(
     (root and airfoil).
 
     Lengths in metres. The leading and trailing edges are blunted (chord fractions 0.02 to 0.98) so
-    that no element degenerates.
+    that no element degenerates. Quadratic meshes have straight edges (mid-edge nodes at the chords'
+    midpoints): the strongly graded cosine spacing would fold curved coarse elements.
     """
     height = root_height + span
     root_fraction = root_height / height
@@ -117,4 +118,5 @@ def blade(
         z = hub_radius - root_height + height * w
         return np.column_stack([x * np.cos(twist) - y * np.sin(twist), x * np.sin(twist) + y * np.cos(twist), z])
 
-    return structured(mapping, divisions, order)
+    linear = structured(mapping, divisions, 1)
+    return linear.quadratic() if order == 2 else linear

@@ -64,7 +64,8 @@ class TemperatureTable:
             return np.full(temperature.shape, self.values[0])
         low, high = self.temperatures[0], self.temperatures[-1]
         t_min, t_max = float(np.min(temperature)), float(np.max(temperature))
-        if not (low <= t_min and t_max <= high):
+        slack = 1e-9 * max(abs(low), abs(high))  # round-off of interpolated temperatures at the table's ends
+        if not (low - slack <= t_min and t_max <= high + slack):
             bad = t_min if t_min < low else t_max
             raise CaseError(
                 f"temperature {bad:g} K is outside the table's range [{low:g}, {high:g}] K", field=self.name.split(".")

@@ -1,0 +1,333 @@
+"""The ``rom_hifi`` case kind: a rotating, heated blade (or any tetrahedral mesh) solved with the full model.
+
+Builds the mesh, material, loads and load history from the YAML case, runs :class:`rom.hifi.HifiSolver`
+increment by increment (checkpointing so a killed run resumes), and writes the HDF5 snapshots, VTU
+files for ParaView and a PNG of the load history and the maximum cumulated plasticity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, RunContext, StrictModel
+from adaptsim.errors import CaseError
+
+Vector3 = tuple[float, float, float]
+
+
+class Table(StrictModel):
+    """A coefficient tabulated against temperature (linear interpolation, no extrapolation)."""
+
+    temperatures: list[float] = Field(min_length=2, description="Increasing temperatures (K).")
+    values: list[float] = Field(min_length=2, description="Values at those temperatures.")
+
+
+Coefficient = float | Table
+
+
+class MaterialSpec(StrictModel):
+    """Material law and coefficients; each coefficient is a number or a temperature table."""
+
+    model: Literal["elastic", "viscoplastic"] = Field("viscoplastic", description="`elastic` or Norton/Armstrong-Frederick `viscoplastic`.")
+    density: PositiveFloat = Field(8200.0, description="Mass density (kg/m^3).")
+    reference_temperature: float = Field(293.15, gt=0.0, description="Temperature of zero thermal strain (K).")
+    young: Coefficient = Field(200e9, description="Young's modulus E (Pa), > 0.")
+    poisson: Coefficient = Field(0.3, description="Poisson's ratio, in [0, 0.5).")
+    expansion: Coefficient = Field(2e-5, description="Secant thermal expansion alpha (1/K), >= 0.")
+    norton_k: Coefficient = Field(300e6, description="Norton drag stress K (Pa s^(1/n)), > 0.")
+    norton_n: Coefficient = Field(30.0, description="Norton exponent n, >= 1.")
+    yield_stress: Coefficient = Field(10e6, description="Threshold R0 (Pa), >= 0.")
+    hardening_c: Coefficient = Field(1e11, description="Armstrong-Frederick C (Pa), >= 0.")
+    hardening_d: Coefficient = Field(1000.0, description="Armstrong-Frederick D, >= 0.")
+
+    @model_validator(mode="after")
+    def _check(self) -> MaterialSpec:
+        self.build()
+        return self
+
+    def _table(self, name: str, minimum: float, strict: bool, maximum: float | None = None):
+        from rom.materials import TemperatureTable
+
+        value = getattr(self, name)
+        if isinstance(value, Table):
+            table = TemperatureTable(f"material.{name}", tuple(value.values), tuple(value.temperatures))
+        else:
+            table = TemperatureTable.constant(f"material.{name}", value)
+        for value in table.values:
+            if value < minimum or (strict and value == minimum) or (maximum is not None and value >= maximum):
+                bound = (f"> {minimum:g}" if strict else f">= {minimum:g}") + (f" and < {maximum:g}" if maximum is not None else "")
+                raise ValueError(f"{name} must be {bound}, got {value:g}")
+        return table
+
+    def build(self):
+        """The :class:`rom.materials` law these coefficients describe."""
+        from rom.materials import ElasticMaterial, ViscoplasticMaterial
+
+        common = dict(
+            young=self._table("young", 0.0, True),
+            poisson=self._table("poisson", 0.0, False, 0.5),
+            expansion=self._table("expansion", 0.0, False),
+            reference_temperature=self.reference_temperature,
+            density=self.density,
+        )
+        if self.model == "elastic":
+            return ElasticMaterial(**common)
+        return ViscoplasticMaterial(
+            **common,
+            norton_k=self._table("norton_k", 0.0, True),
+            norton_n=self._table("norton_n", 1.0, False),
+            yield_stress=self._table("yield_stress", 0.0, False),
+            hardening_c=self._table("hardening_c", 0.0, False),
+            hardening_d=self._table("hardening_d", 0.0, False),
+        )
+
+
+class MeshSpec(StrictModel):
+    """The generated blade, or a tetrahedral mesh file (Gmsh .msh, VTU, anything meshio reads)."""
+
+    source: Literal["blade", "file"] = Field("blade", description="`blade`: the generator; `file`: read `file`.")
+    file: str | None = Field(None, description="Mesh file (relative to the working directory).")
+    order: Literal[1, 2] = Field(2, description="Element order: 1 (4-node) or 2 (10-node tetrahedra; linear meshes from files are promoted).")
+    divisions: tuple[int, int, int] = Field((8, 2, 10), description="Blade: cells around the chord, through the thickness, along the height.")
+    chord: PositiveFloat = Field(0.04, description="Blade chord (m).")
+    span: PositiveFloat = Field(0.08, description="Airfoil span (m).")
+    hub_radius: PositiveFloat = Field(0.25, description="Radius of the blade's base (m).")
+    root_height: PositiveFloat = Field(0.015, description="Height of the root block (m).")
+    twist_degrees: float = Field(25.0, description="Twist at the tip (degrees).")
+
+    @model_validator(mode="after")
+    def _check(self) -> MeshSpec:
+        if self.source == "file" and self.file is None:
+            raise ValueError("source 'file' needs `file`")
+        if self.file is not None and not Path(self.file).is_file():
+            raise ValueError(f"mesh file {self.file!r} does not exist")
+        if self.source == "blade" and self.file is not None:
+            raise ValueError("`file` only applies to source 'file'")
+        if min(self.divisions) < 1:
+            raise ValueError(f"divisions must be >= 1, got {list(self.divisions)}")
+        return self
+
+    def build(self):
+        """The checked :class:`rom.mesh.TetMesh`."""
+        from rom.geometry import blade
+        from rom.mesh import read_mesh
+
+        if self.source == "file":
+            mesh = read_mesh(self.file, "mesh.file")
+            return mesh.quadratic() if self.order == 2 else mesh
+        mesh = blade(self.chord, self.span, self.hub_radius, self.root_height, self.twist_degrees, divisions=self.divisions, order=self.order)
+        return mesh.check("mesh")
+
+
+class Rotation(StrictModel):
+    """Rotation about the engine axis: centrifugal body force ``rho load(t) omega^2 r``."""
+
+    speed: float = Field(1000.0, ge=0.0, description="Angular speed omega at load 1 (rad/s).")
+    axis: Vector3 = Field((1.0, 0.0, 0.0), description="Engine axis direction.")
+    origin: Vector3 = Field((0.0, 0.0, 0.0), description="A point of the axis (m).")
+
+    @model_validator(mode="after")
+    def _check(self) -> Rotation:
+        if np.linalg.norm(self.axis) == 0.0:
+            raise ValueError("axis must not be the zero vector")
+        return self
+
+
+class TemperatureSpec(StrictModel):
+    """Temperature field T(x, y, z, t): an expression (variables x, y, z, t, load), or nodal values from a file."""
+
+    expression: str = Field("293.15", description="Expression in x, y, z (m), t (s), load and the parameters, e.g. `T0 + load * dT * (z - 0.25) / 0.08`.")
+    parameters: dict[str, float] = Field(default_factory=dict, description="Named constants of the expression.")
+    file: str | None = Field(None, description="`.npy` or `.csv` of one temperature per mesh node; applied as T_ref + load (T_file - T_ref).")
+
+    @model_validator(mode="after")
+    def _check(self) -> TemperatureSpec:
+        from rom.expressions import FieldExpression
+
+        FieldExpression(self.expression, self.parameters, "loading.temperature.expression")
+        if self.file is not None and not Path(self.file).is_file():
+            raise ValueError(f"temperature file {self.file!r} does not exist")
+        return self
+
+    def build(self, points: np.ndarray, reference: float, history: History):
+        """``T(t)``: nodal temperatures at time ``t``."""
+        from rom.expressions import FieldExpression
+
+        if self.file is not None:
+            values = np.load(self.file) if self.file.endswith(".npy") else np.loadtxt(self.file, delimiter=",", ndmin=1)
+            values = np.asarray(values, dtype=float).ravel()
+            if values.size != points.shape[0] or not np.all(np.isfinite(values)):
+                raise CaseError(f"needs {points.shape[0]} finite values (one per node), got {values.size}", field=("loading", "temperature", "file"))
+            return lambda t: reference + history.factor(t) * (values - reference)
+        expression = FieldExpression(self.expression, self.parameters, "loading.temperature.expression")
+        return lambda t: expression(points, t, history.factor(t))
+
+
+class History(StrictModel):
+    """Piecewise-linear load factor ``load(t)`` and the increments of each segment (ramp, hold, unload...)."""
+
+    times: list[float] = Field([0.0, 1.0, 101.0, 102.0], min_length=2, description="Increasing times (s), the first 0.")
+    load: list[float] = Field([0.0, 1.0, 1.0, 0.0], min_length=2, description="Load factor at those times.")
+    increments: list[int] = Field([4, 10, 4], description="Increments in each segment (>= 1).")
+
+    @model_validator(mode="after")
+    def _check(self) -> History:
+        if len(self.load) != len(self.times):
+            raise ValueError(f"{len(self.load)} load values for {len(self.times)} times")
+        if self.times[0] != 0.0 or any(b <= a for a, b in zip(self.times, self.times[1:])):
+            raise ValueError("times must start at 0 and increase strictly")
+        if len(self.increments) != len(self.times) - 1 or min(self.increments) < 1:
+            raise ValueError(f"increments needs one count >= 1 per segment ({len(self.times) - 1})")
+        return self
+
+    def increment_times(self) -> np.ndarray:
+        """End times of all increments."""
+        pieces = [np.linspace(a, b, n + 1)[1:] for a, b, n in zip(self.times, self.times[1:], self.increments)]
+        return np.concatenate(pieces)
+
+    def factor(self, t: float) -> float:
+        """``load(t)``."""
+        return float(np.interp(t, self.times, self.load))
+
+
+class Loading(StrictModel):
+    """Rotation, temperature, the clamped root and the load history."""
+
+    rotation: Rotation = Rotation()
+    temperature: TemperatureSpec = TemperatureSpec()
+    history: History = History()
+    clamp_axis: Literal["x", "y", "z"] = Field("z", description="Nodes at the minimum of this coordinate are clamped (the blade's root).")
+
+
+class SolverSpec(StrictModel):
+    """Newton-Raphson settings."""
+
+    tolerance: PositiveFloat = Field(1e-8, description="Relative residual at convergence.")
+    max_iterations: int = Field(15, ge=1, description="Newton iterations before an increment is cut.")
+    max_cuts: int = Field(8, ge=0, description="Halvings of an increment before the run fails.")
+    linear_solver: Literal["auto", "pardiso", "superlu"] = Field("auto", description="Sparse direct solver (auto: PARDISO when pypardiso is installed).")
+
+
+class Output(StrictModel):
+    """What to write besides the HDF5 snapshots."""
+
+    vtu: Literal["none", "last", "segments", "all"] = Field("segments", description="VTU files: none, the last increment, the end of each history segment, or every increment.")
+    checkpoint_every: int = Field(5, ge=1, description="Increments between checkpoints (a killed run resumes from the last one).")
+
+
+class HifiCase(CaseModel):
+    """High-fidelity elasto-viscoplastic solve of a rotating, heated blade."""
+
+    kind: Literal["rom_hifi"]
+    mesh: MeshSpec = MeshSpec()
+    material: MaterialSpec = MaterialSpec()
+    loading: Loading = Loading()
+    solver: SolverSpec = SolverSpec()
+    output: Output = Output()
+
+
+KIND = KindSpec(
+    name="rom_hifi",
+    model=HifiCase,
+    runner="rom.case:run",
+    summary="High-fidelity 3D elasto-viscoplastic solve of a rotating, heated blade (snapshots for the ROM).",
+    smoke_overrides=("mesh.divisions=[3,1,3]", "loading.history.increments=[1,2,1]"),
+)
+
+
+def build_problem(case: HifiCase):
+    """The mesh, space and :class:`rom.hifi.MechanicalProblem` of a case."""
+    from rom.fem.loads import body_force, centrifugal_acceleration
+    from rom.fem.space import VectorSpace
+    from rom.hifi import MechanicalProblem
+
+    mesh = case.mesh.build()
+    space = VectorSpace(mesh)
+    material = case.material.build()
+    loading = case.loading
+    axis = "xyz".index(loading.clamp_axis)
+    coordinate = mesh.points[:, axis]
+    root = np.flatnonzero(coordinate <= coordinate.min() + 1e-9 * np.ptp(coordinate))
+    constrained = np.zeros(space.n_dofs, dtype=bool)
+    constrained[(3 * root[:, None] + np.arange(3)).ravel()] = True
+    rotation = loading.rotation
+    acceleration = centrifugal_acceleration(space.points.reshape(-1, 3), rotation.speed, np.array(rotation.axis), np.array(rotation.origin))
+    unit_force = body_force(space, material.density, acceleration)
+    history = loading.history
+    temperature = loading.temperature.build(mesh.points, material.reference_temperature, history)
+    problem = MechanicalProblem(space, material, constrained, lambda t: history.factor(t) * unit_force, temperature)
+    return mesh, space, problem
+
+
+def check_temperature_range(problem, times: np.ndarray) -> tuple[float, float]:
+    """Evaluate every material table at the extreme temperatures the history reaches (clear error if outside)."""
+    extremes = [problem.temperature_at_points(t) for t in np.concatenate([[0.0], times])]
+    low, high = float(min(e.min() for e in extremes)), float(max(e.max() for e in extremes))
+    if low <= 0.0:
+        raise CaseError(f"temperature reaches {low:g} K (must stay > 0 K)", field=("loading", "temperature"))
+    for table in problem.material.tables:
+        table(np.array([low, high]))
+    return low, high
+
+
+def case_hash(ctx: RunContext) -> str:
+    """Fingerprint of the resolved case (a checkpoint resumes only the same case)."""
+    return hashlib.sha256(ctx.loaded.resolved_text.encode()).hexdigest()[:16]
+
+
+def run(case: HifiCase, ctx: RunContext) -> None:
+    """Run the case: ``result.h5`` (summary, snapshots), VTU files, ``history.png``."""
+    from adaptsim.progress import ProgressBar, log
+    from rom.hifi import HifiSolver
+    from rom.output import SnapshotRecorder, plot_history, write_series
+
+    started = time.perf_counter()
+    mesh, space, problem = build_problem(case)
+    times = case.loading.history.increment_times()
+    low, high = check_temperature_range(problem, times)
+    log(f"blade: {mesh.n_cells} tetrahedra ({mesh.cells.shape[1]} nodes), {space.n_dofs} dofs, {space.n_points} integration points, "
+        f"{times.size} increments, temperature {low:.0f}..{high:.0f} K")
+    solver = HifiSolver(problem, case.solver.tolerance, case.solver.max_iterations, case.solver.max_cuts, case.solver.linear_solver)
+    recorder = SnapshotRecorder(ctx.out_dir / "checkpoint.npz", case_hash(ctx), times, space, case.output.checkpoint_every)
+    start = recorder.resume(solver.initial())
+    if recorder.next_index:
+        log(f"resuming from the checkpoint after increment {recorder.next_index} of {times.size}")
+    with ProgressBar("high-fidelity increments", total=times.size) as bar:
+        bar.update(recorder.next_index)
+
+        def after(index: int, increment) -> None:
+            recorder.record(recorder.next_index, increment)
+            bar.update(recorder.next_index)
+
+        solver.run(times[recorder.next_index :], after, start=start)
+    wall = time.perf_counter() - started
+    segment_ends = np.cumsum(case.loading.history.increments) - 1
+    chosen = {"none": [], "last": [times.size - 1], "segments": list(segment_ends), "all": list(range(times.size))}[case.output.vtu]
+    write_series(ctx, mesh, space, recorder, chosen, case.material.build())
+    ctx.save_figure(plot_history(recorder, case.loading.history), "history.png")
+    summary = {
+        "n_dofs": space.n_dofs,
+        "n_elements": mesh.n_cells,
+        "n_nodes": mesh.n_nodes,
+        "n_integration_points": space.n_points,
+        "n_increments": int(times.size),
+        "newton_iterations": int(recorder.iterations.sum()),
+        "increment_cuts": int(recorder.cuts.sum()),
+        "max_cumulated_plasticity": float(recorder.cumulated_plasticity.max()),
+        "max_von_mises": float(recorder.max_von_mises.max()),
+        "max_displacement": float(np.abs(recorder.displacement).max()),
+        "wall_time_s": wall,
+        "constitutive_s": solver.timing.constitutive,
+        "assembly_s": solver.timing.assembly,
+        "linear_solve_s": solver.timing.linear_solve,
+    }
+    ctx.write_results({**recorder.datasets(), "mesh": {"points": mesh.points, "cells": mesh.cells}, "summary": {}}, attrs={"summary": summary})
+    recorder.discard()
+    log(f"done in {wall:.1f} s: {summary['newton_iterations']} Newton iterations, max p = {summary['max_cumulated_plasticity']:.3g}, "
+        f"max von Mises = {summary['max_von_mises'] / 1e6:.4g} MPa")

@@ -1,0 +1,192 @@
+"""The high-fidelity model: incremental Newton-Raphson with the consistent tangent on the full mesh.
+
+:class:`MechanicalProblem` holds what is solved (space, material, constraints, loads, temperature);
+:class:`HifiSolver` solves one increment (with automatic cutting when Newton or the constitutive
+update fails) or a whole load history, and hands each converged increment to a callback, which is
+how snapshots and VTU files are written and how the online ROM calls one high-fidelity step.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from adaptsim.errors import RunError
+from rom.fem.assembly import FreeDofAssembler
+from rom.fem.linear import linear_solver
+from rom.fem.space import VectorSpace
+from rom.materials import ElasticMaterial, LocalConvergenceError, MaterialState
+
+#: ``external_force(t) -> (n_dofs,)`` and ``temperature(t) -> nodal temperatures (n_nodes,)``.
+ForceHistory = Callable[[float], np.ndarray]
+TemperatureHistory = Callable[[float], np.ndarray]
+
+
+@dataclass
+class MechanicalProblem:
+    """A quasi-static small-strain problem on a :class:`VectorSpace`.
+
+    Parameters
+    ----------
+    space
+        Displacement space.
+    material
+        Constitutive law.
+    constrained
+        Boolean mask (n_dofs,) of the degrees of freedom with prescribed displacement.
+    external_force
+        Nodal forces at time ``t``.
+    temperature
+        Nodal temperatures at time ``t`` (K).
+    prescribed
+        Prescribed displacements of all dofs at time ``t`` (only the constrained entries are used);
+        None for zero (clamped).
+    """
+
+    space: VectorSpace
+    material: ElasticMaterial
+    constrained: np.ndarray
+    external_force: ForceHistory
+    temperature: TemperatureHistory
+    prescribed: Callable[[float], np.ndarray] | None = None
+
+    def __post_init__(self) -> None:
+        self.free = ~np.asarray(self.constrained, dtype=bool)
+        self.assembler = FreeDofAssembler(self.space.dofs, self.free)
+
+    def temperature_at_points(self, t: float) -> np.ndarray:
+        """Temperatures at the integration points."""
+        return self.space.at_points(self.temperature(t))
+
+
+@dataclass
+class Increment:
+    """A converged increment: the state at ``time`` and how the solve went."""
+
+    time: float
+    displacement: np.ndarray
+    state: MaterialState
+    stress: np.ndarray
+    temperature: np.ndarray
+    newton_iterations: int
+    cuts: int
+    residual_history: list[float] = field(default_factory=list)
+
+
+@dataclass
+class TimingBreakdown:
+    """Seconds spent in the constitutive update, the assembly and the linear solves."""
+
+    constitutive: float = 0.0
+    assembly: float = 0.0
+    linear_solve: float = 0.0
+    iterations: int = 0
+
+
+class NewtonFailure(RuntimeError):
+    """One Newton solve failed (the caller cuts the increment)."""
+
+
+class HifiSolver:
+    """Incremental Newton-Raphson with the consistent tangent and automatic increment cutting.
+
+    Parameters
+    ----------
+    problem
+        What to solve.
+    tolerance
+        Relative residual ``||r_free|| / max(||f_ext||, ||f_int||)`` at convergence.
+    max_iterations
+        Newton iterations before the increment is cut.
+    max_cuts
+        Halvings of an increment before giving up with a :class:`RunError`.
+    solver
+        Sparse direct solver: ``auto``, ``pardiso`` or ``superlu`` (:func:`rom.fem.linear.linear_solver`).
+    """
+
+    def __init__(
+        self, problem: MechanicalProblem, tolerance: float = 1e-8, max_iterations: int = 15, max_cuts: int = 8, solver: str = "auto"
+    ) -> None:
+        self.problem = problem
+        self.solve = linear_solver(solver)
+        self.tolerance = tolerance
+        self.max_iterations = max_iterations
+        self.max_cuts = max_cuts
+        self.timing = TimingBreakdown()
+
+    def initial(self) -> Increment:
+        """The unloaded state at time 0 (zero displacement, virgin material)."""
+        space = self.problem.space
+        zeros = np.zeros(space.n_points)
+        return Increment(0.0, np.zeros(space.n_dofs), MaterialState.zeros(space.n_points), np.zeros((space.n_points, 6)), zeros, 0, 0)
+
+    def newton(self, previous: Increment, t: float) -> Increment:
+        """Solve the increment from ``previous`` to time ``t`` (no cutting).
+
+        Raises
+        ------
+        NewtonFailure
+            When Newton does not converge in ``max_iterations`` or the constitutive update fails.
+        """
+        problem, space = self.problem, self.problem.space
+        dt = t - previous.time
+        temperature = problem.temperature_at_points(t)
+        f_ext = problem.external_force(t)
+        u = previous.displacement.copy()
+        if problem.prescribed is not None:
+            u[~problem.free] = problem.prescribed(t)[~problem.free]
+        history = []
+        for iteration in range(1, self.max_iterations + 1):
+            started = time.perf_counter()
+            try:
+                result = problem.material.update(space.strain(u), temperature, dt, previous.state)
+            except LocalConvergenceError as error:
+                raise NewtonFailure(str(error)) from None
+            f_int = space.internal_force(result.stress)
+            self.timing.constitutive += time.perf_counter() - started
+            residual = (f_int - f_ext)[problem.free]
+            norm = float(np.linalg.norm(residual))
+            history.append(norm)
+            reference = max(float(np.linalg.norm(f_ext)), float(np.linalg.norm(f_int)), 1e-300)
+            if not math.isfinite(norm):
+                raise NewtonFailure("non-finite residual")
+            if norm <= self.tolerance * reference:
+                return Increment(t, u, result.state, result.stress, temperature, iteration - 1, 0, history)
+            started = time.perf_counter()
+            matrix = problem.assembler.assemble(space.element_matrices(result.tangent))
+            self.timing.assembly += time.perf_counter() - started
+            started = time.perf_counter()
+            u[problem.free] -= self.solve(matrix, residual)
+            self.timing.linear_solve += time.perf_counter() - started
+            self.timing.iterations += 1
+        raise NewtonFailure(f"no convergence in {self.max_iterations} iterations (residual {history[-1]:.3g}, relative {history[-1] / reference:.3g})")
+
+    def step(self, previous: Increment, t: float) -> Increment:
+        """Solve to time ``t``, splitting the increment in 2, 4, ... equal pieces when Newton fails (``max_cuts`` times)."""
+        for cuts in range(self.max_cuts + 1):
+            pieces = 2**cuts
+            current, iterations, history = previous, 0, []
+            try:
+                for k in range(1, pieces + 1):
+                    current = self.newton(current, previous.time + (t - previous.time) * k / pieces)
+                    iterations += current.newton_iterations
+                    history += current.residual_history
+            except NewtonFailure as failure:
+                reason = failure
+                continue
+            current.newton_iterations, current.cuts, current.residual_history = iterations, cuts, history
+            return current
+        raise RunError(f"the high-fidelity solve failed at t = {t:g} after {self.max_cuts} increment cuts: {reason}")
+
+    def run(self, times: np.ndarray, callback: Callable[[int, Increment], None] | None = None, start: Increment | None = None) -> Increment:
+        """Solve the increments ending at ``times`` (increasing, after ``start.time``); ``callback(index, increment)`` after each."""
+        current = start if start is not None else self.initial()
+        for index, t in enumerate(times):
+            current = self.step(current, float(t))
+            if callback is not None:
+                callback(index, current)
+        return current

@@ -1,0 +1,154 @@
+"""Snapshots of a high-fidelity run (with checkpoints), VTU series for ParaView and the history plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from adaptsim.results import atomic_path
+from rom.materials import MaterialState
+from rom.materials.tensors import von_mises
+
+
+class SnapshotRecorder:
+    """Keeps every increment's displacement and integration-point fields; checkpoints them to resume.
+
+    Parameters
+    ----------
+    checkpoint
+        Path of the checkpoint file (written atomically every ``every`` increments).
+    fingerprint
+        Identifies the case; a checkpoint of another case is ignored.
+    times
+        End times of all increments.
+    space
+        The displacement space (sizes).
+    every
+        Increments between checkpoints.
+    """
+
+    def __init__(self, checkpoint: Path, fingerprint: str, times: np.ndarray, space, every: int) -> None:
+        self.checkpoint, self.fingerprint, self.every = Path(checkpoint), fingerprint, every
+        n, n_points = times.size, space.n_points
+        self.time = np.asarray(times, dtype=float)
+        self.displacement = np.zeros((n, space.n_dofs))
+        self.cumulated_plasticity = np.zeros((n, n_points))
+        self.stress = np.zeros((n, n_points, 6))
+        self.backstress = np.zeros((n, n_points, 6))
+        self.plastic_strain_last = np.zeros((n_points, 6))
+        self.temperature = np.zeros((n, n_points))
+        self.iterations = np.zeros(n, dtype=np.int64)
+        self.cuts = np.zeros(n, dtype=np.int64)
+        self.max_von_mises = np.zeros(n)
+        self.next_index = 0
+
+    def record(self, index: int, increment) -> None:
+        """Store converged increment ``index``; checkpoint when due."""
+        self.displacement[index] = increment.displacement
+        self.cumulated_plasticity[index] = increment.state.cumulated_plasticity
+        self.stress[index] = increment.stress
+        self.backstress[index] = increment.state.backstress
+        self.plastic_strain_last = increment.state.plastic_strain
+        self.temperature[index] = increment.temperature
+        self.iterations[index] = increment.newton_iterations
+        self.cuts[index] = increment.cuts
+        self.max_von_mises[index] = von_mises(increment.stress).max()
+        self.next_index = index + 1
+        if self.next_index % self.every == 0 and self.next_index < self.time.size:
+            self.save()
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "displacement": self.displacement, "cumulated_plasticity": self.cumulated_plasticity, "stress": self.stress,
+            "backstress": self.backstress, "temperature": self.temperature, "newton_iterations": self.iterations,
+            "increment_cuts": self.cuts, "max_von_mises": self.max_von_mises,
+        }
+
+    def save(self) -> None:
+        """Write the checkpoint atomically."""
+        with atomic_path(self.checkpoint) as temporary:
+            with open(temporary, "wb") as handle:
+                np.savez(handle, fingerprint=self.fingerprint, next_index=self.next_index, plastic_strain=self.plastic_strain_last, **self._arrays())
+
+    def resume(self, initial):
+        """The increment to start from: the checkpoint's last one if it belongs to this case, else ``initial``."""
+        if not self.checkpoint.is_file():
+            return initial
+        with np.load(self.checkpoint) as saved:
+            if str(saved["fingerprint"]) != self.fingerprint or saved["displacement"].shape != self.displacement.shape:
+                return initial
+            for name, array in self._arrays().items():
+                array[...] = saved[name]
+            self.next_index = int(saved["next_index"])
+            self.plastic_strain_last = saved["plastic_strain"]
+        from rom.hifi import Increment
+
+        last = self.next_index - 1
+        state = MaterialState(self.plastic_strain_last.copy(), self.backstress[last].copy(), self.cumulated_plasticity[last].copy())
+        return Increment(self.time[last], self.displacement[last].copy(), state, self.stress[last].copy(), self.temperature[last].copy(), 0, 0)
+
+    def datasets(self) -> dict[str, np.ndarray]:
+        """The snapshot datasets of the result file."""
+        return {"time": self.time, **self._arrays(), "final_plastic_strain": self.plastic_strain_last}
+
+    def discard(self) -> None:
+        """Remove the checkpoint (after the result file is written)."""
+        self.checkpoint.unlink(missing_ok=True)
+
+
+def cell_average(space, values: np.ndarray) -> np.ndarray:
+    """Average of integration-point values (n_points,) over each element's points."""
+    return values.reshape(space.weights.shape).mean(axis=1)
+
+
+def write_series(ctx, mesh, space, recorder: SnapshotRecorder, indices: list[int], material) -> list[Path]:
+    """VTU files ``blade_NNNN.vtu`` of the chosen increments and a ParaView collection ``blade.pvd``."""
+    from rom.mesh import write_vtu
+
+    paths = []
+    for index in indices:
+        path = ctx.out_dir / f"blade_{index:04d}.vtu"
+        nodal_temperature = np.zeros(mesh.n_nodes)
+        weights = np.zeros(mesh.n_nodes)
+        per_point = recorder.temperature[index].reshape(space.weights.shape)
+        np.add.at(nodal_temperature, mesh.cells, per_point.mean(axis=1)[:, None])
+        np.add.at(weights, mesh.cells, 1.0)
+        write_vtu(
+            path,
+            mesh,
+            {"displacement": recorder.displacement[index].reshape(-1, 3), "temperature": nodal_temperature / weights},
+            {
+                "von_mises": cell_average(space, von_mises(recorder.stress[index])),
+                "cumulated_plasticity": cell_average(space, recorder.cumulated_plasticity[index]),
+            },
+        )
+        paths.append(path)
+    if paths:
+        entries = "\n".join(f'    <DataSet timestep="{recorder.time[i]:.12g}" file="{p.name}"/>' for i, p in zip(indices, paths))
+        collection = ctx.out_dir / "blade.pvd"
+        with atomic_path(collection) as temporary:
+            temporary.write_text(f'<?xml version="1.0"?>\n<VTKFile type="Collection" version="0.1">\n  <Collection>\n{entries}\n  </Collection>\n</VTKFile>\n')
+        paths.append(collection)
+    ctx.artifacts.extend(paths)
+    return paths
+
+
+def plot_history(recorder: SnapshotRecorder, history):
+    """Load factor and maximum cumulated plasticity against time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, load_axis = plt.subplots(figsize=(7, 4))
+    fine = np.linspace(0.0, history.times[-1], 400)
+    load_axis.plot(fine, [history.factor(t) for t in fine], color="tab:blue", label="load factor")
+    load_axis.set_xlabel("time (s)")
+    load_axis.set_ylabel("load factor", color="tab:blue")
+    plastic_axis = load_axis.twinx()
+    plastic_axis.plot(recorder.time, recorder.cumulated_plasticity.max(axis=1), "o-", color="tab:red", ms=3, label="max p")
+    plastic_axis.set_ylabel("max cumulated plasticity p", color="tab:red")
+    load_axis.set_title("load history and cumulated plasticity")
+    figure.tight_layout()
+    return figure
