@@ -99,7 +99,7 @@ class HifiSolver:
     problem
         What to solve.
     tolerance
-        Relative residual ``||r_free|| / max(||f_ext||, ||f_int||)`` at convergence.
+        Relative residual ``||r_free|| / max(||f_ext||, ||f_int||, ||r_first||)`` at convergence.
     max_iterations
         Newton iterations before the increment is cut.
     max_cuts
@@ -151,7 +151,8 @@ class HifiSolver:
             residual = (f_int - f_ext)[problem.free]
             norm = float(np.linalg.norm(residual))
             history.append(norm)
-            reference = max(float(np.linalg.norm(f_ext)), float(np.linalg.norm(f_int)), 1e-300)
+            # scale: loads, internal forces (reactions included), or the first residual (thermal loading alone)
+            reference = max(float(np.linalg.norm(f_ext)), float(np.linalg.norm(f_int)), history[0])
             if not math.isfinite(norm):
                 raise NewtonFailure("non-finite residual")
             if norm <= self.tolerance * reference:
