@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, RunContext, StrictModel
 from adaptsim.errors import CaseError
@@ -101,12 +101,17 @@ class MeshSpec(StrictModel):
     root_height: PositiveFloat = Field(0.015, description="Height of the root block (m).")
     twist_degrees: float = Field(25.0, description="Twist at the tip (degrees).")
 
+    @field_validator("file")
+    @classmethod
+    def _exists(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError(f"mesh file {value!r} does not exist")
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> MeshSpec:
         if self.source == "file" and self.file is None:
             raise ValueError("source 'file' needs `file`")
-        if self.file is not None and not Path(self.file).is_file():
-            raise ValueError(f"mesh file {self.file!r} does not exist")
         if self.source == "blade" and self.file is not None:
             raise ValueError("`file` only applies to source 'file'")
         if min(self.divisions) < 1:
@@ -146,13 +151,18 @@ class TemperatureSpec(StrictModel):
     parameters: dict[str, float] = Field(default_factory=dict, description="Named constants of the expression.")
     file: str | None = Field(None, description="`.npy` or `.csv` of one temperature per mesh node; applied as T_ref + load (T_file - T_ref).")
 
+    @field_validator("file")
+    @classmethod
+    def _exists(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError(f"temperature file {value!r} does not exist")
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> TemperatureSpec:
         from rom.expressions import FieldExpression
 
         FieldExpression(self.expression, self.parameters, "loading.temperature.expression")
-        if self.file is not None and not Path(self.file).is_file():
-            raise ValueError(f"temperature file {self.file!r} does not exist")
         return self
 
     def build(self, points: np.ndarray, reference: float, history: History):

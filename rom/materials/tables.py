@@ -66,7 +66,7 @@ class TemperatureTable:
         t_min, t_max = float(np.min(temperature)), float(np.max(temperature))
         slack = 1e-9 * max(abs(low), abs(high))  # round-off of interpolated temperatures at the table's ends
         if not (low - slack <= t_min and t_max <= high + slack):
-            bad = t_min if t_min < low else t_max
+            bad = t_min if t_min < low - slack else t_max
             raise CaseError(
                 f"temperature {bad:g} K is outside the table's range [{low:g}, {high:g}] K", field=self.name.split(".")
             )

@@ -1,0 +1,88 @@
+"""The rom_hifi case kind: result contract, checkpoint/resume, and one-line errors for bad input."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import meshio
+import numpy as np
+import pytest
+
+from adaptsim.cases import load_case, run_case
+from adaptsim.results import load_results
+from rom import output
+
+ADAPTSIM = str(Path(sys.executable).with_name("adaptsim"))
+SMALL = ["mesh.divisions=[3,1,3]", "loading.history.increments=[2,2,1]", "output.checkpoint_every=2"]
+CASE = Path(__file__).resolve().parents[2] / "cases" / "blade_hifi.yaml"
+
+
+def test_result_contract_and_outputs(tmp_path):
+    ctx = run_case(load_case(CASE, SMALL), tmp_path)
+    results = load_results(ctx.result_path)
+    summary = results.attrs["summary"]
+    for key in ("n_dofs", "n_elements", "n_increments", "newton_iterations", "max_cumulated_plasticity", "max_von_mises", "wall_time_s"):
+        assert key in summary
+    assert summary["n_increments"] == 5
+    assert results["displacement"].shape == (5, summary["n_dofs"])
+    assert results["cumulated_plasticity"].shape == (5, summary["n_integration_points"])
+    assert results["stress"].shape == (5, summary["n_integration_points"], 6)
+    assert summary["max_cumulated_plasticity"] > 0  # the hot, spinning blade creeps
+    assert 1e7 < summary["max_von_mises"] < 5e9
+    assert {p.name for p in ctx.artifacts} >= {"blade_0001.vtu", "blade_0003.vtu", "blade_0004.vtu", "blade.pvd", "history.png", "result.h5"}
+    vtu = meshio.read(tmp_path / "blade_0004.vtu")
+    assert vtu.point_data["displacement"].shape == (summary["n_nodes"], 3)
+    assert np.allclose(vtu.point_data["displacement"].ravel(), results["displacement"][4])
+    assert not (tmp_path / "checkpoint.npz").exists()
+
+
+def test_a_killed_run_resumes_from_its_checkpoint_with_the_same_result(tmp_path, monkeypatch):
+    reference = load_results(run_case(load_case(CASE, SMALL), tmp_path / "reference").result_path)
+    original = output.SnapshotRecorder.record
+
+    def killed_after_four(self, index, increment):
+        original(self, index, increment)
+        if index == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(output.SnapshotRecorder, "record", killed_after_four)
+    with pytest.raises(KeyboardInterrupt):
+        run_case(load_case(CASE, SMALL), tmp_path / "resumed")
+    assert (tmp_path / "resumed" / "checkpoint.npz").exists()
+    assert not (tmp_path / "resumed" / "result.h5").exists()
+    monkeypatch.setattr(output.SnapshotRecorder, "record", original)
+    resumed = load_results(run_case(load_case(CASE, SMALL), tmp_path / "resumed").result_path)
+    assert np.array_equal(resumed["displacement"], reference["displacement"])
+    assert np.array_equal(resumed["cumulated_plasticity"], reference["cumulated_plasticity"])
+    assert resumed.attrs["summary"]["newton_iterations"] == reference.attrs["summary"]["newton_iterations"]
+
+
+def inverted_mesh(path):
+    points = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1.0]])
+    meshio.write(path, meshio.Mesh(points, [("tetra", np.array([[0, 2, 1, 3]]))]))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["mesh.source=file", "mesh.file=missing.msh"], "mesh.file: .*mesh file 'missing.msh' does not exist"),
+        (["material.young=-2e11"], "material: .*young must be > 0, got -2e\\+11"),
+        (["material.poisson=0.5"], "poisson must be >= 0 and < 0.5, got 0.5"),
+        (["loading.temperature.parameters.T_tip=1500"], "material.young: temperature 1[0-9.]+ K is outside the table's range \\[293.15, 1273.15\\] K"),
+        (["loading.temperature.expression=T_root + foo"], "unknown name 'foo'"),
+        (["loading.temperature.expression=__import__('os')"], "Call is not allowed|unknown name '__import__'"),
+        (["loading.history.increments=[2,0,1]"], "increments needs one count >= 1 per segment"),
+        (["solver.max_iterations=1", "solver.max_cuts=0"], "the high-fidelity solve failed at t = .* after 0 increment cuts"),
+        (["mesh.source=file", "mesh.file=inverted.vtu"], "mesh.file: element 0 is inverted"),
+    ],
+)
+def test_bad_input_gives_one_line_and_no_result(tmp_path, overrides, message):
+    inverted_mesh(tmp_path / "inverted.vtu")
+    args = [a for o in [*SMALL, *overrides] for a in ("--set", o)]
+    completed = subprocess.run([ADAPTSIM, "run", str(CASE), *args, "--out", str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert completed.returncode != 0
+    errors = [line for line in completed.stderr.splitlines() if line.startswith(("adaptsim: error:", "adaptsim: run failed:"))]
+    assert len(errors) == 1 and "Traceback" not in completed.stderr, completed.stderr
+    assert re.search(message, errors[0]), errors[0]
+    assert not (tmp_path / "out" / "result.h5").exists()
