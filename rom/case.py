@@ -21,6 +21,13 @@ from adaptsim.errors import CaseError
 Vector3 = tuple[float, float, float]
 
 
+def existing_file(value: str | None, what: str) -> str | None:
+    """Validator: ``value`` is None or an existing file."""
+    if value is not None and not Path(value).is_file():
+        raise ValueError(f"{what} file {value!r} does not exist")
+    return value
+
+
 class Table(StrictModel):
     """A coefficient tabulated against temperature (linear interpolation, no extrapolation)."""
 
@@ -101,12 +108,7 @@ class MeshSpec(StrictModel):
     root_height: PositiveFloat = Field(0.015, description="Height of the root block (m).")
     twist_degrees: float = Field(25.0, description="Twist at the tip (degrees).")
 
-    @field_validator("file")
-    @classmethod
-    def _exists(cls, value: str | None) -> str | None:
-        if value is not None and not Path(value).is_file():
-            raise ValueError(f"mesh file {value!r} does not exist")
-        return value
+    _file_exists = field_validator("file")(lambda value: existing_file(value, "mesh"))
 
     @model_validator(mode="after")
     def _check(self) -> MeshSpec:
@@ -151,12 +153,7 @@ class TemperatureSpec(StrictModel):
     parameters: dict[str, float] = Field(default_factory=dict, description="Named constants of the expression.")
     file: str | None = Field(None, description="`.npy` or `.csv` of one temperature per mesh node; applied as T_ref + load (T_file - T_ref).")
 
-    @field_validator("file")
-    @classmethod
-    def _exists(cls, value: str | None) -> str | None:
-        if value is not None and not Path(value).is_file():
-            raise ValueError(f"temperature file {value!r} does not exist")
-        return value
+    _file_exists = field_validator("file")(lambda value: existing_file(value, "temperature"))
 
     @model_validator(mode="after")
     def _check(self) -> TemperatureSpec:

@@ -146,7 +146,6 @@ class ViscoplasticMaterial(ElasticMaterial):
         LocalConvergenceError
             When the scalar equation does not converge at some point.
         """
-        n_points = strain.shape[0]
         young, poisson = self.young(temperature), self.poisson(temperature)
         shear = young / (2.0 * (1.0 + poisson))
         stiffness = isotropic_stiffness(young, poisson)

@@ -86,3 +86,27 @@ def test_bad_input_gives_one_line_and_no_result(tmp_path, overrides, message):
     assert len(errors) == 1 and "Traceback" not in completed.stderr, completed.stderr
     assert re.search(message, errors[0]), errors[0]
     assert not (tmp_path / "out" / "result.h5").exists()
+
+
+@pytest.mark.parametrize("file_format", ["gmsh22", "vtu"])
+def test_meshes_from_files_and_nodal_temperatures_from_a_file(tmp_path, file_format):
+    from rom.geometry import box
+
+    mesh = box((0.02, 0.02, 0.1), (1, 1, 3), 2)
+    name = "bar.msh" if file_format == "gmsh22" else "bar.vtu"
+    meshio.write(tmp_path / name, meshio.Mesh(mesh.points, [("tetra10", mesh.cells)]), file_format=file_format)
+    temperature = 293.15 + 400.0 * mesh.points[:, 2] / 0.1
+    np.save(tmp_path / "temperature.npy", temperature)
+    overrides = [
+        "mesh.source=file", f"mesh.file={tmp_path / name}", "material.model=elastic", "material.expansion=1e-5",
+        f"loading.temperature.file={tmp_path / 'temperature.npy'}", "loading.rotation.speed=0", "output.vtu=none",
+        "loading.history.increments=[1,1,1]",
+    ]
+    ctx = run_case(load_case(CASE, overrides), tmp_path / "out")
+    results = load_results(ctx.result_path)
+    assert results.attrs["summary"]["n_nodes"] == mesh.n_nodes
+    # a bar clamped at its cold end and free elsewhere expands freely along z: u_z(top) = int alpha (T - T_ref) dz
+    top = np.flatnonzero(np.isclose(mesh.points[:, 2], 0.1))
+    u = results["displacement"][1].reshape(-1, 3)  # end of the ramp (load 1)
+    expected = 1e-5 * 400.0 * 0.1 / 2.0
+    assert np.allclose(u[top, 2], expected, rtol=0.05)

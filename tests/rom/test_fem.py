@@ -159,7 +159,7 @@ def test_linear_elastic_stiffness_and_solution_match_scikit_fem():
 
     mesh = box((1.0, 0.5, 0.4), (4, 2, 2), 2)
     vertices, corner_cells = np.unique(mesh.cells[:, :4], return_inverse=True)
-    reference = skfem.MeshTet(mesh.points[vertices].T, corner_cells.reshape(-1, 4).T)
+    reference = skfem.MeshTet(np.ascontiguousarray(mesh.points[vertices].T), np.ascontiguousarray(corner_cells.reshape(-1, 4).T))
     basis = skfem.Basis(reference, skfem.ElementVector(skfem.ElementTetP2()), intorder=2)
     lam, mu = lame_parameters(E, NU)
     k_ref = skfem.asm(linear_elasticity(lam, mu), basis)
