@@ -79,7 +79,7 @@ def scikit_fem(mesh):
 
     @skfem.LinearForm
     def centrifugal(v, w):
-        return RHO * OMEGA**2 * (w.x[1] * v.value[1] + w.x[2] * v.value[2])
+        return RHO * OMEGA**2 * (w.x[1] * v[1] + w.x[2] * v[2])
 
     load = skfem.asm(centrifugal, basis)
     z_min = mesh.points[:, 2].min()
