@@ -89,7 +89,8 @@ def blade(
     divisions: tuple[int, int, int] = (8, 2, 10),
     order: int = 2,
 ) -> TetMesh:
-    """A turbine-blade-like body: a cambered, twisted airfoil extruded radially on a rectangular root block.
+    """A turbine-blade-like body: a cambered, twisted airfoil extruded radially on a wider rectangular root block
+    (1.2 chord by 0.4 chord).
 
     The engine axis is x; the blade's span runs along z from ``hub_radius - root_height`` (the bottom
     of the root, clamped) to ``hub_radius + span`` (the tip); the chord lies along x at the hub.
@@ -110,9 +111,9 @@ def blade(
         line, half = naca_profile(x_chord, thickness, camber, 0.4)
         half = np.maximum(half, 0.01)
         y_airfoil = chord * (line + (2.0 * v - 1.0) * half)
-        y_root = chord * (0.5 * camber + (2.0 * v - 1.0) * 0.12)
+        x_root, y_root = chord * 1.2 * (u - 0.5), chord * (0.5 * camber + (2.0 * v - 1.0) * 0.2)
         blend = np.clip(w / root_fraction, 0.0, 1.0) ** 2
-        x = chord * (x_chord - 0.5)
+        x = (1.0 - blend) * x_root + blend * chord * (x_chord - 0.5)
         y = (1.0 - blend) * y_root + blend * y_airfoil
         twist = np.radians(twist_degrees) * np.clip((w - root_fraction) / (1.0 - root_fraction), 0.0, 1.0)
         z = hub_radius - root_height + height * w
