@@ -91,6 +91,32 @@ class NewtonFailure(RuntimeError):
     """One Newton solve failed (the caller cuts the increment)."""
 
 
+def solve_with_cuts(newton: Callable, previous, t: float, max_cuts: int, label: str):
+    """Run ``newton(previous, t)``; when it raises :class:`NewtonFailure`, retry in 2, 4, ... equal pieces.
+
+    ``previous`` and the results have ``time``, ``newton_iterations``, ``cuts`` and ``residual_history``.
+
+    Raises
+    ------
+    RunError
+        After ``max_cuts`` halvings.
+    """
+    for cuts in range(max_cuts + 1):
+        pieces = 2**cuts
+        current, iterations, history = previous, 0, []
+        try:
+            for k in range(1, pieces + 1):
+                current = newton(current, previous.time + (t - previous.time) * k / pieces)
+                iterations += current.newton_iterations
+                history += current.residual_history
+        except NewtonFailure as failure:
+            reason = failure
+            continue
+        current.newton_iterations, current.cuts, current.residual_history = iterations, cuts, history
+        return current
+    raise RunError(f"the {label} solve failed at t = {t:g} after {max_cuts} increment cuts: {reason}")
+
+
 class HifiSolver:
     """Incremental Newton-Raphson with the consistent tangent and automatic increment cutting.
 
@@ -168,20 +194,7 @@ class HifiSolver:
 
     def step(self, previous: Increment, t: float) -> Increment:
         """Solve to time ``t``, splitting the increment in 2, 4, ... equal pieces when Newton fails (``max_cuts`` times)."""
-        for cuts in range(self.max_cuts + 1):
-            pieces = 2**cuts
-            current, iterations, history = previous, 0, []
-            try:
-                for k in range(1, pieces + 1):
-                    current = self.newton(current, previous.time + (t - previous.time) * k / pieces)
-                    iterations += current.newton_iterations
-                    history += current.residual_history
-            except NewtonFailure as failure:
-                reason = failure
-                continue
-            current.newton_iterations, current.cuts, current.residual_history = iterations, cuts, history
-            return current
-        raise RunError(f"the high-fidelity solve failed at t = {t:g} after {self.max_cuts} increment cuts: {reason}")
+        return solve_with_cuts(self.newton, previous, t, self.max_cuts, "high-fidelity")
 
     def run(self, times: np.ndarray, callback: Callable[[int, Increment], None] | None = None, start: Increment | None = None) -> Increment:
         """Solve the increments ending at ``times`` (increasing, after ``start.time``); ``callback(index, increment)`` after each."""

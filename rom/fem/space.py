@@ -8,6 +8,7 @@ gradients, integration weights times the Jacobian determinant, and the strain-di
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from adaptsim.errors import CaseError
 from rom.fem import quadrature
@@ -35,17 +36,7 @@ class VectorSpace:
         self.mesh = mesh
         self.element = tetrahedron(mesh.order)
         self.rule = quadrature.tetrahedron(degree if degree is not None else STIFFNESS_DEGREE[mesh.order])
-        self.shape_values = self.element.shape(self.rule.points)  # (nq, nn)
-        reference = self.element.gradients(self.rule.points)  # (nq, nn, 3)
-        coords = mesh.points[mesh.cells]  # (ne, nn, 3)
-        jacobian = np.einsum("eai,qaj->eqij", coords, reference)
-        det = np.linalg.det(jacobian)
-        if not np.all(det > 0.0):
-            element = int(np.flatnonzero((det <= 0.0).any(axis=1))[0])
-            raise CaseError(f"element {element} is inverted or degenerate at an integration point", field=("mesh",))
-        self.gradients = np.einsum("qaj,eqji->eqai", reference, np.linalg.inv(jacobian))  # dN/dx (ne, nq, nn, 3)
-        self.weights = det * self.rule.weights  # (ne, nq)
-        self.points = np.einsum("qa,eai->eqi", self.shape_values, coords)  # integration points (ne, nq, 3)
+        self.shape_values, self.gradients, self.weights, self.points = geometry(mesh, self.rule)
         self.dofs = (3 * mesh.cells[:, :, None] + np.arange(3)).reshape(mesh.n_cells, -1)  # (ne, 3 nn)
         self.b = strain_displacement(self.gradients)
 
@@ -81,6 +72,37 @@ class VectorSpace:
     def volume(self) -> float:
         """Volume of the meshed body."""
         return float(self.weights.sum())
+
+
+def geometry(mesh: TetMesh, rule: quadrature.Rule) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shape values (nq, nn), physical gradients (ne, nq, nn, 3), weights x Jacobian (ne, nq) and points (ne, nq, 3).
+
+    Raises
+    ------
+    CaseError
+        When the Jacobian is not positive at some point (inverted or degenerate curved element).
+    """
+    element = tetrahedron(mesh.order)
+    values = element.shape(rule.points)
+    reference = element.gradients(rule.points)  # (nq, nn, 3)
+    coords = mesh.points[mesh.cells]  # (ne, nn, 3)
+    jacobian = np.einsum("eai,qaj->eqij", coords, reference)
+    det = np.linalg.det(jacobian)
+    if not np.all(det > 0.0):
+        first = int(np.flatnonzero((det <= 0.0).any(axis=1))[0])
+        raise CaseError(f"element {first} is inverted or degenerate at an integration point", field=("mesh",))
+    gradients = np.einsum("qaj,eqji->eqai", reference, np.linalg.inv(jacobian))
+    return values, gradients, det * rule.weights, np.einsum("qa,eai->eqi", values, coords)
+
+
+def mass_matrix(mesh: TetMesh, degree: int = 4) -> sp.csr_matrix:
+    """The vector L2 mass matrix ``int u . v dV`` (3 dofs per node, node-major), exact for quadratic elements."""
+    values, _, weights, _ = geometry(mesh, quadrature.tetrahedron(degree))
+    local = np.einsum("qa,qb,eq->eab", values, values, weights)
+    rows = np.broadcast_to(mesh.cells[:, :, None], local.shape).ravel()
+    cols = np.broadcast_to(mesh.cells[:, None, :], local.shape).ravel()
+    scalar = sp.csr_matrix((local.ravel(), (rows, cols)), shape=(mesh.n_nodes, mesh.n_nodes))
+    return sp.kron(scalar, sp.identity(3), format="csr")
 
 
 def strain_displacement(gradients: np.ndarray) -> np.ndarray:

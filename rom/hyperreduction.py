@@ -1,0 +1,86 @@
+"""Empirical cubature (Hernandez, Caicedo & Ferrer 2017) and QDEIM point selection.
+
+:func:`empirical_cubature` picks a few integration points and non-negative weights that integrate a set of
+training integrands (for the ROM: ``sigma_s : eps(psi_i)`` at every point, for every snapshot ``s`` and mode
+``i``) as the full quadrature does, to a relative tolerance. The integrands are first compressed to an
+orthonormal basis of their span (SVD, weighted by the quadrature), the constant function is always
+included (so the weights integrate the volume), then a greedy non-negative orthogonal matching pursuit adds
+the point most aligned with the residual and re-solves the weights by SciPy's NNLS, dropping points whose
+weight vanishes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+from scipy.optimize import nnls
+
+
+@dataclass
+class Cubature:
+    """Selected integration points (indices into the flattened element x point arrays) and their weights."""
+
+    points: np.ndarray
+    weights: np.ndarray
+    relative_error: float
+
+    @property
+    def size(self) -> int:
+        """Number of selected points."""
+        return self.points.size
+
+
+def empirical_cubature(integrands: np.ndarray, weights: np.ndarray, tolerance: float = 1e-5, max_points: int | None = None) -> Cubature:
+    """Points and weights ``w_z >= 0`` with ``sum_z w_z f(x_z) ~ sum_g w_g f(x_g)`` for every column ``f`` of ``integrands``.
+
+    Parameters
+    ----------
+    integrands
+        Values (n_points, n_functions) at every integration point.
+    weights
+        Full quadrature weights (n_points,), Jacobians included.
+    tolerance
+        Relative error allowed on the vector of integrals of the compressed basis.
+    max_points
+        Upper bound on the number of points (default: number of independent integrands + 10).
+
+    Raises
+    ------
+    ValueError
+        For a tolerance <= 0, or when the greedy selection stalls before reaching the tolerance.
+    """
+    if not tolerance > 0.0:
+        raise ValueError(f"cubature tolerance must be > 0, got {tolerance}")
+    values = np.column_stack([np.ones(len(weights)), np.asarray(integrands, dtype=float)])
+    root = np.sqrt(weights)
+    scaled = values * root[:, None]
+    left, singular, _ = np.linalg.svd(scaled / np.linalg.norm(scaled, axis=0).clip(1e-300), full_matrices=False)
+    rank = int(np.sum(singular > tolerance * singular[0]))
+    basis = left[:, :rank] / root[:, None]  # orthonormal functions: sum_g w_g phi_k phi_l = delta_kl
+    exact = basis.T @ weights
+    budget = max_points or rank + 10
+    selected: list[int] = []
+    residual = exact.copy()
+    column_norms = np.linalg.norm(basis, axis=1).clip(1e-300)
+    point_weights = np.zeros(0)
+    while np.linalg.norm(residual) > tolerance * np.linalg.norm(exact):
+        if len(selected) >= budget:
+            raise ValueError(f"empirical cubature stalled at relative error {np.linalg.norm(residual) / np.linalg.norm(exact):.2e} with {len(selected)} points")
+        score = (basis @ residual) / column_norms
+        score[selected] = -np.inf
+        selected.append(int(np.argmax(score)))
+        point_weights, _ = nnls(basis[selected].T, exact, maxiter=50 * len(selected))
+        keep = point_weights > 0.0
+        selected = [s for s, k in zip(selected, keep) if k]
+        point_weights = point_weights[keep]
+        residual = exact - basis[selected].T @ point_weights
+    error = float(np.linalg.norm(residual) / np.linalg.norm(exact))
+    return Cubature(np.array(selected, dtype=np.int64), point_weights, error)
+
+
+def qdeim_points(basis: np.ndarray) -> np.ndarray:
+    """QDEIM interpolation points of a basis (n, N): the first N pivots of a column-pivoted QR of its transpose."""
+    _, _, pivots = scipy.linalg.qr(basis.T, mode="economic", pivoting=True)
+    return np.sort(pivots[: basis.shape[1]])

@@ -1,0 +1,78 @@
+"""Snapshot POD against an SVD and against pyMOR; enrichment; the mass matrix."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from adaptsim.linalg.orthogonal import orthogonality_defect
+from rom.fem.space import mass_matrix
+from rom.geometry import box
+from rom.pod import enrich, pod
+
+
+def graded_snapshots(n=300, m=40, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 8)) @ np.diag(10.0 ** -np.arange(8)) @ rng.normal(size=(8, m)) + 1e-9 * rng.normal(size=(n, m))
+
+
+def test_singular_values_match_the_weighted_svd_and_truncation_follows_the_energy():
+    snapshots = graded_snapshots()
+    weights = np.random.default_rng(1).uniform(0.5, 2.0, snapshots.shape[0])
+    basis = pod(snapshots, sp.diags(weights), tolerance=1e-6)
+    exact = np.linalg.svd(np.sqrt(weights)[:, None] * snapshots, compute_uv=False)
+    assert np.abs(basis.singular_values[:8] - exact[:8]).max() < 1e-14 * exact[0]  # round-off relative to the largest
+    energy = exact**2
+    discarded = energy[basis.n_modes :].sum() / energy.sum()
+    assert discarded <= 1e-12 < energy[basis.n_modes - 1 :].sum() / energy.sum()
+    assert orthogonality_defect(basis.modes, M=sp.diags(weights)) < 1e-14
+
+
+def test_singular_values_and_modes_agree_with_pymor():
+    pymor_pod = pytest.importorskip("pymor.algorithms.pod").pod
+    from pymor.operators.numpy import NumpyMatrixOperator
+    from pymor.vectorarrays.numpy import NumpyVectorSpace
+
+    mesh = box((1.0, 1.0, 1.0), (2, 2, 2), 2)
+    mass = mass_matrix(mesh)
+    rng = np.random.default_rng(3)
+    snapshots = rng.normal(size=(3 * mesh.n_nodes, 8)) @ np.diag(10.0 ** -np.arange(8)) @ rng.normal(size=(8, 30))
+    basis = pod(snapshots, mass, tolerance=1e-7)
+    space = NumpyVectorSpace(snapshots.shape[0])
+    modes, values = pymor_pod(space.from_numpy(snapshots), product=NumpyMatrixOperator(mass), modes=basis.n_modes, rtol=0, atol=0, l2_err=0, method="qr_svd")
+    assert basis.n_modes == 7
+    assert np.abs(values / basis.singular_values[: basis.n_modes] - 1).max() < 1e-8
+    overlap = modes.to_numpy().T @ (mass @ basis.modes)
+    assert np.allclose(np.abs(np.diag(overlap)), 1.0, atol=1e-8)
+
+
+def test_blade_displacements_compress_to_a_few_modes(blade_training):
+    basis = pod(blade_training.displacements, blade_training.mass, tolerance=1e-4)
+    assert 3 <= basis.n_modes <= 10
+    assert orthogonality_defect(basis.modes, M=blade_training.mass) < 1e-13
+    snapshots = blade_training.displacements
+    projected = basis.modes @ (basis.modes.T @ (blade_training.mass @ snapshots))
+    error = np.sqrt(np.einsum("ij,ij->", snapshots - projected, blade_training.mass @ (snapshots - projected)))
+    assert error <= 1.0001e-4 * np.sqrt(np.einsum("ij,ij->", snapshots, blade_training.mass @ snapshots))
+
+
+def test_enrichment_adds_only_new_directions():
+    rng = np.random.default_rng(4)
+    modes = pod(rng.normal(size=(50, 3)), tolerance=1e-12).modes
+    inside = modes @ np.array([1.0, -2.0, 0.5])
+    new = rng.normal(size=50)
+    enriched, added = enrich(modes, np.column_stack([inside, new, new + inside]))
+    assert added == 1 and enriched.shape == (50, 4)
+    assert orthogonality_defect(enriched) < 1e-14
+
+
+def test_bad_tolerance_is_refused():
+    with pytest.raises(ValueError, match="POD tolerance must be > 0"):
+        pod(np.eye(3), tolerance=0.0)
+
+
+def test_mass_matrix_integrates_quadratics_exactly():
+    mesh = box((1.0, 2.0, 3.0), (2, 2, 2), 2)
+    mass = mass_matrix(mesh)
+    u = np.zeros(3 * mesh.n_nodes)
+    u[0::3] = mesh.points[:, 0] ** 2
+    assert u @ (mass @ u) == pytest.approx(6.0 / 5.0, rel=1e-13)  # int x^4 over the box
