@@ -32,7 +32,9 @@ class Cubature:
         return self.points.size
 
 
-def empirical_cubature(integrands: np.ndarray, weights: np.ndarray, tolerance: float = 1e-5, max_points: int | None = None) -> Cubature:
+def empirical_cubature(
+    integrands: np.ndarray, weights: np.ndarray, tolerance: float = 1e-5, max_points: int | None = None, start: np.ndarray | None = None
+) -> Cubature:
     """Points and weights ``w_z >= 0`` with ``sum_z w_z f(x_z) ~ sum_g w_g f(x_g)`` for every column ``f`` of ``integrands``.
 
     Parameters
@@ -44,7 +46,10 @@ def empirical_cubature(integrands: np.ndarray, weights: np.ndarray, tolerance: f
     tolerance
         Relative error allowed on the vector of integrals of the compressed basis.
     max_points
-        Upper bound on the number of points (default: number of independent integrands + 10).
+        Upper bound on the number of points (default: number of independent integrands + 10 + the start).
+    start
+        Points to start from (the previous cubature, when the integrands were enriched): kept while their
+        NNLS weights stay positive, and completed greedily.
 
     Raises
     ------
@@ -60,24 +65,30 @@ def empirical_cubature(integrands: np.ndarray, weights: np.ndarray, tolerance: f
     rank = int(np.sum(singular > tolerance * singular[0]))
     basis = left[:, :rank] / root[:, None]  # orthonormal functions: sum_g w_g phi_k phi_l = delta_kl
     exact = basis.T @ weights
-    budget = max_points or rank + 10
-    selected: list[int] = []
-    residual = exact.copy()
-    column_norms = np.linalg.norm(basis, axis=1).clip(1e-300)
+    selected: list[int] = [] if start is None else [int(z) for z in start]
+    budget = max_points or rank + 10 + len(selected)
     point_weights = np.zeros(0)
+    residual = exact.copy()
+    if selected:
+        selected, point_weights, residual = _fit(basis, exact, selected)
+    column_norms = np.linalg.norm(basis, axis=1).clip(1e-300)
     while np.linalg.norm(residual) > tolerance * np.linalg.norm(exact):
         if len(selected) >= budget:
             raise ValueError(f"empirical cubature stalled at relative error {np.linalg.norm(residual) / np.linalg.norm(exact):.2e} with {len(selected)} points")
         score = (basis @ residual) / column_norms
         score[selected] = -np.inf
         selected.append(int(np.argmax(score)))
-        point_weights, _ = nnls(basis[selected].T, exact, maxiter=50 * len(selected))
-        keep = point_weights > 0.0
-        selected = [s for s, k in zip(selected, keep) if k]
-        point_weights = point_weights[keep]
-        residual = exact - basis[selected].T @ point_weights
+        selected, point_weights, residual = _fit(basis, exact, selected)
     error = float(np.linalg.norm(residual) / np.linalg.norm(exact))
     return Cubature(np.array(selected, dtype=np.int64), point_weights, error)
+
+
+def _fit(basis: np.ndarray, exact: np.ndarray, selected: list[int]) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """Non-negative weights of the selected points; points with zero weight are dropped."""
+    point_weights, _ = nnls(basis[selected].T, exact, maxiter=50 * len(selected))
+    keep = point_weights > 0.0
+    selected = [z for z, k in zip(selected, keep) if k]
+    return selected, point_weights[keep], exact - basis[selected].T @ point_weights[keep]
 
 
 def qdeim_points(basis: np.ndarray) -> np.ndarray:

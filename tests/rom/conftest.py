@@ -38,3 +38,19 @@ def blade_training():
     increments = []
     HifiSolver(problem).run(times, lambda i, inc: increments.append(inc))
     return Training(case, mesh, space, problem, times, increments, mass_matrix(mesh))
+
+
+@pytest.fixture(scope="session")
+def hotter_blade(blade_training):
+    """The same blade under a tip temperature outside the training range (1150 K instead of 1050 K)."""
+    from pathlib import Path
+
+    from rom.case import build_problem
+    from rom.hifi import HifiSolver
+
+    case_file = Path(__file__).resolve().parents[2] / "cases" / "blade_hifi.yaml"
+    case = load_case(case_file, ["mesh.divisions=[6,2,8]", "loading.temperature.parameters.T_tip=1150"]).case
+    mesh, space, problem = build_problem(case)
+    increments = []
+    HifiSolver(problem).run(blade_training.times, lambda i, inc: increments.append(inc))
+    return Training(case, mesh, space, problem, blade_training.times, increments, blade_training.mass)
