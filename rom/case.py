@@ -162,8 +162,8 @@ class TemperatureSpec(StrictModel):
         FieldExpression(self.expression, self.parameters, "loading.temperature.expression")
         return self
 
-    def build(self, points: np.ndarray, reference: float, history: History):
-        """``T(t)``: nodal temperatures at time ``t``."""
+    def build(self, points: np.ndarray, reference: float, history: History, nodes: np.ndarray | None = None):
+        """``T(t)``: temperatures at the mesh nodes ``points`` (n_nodes, 3), or only at the nodes ``nodes``."""
         from rom.expressions import FieldExpression
 
         if self.file is not None:
@@ -171,9 +171,11 @@ class TemperatureSpec(StrictModel):
             values = np.asarray(values, dtype=float).ravel()
             if values.size != points.shape[0] or not np.all(np.isfinite(values)):
                 raise CaseError(f"needs {points.shape[0]} finite values (one per node), got {values.size}", field=("loading", "temperature", "file"))
+            values = values if nodes is None else values[nodes]
             return lambda t: reference + history.factor(t) * (values - reference)
         expression = FieldExpression(self.expression, self.parameters, "loading.temperature.expression")
-        return lambda t: expression(points, t, history.factor(t))
+        where = points if nodes is None else points[nodes]
+        return lambda t: expression(where, t, history.factor(t))
 
 
 class History(StrictModel):
@@ -248,14 +250,17 @@ KIND = KindSpec(
 )
 
 
-def build_problem(case: HifiCase):
-    """The mesh, space and :class:`rom.hifi.MechanicalProblem` of a case."""
-    from rom.fem.loads import body_force, centrifugal_acceleration
+def build_problem(case: HifiCase, temperature: TemperatureSpec | None = None, mesh=None, space=None):
+    """The mesh, space and :class:`rom.hifi.MechanicalProblem` of a case.
+
+    ``temperature`` replaces the case's temperature field (ROM training fields); ``mesh`` and ``space``
+    reuse an already built discretisation.
+    """
     from rom.fem.space import VectorSpace
     from rom.hifi import MechanicalProblem
 
-    mesh = case.mesh.build()
-    space = VectorSpace(mesh)
+    mesh = mesh if mesh is not None else case.mesh.build()
+    space = space if space is not None else VectorSpace(mesh)
     material = case.material.build()
     loading = case.loading
     axis = "xyz".index(loading.clamp_axis)
@@ -263,13 +268,20 @@ def build_problem(case: HifiCase):
     root = np.flatnonzero(coordinate <= coordinate.min() + 1e-9 * np.ptp(coordinate))
     constrained = np.zeros(space.n_dofs, dtype=bool)
     constrained[(3 * root[:, None] + np.arange(3)).ravel()] = True
-    rotation = loading.rotation
-    acceleration = centrifugal_acceleration(space.points.reshape(-1, 3), rotation.speed, np.array(rotation.axis), np.array(rotation.origin))
-    unit_force = body_force(space, material.density, acceleration)
+    unit_force = unit_body_force(case, space)
     history = loading.history
-    temperature = loading.temperature.build(mesh.points, material.reference_temperature, history)
-    problem = MechanicalProblem(space, material, constrained, lambda t: history.factor(t) * unit_force, temperature)
+    field = (temperature or loading.temperature).build(mesh.points, material.reference_temperature, history)
+    problem = MechanicalProblem(space, material, constrained, lambda t: history.factor(t) * unit_force, field)
     return mesh, space, problem
+
+
+def unit_body_force(case: HifiCase, space) -> np.ndarray:
+    """Nodal centrifugal forces at load factor 1."""
+    from rom.fem.loads import body_force, centrifugal_acceleration
+
+    rotation = case.loading.rotation
+    acceleration = centrifugal_acceleration(space.points.reshape(-1, 3), rotation.speed, np.array(rotation.axis), np.array(rotation.origin))
+    return body_force(space, case.material.density, acceleration)
 
 
 def check_temperature_range(problem, times: np.ndarray) -> tuple[float, float]:

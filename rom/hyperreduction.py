@@ -3,7 +3,7 @@
 :func:`empirical_cubature` picks a few integration points and non-negative weights that integrate a set of
 training integrands (for the ROM: ``sigma_s : eps(psi_i)`` at every point, for every snapshot ``s`` and mode
 ``i``) as the full quadrature does, to a relative tolerance. The integrands are first compressed to an
-orthonormal basis of their span (SVD, weighted by the quadrature), the constant function is always
+orthonormal basis of their span (weighted by the quadrature), the constant function is always
 included (so the weights integrate the volume), then a greedy non-negative orthogonal matching pursuit adds
 the point most aligned with the residual and re-solves the weights by SciPy's NNLS, dropping points whose
 weight vanishes.
@@ -61,9 +61,14 @@ def empirical_cubature(
     values = np.column_stack([np.ones(len(weights)), np.asarray(integrands, dtype=float)])
     root = np.sqrt(weights)
     scaled = values * root[:, None]
-    left, singular, _ = np.linalg.svd(scaled / np.linalg.norm(scaled, axis=0).clip(1e-300), full_matrices=False)
-    rank = int(np.sum(singular > tolerance * singular[0]))
-    basis = left[:, :rank] / root[:, None]  # orthonormal functions: sum_g w_g phi_k phi_l = delta_kl
+    scaled /= np.linalg.norm(scaled, axis=0).clip(1e-300)
+    # left singular vectors from the small Gram matrix (n_functions^2): directions below the tolerance are
+    # dropped anyway, far above the sqrt(eps) accuracy limit of this route
+    eigenvalues, vectors = np.linalg.eigh(scaled.T @ scaled)
+    eigenvalues, vectors = eigenvalues[::-1], vectors[:, ::-1]
+    rank = int(np.sum(eigenvalues > tolerance**2 * eigenvalues[0]))
+    left = scaled @ (vectors[:, :rank] / np.sqrt(eigenvalues[:rank]))
+    basis = left / root[:, None]  # orthonormal functions: sum_g w_g phi_k phi_l = delta_kl
     exact = basis.T @ weights
     selected: list[int] = [] if start is None else [int(z) for z in start]
     budget = max_points or rank + 10 + len(selected)

@@ -1,0 +1,205 @@
+"""The ``rom_online`` case kind: train the adaptive ROM (or load it), run it on a new temperature field with
+and without enrichment, and compare both with the high-fidelity model.
+
+The case holds the online problem (the same ``mesh``, ``material``, ``loading``, ``solver`` sections as
+``rom_hifi``), the training temperature fields (each a set of expression parameters), the tolerances, and
+optionally a ROM file to reuse instead of training. Outputs: ``rom.h5`` (the ROM), ``result.h5``, the plots
+``indicator.png``, ``errors.png``, ``singular_values.png``, and ``reduced_points.vtu`` (elements holding
+reduced points, before and after enrichment).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, field_validator, model_validator
+
+from adaptsim.cases import KindSpec, PositiveFloat, RunContext, StrictModel
+from rom.case import HifiCase, existing_file
+
+
+class TrainingSpec(StrictModel):
+    """Where the ROM comes from."""
+
+    fields: list[dict[str, float]] = Field(
+        default_factory=lambda: [{}], min_length=1,
+        description="Training temperature fields: each overrides parameters of `loading.temperature` for one high-fidelity run.",
+    )
+    rom_file: str | None = Field(None, description="Reuse this ROM file (built on the same mesh) instead of training.")
+
+    _file_exists = field_validator("rom_file")(lambda value: existing_file(value, "ROM"))
+
+
+class ToleranceSpec(StrictModel):
+    """POD, cubature and indicator tolerances (all > 0)."""
+
+    displacement: PositiveFloat = Field(1e-5, description="POD of the displacements: relative discarded energy^(1/2).")
+    dual: PositiveFloat = Field(1e-5, description="POD of p, plastic strain, backstress.")
+    cubature: PositiveFloat = Field(1e-6, description="Empirical cubature: relative integration error.")
+    indicator: PositiveFloat = Field(0.003, description="Enrich when the Gappy-POD indicator on p exceeds this.")
+
+
+class RomCase(HifiCase):
+    """Adaptive POD + empirical-cubature ROM of the blade, with and without enrichment, against the full model."""
+
+    kind: Literal["rom_online"]  # type: ignore[assignment]
+    training: TrainingSpec = TrainingSpec()
+    tolerances: ToleranceSpec = ToleranceSpec()
+    variants: Literal["both", "enriched", "plain"] = Field("both", description="Which online runs: with enrichment, without, or both.")
+
+    @model_validator(mode="after")
+    def _check_fields(self) -> RomCase:
+        from rom.expressions import FieldExpression
+
+        temperature = self.loading.temperature
+        for index, field in enumerate(self.training.fields):
+            unknown = sorted(set(field) - set(temperature.parameters))
+            if unknown:
+                raise ValueError(f"training.fields[{index}]: {unknown[0]!r} is not a parameter of loading.temperature ({', '.join(temperature.parameters)})")
+            FieldExpression(temperature.expression, {**temperature.parameters, **field}, f"training.fields.{index}")
+        return self
+
+
+KIND = KindSpec(
+    name="rom_online",
+    model=RomCase,
+    runner="rom.rom_case:run",
+    summary="Adaptive POD + empirical-cubature ROM of the blade on a new temperature field, with and without enrichment.",
+    smoke_overrides=("mesh.divisions=[3,1,3]", "loading.history.increments=[2,2,1]"),
+)
+
+
+def temperature_factory(case: RomCase, mesh, space):
+    """``factory(points)(t)``: temperatures at integration points from their elements' nodes only (mesh-independent)."""
+    history, reference = case.loading.history, case.material.build().reference_temperature
+    per_element = space.weights.shape[1]
+
+    def factory(points: np.ndarray):
+        elements, local = np.divmod(points, per_element)
+        nodes = mesh.cells[elements]
+        unique, inverse = np.unique(nodes, return_inverse=True)
+        nodal = case.loading.temperature.build(mesh.points, reference, history, nodes=unique)
+        shape = space.shape_values[local]
+        inverse = inverse.reshape(nodes.shape)
+        return lambda t: np.einsum("za,za->z", shape, nodal(t)[inverse])
+
+    return factory
+
+
+def _train(case: RomCase, mesh, space, mass, times, ctx: RunContext):
+    from adaptsim.progress import ProgressBar, log
+    from rom.case import build_problem, check_temperature_range
+    from rom.hifi import HifiSolver
+    from rom.online import Tolerances, build_offline
+    from rom.storage import save_rom
+
+    increments = []
+    solver_options = (case.solver.tolerance, case.solver.max_iterations, case.solver.max_cuts, case.solver.linear_solver)
+    with ProgressBar("training runs (high-fidelity)", total=len(case.training.fields) * times.size) as bar:
+        for field in case.training.fields:
+            spec = case.loading.temperature.model_copy(update={"parameters": {**case.loading.temperature.parameters, **field}})
+            _, _, problem = build_problem(case, spec, mesh, space)
+            check_temperature_range(problem, times)
+            HifiSolver(problem, *solver_options).run(times, lambda i, inc: (increments.append(inc), bar.advance()))
+    tolerances = Tolerances(**case.tolerances.model_dump())
+    offline = build_offline(space, mass, increments, tolerances)
+    save_rom(ctx.out_dir / "rom.h5", offline, mesh, ctx.loaded.resolved_text)
+    ctx.artifacts.append(ctx.out_dir / "rom.h5")
+    log(f"offline: {len(increments)} snapshots, {offline.modes.shape[1]} modes, {offline.cubature.size} of {space.n_points} points")
+    return offline
+
+
+def run(case: RomCase, ctx: RunContext) -> None:
+    """Offline (or load), high-fidelity reference, online plain and enriched; result, ROM file, plots, VTU."""
+    from scipy.stats import spearmanr
+
+    from adaptsim.progress import log
+    from rom.case import build_problem, check_temperature_range, unit_body_force
+    from rom.fem.space import mass_matrix
+    from rom.hifi import HifiSolver
+    from rom.online import AdaptiveROM, Tolerances
+    from rom.rom_output import plot_errors, plot_indicator, plot_singular_values, write_reduced_points
+    from rom.storage import load_rom
+
+    mesh, space, problem = build_problem(case)
+    times = case.loading.history.increment_times()
+    check_temperature_range(problem, times)
+    mass = mass_matrix(mesh)
+    log(f"blade: {space.n_dofs} dofs, {space.n_points} integration points, {times.size} increments")
+    if case.training.rom_file:
+        offline = load_rom(case.training.rom_file, mesh)
+        offline.tolerances = Tolerances(**case.tolerances.model_dump())
+    else:
+        offline = _train(case, mesh, space, mass, times, ctx)
+    solver_options = (case.solver.tolerance, case.solver.max_iterations, case.solver.max_cuts, case.solver.linear_solver)
+    reference = []
+    started = time.perf_counter()
+    HifiSolver(problem, *solver_options).run(times, lambda i, inc: reference.append(inc))
+    hifi_time = time.perf_counter() - started
+    weights = space.weights.ravel()
+    # errors are relative to the largest norm over the history (the unloaded end state is nearly zero)
+    u_scale = max(float(np.sqrt(inc.displacement @ (mass @ inc.displacement))) for inc in reference) or 1.0
+    p_scale = max(float(np.sqrt(np.sum(weights * inc.state.cumulated_plasticity**2))) for inc in reference) or 1.0
+    unit_force = unit_body_force(case, space)
+    factory = temperature_factory(case, mesh, space)
+    variants = {"both": (False, True), "plain": (False,), "enriched": (True,)}[case.variants]
+    runs = {}
+    for enrichment in variants:
+        rom = AdaptiveROM(offline, HifiSolver(problem, *solver_options), mass, unit_force, case.loading.history.factor, factory, enrichment)
+        u_errors, p_errors, p_relative, indicators, checking = [], [], [], [], [0.0]
+
+        def compare(index, step, rom=rom, u_errors=u_errors, p_errors=p_errors, p_relative=p_relative, indicators=indicators, checking=checking):
+            began = time.perf_counter()
+            truth = reference[index]
+            difference = rom.offline.modes[:, : step.coordinates.size] @ step.coordinates - truth.displacement
+            u_errors.append(float(np.sqrt(difference @ (mass @ difference))) / u_scale)
+            p_difference = rom.p_fit.reconstruct(step.p_reduced) - truth.state.cumulated_plasticity
+            p_error = float(np.sqrt(np.sum(weights * p_difference**2)))
+            p_errors.append(p_error / p_scale)
+            p_now = float(np.sqrt(np.sum(weights * truth.state.cumulated_plasticity**2)))
+            p_relative.append(p_error / p_now if p_now > 0 else 0.0)  # what the indicator estimates
+            indicators.append(step.indicator)
+            checking[0] += time.perf_counter() - began
+
+        initial_points = offline.cubature.points
+        started = time.perf_counter()
+        steps = rom.run(times, compare)
+        online_time = time.perf_counter() - started - checking[0]  # the comparison with the reference is not online work
+        label = "enriched" if enrichment else "plain"
+        runs[label] = {
+            "time": online_time, "rom": rom, "steps": steps, "initial_points": initial_points,
+            "displacement_error": np.array(u_errors), "p_error": np.array(p_errors), "indicator": np.array(indicators),
+            "p_relative_error": np.array(p_relative),
+        }
+        log(f"{label}: max displacement error {max(u_errors):.2e}, max p error {max(p_errors):.2e}, {rom.n_enrichments} enrichments")
+    main = runs.get("plain") or runs["enriched"]
+    correlation = spearmanr(main["indicator"], main["p_relative_error"])[0] if np.ptp(main["indicator"]) > 0 else float("nan")
+    summary = {
+        "n_dofs": space.n_dofs,
+        "n_integration_points": space.n_points,
+        "n_increments": int(times.size),
+        "n_modes": int(offline.modes.shape[1]),
+        "n_reduced_points": int(offline.cubature.size),
+        "hifi_time_s": hifi_time,
+        "indicator_spearman": float(correlation),
+    }
+    data = {"time": times, "singular_values": offline.singular_values, "summary": {}}
+    for label, run_data in runs.items():
+        summary[f"error_displacement_{label}"] = float(run_data["displacement_error"].max())
+        summary[f"error_p_{label}"] = float(run_data["p_error"].max())
+        summary[f"online_time_{label}_s"] = run_data["time"]
+        data[label] = {key: run_data[key] for key in ("displacement_error", "p_error", "p_relative_error", "indicator")}
+        data[label]["enriched_steps"] = np.array([s.enriched for s in run_data["steps"]])
+    if "enriched" in runs:
+        enriched = runs["enriched"]["rom"]
+        summary.update(n_enrichments=enriched.n_enrichments, n_modes_final=int(enriched.offline.modes.shape[1]), n_reduced_points_final=enriched.n_points)
+    if "plain" in runs:
+        summary["speedup_online"] = hifi_time / runs["plain"]["time"]
+    data["indicator"], data["true_error"] = main["indicator"], main["p_relative_error"]
+    ctx.save_figure(plot_indicator(times, runs), "indicator.png")
+    ctx.save_figure(plot_errors(times, runs), "errors.png")
+    ctx.save_figure(plot_singular_values(offline.singular_values, offline.modes.shape[1]), "singular_values.png")
+    write_reduced_points(ctx, mesh, space, runs)
+    ctx.write_results(data, attrs={"summary": summary})

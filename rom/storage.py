@@ -1,0 +1,71 @@
+"""The ROM file: everything the online phase needs, in one HDF5 file tied to its mesh."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from adaptsim.errors import CaseError
+from adaptsim.results import load_results, write_results
+from rom.hyperreduction import Cubature
+from rom.mesh import TetMesh
+from rom.online import OfflineROM, Tolerances
+
+ROM_KIND = "rom_file"
+_ARRAYS = ("modes", "p_modes", "plastic_strain_modes", "backstress_modes", "singular_values")
+
+
+def mesh_fingerprint(mesh: TetMesh) -> str:
+    """A hash of the nodes and elements: a ROM only applies to the mesh it was built on."""
+    digest = hashlib.sha256(np.ascontiguousarray(mesh.points).tobytes())
+    digest.update(np.ascontiguousarray(mesh.cells).tobytes())
+    return digest.hexdigest()[:24]
+
+
+def save_rom(path: str | Path, offline: OfflineROM, mesh: TetMesh, case_text: str = "") -> Path:
+    """Write ``offline`` atomically to ``path``."""
+    data = {name: getattr(offline, name) for name in _ARRAYS}
+    data["stresses"] = np.asarray(offline.stresses)
+    data["cubature"] = {"points": offline.cubature.points, "weights": offline.cubature.weights}
+    attrs = {
+        "/": {"mesh_fingerprint": mesh_fingerprint(mesh), "n_dofs": 3 * mesh.n_nodes},
+        "cubature": {"relative_error": offline.cubature.relative_error},
+        "tolerances": dict(vars(offline.tolerances)),
+    }
+    data["tolerances"] = {}
+    return write_results(path, data, attrs=attrs, case_text=case_text, kind=ROM_KIND)
+
+
+def load_rom(path: str | Path, mesh: TetMesh, field: str = "training.rom_file") -> OfflineROM:
+    """Read a ROM file, checking that it is complete and was built on ``mesh``.
+
+    Raises
+    ------
+    CaseError
+        For a missing, truncated or corrupted file, a file of another kind, or another mesh.
+    """
+    path = Path(path)
+    where = tuple(field.split("."))
+    if not path.is_file():
+        raise CaseError(f"ROM file {str(path)!r} does not exist", field=where)
+    try:
+        saved = load_results(path)
+        arrays = {name: np.asarray(saved[name], dtype=float) for name in _ARRAYS}
+        stresses = np.asarray(saved["stresses"], dtype=float)
+        points = np.asarray(saved["cubature/points"], dtype=np.int64)
+        weights = np.asarray(saved["cubature/weights"], dtype=float)
+        tolerances = Tolerances(**{k: float(v) for k, v in saved.attrs["tolerances"].items()})
+        fingerprint = saved.attrs["/"]["mesh_fingerprint"]
+        relative_error = float(saved.attrs["cubature"]["relative_error"])
+    except (OSError, KeyError, ValueError, TypeError) as error:
+        raise CaseError(f"{str(path)!r} is not a readable ROM file ({type(error).__name__}: {error})", field=where) from None
+    if saved.kind != ROM_KIND:
+        raise CaseError(f"{str(path)!r} is a {saved.kind or 'foreign'} file, not a ROM file", field=where)
+    if fingerprint != mesh_fingerprint(mesh):
+        raise CaseError(f"{str(path)!r} was built on another mesh ({saved.attrs['/'].get('n_dofs')} dofs); rebuild it for this one", field=where)
+    return OfflineROM(
+        arrays["modes"], arrays["p_modes"], arrays["plastic_strain_modes"], arrays["backstress_modes"],
+        list(stresses), Cubature(points, weights, relative_error), arrays["singular_values"], tolerances,
+    )
