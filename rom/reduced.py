@@ -91,12 +91,12 @@ class ReducedModel:
         temperature = self.temperature(t)
         history: list[float] = []
         for iteration in range(1, self.max_iterations + 1):
-            strain = np.einsum("zsn,n->zs", self.b_modes, gamma)
+            strain = self.b_modes @ gamma
             try:
                 result = self.material.update(strain, temperature, t - previous.time, previous.state)
             except LocalConvergenceError as error:
                 raise NewtonFailure(str(error)) from None
-            internal = np.einsum("zsn,zs,z->n", self.b_modes, result.stress, self.weights)
+            internal = np.tensordot(self.b_modes, result.stress * self.weights[:, None], axes=([0, 1], [0, 1]))
             residual = internal - force
             history.append(float(np.linalg.norm(residual)))
             reference = max(float(np.linalg.norm(force)), float(np.linalg.norm(internal)), history[0])
@@ -105,7 +105,7 @@ class ReducedModel:
             if history[-1] <= self.tolerance * reference:
                 return ReducedIncrement(t, gamma, result.state, result.stress, iteration - 1, 0, history)
             weighted = result.tangent * self.weights[:, None, None]
-            tangent = np.einsum("zsn,zst,ztm->nm", self.b_modes, weighted, self.b_modes)
+            tangent = np.tensordot(self.b_modes, weighted @ self.b_modes, axes=([0, 1], [0, 1]))
             gamma -= np.linalg.solve(tangent, residual)
         raise NewtonFailure(f"reduced Newton: no convergence in {self.max_iterations} iterations (relative residual {history[-1] / reference:.3g})")
 

@@ -10,8 +10,10 @@ docstring of :meth:`ViscoplasticMaterial.update`). See ../shared/METHODS.md.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from rom.materials.tables import TemperatureTable
@@ -198,29 +200,68 @@ def _solve_increment(s_trial, x_old, g, k, n, r0, c, d, dt):
 
     In ``z`` the Norton term ``K exp(z/n) / dt^(1/n)`` is smooth (in ``dp`` its slope is infinite at 0) and
     ``g`` is concave and decreasing, so Newton's method started from the upper end of the bracket
-    converges monotonically; bisection in ``z`` is the safeguard.
+    converges monotonically; bisection in ``z`` is the safeguard. Compiled point by point (Numba).
     """
-    j_trial, j_x = von_mises(s_trial), von_mises(x_old)
-    low = np.full_like(g, np.log(1e-300))
-    high = np.log((j_trial + j_x) / (3.0 * g))  # g < 0 there: J2(xi*) <= J2(s_trial) + J2(X_old)
-    z = high.copy()
-    scale = j_trial + j_x + r0
-    for iteration in range(1, LOCAL_MAX_ITERATIONS + 1):
-        dp = np.exp(z)
-        theta = 1.0 / (1.0 + d * dp)
-        xi_star = s_trial - theta[:, None] * x_old
-        j_star = von_mises(xi_star)
-        rate = (dp / dt) ** (1.0 / n)
-        residual = j_star - (3.0 * g + c * theta) * dp - r0 - k * rate
-        positive = residual > 0.0
-        low = np.where(positive, z, low)
-        high = np.where(positive, high, z)
-        normal = 1.5 * xi_star / np.maximum(j_star, 1e-300)[:, None]
-        slope = dp * (d * theta**2 * np.einsum("ni,ni->n", normal, x_old) - 3.0 * g - c * theta + c * d * theta**2 * dp) - k * rate / n
-        newton = z - residual / slope
-        inside = (newton > low) & (newton < high) & np.isfinite(newton)
-        converged = (np.abs(residual) <= LOCAL_TOLERANCE * scale) | (high - low <= 1e-14)
-        if np.all(converged):
-            return dp, iteration
-        z = np.where(converged, z, np.where(inside, newton, 0.5 * (low + high)))
-    raise LocalConvergenceError(f"constitutive update did not converge in {LOCAL_MAX_ITERATIONS} iterations")
+    dp, iterations = _solve_points(s_trial, x_old, g, k, n, r0, c, d, float(dt), LOCAL_TOLERANCE, LOCAL_MAX_ITERATIONS)
+    if iterations < 0:
+        raise LocalConvergenceError(f"constitutive update did not converge in {LOCAL_MAX_ITERATIONS} iterations")
+    return dp, iterations
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _von_mises_of_difference(s, theta, x):
+    """``J2(s - theta x)`` for deviatoric Mandel 6-vectors ``s`` and ``x``."""
+    trace = (s[0] - theta * x[0]) + (s[1] - theta * x[1]) + (s[2] - theta * x[2])
+    total = 0.0
+    for i in range(6):
+        value = s[i] - theta * x[i] - (trace / 3.0 if i < 3 else 0.0)
+        total += value * value
+    return math.sqrt(1.5 * total)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _solve_points(s_trial, x_old, g, k, n, r0, c, d, dt, tolerance, max_iterations):
+    """The scalar equation at each point; returns ``(dp, most iterations)``, iterations -1 on failure."""
+    count = g.shape[0]
+    dp_out = np.empty(count)
+    most = 0
+    for p in range(count):
+        j_trial = _von_mises_of_difference(s_trial[p], 0.0, x_old[p])
+        j_x = _von_mises_of_difference(x_old[p], 0.0, x_old[p])
+        low = math.log(1e-300)
+        high = math.log((j_trial + j_x) / (3.0 * g[p]))
+        z = high
+        scale = j_trial + j_x + r0[p]
+        done = False
+        for iteration in range(1, max_iterations + 1):
+            dp = math.exp(z)
+            theta = 1.0 / (1.0 + d[p] * dp)
+            j_star = _von_mises_of_difference(s_trial[p], theta, x_old[p])
+            rate = (dp / dt) ** (1.0 / n[p])
+            residual = j_star - (3.0 * g[p] + c[p] * theta) * dp - r0[p] - k[p] * rate
+            if residual > 0.0:
+                low = z
+            else:
+                high = z
+            if abs(residual) <= tolerance * scale or high - low <= 1e-14:
+                dp_out[p] = dp
+                most = max(most, iteration)
+                done = True
+                break
+            # N : X_old with N = 3/2 xi* / J2(xi*)
+            trace = 0.0
+            for i in range(3):
+                trace += s_trial[p, i] - theta * x_old[p, i]
+            n_dot_x = 0.0
+            for i in range(6):
+                xi = s_trial[p, i] - theta * x_old[p, i] - (trace / 3.0 if i < 3 else 0.0)
+                n_dot_x += 1.5 * xi / max(j_star, 1e-300) * x_old[p, i]
+            slope = dp * (d[p] * theta**2 * n_dot_x - 3.0 * g[p] - c[p] * theta + c[p] * d[p] * theta**2 * dp) - k[p] * rate / n[p]
+            newton = z - residual / slope
+            if low < newton < high and math.isfinite(newton):
+                z = newton
+            else:
+                z = 0.5 * (low + high)
+        if not done:
+            return dp_out, -1
+    return dp_out, most
