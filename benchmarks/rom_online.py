@@ -1,6 +1,8 @@
 """High-fidelity model against the adaptive ROM on the blade: wall time, speed-up, errors, enrichments.
 
-    python benchmarks/rom.py [--sizes small medium]
+    python benchmarks/rom_online.py [--sizes small medium]
+
+(Not ``rom.py``: run as a script, that name would shadow the ``rom`` package.)
 
 Runs ``cases/blade_rom.yaml`` (trained on a 1000 K tip, run on a 1150 K tip) on each mesh size and prints,
 per variant, the online time for the whole load history and per increment (enrichment steps included), the
