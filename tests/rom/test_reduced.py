@@ -51,3 +51,29 @@ def test_fewer_modes_give_larger_errors(blade_training):
         cubature = empirical_cubature(reduced_force_integrands(blade_training, modes), weights, tolerance=1e-6)
         results.append(rom_errors(blade_training, modes, cubature)[0].max())
     assert results[1] < 0.2 * results[0]
+
+
+def test_online_work_is_sized_by_the_reduced_points_not_the_mesh():
+    """Two meshes 4x apart in dofs, the same number of reduced points and modes: the same online arrays and work."""
+    from adaptsim.cases import load_case
+    from rom.case import build_problem
+    from rom.rom_case import temperature_factory
+
+    from pathlib import Path
+
+    case_file = Path(__file__).resolve().parents[2] / "cases" / "blade_rom.yaml"
+    sizes = {}
+    for divisions in ("[4,1,5]", "[8,2,10]"):
+        case = load_case(case_file, [f"mesh.divisions={divisions}"]).case
+        mesh, space, problem = build_problem(case)
+        rng = np.random.default_rng(0)
+        modes = np.linalg.qr(rng.normal(size=(space.n_dofs, 6)))[0] * problem.free[:, None]
+        points = np.sort(rng.choice(space.n_points, 40, replace=False))
+        cubature = Cubature(points, np.full(40, space.volume() / 40), 0.0)
+        temperature = temperature_factory(case, mesh, space)(points)
+        model = ReducedModel(space, problem.material, modes, cubature, lambda t: np.zeros(6), temperature)
+        increment = model.newton(model.initial(), 10.0)
+        sizes[space.n_dofs] = (model.b_modes.shape, temperature(10.0).shape, increment.state.cumulated_plasticity.shape, increment.coordinates.shape)
+    (small, large), (a, b) = sorted(sizes), sorted(sizes.items())
+    assert large > 4 * small
+    assert a[1] == b[1] == ((40, 6, 6), (40,), (40,), (6,))
