@@ -17,7 +17,7 @@ import numba
 import numpy as np
 
 from rom.materials.tables import TemperatureTable
-from rom.materials.tensors import DEVIATORIC4, IDENTITY, deviator, isotropic_stiffness, von_mises
+from rom.materials.tensors import IDENTITY, deviator, isotropic_stiffness, von_mises
 
 #: Relative tolerance of the local scalar equation.
 LOCAL_TOLERANCE = 1e-12
@@ -170,28 +170,12 @@ class ViscoplasticMaterial(ElasticMaterial):
         s_trial, x_old = trial_deviator[flowing], state.backstress[flowing]
         dp, iterations = _solve_increment(s_trial, x_old, g, k, n, r0, c, d, dt)
 
-        theta = 1.0 / (1.0 + d * dp)
-        xi_star = s_trial - theta[:, None] * x_old
-        j_star = von_mises(xi_star)
-        normal = 1.5 * xi_star / j_star[:, None]
-        plastic_increment = dp[:, None] * normal
-        backstress = theta[:, None] * (x_old + (2.0 / 3.0) * c[:, None] * plastic_increment)
+        plastic_increment, backstress, correction = _flow(s_trial, x_old, g, k, n, c, d, float(dt), dp)
         new_state.plastic_strain[flowing] += plastic_increment
         new_state.backstress[flowing] = backstress
         new_state.cumulated_plasticity[flowing] += dp
         stress[flowing] -= 2.0 * g[:, None] * plastic_increment
-
-        rate_term = np.where(dp > 0.0, k / (n * dt) * (np.maximum(dp, 1e-300) / dt) ** (1.0 / n - 1.0), np.inf)
-        n_dot_x = np.einsum("ni,ni->n", normal, x_old)
-        h = 3.0 * g + c * theta - c * d * theta**2 * dp - d * theta**2 * n_dot_x + rate_term
-        projector = DEVIATORIC4 - (2.0 / 3.0) * np.einsum("ni,nj->nij", normal, normal)
-        p_x = np.einsum("nij,nj->ni", projector, x_old)
-        factor = 3.0 * g * dp / j_star
-        tangent[flowing] -= (4.0 * g**2 / h)[:, None, None] * np.einsum("ni,nj->nij", normal, normal)
-        tangent[flowing] -= factor[:, None, None] * (
-            2.0 * g[:, None, None] * projector
-            + (2.0 * g * d * theta**2 / h)[:, None, None] * np.einsum("ni,nj->nij", p_x, normal)
-        )
+        tangent[flowing] -= correction
         return ConstitutiveResult(stress, tangent, new_state, iterations)
 
 
@@ -206,6 +190,44 @@ def _solve_increment(s_trial, x_old, g, k, n, r0, c, d, dt):
     if iterations < 0:
         raise LocalConvergenceError(f"constitutive update did not converge in {LOCAL_MAX_ITERATIONS} iterations")
     return dp, iterations
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _flow(s_trial, x_old, g, k, n, c, d, dt, dp):
+    """Plastic strain increment ``dp N``, new backstress and the tangent correction (formulas in ``update``)."""
+    count = g.shape[0]
+    plastic = np.empty((count, 6))
+    backstress = np.empty((count, 6))
+    correction = np.empty((count, 6, 6))
+    normal = np.empty(6)
+    p_x = np.empty(6)
+    for p in range(count):
+        theta = 1.0 / (1.0 + d[p] * dp[p])
+        j_star = _von_mises_of_difference(s_trial[p], theta, x_old[p])
+        trace = 0.0
+        for i in range(3):
+            trace += s_trial[p, i] - theta * x_old[p, i]
+        n_dot_x = 0.0
+        for i in range(6):
+            normal[i] = 1.5 * (s_trial[p, i] - theta * x_old[p, i] - (trace / 3.0 if i < 3 else 0.0)) / j_star
+            n_dot_x += normal[i] * x_old[p, i]
+            plastic[p, i] = dp[p] * normal[i]
+            backstress[p, i] = theta * (x_old[p, i] + (2.0 / 3.0) * c[p] * plastic[p, i])
+        rate_term = k[p] / (n[p] * dt) * (max(dp[p], 1e-300) / dt) ** (1.0 / n[p] - 1.0) if dp[p] > 0.0 else np.inf
+        h = 3.0 * g[p] + c[p] * theta - c[p] * d[p] * theta**2 * dp[p] - d[p] * theta**2 * n_dot_x + rate_term
+        # P X_old with P = I_dev - 2/3 N (x) N (N is deviatoric)
+        x_trace = (x_old[p, 0] + x_old[p, 1] + x_old[p, 2]) / 3.0
+        for i in range(6):
+            p_x[i] = x_old[p, i] - (x_trace if i < 3 else 0.0) - (2.0 / 3.0) * normal[i] * n_dot_x
+        factor = 3.0 * g[p] * dp[p] / j_star
+        coupling = 2.0 * g[p] * d[p] * theta**2 / h
+        for i in range(6):
+            for j in range(6):
+                projector = (1.0 if i == j else 0.0) - (1.0 / 3.0 if (i < 3 and j < 3) else 0.0) - (2.0 / 3.0) * normal[i] * normal[j]
+                correction[p, i, j] = (4.0 * g[p] ** 2 / h) * normal[i] * normal[j] + factor * (
+                    2.0 * g[p] * projector + coupling * p_x[i] * normal[j]
+                )
+    return plastic, backstress, correction
 
 
 @numba.njit(cache=True, error_model="numpy")
