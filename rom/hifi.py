@@ -161,6 +161,7 @@ class HifiSolver:
         problem, space = self.problem, self.problem.space
         dt = t - previous.time
         temperature = problem.temperature_at_points(t)
+        coefficients = problem.material.coefficients(temperature)
         f_ext = problem.external_force(t)
         u = previous.displacement.copy()
         if problem.prescribed is not None:
@@ -169,7 +170,7 @@ class HifiSolver:
         for iteration in range(1, self.max_iterations + 1):
             started = time.perf_counter()
             try:
-                result = problem.material.update(space.strain(u), temperature, dt, previous.state)
+                result = problem.material.update(space.strain(u), temperature, dt, previous.state, coefficients)
             except LocalConvergenceError as error:
                 raise NewtonFailure(str(error)) from None
             f_int = space.internal_force(result.stress)

@@ -89,11 +89,12 @@ class ReducedModel:
         gamma = previous.coordinates.copy()
         force = self.external_force(t)
         temperature = self.temperature(t)
+        coefficients = self.material.coefficients(temperature)
         history: list[float] = []
         for iteration in range(1, self.max_iterations + 1):
             strain = self.b_modes @ gamma
             try:
-                result = self.material.update(strain, temperature, t - previous.time, previous.state)
+                result = self.material.update(strain, temperature, t - previous.time, previous.state, coefficients)
             except LocalConvergenceError as error:
                 raise NewtonFailure(str(error)) from None
             internal = np.tensordot(self.b_modes, result.stress * self.weights[:, None], axes=([0, 1], [0, 1]))

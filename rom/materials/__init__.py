@@ -1,6 +1,6 @@
 """Temperature-dependent small-strain constitutive laws (elastic, elasto-viscoplastic)."""
 
-from rom.materials.laws import ConstitutiveResult, ElasticMaterial, LocalConvergenceError, MaterialState, ViscoplasticMaterial
+from rom.materials.laws import Coefficients, ConstitutiveResult, ElasticMaterial, LocalConvergenceError, MaterialState, ViscoplasticMaterial
 from rom.materials.tables import TemperatureTable
 
-__all__ = ["ConstitutiveResult", "ElasticMaterial", "LocalConvergenceError", "MaterialState", "TemperatureTable", "ViscoplasticMaterial"]
+__all__ = ["Coefficients", "ConstitutiveResult", "ElasticMaterial", "LocalConvergenceError", "MaterialState", "TemperatureTable", "ViscoplasticMaterial"]

@@ -61,6 +61,16 @@ class ConstitutiveResult:
 
 
 @dataclass(frozen=True)
+class Coefficients:
+    """The temperature-dependent quantities at the points, evaluated once per increment (not per iteration)."""
+
+    shear: np.ndarray
+    stiffness: np.ndarray
+    thermal_strain: np.ndarray
+    flow: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ElasticMaterial:
     """Isotropic thermo-elasticity ``sigma = C(T) : (eps - alpha(T) (T - T_ref) I)``.
 
@@ -94,11 +104,22 @@ class ElasticMaterial:
         temperature = np.asarray(temperature, dtype=float)
         return (self.expansion(temperature) * (temperature - self.reference_temperature))[:, None] * IDENTITY
 
-    def update(self, strain: np.ndarray, temperature: np.ndarray, dt: float, state: MaterialState) -> ConstitutiveResult:
-        """Stress for total strains (n, 6) at temperatures (n,); the state is unchanged."""
-        stiffness = self.stiffness(temperature)
-        elastic_strain = strain - self.thermal_strain(temperature) - state.plastic_strain
-        return ConstitutiveResult(np.einsum("nij,nj->ni", stiffness, elastic_strain), stiffness, state)
+    def coefficients(self, temperature: np.ndarray) -> Coefficients:
+        """Shear modulus, stiffness and thermal strain at the points' temperatures."""
+        young, poisson = self.young(temperature), self.poisson(temperature)
+        return Coefficients(young / (2.0 * (1.0 + poisson)), isotropic_stiffness(young, poisson), self.thermal_strain(temperature))
+
+    def update(
+        self, strain: np.ndarray, temperature: np.ndarray, dt: float, state: MaterialState, coefficients: Coefficients | None = None
+    ) -> ConstitutiveResult:
+        """Stress for total strains (n, 6) at temperatures (n,); the state is unchanged.
+
+        ``coefficients`` (from :meth:`coefficients` at the same temperatures) saves re-evaluating the tables
+        in every Newton iteration of an increment.
+        """
+        coefficients = coefficients or self.coefficients(temperature)
+        elastic_strain = strain - coefficients.thermal_strain - state.plastic_strain
+        return ConstitutiveResult(np.einsum("nij,nj->ni", coefficients.stiffness, elastic_strain), coefficients.stiffness, state)
 
 
 @dataclass(frozen=True)
@@ -128,7 +149,15 @@ class ViscoplasticMaterial(ElasticMaterial):
         """Every temperature-dependent coefficient."""
         return (*super().tables, self.norton_k, self.norton_n, self.yield_stress, self.hardening_c, self.hardening_d)
 
-    def update(self, strain: np.ndarray, temperature: np.ndarray, dt: float, state: MaterialState) -> ConstitutiveResult:
+    def coefficients(self, temperature: np.ndarray) -> Coefficients:
+        """Elastic coefficients and the flow coefficients (K, n, R0, C, D) at the points' temperatures."""
+        elastic = super().coefficients(temperature)
+        names = ("norton_k", "norton_n", "yield_stress", "hardening_c", "hardening_d")
+        return Coefficients(elastic.shear, elastic.stiffness, elastic.thermal_strain, {name: getattr(self, name)(temperature) for name in names})
+
+    def update(
+        self, strain: np.ndarray, temperature: np.ndarray, dt: float, state: MaterialState, coefficients: Coefficients | None = None
+    ) -> ConstitutiveResult:
         """Backward-Euler update over a time increment ``dt`` from ``state`` to total strains (n, 6).
 
         With ``theta = 1 / (1 + D dp)``, the relative stress ``xi = s - X`` is parallel to
@@ -148,13 +177,12 @@ class ViscoplasticMaterial(ElasticMaterial):
         LocalConvergenceError
             When the scalar equation does not converge at some point.
         """
-        young, poisson = self.young(temperature), self.poisson(temperature)
-        shear = young / (2.0 * (1.0 + poisson))
-        stiffness = isotropic_stiffness(young, poisson)
-        trial_elastic = strain - self.thermal_strain(temperature) - state.plastic_strain
+        coefficients = coefficients or self.coefficients(temperature)
+        stiffness, flow = coefficients.stiffness, coefficients.flow
+        trial_elastic = strain - coefficients.thermal_strain - state.plastic_strain
         trial_stress = np.einsum("nij,nj->ni", stiffness, trial_elastic)
         trial_deviator = deviator(trial_stress)
-        threshold = self.yield_stress(temperature)
+        threshold = flow["yield_stress"]
         trial_overstress = von_mises(trial_deviator - state.backstress) - threshold
         flowing = np.flatnonzero(trial_overstress > 0.0)
         new_state = state.copy()
@@ -163,10 +191,9 @@ class ViscoplasticMaterial(ElasticMaterial):
         if flowing.size == 0 or dt <= 0.0:
             return ConstitutiveResult(stress, tangent, new_state)
 
-        g = shear[flowing]
-        t = temperature[flowing]
-        k, n, r0 = self.norton_k(t), self.norton_n(t), threshold[flowing]
-        c, d = self.hardening_c(t), self.hardening_d(t)
+        g = coefficients.shear[flowing]
+        k, n, r0 = flow["norton_k"][flowing], flow["norton_n"][flowing], threshold[flowing]
+        c, d = flow["hardening_c"][flowing], flow["hardening_d"][flowing]
         s_trial, x_old = trial_deviator[flowing], state.backstress[flowing]
         dp, iterations = _solve_increment(s_trial, x_old, g, k, n, r0, c, d, dt)
 
