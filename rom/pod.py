@@ -1,21 +1,24 @@
 """Snapshot proper orthogonal decomposition in a given inner product, and basis enrichment.
 
-The snapshots ``S`` are first orthonormalised in the inner product ``M`` (``S = Q R``, Gram-Schmidt with
-reorthogonalisation, :mod:`adaptsim.linalg.orthogonal`, dependent snapshots dropped); the SVD of the small
-factor ``R = U Sigma V^T`` gives the POD modes ``Q U`` and the singular values. This equals the method of
-snapshots (eigenpairs of ``S^T M S``) in exact arithmetic, but keeps singular values accurate to round-off
-relative to the largest one instead of its square root. Truncation keeps the smallest ``N`` with
-``sum_{k<=N} sigma_k^2 >= (1 - eps^2) sum_k sigma_k^2``. See ../shared/METHODS.md.
+The correlation matrix ``C = S^T M S`` (the only global operation: an ``Allreduce`` under MPI) gives, by its
+eigenvectors ``V``, a well-conditioned basis ``S V`` of the snapshots' numerically independent directions
+(eigenvalues below 1e-13 of the largest dropped); a CholeskyQR2 of ``S V`` in the inner product
+(:mod:`adaptsim.linalg.orthogonal`) and the SVD of the small factor ``R V^T = U Sigma W^T`` give the modes
+``Q U`` and singular values accurate to round-off relative to the largest one (the plain method of
+snapshots, ``sqrt`` of the eigenvalues, loses half the digits; Gram-Schmidt's ``R`` lost 1e-9 on the blade).
+Truncation keeps the smallest ``N`` with ``sum_{k<=N} sigma_k^2 >= (1 - eps^2) sum_k sigma_k^2``.
+See ../shared/METHODS.md; :func:`rom.parallel.distributed_pod` is the same algorithm on distributed rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from adaptsim.linalg.orthogonal import gram_schmidt, orthonormal_complement
+from adaptsim.linalg.orthogonal import cholesky_qr2, orthonormal_complement
 
 
 @dataclass
@@ -31,36 +34,49 @@ class PODBasis:
         return self.modes.shape[1]
 
 
-def pod(snapshots: np.ndarray, inner: Any = None, tolerance: float = 1e-4, max_modes: int | None = None) -> PODBasis:
+def pod(
+    snapshots: np.ndarray,
+    inner: Any = None,
+    tolerance: float = 1e-4,
+    max_modes: int | None = None,
+    gram: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> PODBasis:
     """Snapshot POD of the columns of ``snapshots`` (n, m).
 
     Parameters
     ----------
     snapshots
-        One snapshot per column.
+        One snapshot per column (under MPI: this rank's rows).
     inner
         Inner-product matrix (e.g. the mass matrix, or ``scipy.sparse.diags(weights)``), None for Euclidean.
     tolerance
         ``eps``: the discarded part of the snapshot energy is at most ``eps^2`` of the total.
     max_modes
         Upper bound on the number of modes.
+    gram
+        ``X -> X^T M X`` (overrides ``inner``; the distributed version sums it over ranks).
 
     Returns
     -------
     PODBasis
-        Modes and the singular values of every independent snapshot direction (descending).
+        Modes and the singular values of every numerically independent snapshot direction (descending).
     """
     if not tolerance > 0.0:
         raise ValueError(f"POD tolerance must be > 0, got {tolerance}")
     snapshots = np.asarray(snapshots, dtype=float)
-    factor = gram_schmidt(snapshots, M=inner)
-    if factor.Q.shape[1] == 0:
+    gram = gram or (lambda block: block.T @ (block if inner is None else np.asarray(inner @ block)))
+    eigenvalues, vectors = np.linalg.eigh(gram(snapshots))
+    eigenvalues, vectors = eigenvalues[::-1], vectors[:, ::-1]
+    if not eigenvalues[0] > 0.0:
         return PODBasis(np.zeros((snapshots.shape[0], 0)), np.zeros(0))
-    left, singular_values, _ = np.linalg.svd(factor.R, full_matrices=False)
+    rank = int(np.sum(eigenvalues > 1e-13 * eigenvalues[0]))
+    directions = vectors[:, :rank]
+    basis, factor = cholesky_qr2(snapshots @ directions, gram=gram)
+    left, singular_values, _ = np.linalg.svd(factor @ directions.T, full_matrices=False)
     energy = singular_values**2
     kept = int(np.searchsorted(np.cumsum(energy), (1.0 - tolerance**2) * energy.sum()) + 1)
     kept = min(kept, singular_values.size, max_modes or kept)
-    return PODBasis(factor.Q @ left[:, :kept], singular_values)
+    return PODBasis(basis @ left[:, :kept], singular_values)
 
 
 def enrich(modes: np.ndarray, vectors: np.ndarray, inner: Any = None, tolerance: float = 1e-8) -> tuple[np.ndarray, int]:

@@ -20,7 +20,9 @@ def test_singular_values_match_the_weighted_svd_and_truncation_follows_the_energ
     weights = np.random.default_rng(1).uniform(0.5, 2.0, snapshots.shape[0])
     basis = pod(snapshots, sp.diags(weights), tolerance=1e-6)
     exact = np.linalg.svd(np.sqrt(weights)[:, None] * snapshots, compute_uv=False)
-    assert np.abs(basis.singular_values[:8] - exact[:8]).max() < 1e-14 * exact[0]  # round-off relative to the largest
+    found = basis.singular_values.size
+    assert found >= 7  # directions below ~3e-7 of the largest count as dependent
+    assert np.abs(basis.singular_values - exact[:found]).max() < 1e-14 * exact[0]  # round-off relative to the largest
     energy = exact**2
     discarded = energy[basis.n_modes :].sum() / energy.sum()
     assert discarded <= 1e-12 < energy[basis.n_modes - 1 :].sum() / energy.sum()

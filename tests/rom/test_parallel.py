@@ -1,0 +1,46 @@
+"""Partitions, subdomains and the distributed POD (under mpiexec -n 2 and -n 3) against the serial one."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rom.fem.space import mass_matrix
+from rom.geometry import blade
+from rom.parallel import Subdomain, partition_elements
+
+SCRIPT = Path(__file__).with_name("mpi_pod_check.py")
+MPIEXEC = Path(sys.executable).with_name("mpiexec")
+
+
+@pytest.mark.parametrize("method", ["metis", "geometric"])
+@pytest.mark.parametrize("parts", [2, 3, 4])
+def test_partitions_are_balanced_and_local_masses_add_up(method, parts):
+    mesh = blade(divisions=(4, 1, 6))
+    labels = partition_elements(mesh, parts, method)
+    counts = np.bincount(labels, minlength=parts)
+    assert counts.sum() == mesh.n_cells and counts.min() > 0
+    assert counts.max() <= 1.1 * mesh.n_cells / parts + 1
+    total = np.zeros((3 * mesh.n_nodes,) * 2)
+    for part in range(parts):
+        sub = Subdomain.of(mesh, labels, part, 4)
+        local = sub.mass_matrix().toarray()
+        total[np.ix_(sub.dofs, sub.dofs)] += local
+    assert np.abs(total - mass_matrix(mesh).toarray()).max() < 1e-14 * np.abs(total).max()
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_distributed_pod_equals_the_serial_pod(ranks):
+    completed = subprocess.run([str(MPIEXEC), "-n", str(ranks), sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["ranks"] == ranks and report["n_modes"][0] == report["n_modes"][1] >= 5
+    assert report["singular_value_difference"] < 1e-14  # relative to the largest
+    for difference, value in zip(report["mode_differences"], report["relative_singular_values"]):
+        if value > 1e-4:  # modes of tiny, clustered singular values are ill-conditioned in any algorithm
+            assert difference < 1e-12
+    assert len(report["elements_per_rank"]) == ranks
