@@ -50,6 +50,10 @@ class ReducedModel:
         ``Psi^T f_ext(t)`` (N,).
     temperature
         Temperatures at the reduced points at time ``t`` (n_reduced,).
+    reduce
+        Under MPI, the sum over the ranks (each rank passing the cubature points of its own elements): applied
+        to the reduced forces and tangents, and to failure flags so that every rank takes the same path.
+        None for a serial run.
     """
 
     def __init__(
@@ -63,7 +67,9 @@ class ReducedModel:
         tolerance: float = 1e-8,
         max_iterations: int = 15,
         max_cuts: int = 8,
+        reduce: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
+        self.reduce = reduce or (lambda array: array)
         n_per_element = space.weights.shape[1]
         elements, local = np.divmod(cubature.points, n_per_element)
         self.points = cubature.points
@@ -94,10 +100,12 @@ class ReducedModel:
         for iteration in range(1, self.max_iterations + 1):
             strain = self.b_modes @ gamma
             try:
-                result = self.material.update(strain, temperature, t - previous.time, previous.state, coefficients)
+                result, failure = self.material.update(strain, temperature, t - previous.time, previous.state, coefficients), ""
             except LocalConvergenceError as error:
-                raise NewtonFailure(str(error)) from None
-            internal = np.tensordot(self.b_modes, result.stress * self.weights[:, None], axes=([0, 1], [0, 1]))
+                result, failure = None, str(error)
+            if self.reduce(np.array([float(bool(failure))]))[0] > 0.0:
+                raise NewtonFailure(failure or "constitutive update failed on another rank")
+            internal = self.reduce(np.tensordot(self.b_modes, result.stress * self.weights[:, None], axes=([0, 1], [0, 1])))
             residual = internal - force
             history.append(float(np.linalg.norm(residual)))
             reference = max(float(np.linalg.norm(force)), float(np.linalg.norm(internal)), history[0])
@@ -106,7 +114,7 @@ class ReducedModel:
             if history[-1] <= self.tolerance * reference:
                 return ReducedIncrement(t, gamma, result.state, result.stress, iteration - 1, 0, history)
             weighted = result.tangent * self.weights[:, None, None]
-            tangent = np.tensordot(self.b_modes, weighted @ self.b_modes, axes=([0, 1], [0, 1]))
+            tangent = self.reduce(np.tensordot(self.b_modes, weighted @ self.b_modes, axes=([0, 1], [0, 1])))
             gamma -= np.linalg.solve(tangent, residual)
         raise NewtonFailure(f"reduced Newton: no convergence in {self.max_iterations} iterations (relative residual {history[-1] / reference:.3g})")
 

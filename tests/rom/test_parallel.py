@@ -44,3 +44,16 @@ def test_distributed_pod_equals_the_serial_pod(ranks):
         if value > 1e-4:  # modes of tiny, clustered singular values are ill-conditioned in any algorithm
             assert difference < 1e-12
     assert len(report["elements_per_rank"]) == ranks
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_reduced_model_with_points_split_over_ranks_equals_the_serial_one(ranks):
+    script = Path(__file__).with_name("mpi_reduced_check.py")
+    completed = subprocess.run([str(MPIEXEC), "-n", str(ranks), sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["ranks"] == ranks and sum(report["points_per_rank"]) == report["n_points"]
+    assert min(report["points_per_rank"]) > 0
+    assert report["trajectory_difference"] < 1e-10
+    assert report["indicator_difference"] < 1e-10
