@@ -12,6 +12,7 @@ weight vanishes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.linalg
@@ -33,14 +34,20 @@ class Cubature:
 
 
 def empirical_cubature(
-    integrands: np.ndarray, weights: np.ndarray, tolerance: float = 1e-5, max_points: int | None = None, start: np.ndarray | None = None
+    integrands: np.ndarray,
+    weights: np.ndarray,
+    tolerance: float = 1e-5,
+    max_points: int | None = None,
+    start: np.ndarray | None = None,
+    comm: Any = None,
+    point_ids: np.ndarray | None = None,
 ) -> Cubature:
     """Points and weights ``w_z >= 0`` with ``sum_z w_z f(x_z) ~ sum_g w_g f(x_g)`` for every column ``f`` of ``integrands``.
 
     Parameters
     ----------
     integrands
-        Values (n_points, n_functions) at every integration point.
+        Values (n_points, n_functions) at every integration point (under MPI: at this rank's points).
     weights
         Full quadrature weights (n_points,), Jacobians included.
     tolerance
@@ -50,6 +57,12 @@ def empirical_cubature(
     start
         Points to start from (the previous cubature, when the integrands were enriched): kept while their
         NNLS weights stay positive, and completed greedily.
+    comm
+        MPI communicator when the points are distributed: Gram matrix and integrals are summed over the
+        ranks, each greedy step takes the best candidate of all ranks, and the small NNLS problems are
+        solved redundantly. None for a serial run.
+    point_ids
+        Global ids of this rank's points (default ``0..n_points-1``); the result is in these ids.
 
     Raises
     ------
@@ -58,42 +71,65 @@ def empirical_cubature(
     """
     if not tolerance > 0.0:
         raise ValueError(f"cubature tolerance must be > 0, got {tolerance}")
+    total = _summation(comm)
+    ids = np.arange(len(weights)) if point_ids is None else np.asarray(point_ids, dtype=np.int64)
     values = np.column_stack([np.ones(len(weights)), np.asarray(integrands, dtype=float)])
     root = np.sqrt(weights)
     scaled = values * root[:, None]
-    scaled /= np.linalg.norm(scaled, axis=0).clip(1e-300)
+    scaled /= np.sqrt(total((scaled**2).sum(axis=0))).clip(1e-300)
     # left singular vectors from the small Gram matrix (n_functions^2): directions below the tolerance are
     # dropped anyway, far above the sqrt(eps) accuracy limit of this route
-    eigenvalues, vectors = np.linalg.eigh(scaled.T @ scaled)
+    eigenvalues, vectors = np.linalg.eigh(total(scaled.T @ scaled))
     eigenvalues, vectors = eigenvalues[::-1], vectors[:, ::-1]
     rank = int(np.sum(eigenvalues > tolerance**2 * eigenvalues[0]))
     left = scaled @ (vectors[:, :rank] / np.sqrt(eigenvalues[:rank]))
     basis = left / root[:, None]  # orthonormal functions: sum_g w_g phi_k phi_l = delta_kl
-    exact = basis.T @ weights
-    selected: list[int] = [] if start is None else [int(z) for z in start]
-    budget = max_points or rank + 10 + len(selected)
-    point_weights = np.zeros(0)
-    residual = exact.copy()
-    if selected:
-        selected, point_weights, residual = _fit(basis, exact, selected)
+    exact = total(basis.T @ weights)
+    rows = {}  # global id -> basis row, replicated on every rank for the selected points
+    for point in [] if start is None else [int(z) for z in start]:
+        owned = np.flatnonzero(ids == point)
+        candidates = [row for row in _gather(comm, basis[owned[0]] if owned.size else None) if row is not None]
+        rows[point] = candidates[0]
+    budget = max_points or rank + 10 + len(rows)
+    point_weights, residual = np.zeros(0), exact.copy()
+    if rows:
+        rows, point_weights, residual = _fit(rows, exact)
     column_norms = np.linalg.norm(basis, axis=1).clip(1e-300)
     while np.linalg.norm(residual) > tolerance * np.linalg.norm(exact):
-        if len(selected) >= budget:
-            raise ValueError(f"empirical cubature stalled at relative error {np.linalg.norm(residual) / np.linalg.norm(exact):.2e} with {len(selected)} points")
+        if len(rows) >= budget:
+            raise ValueError(f"empirical cubature stalled at relative error {np.linalg.norm(residual) / np.linalg.norm(exact):.2e} with {len(rows)} points")
         score = (basis @ residual) / column_norms
-        score[selected] = -np.inf
-        selected.append(int(np.argmax(score)))
-        selected, point_weights, residual = _fit(basis, exact, selected)
+        score[np.isin(ids, list(rows))] = -np.inf
+        best = int(np.argmax(score)) if score.size else -1
+        offers = _gather(comm, (float(score[best]), int(ids[best]), basis[best]) if best >= 0 else (-np.inf, -1, None))
+        _, point, row = max(offers, key=lambda offer: (offer[0], -offer[1]))
+        rows[point] = row
+        rows, point_weights, residual = _fit(rows, exact)
     error = float(np.linalg.norm(residual) / np.linalg.norm(exact))
-    return Cubature(np.array(selected, dtype=np.int64), point_weights, error)
+    return Cubature(np.array(list(rows), dtype=np.int64), point_weights, error)
 
 
-def _fit(basis: np.ndarray, exact: np.ndarray, selected: list[int]) -> tuple[list[int], np.ndarray, np.ndarray]:
+def _summation(comm: Any):
+    """The sum over ranks (identity for a serial run)."""
+    if comm is None:
+        return lambda array: array
+    from mpi4py import MPI
+
+    return lambda array: comm.allreduce(array, op=MPI.SUM)
+
+
+def _gather(comm: Any, item: Any) -> list:
+    """Every rank's ``item`` (a one-element list for a serial run)."""
+    return [item] if comm is None else comm.allgather(item)
+
+
+def _fit(rows: dict[int, np.ndarray], exact: np.ndarray) -> tuple[dict[int, np.ndarray], np.ndarray, np.ndarray]:
     """Non-negative weights of the selected points; points with zero weight are dropped."""
-    point_weights, _ = nnls(basis[selected].T, exact, maxiter=50 * len(selected))
+    matrix = np.array(list(rows.values())).T
+    point_weights, _ = nnls(matrix, exact, maxiter=50 * len(rows))
     keep = point_weights > 0.0
-    selected = [z for z, k in zip(selected, keep) if k]
-    return selected, point_weights[keep], exact - basis[selected].T @ point_weights[keep]
+    kept = {point: row for (point, row), k in zip(rows.items(), keep) if k}
+    return kept, point_weights[keep], exact - matrix[:, keep] @ point_weights[keep]
 
 
 def qdeim_points(basis: np.ndarray) -> np.ndarray:

@@ -57,3 +57,16 @@ def test_reduced_model_with_points_split_over_ranks_equals_the_serial_one(ranks)
     assert min(report["points_per_rank"]) > 0
     assert report["trajectory_difference"] < 1e-10
     assert report["indicator_difference"] < 1e-10
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_cubature_with_points_split_over_ranks_integrates_like_the_serial_one(ranks):
+    script = Path(__file__).with_name("mpi_ecm_check.py")
+    completed = subprocess.run([str(MPIEXEC), "-n", str(ranks), sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["same_points"] and report["n_points"][0] == report["n_points"][1]
+    # the weights solve a nearly singular NNLS problem (differences ~5e-6), their integrals agree
+    assert report["integral_difference"] < 1e-9
+    assert report["integral_error"] < 1e-5 and report["serial_integral_error"] < 1e-5
