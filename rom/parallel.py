@@ -9,6 +9,9 @@ shares add up exactly: nothing is counted twice. Quantities at integration point
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,3 +105,21 @@ def distributed_pod(local: np.ndarray, comm: Any, inner: Any = None, tolerance: 
     inner-product matrix): the correlation and Gram matrices are summed over the ranks; every rank gets the
     same singular values and its rows of the modes."""
     return pod(local, tolerance=tolerance, max_modes=max_modes, gram=distributed_gram(comm, inner))
+
+
+@contextmanager
+def abort_on_error(comm: Any) -> Iterator[None]:
+    """Run a block on every rank; if it raises on one rank, print that rank's message and abort the whole job.
+
+    Without this, the other ranks would wait forever in their next collective operation. The message goes to
+    stderr as one line ``adaptsim: rank R: error``, then ``comm.Abort(1)`` ends every process (``mpiexec``
+    exits non-zero). A one-rank communicator re-raises instead, so serial runs keep their normal errors.
+    """
+    try:
+        yield
+    except BaseException as error:  # noqa: BLE001 - any failure, including KeyboardInterrupt, must end the job
+        if comm.Get_size() == 1:
+            raise
+        sys.stderr.write(f"adaptsim: rank {comm.Get_rank()}: {type(error).__name__}: {error}\n")
+        sys.stderr.flush()
+        comm.Abort(1)

@@ -70,3 +70,12 @@ def test_cubature_with_points_split_over_ranks_integrates_like_the_serial_one(ra
     # the weights solve a nearly singular NNLS problem (differences ~5e-6), their integrals agree
     assert report["integral_difference"] < 1e-9
     assert report["integral_error"] < 1e-5 and report["serial_integral_error"] < 1e-5
+
+
+@pytest.mark.mpi
+def test_a_failing_rank_ends_the_whole_job_instead_of_hanging():
+    script = Path(__file__).with_name("mpi_abort_check.py")
+    # without the abort, rank 0 waits forever in its allreduce and the timeout fails the test
+    completed = subprocess.run([str(MPIEXEC), "-n", "2", sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert completed.returncode != 0
+    assert "adaptsim: rank 1: RuntimeError: the constitutive update diverged on rank 1" in completed.stderr
