@@ -10,7 +10,7 @@ shares add up exactly: nothing is counted twice. Quantities at integration point
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -123,3 +123,101 @@ def abort_on_error(comm: Any) -> Iterator[None]:
         sys.stderr.write(f"adaptsim: rank {comm.Get_rank()}: {type(error).__name__}: {error}\n")
         sys.stderr.flush()
         comm.Abort(1)
+
+
+class DistributedSpace:
+    """The displacement space of one rank's elements, seen by :class:`rom.hifi.HifiSolver` as the whole space.
+
+    Displacements are global vectors (replicated on every rank); strains, stresses and internal variables
+    live at this rank's integration points only; internal forces are summed over the ranks (``Allreduce``),
+    so every rank sees the same residual and takes the same Newton path.
+    """
+
+    def __init__(self, mesh: TetMesh, labels: np.ndarray, comm: Any) -> None:
+        from rom.fem.quadrature import tetrahedron
+        from rom.fem.space import STIFFNESS_DEGREE, VectorSpace
+
+        self.comm = comm
+        self.n_dofs = 3 * mesh.n_nodes
+        points_per_element = tetrahedron(STIFFNESS_DEGREE[mesh.order]).size
+        self.subdomain = Subdomain.of(mesh, labels, comm.Get_rank(), points_per_element)
+        self.local = VectorSpace(self.subdomain.mesh)
+        self.dofs = self.subdomain.dofs[self.local.dofs]  # global dofs of the local elements
+        self.weights, self.points, self.shape_values = self.local.weights, self.local.points, self.local.shape_values
+
+    @property
+    def n_points(self) -> int:
+        """Integration points of this rank."""
+        return self.local.n_points
+
+    def strain(self, displacement: np.ndarray) -> np.ndarray:
+        """Strains at this rank's points from the global displacement."""
+        return self.local.strain(displacement[self.subdomain.dofs])
+
+    def internal_force(self, stress: np.ndarray) -> np.ndarray:
+        """The global internal-force vector (summed over the ranks)."""
+        from mpi4py import MPI
+
+        local = np.zeros(self.n_dofs)
+        local[self.subdomain.dofs] = self.local.internal_force(stress)
+        total = np.empty_like(local)
+        self.comm.Allreduce(local, total, op=MPI.SUM)
+        return total
+
+    def element_matrices(self, tangent: np.ndarray) -> np.ndarray:
+        """Element tangents of this rank's elements."""
+        return self.local.element_matrices(tangent)
+
+    def at_points(self, nodal: np.ndarray) -> np.ndarray:
+        """A global nodal field at this rank's points."""
+        return self.local.at_points(nodal[self.subdomain.nodes])
+
+
+class CollectiveMaterial:
+    """A material whose local failures are agreed on by every rank (so that all ranks cut the increment)."""
+
+    def __init__(self, material: Any, comm: Any) -> None:
+        self.material, self.comm = material, comm
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.material, name)
+
+    def update(self, *args: Any, **kwargs: Any):
+        """The material's update; a :class:`LocalConvergenceError` on any rank is raised on every rank."""
+        from rom.materials import LocalConvergenceError
+
+        try:
+            result, failure = self.material.update(*args, **kwargs), ""
+        except LocalConvergenceError as error:
+            result, failure = None, str(error)
+        failures = [f for f in self.comm.allgather(failure) if f]
+        if failures:
+            raise LocalConvergenceError(failures[0])
+        return result
+
+
+def gathered_solve(comm: Any, solve: Callable[[sp.csr_matrix, np.ndarray], np.ndarray]) -> Callable[[sp.csr_matrix, np.ndarray], np.ndarray]:
+    """A linear solve of the sum of every rank's matrix: gathered and solved on rank 0, the solution broadcast.
+
+    The documented limit of the distributed high-fidelity model: constitutive updates and assembly scale
+    with the ranks, the sparse direct solve does not.
+    """
+
+    def distributed_solve(local: sp.csr_matrix, rhs: np.ndarray) -> np.ndarray:
+        pieces = comm.gather(local, root=0)
+        solution = solve(sum(pieces[1:], pieces[0]).tocsr(), rhs) if comm.Get_rank() == 0 else None
+        return comm.bcast(solution, root=0)
+
+    return distributed_solve
+
+
+def distributed_solver(problem: Any, comm: Any, labels: np.ndarray, **options: Any):
+    """A :class:`rom.hifi.HifiSolver` of ``problem`` with this rank's elements only (see :class:`DistributedSpace`)."""
+    from rom.fem.linear import linear_solver
+    from rom.hifi import HifiSolver, MechanicalProblem
+
+    space = DistributedSpace(problem.space.mesh, labels, comm)
+    local_problem = MechanicalProblem(space, CollectiveMaterial(problem.material, comm), problem.constrained, problem.external_force, problem.temperature, problem.prescribed)
+    solver = HifiSolver(local_problem, **options)
+    solver.solve = gathered_solve(comm, linear_solver(options.get("solver", "auto")))
+    return solver

@@ -79,3 +79,15 @@ def test_a_failing_rank_ends_the_whole_job_instead_of_hanging():
     completed = subprocess.run([str(MPIEXEC), "-n", "2", sys.executable, str(script)], capture_output=True, text=True, timeout=60)
     assert completed.returncode != 0
     assert "adaptsim: rank 1: RuntimeError: the constitutive update diverged on rank 1" in completed.stderr
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_high_fidelity_solve_with_elements_split_over_ranks_equals_the_serial_one(ranks):
+    script = Path(__file__).with_name("mpi_hifi_check.py")
+    completed = subprocess.run([str(MPIEXEC), "-n", str(ranks), sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["ranks"] == ranks
+    assert report["displacement_difference"] < 1e-10 and report["p_difference"] < 1e-10
+    assert report["newton_iterations"][0] == report["newton_iterations"][1]

@@ -1,0 +1,45 @@
+"""Run under ``mpiexec -n P``: the high-fidelity blade solved with the elements split over the ranks against the
+serial solve; rank 0 prints JSON."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from mpi4py import MPI
+
+from adaptsim.cases import load_case
+from rom.case import build_problem
+from rom.hifi import HifiSolver
+from rom.parallel import abort_on_error, distributed_solver, partition_elements
+
+
+def main() -> None:
+    comm = MPI.COMM_WORLD
+    case = load_case(Path(__file__).resolve().parents[2] / "cases" / "blade_hifi.yaml", ["mesh.divisions=[4,1,5]"]).case
+    mesh, space, problem = build_problem(case)
+    times = case.loading.history.increment_times()
+    serial = []
+    HifiSolver(problem).run(times, lambda i, inc: serial.append(inc))
+    labels = partition_elements(mesh, comm.Get_size())
+    solver = distributed_solver(problem, comm, labels)
+    distributed = []
+    solver.run(times, lambda i, inc: distributed.append(inc))
+    points = solver.problem.space.subdomain.points
+    p = np.zeros((times.size, space.n_points))
+    for rank_points, values in comm.allgather((points, np.array([inc.state.cumulated_plasticity for inc in distributed]))):
+        p[:, rank_points] = values
+    u_serial = np.array([inc.displacement for inc in serial])
+    p_serial = np.array([inc.state.cumulated_plasticity for inc in serial])
+    if comm.Get_rank() == 0:
+        json.dump({
+            "ranks": comm.Get_size(),
+            "displacement_difference": float(np.abs(np.array([inc.displacement for inc in distributed]) - u_serial).max() / np.abs(u_serial).max()),
+            "p_difference": float(np.abs(p - p_serial).max() / np.abs(p_serial).max()),
+            "newton_iterations": [int(sum(inc.newton_iterations for inc in serial)), int(sum(inc.newton_iterations for inc in distributed))],
+        }, sys.stdout)
+
+
+if __name__ == "__main__":
+    with abort_on_error(MPI.COMM_WORLD):
+        main()
