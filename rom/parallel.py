@@ -10,6 +10,7 @@ shares add up exactly: nothing is counted twice. Quantities at integration point
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,11 @@ import scipy.sparse as sp
 from adaptsim.linalg.tsqr import distributed_gram
 from rom.mesh import TetMesh
 from rom.pod import PODBasis, pod
+
+
+#: Message tag of the broadcast solution, and the sleep between tests of its arrival on the other ranks.
+SOLUTION_TAG = 17
+IDLE_POLL_SECONDS = 5e-4
 
 
 def _dual_graph(mesh: TetMesh) -> tuple[np.ndarray, np.ndarray]:
@@ -205,8 +211,17 @@ def gathered_solve(comm: Any, solve: Callable[[sp.csr_matrix, np.ndarray], np.nd
 
     def distributed_solve(local: sp.csr_matrix, rhs: np.ndarray) -> np.ndarray:
         pieces = comm.gather(local, root=0)
-        solution = solve(sum(pieces[1:], pieces[0]).tocsr(), rhs) if comm.Get_rank() == 0 else None
-        return comm.bcast(solution, root=0)
+        if comm.Get_rank() == 0:
+            solution = np.ascontiguousarray(solve(sum(pieces[1:], pieces[0]).tocsr(), rhs), dtype=float)
+            for rank in range(1, comm.Get_size()):
+                comm.Send(solution, dest=rank, tag=SOLUTION_TAG)
+            return solution
+        # wait without spinning, so that the solver's threads on rank 0 get this core
+        solution = np.empty(rhs.shape, dtype=float)
+        request = comm.Irecv(solution, source=0, tag=SOLUTION_TAG)
+        while not request.Test():
+            time.sleep(IDLE_POLL_SECONDS)
+        return solution
 
     return distributed_solve
 
