@@ -68,6 +68,9 @@ class KindSpec:
     smoke_overrides
         ``--set`` overrides that shorten a case of this kind to a few seconds; the test suite
         runs every bundled case with them.
+    mpi
+        The runner distributes its work over MPI ranks when launched by ``mpiexec``; kinds without it
+        refuse to run on more than one rank (every rank would repeat the run and write the same files).
     """
 
     name: str
@@ -75,6 +78,7 @@ class KindSpec:
     runner: str
     summary: str
     smoke_overrides: tuple[str, ...] = ()
+    mpi: bool = False
 
     def load_runner(self) -> Callable[[CaseModel, RunContext], None]:
         """Import and return the runner function."""

@@ -11,6 +11,7 @@ no output written.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,6 +50,12 @@ def _command_run(args: argparse.Namespace) -> int:
     from adaptsim.progress import log
 
     loaded = load_case(args.case, args.overrides)
+    ranks = launched_ranks()
+    if ranks > 1 and not loaded.spec.mpi:
+        raise CaseError(
+            f"kind {loaded.spec.name!r} runs on one process, but mpiexec started {ranks}: every rank would repeat the run "
+            "and write the same files; run it without mpiexec", source=args.case
+        )
     out_dir = Path(args.out) if args.out else Path("results") / Path(args.case).stem
     if out_dir.exists() and not out_dir.is_dir():
         raise CaseError("exists and is not a folder", source="--out", field=())
@@ -89,6 +96,27 @@ def _command_cases(args: argparse.Namespace) -> int:
     return 0
 
 
+def launched_ranks() -> int:
+    """Number of processes ``mpiexec`` started (from its environment: MPICH/Hydra or Open MPI), 1 otherwise.
+
+    Read without importing mpi4py, which would initialise MPI in every serial run.
+    """
+    for variable in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS"):
+        value = os.environ.get(variable, "")
+        if value.isdigit():
+            return int(value)
+    return 1
+
+
+def launched_rank() -> int:
+    """This process's rank under ``mpiexec`` (0 otherwise)."""
+    for variable in ("PMI_RANK", "OMPI_COMM_WORLD_RANK"):
+        value = os.environ.get(variable, "")
+        if value.isdigit():
+            return int(value)
+    return 0
+
+
 _COMMANDS = {"run": _command_run, "validate": _command_validate, "cases": _command_cases}
 
 
@@ -98,7 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _COMMANDS[args.command](args)
     except CaseError as exc:
-        print(f"adaptsim: error: {exc}", file=sys.stderr)
+        if launched_rank() == 0:  # under mpiexec, one line for the whole job
+            print(f"adaptsim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except RunError as exc:
         print(f"adaptsim: run failed: {exc}", file=sys.stderr)
