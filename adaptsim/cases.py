@@ -24,7 +24,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from adaptsim.errors import CaseError, format_field_path
+from adaptsim.errors import CaseError
 
 ENTRY_POINT_GROUP = "adaptsim.kinds"
 
