@@ -61,7 +61,7 @@ def ours(divisions):
     for name in (["pardiso"] if pardiso_available() else []) + ["superlu"]:
         _, solves[name] = timed(linear_solver(name), matrix, force[free])
     # elastic solve on the same mesh, ours: assemble + solve
-    elastic_tangent = np.broadcast_to(law.stiffness(np.array([293.15]))[0], (space.n_points, 6, 6))
+    elastic_tangent = np.broadcast_to(law.coefficients(np.array([293.15])).stiffness[0], (space.n_points, 6, 6))
     started = time.perf_counter()
     k_elastic = assembler.assemble(space.element_matrices(elastic_tangent))
     u = np.zeros(space.n_dofs)

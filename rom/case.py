@@ -222,6 +222,12 @@ class SolverSpec(StrictModel):
     max_cuts: int = Field(8, ge=0, description="Halvings of an increment before the run fails.")
     linear_solver: Literal["auto", "pardiso", "superlu"] = Field("auto", description="Sparse direct solver (auto: PARDISO when pypardiso is installed).")
 
+    def build(self, problem):
+        """The :class:`rom.hifi.HifiSolver` of ``problem`` with these settings."""
+        from rom.hifi import HifiSolver
+
+        return HifiSolver(problem, self.tolerance, self.max_iterations, self.max_cuts, self.linear_solver)
+
 
 class Output(StrictModel):
     """What to write besides the HDF5 snapshots."""
@@ -303,7 +309,6 @@ def case_hash(ctx: RunContext) -> str:
 def run(case: HifiCase, ctx: RunContext) -> None:
     """Run the case: ``result.h5`` (summary, snapshots), VTU files, ``history.png``."""
     from adaptsim.progress import ProgressBar, log
-    from rom.hifi import HifiSolver
     from rom.output import SnapshotRecorder, plot_history, write_series
 
     started = time.perf_counter()
@@ -312,7 +317,7 @@ def run(case: HifiCase, ctx: RunContext) -> None:
     low, high = check_temperature_range(problem, times)
     log(f"blade: {mesh.n_cells} tetrahedra ({mesh.cells.shape[1]} nodes), {space.n_dofs} dofs, {space.n_points} integration points, "
         f"{times.size} increments, temperature {low:.0f}..{high:.0f} K")
-    solver = HifiSolver(problem, case.solver.tolerance, case.solver.max_iterations, case.solver.max_cuts, case.solver.linear_solver)
+    solver = case.solver.build(problem)
     recorder = SnapshotRecorder(ctx.out_dir / "checkpoint.npz", case_hash(ctx), times, space, case.output.checkpoint_every)
     start = recorder.resume(solver.initial())
     if recorder.next_index:
@@ -328,7 +333,7 @@ def run(case: HifiCase, ctx: RunContext) -> None:
     wall = time.perf_counter() - started
     segment_ends = np.cumsum(case.loading.history.increments) - 1
     chosen = {"none": [], "last": [times.size - 1], "segments": list(segment_ends), "all": list(range(times.size))}[case.output.vtu]
-    write_series(ctx, mesh, space, recorder, chosen, case.material.build())
+    write_series(ctx, mesh, space, recorder, chosen)
     ctx.save_figure(plot_history(recorder, case.loading.history), "history.png")
     summary = {
         "n_dofs": space.n_dofs,

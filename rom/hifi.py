@@ -42,9 +42,6 @@ class MechanicalProblem:
         Nodal forces at time ``t``.
     temperature
         Nodal temperatures at time ``t`` (K).
-    prescribed
-        Prescribed displacements of all dofs at time ``t`` (only the constrained entries are used);
-        None for zero (clamped).
     """
 
     space: VectorSpace
@@ -52,7 +49,6 @@ class MechanicalProblem:
     constrained: np.ndarray
     external_force: ForceHistory
     temperature: TemperatureHistory
-    prescribed: Callable[[float], np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         self.free = ~np.asarray(self.constrained, dtype=bool)
@@ -164,8 +160,6 @@ class HifiSolver:
         coefficients = problem.material.coefficients(temperature)
         f_ext = problem.external_force(t)
         u = previous.displacement.copy()
-        if problem.prescribed is not None:
-            u[~problem.free] = problem.prescribed(t)[~problem.free]
         history = []
         for iteration in range(1, self.max_iterations + 1):
             started = time.perf_counter()

@@ -16,7 +16,7 @@ high-fidelity state. Casenave & Akkari (2019); Casenave et al. (2020); ../shared
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -74,18 +74,22 @@ def _rows(points: np.ndarray) -> np.ndarray:
     return (6 * points[:, None] + np.arange(6)).ravel()
 
 
+def dual_inner_products(space: VectorSpace) -> tuple[sp.spmatrix, sp.spmatrix]:
+    """Quadrature inner products of scalar and 6-component (Mandel) fields at the integration points."""
+    weights = space.weights.ravel()
+    return sp.diags(weights), sp.diags(np.repeat(weights, 6))
+
+
 def build_offline(space: VectorSpace, mass: sp.spmatrix, training: list[Increment], tolerances: Tolerances | None = None) -> OfflineROM:
     """POD bases and empirical cubature from high-fidelity training increments."""
     tolerances = tolerances or Tolerances()
-    weights = space.weights.ravel()
-    quadrature = sp.diags(weights)
-    quadrature6 = sp.diags(np.repeat(weights, 6))
+    quadrature, quadrature6 = dual_inner_products(space)
     displacement = pod(np.array([inc.displacement for inc in training]).T, mass, tolerances.displacement)
     p_modes = pod(np.array([inc.state.cumulated_plasticity for inc in training]).T, quadrature, tolerances.dual).modes
     strain_modes = pod(np.array([inc.state.plastic_strain.ravel() for inc in training]).T, quadrature6, tolerances.dual).modes
     back_modes = pod(np.array([inc.state.backstress.ravel() for inc in training]).T, quadrature6, tolerances.dual).modes
     stresses = [inc.stress for inc in training]
-    cubature = empirical_cubature(force_integrands(space, stresses, displacement.modes), weights, tolerances.cubature)
+    cubature = empirical_cubature(force_integrands(space, stresses, displacement.modes), space.weights.ravel(), tolerances.cubature)
     return OfflineROM(displacement.modes, p_modes, strain_modes, back_modes, stresses, _with_qdeim(cubature, p_modes), displacement.singular_values, tolerances)
 
 
@@ -133,11 +137,12 @@ class AdaptiveROM:
         temperature_factory: TemperatureFactory,
         enrichment: bool = True,
     ) -> None:
-        self.offline = OfflineROM(**{**offline.__dict__, "stresses": list(offline.stresses)})
+        self.offline = replace(offline, stresses=list(offline.stresses))
         self.hifi, self.mass, self.unit_force, self.load = hifi, mass, unit_force, load
         self.temperature_factory = temperature_factory
         self.enrichment = enrichment
         self.space = hifi.problem.space
+        self.quadrature, self.quadrature6 = dual_inner_products(self.space)
         self.n_enrichments = 0
         self._build()
 
@@ -176,10 +181,9 @@ class AdaptiveROM:
         offline = self.offline
         weights = self.space.weights.ravel()
         offline.modes, _ = enrich(offline.modes, full.displacement, self.mass)
-        offline.p_modes, _ = enrich(offline.p_modes, full.state.cumulated_plasticity, sp.diags(weights))
-        quadrature6 = sp.diags(np.repeat(weights, 6))
-        offline.plastic_strain_modes, _ = enrich(offline.plastic_strain_modes, full.state.plastic_strain.ravel(), quadrature6)
-        offline.backstress_modes, _ = enrich(offline.backstress_modes, full.state.backstress.ravel(), quadrature6)
+        offline.p_modes, _ = enrich(offline.p_modes, full.state.cumulated_plasticity, self.quadrature)
+        offline.plastic_strain_modes, _ = enrich(offline.plastic_strain_modes, full.state.plastic_strain.ravel(), self.quadrature6)
+        offline.backstress_modes, _ = enrich(offline.backstress_modes, full.state.backstress.ravel(), self.quadrature6)
         offline.stresses.append(full.stress)
         integrands = force_integrands(self.space, offline.stresses, offline.modes)
         positive = offline.cubature.points[offline.cubature.weights > 0]

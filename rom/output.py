@@ -102,7 +102,7 @@ def cell_average(space, values: np.ndarray) -> np.ndarray:
     return values.reshape(space.weights.shape).mean(axis=1)
 
 
-def write_series(ctx, mesh, space, recorder: SnapshotRecorder, indices: list[int], material) -> list[Path]:
+def write_series(ctx, mesh, space, recorder: SnapshotRecorder, indices: list[int]) -> list[Path]:
     """VTU files ``blade_NNNN.vtu`` of the chosen increments and a ParaView collection ``blade.pvd``."""
     from rom.mesh import write_vtu
 

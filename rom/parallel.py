@@ -232,7 +232,7 @@ def distributed_solver(problem: Any, comm: Any, labels: np.ndarray, **options: A
     from rom.hifi import HifiSolver, MechanicalProblem
 
     space = DistributedSpace(problem.space.mesh, labels, comm)
-    local_problem = MechanicalProblem(space, CollectiveMaterial(problem.material, comm), problem.constrained, problem.external_force, problem.temperature, problem.prescribed)
+    local_problem = MechanicalProblem(space, CollectiveMaterial(problem.material, comm), problem.constrained, problem.external_force, problem.temperature)
     solver = HifiSolver(local_problem, **options)
     solver.solve = gathered_solve(comm, linear_solver(options.get("solver", "auto")))
     return solver

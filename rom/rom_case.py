@@ -73,7 +73,7 @@ KIND = KindSpec(
 
 def temperature_factory(case: RomCase, mesh, space):
     """``factory(points)(t)``: temperatures at integration points from their elements' nodes only (mesh-independent)."""
-    history, reference = case.loading.history, case.material.build().reference_temperature
+    history, reference = case.loading.history, case.material.reference_temperature
     per_element = space.weights.shape[1]
 
     def factory(points: np.ndarray):
@@ -91,18 +91,16 @@ def temperature_factory(case: RomCase, mesh, space):
 def _train(case: RomCase, mesh, space, mass, times, ctx: RunContext):
     from adaptsim.progress import ProgressBar, log
     from rom.case import build_problem, check_temperature_range
-    from rom.hifi import HifiSolver
     from rom.online import Tolerances, build_offline
     from rom.storage import save_rom
 
     increments = []
-    solver_options = (case.solver.tolerance, case.solver.max_iterations, case.solver.max_cuts, case.solver.linear_solver)
     with ProgressBar("training runs (high-fidelity)", total=len(case.training.fields) * times.size) as bar:
         for field in case.training.fields:
             spec = case.loading.temperature.model_copy(update={"parameters": {**case.loading.temperature.parameters, **field}})
             _, _, problem = build_problem(case, spec, mesh, space)
             check_temperature_range(problem, times)
-            HifiSolver(problem, *solver_options).run(times, lambda i, inc: (increments.append(inc), bar.advance()))
+            case.solver.build(problem).run(times, lambda i, inc: (increments.append(inc), bar.advance()))
     tolerances = Tolerances(**case.tolerances.model_dump())
     offline = build_offline(space, mass, increments, tolerances)
     save_rom(ctx.out_dir / "rom.h5", offline, mesh, ctx.loaded.resolved_text)
@@ -118,7 +116,6 @@ def run(case: RomCase, ctx: RunContext) -> None:
     from adaptsim.progress import log
     from rom.case import build_problem, check_temperature_range, unit_body_force
     from rom.fem.space import mass_matrix
-    from rom.hifi import HifiSolver
     from rom.online import AdaptiveROM, Tolerances
     from rom.rom_output import plot_errors, plot_indicator, plot_singular_values, write_reduced_points
     from rom.storage import load_rom
@@ -133,10 +130,9 @@ def run(case: RomCase, ctx: RunContext) -> None:
         offline.tolerances = Tolerances(**case.tolerances.model_dump())
     else:
         offline = _train(case, mesh, space, mass, times, ctx)
-    solver_options = (case.solver.tolerance, case.solver.max_iterations, case.solver.max_cuts, case.solver.linear_solver)
     reference = []
     started = time.perf_counter()
-    HifiSolver(problem, *solver_options).run(times, lambda i, inc: reference.append(inc))
+    case.solver.build(problem).run(times, lambda i, inc: reference.append(inc))
     hifi_time = time.perf_counter() - started
     weights = space.weights.ravel()
     # errors are relative to the largest norm over the history (the unloaded end state is nearly zero)
@@ -147,7 +143,7 @@ def run(case: RomCase, ctx: RunContext) -> None:
     variants = {"both": (False, True), "plain": (False,), "enriched": (True,)}[case.variants]
     runs = {}
     for enrichment in variants:
-        rom = AdaptiveROM(offline, HifiSolver(problem, *solver_options), mass, unit_force, case.loading.history.factor, factory, enrichment)
+        rom = AdaptiveROM(offline, case.solver.build(problem), mass, unit_force, case.loading.history.factor, factory, enrichment)
         u_errors, p_errors, p_relative, indicators, checking = [], [], [], [], [0.0]
 
         def compare(index, step, rom=rom, u_errors=u_errors, p_errors=p_errors, p_relative=p_relative, indicators=indicators, checking=checking):

@@ -34,7 +34,6 @@ class VectorSpace:
 
     def __init__(self, mesh: TetMesh, degree: int | None = None) -> None:
         self.mesh = mesh
-        self.element = tetrahedron(mesh.order)
         self.rule = quadrature.tetrahedron(degree if degree is not None else STIFFNESS_DEGREE[mesh.order])
         self.shape_values, self.gradients, self.weights, self.points = geometry(mesh, self.rule)
         self.dofs = (3 * mesh.cells[:, :, None] + np.arange(3)).reshape(mesh.n_cells, -1)  # (ne, 3 nn)

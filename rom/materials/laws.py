@@ -95,10 +95,6 @@ class ElasticMaterial:
         """Every temperature-dependent coefficient (checked against the temperature range before a run)."""
         return (self.young, self.poisson, self.expansion)
 
-    def stiffness(self, temperature: np.ndarray) -> np.ndarray:
-        """Elasticity tensors (n, 6, 6) at the points' temperatures."""
-        return isotropic_stiffness(self.young(temperature), self.poisson(temperature))
-
     def thermal_strain(self, temperature: np.ndarray) -> np.ndarray:
         """``alpha(T) (T - T_ref) I`` at each point (n, 6)."""
         temperature = np.asarray(temperature, dtype=float)

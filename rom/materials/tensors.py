@@ -16,8 +16,6 @@ IDENTITY = np.array([1.0, 1.0, 1.0, 0.0, 0.0, 0.0])
 IDENTITY4 = np.eye(6)
 #: ``I (x) I``.
 VOLUMETRIC4 = np.outer(IDENTITY, IDENTITY)
-#: Deviatoric projector ``I4 - I (x) I / 3``.
-DEVIATORIC4 = IDENTITY4 - VOLUMETRIC4 / 3.0
 
 
 def deviator(a: np.ndarray) -> np.ndarray:
