@@ -3,28 +3,23 @@ serial one; rank 0 prints JSON."""
 
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 from mpi4py import MPI
 
-from adaptsim.cases import load_case
-from rom.case import build_problem
-from rom.fem.space import mass_matrix
-from rom.hifi import HifiSolver
 from rom.hyperreduction import empirical_cubature
 from rom.online import force_integrands
 from rom.parallel import partition_elements
 from rom.pod import pod
 
+from blade_training import train_blade  # this script's folder is on sys.path
+
 
 def main() -> None:
     comm = MPI.COMM_WORLD
-    case = load_case(Path(__file__).resolve().parents[2] / "cases" / "blade_hifi.yaml", ["mesh.divisions=[4,1,5]"]).case
-    mesh, space, problem = build_problem(case)
-    increments = []
-    HifiSolver(problem).run(case.loading.history.increment_times(), lambda i, inc: increments.append(inc))
-    modes = pod(np.array([inc.displacement for inc in increments]).T, mass_matrix(mesh), 1e-5).modes
+    training = train_blade("[4,1,5]")
+    mesh, space, increments = training.mesh, training.space, training.increments
+    modes = pod(training.displacements, training.mass, 1e-5).modes
     integrands = force_integrands(space, [inc.stress for inc in increments], modes)
     weights = space.weights.ravel()
     serial = empirical_cubature(integrands, weights, 1e-6)

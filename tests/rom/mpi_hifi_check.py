@@ -3,24 +3,19 @@ serial solve; rank 0 prints JSON."""
 
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 from mpi4py import MPI
 
-from adaptsim.cases import load_case
-from rom.case import build_problem
-from rom.hifi import HifiSolver
 from rom.parallel import abort_on_error, distributed_solver, partition_elements
+
+from blade_training import train_blade  # this script's folder is on sys.path
 
 
 def main() -> None:
     comm = MPI.COMM_WORLD
-    case = load_case(Path(__file__).resolve().parents[2] / "cases" / "blade_hifi.yaml", ["mesh.divisions=[4,1,5]"]).case
-    mesh, space, problem = build_problem(case)
-    times = case.loading.history.increment_times()
-    serial = []
-    HifiSolver(problem).run(times, lambda i, inc: serial.append(inc))
+    training = train_blade("[4,1,5]")
+    mesh, space, problem, times, serial = training.mesh, training.space, training.problem, training.times, training.increments
     labels = partition_elements(mesh, comm.Get_size())
     solver = distributed_solver(problem, comm, labels)
     distributed = []

@@ -2,27 +2,21 @@
 
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 from mpi4py import MPI
 
-from adaptsim.cases import load_case
-from rom.case import build_problem
-from rom.fem.space import mass_matrix
-from rom.hifi import HifiSolver
 from rom.parallel import Subdomain, distributed_pod, partition_elements
 from rom.pod import pod
+
+from blade_training import train_blade  # this script's folder is on sys.path
 
 
 def main() -> None:
     comm = MPI.COMM_WORLD
-    case = load_case(Path(__file__).resolve().parents[2] / "cases" / "blade_hifi.yaml", ["mesh.divisions=[4,1,5]"]).case
-    mesh, space, problem = build_problem(case)
-    increments = []
-    HifiSolver(problem).run(case.loading.history.increment_times(), lambda i, inc: increments.append(inc))
-    snapshots = np.array([inc.displacement for inc in increments]).T
-    serial = pod(snapshots, mass_matrix(mesh), tolerance=1e-6)
+    training = train_blade("[4,1,5]")
+    mesh, space, snapshots = training.mesh, training.space, training.displacements
+    serial = pod(snapshots, training.mass, tolerance=1e-6)
     labels = partition_elements(mesh, comm.Get_size(), sys.argv[1] if len(sys.argv) > 1 else "auto")
     mine = Subdomain.of(mesh, labels, comm.Get_rank(), space.weights.shape[1])
     distributed = distributed_pod(snapshots[mine.dofs], comm, mine.mass_matrix(), tolerance=1e-6)

@@ -3,20 +3,17 @@ model; rank 0 prints JSON."""
 
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 from mpi4py import MPI
 
-from adaptsim.cases import load_case
-from rom.case import build_problem
-from rom.fem.space import mass_matrix
-from rom.hifi import HifiSolver
 from rom.hyperreduction import Cubature
 from rom.indicator import GappyPOD
 from rom.online import build_offline
 from rom.parallel import partition_elements
 from rom.reduced import ReducedModel
+
+from blade_training import train_blade  # this script's folder is on sys.path
 
 
 def run(model, times, p_fit=None, gather=None):
@@ -31,13 +28,10 @@ def run(model, times, p_fit=None, gather=None):
 
 def main() -> None:
     comm = MPI.COMM_WORLD
-    case = load_case(Path(__file__).resolve().parents[2] / "cases" / "blade_hifi.yaml", ["mesh.divisions=[4,1,5]"]).case
-    mesh, space, problem = build_problem(case)
-    times = case.loading.history.increment_times()
-    increments = []
-    HifiSolver(problem).run(times, lambda i, inc: increments.append(inc))
-    offline = build_offline(space, mass_matrix(mesh), increments)
-    history = case.loading.history
+    training = train_blade("[4,1,5]")
+    mesh, space, problem, times = training.mesh, training.space, training.problem, training.times
+    offline = build_offline(space, training.mass, training.increments)
+    history = training.case.loading.history
     unit = offline.modes.T @ problem.external_force(history.times[1]) / history.factor(history.times[1])
 
     def model_for(points, weights, reduce=None):

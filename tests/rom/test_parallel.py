@@ -1,8 +1,5 @@
 """Partitions, subdomains and the distributed POD (under mpiexec -n 2 and -n 3) against the serial one."""
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +9,9 @@ from rom.fem.space import mass_matrix
 from rom.geometry import blade
 from rom.parallel import Subdomain, partition_elements
 
-SCRIPT = Path(__file__).with_name("mpi_pod_check.py")
-MPIEXEC = Path(sys.executable).with_name("mpiexec")
+from ..mpi import mpi_report, run_under_mpiexec
+
+HERE = Path(__file__).parent
 
 
 @pytest.mark.parametrize("method", ["metis", "geometric"])
@@ -35,9 +33,7 @@ def test_partitions_are_balanced_and_local_masses_add_up(method, parts):
 @pytest.mark.mpi
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_distributed_pod_equals_the_serial_pod(ranks):
-    completed = subprocess.run([str(MPIEXEC), "-n", str(ranks), sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stderr
-    report = json.loads(completed.stdout)
+    report = mpi_report(HERE / "mpi_pod_check.py", ranks)
     assert report["ranks"] == ranks and report["n_modes"][0] == report["n_modes"][1] >= 5
     assert report["singular_value_difference"] < 1e-14  # relative to the largest
     for difference, value in zip(report["mode_differences"], report["relative_singular_values"]):
@@ -49,10 +45,7 @@ def test_distributed_pod_equals_the_serial_pod(ranks):
 @pytest.mark.mpi
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_reduced_model_with_points_split_over_ranks_equals_the_serial_one(ranks):
-    script = Path(__file__).with_name("mpi_reduced_check.py")
-    completed = subprocess.run([str(MPIEXEC), "-n", str(ranks), sys.executable, str(script)], capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stderr
-    report = json.loads(completed.stdout)
+    report = mpi_report(HERE / "mpi_reduced_check.py", ranks)
     assert report["ranks"] == ranks and sum(report["points_per_rank"]) == report["n_points"]
     assert min(report["points_per_rank"]) > 0
     assert report["trajectory_difference"] < 1e-10
@@ -62,10 +55,7 @@ def test_reduced_model_with_points_split_over_ranks_equals_the_serial_one(ranks)
 @pytest.mark.mpi
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_cubature_with_points_split_over_ranks_integrates_like_the_serial_one(ranks):
-    script = Path(__file__).with_name("mpi_ecm_check.py")
-    completed = subprocess.run([str(MPIEXEC), "-n", str(ranks), sys.executable, str(script)], capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stderr
-    report = json.loads(completed.stdout)
+    report = mpi_report(HERE / "mpi_ecm_check.py", ranks)
     assert report["same_points"] and report["n_points"][0] == report["n_points"][1]
     # the weights solve a nearly singular NNLS problem (differences ~5e-6), their integrals agree
     assert report["integral_difference"] < 1e-9
@@ -74,9 +64,8 @@ def test_cubature_with_points_split_over_ranks_integrates_like_the_serial_one(ra
 
 @pytest.mark.mpi
 def test_a_failing_rank_ends_the_whole_job_instead_of_hanging():
-    script = Path(__file__).with_name("mpi_abort_check.py")
     # without the abort, rank 0 waits forever in its allreduce and the timeout fails the test
-    completed = subprocess.run([str(MPIEXEC), "-n", "2", sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    completed = run_under_mpiexec(HERE / "mpi_abort_check.py", 2, timeout=60)
     assert completed.returncode != 0
     assert "adaptsim: rank 1: RuntimeError: the constitutive update diverged on rank 1" in completed.stderr
 
@@ -84,10 +73,7 @@ def test_a_failing_rank_ends_the_whole_job_instead_of_hanging():
 @pytest.mark.mpi
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_high_fidelity_solve_with_elements_split_over_ranks_equals_the_serial_one(ranks):
-    script = Path(__file__).with_name("mpi_hifi_check.py")
-    completed = subprocess.run([str(MPIEXEC), "-n", str(ranks), sys.executable, str(script)], capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stderr
-    report = json.loads(completed.stdout)
+    report = mpi_report(HERE / "mpi_hifi_check.py", ranks)
     assert report["ranks"] == ranks
     assert report["displacement_difference"] < 1e-10 and report["p_difference"] < 1e-10
     assert report["newton_iterations"][0] == report["newton_iterations"][1]

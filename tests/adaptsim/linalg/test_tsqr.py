@@ -1,8 +1,5 @@
 """Distributed TSQR and CholeskyQR2, run under mpiexec with 2 and 3 ranks (uneven blocks) and serially."""
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,16 +7,13 @@ import pytest
 
 from adaptsim.linalg.tsqr import distributed_cholesky_qr2, tsqr
 
-SCRIPT = Path(__file__).with_name("mpi_tsqr_check.py")
-MPIEXEC = Path(sys.executable).with_name("mpiexec")
+from ...mpi import mpi_report
 
 
 @pytest.mark.mpi
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_distributed_qr_is_orthogonal_and_matches_the_serial_factor(ranks):
-    completed = subprocess.run([str(MPIEXEC), "-n", str(ranks), sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=120)
-    assert completed.returncode == 0, completed.stderr
-    report = json.loads(completed.stdout)
+    report = mpi_report(Path(__file__).with_name("mpi_tsqr_check.py"), ranks, timeout=120)
     assert report.pop("ranks") == ranks
     for name, result in report.items():
         assert result["defect"] < 1e-13, (name, result)

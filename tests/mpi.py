@@ -1,0 +1,20 @@
+"""Launch a test script under ``mpiexec`` (the mpich wheel's, beside this Python)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+MPIEXEC = Path(sys.executable).with_name("mpiexec")
+
+
+def run_under_mpiexec(script: Path, ranks: int, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``python script`` on ``ranks`` processes; the timeout turns a hang into a test failure."""
+    return subprocess.run([str(MPIEXEC), "-n", str(ranks), sys.executable, str(script)], capture_output=True, text=True, timeout=timeout)
+
+
+def mpi_report(script: Path, ranks: int, timeout: float = 300) -> dict:
+    """Run ``script`` under mpiexec, require success, and return the JSON its rank 0 printed."""
+    completed = run_under_mpiexec(script, ranks, timeout)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)
