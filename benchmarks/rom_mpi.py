@@ -31,7 +31,7 @@ def worker(divisions: str, increments: int) -> None:
     from rom.case import build_problem
     from rom.hyperreduction import empirical_cubature
     from rom.online import force_integrands
-    from rom.parallel import abort_on_error, distributed_pod, distributed_solver, partition_elements
+    from rom.parallel import Layout, abort_on_error, distributed_pod, distributed_solver, partition_elements
 
     comm = MPI.COMM_WORLD
     with abort_on_error(comm):
@@ -39,7 +39,7 @@ def worker(divisions: str, increments: int) -> None:
         mesh, _, problem = build_problem(case)
         times = case.loading.history.increment_times()[:increments]
         labels = partition_elements(mesh, comm.Get_size())
-        solver = distributed_solver(problem, comm, labels)
+        solver = distributed_solver(problem, Layout.distributed(mesh, labels, comm))
         snapshots = []
         comm.Barrier()
         started = time.perf_counter()

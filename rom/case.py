@@ -222,11 +222,14 @@ class SolverSpec(StrictModel):
     max_cuts: int = Field(8, ge=0, description="Halvings of an increment before the run fails.")
     linear_solver: Literal["auto", "pardiso", "superlu"] = Field("auto", description="Sparse direct solver (auto: PARDISO when pypardiso is installed).")
 
-    def build(self, problem):
-        """The :class:`rom.hifi.HifiSolver` of ``problem`` with these settings."""
+    def build(self, problem, layout=None):
+        """The :class:`rom.hifi.HifiSolver` of ``problem`` with these settings (with this rank's elements under
+        MPI: ``layout`` a distributed :class:`rom.parallel.Layout`)."""
         from rom.hifi import HifiSolver
+        from rom.parallel import distributed_solver
 
-        return HifiSolver(problem, self.tolerance, self.max_iterations, self.max_cuts, self.linear_solver)
+        options = dict(tolerance=self.tolerance, max_iterations=self.max_iterations, max_cuts=self.max_cuts, solver=self.linear_solver)
+        return HifiSolver(problem, **options) if layout is None else distributed_solver(problem, layout, **options)
 
 
 class Output(StrictModel):

@@ -18,6 +18,8 @@ import numpy as np
 import scipy.linalg
 from scipy.optimize import nnls
 
+from adaptsim.linalg.collective import summation
+
 
 @dataclass
 class Cubature:
@@ -71,7 +73,7 @@ def empirical_cubature(
     """
     if not tolerance > 0.0:
         raise ValueError(f"cubature tolerance must be > 0, got {tolerance}")
-    total = _summation(comm)
+    total = summation(comm)
     ids = np.arange(len(weights)) if point_ids is None else np.asarray(point_ids, dtype=np.int64)
     values = np.column_stack([np.ones(len(weights)), np.asarray(integrands, dtype=float)])
     root = np.sqrt(weights)
@@ -107,15 +109,6 @@ def empirical_cubature(
         rows, point_weights, residual = _fit(rows, exact)
     error = float(np.linalg.norm(residual) / np.linalg.norm(exact))
     return Cubature(np.array(list(rows), dtype=np.int64), point_weights, error)
-
-
-def _summation(comm: Any):
-    """The sum over ranks (identity for a serial run)."""
-    if comm is None:
-        return lambda array: array
-    from mpi4py import MPI
-
-    return lambda array: comm.allreduce(array, op=MPI.SUM)
 
 
 def _gather(comm: Any, item: Any) -> list:

@@ -16,13 +16,19 @@ import numpy as np
 
 @dataclass
 class GappyPOD:
-    """A basis (n_points, N) restricted to the rows ``points``, for fits from values at those points."""
+    """A basis (n_points, N) restricted to the rows ``points``, for fits from values at those points.
+
+    Under MPI ``basis`` holds this rank's rows and ``restricted`` (the rows at ``points``, gathered from
+    the ranks that hold them) must be given; :meth:`reconstruct` then returns this rank's rows.
+    """
 
     basis: np.ndarray
     points: np.ndarray
+    restricted: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        self.restricted = self.basis[self.points]
+        if self.restricted is None:
+            self.restricted = self.basis[self.points]
 
     def coefficients(self, values: np.ndarray) -> np.ndarray:
         """Least-squares coefficients of values (|R|,) or (|R|, k) at the points."""

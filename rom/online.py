@@ -11,6 +11,12 @@ the high-fidelity model from the full state reconstructed at its start (``u = Ps
 by Gappy-POD), the new snapshot enriches every basis (orthogonal complement, dropped when already in the
 span), the cubature is updated starting from its previous points, and the reduced model restarts from the
 high-fidelity state. Casenave & Akkari (2019); Casenave et al. (2020); ../shared/METHODS.md.
+
+Under MPI every array of the mesh's size holds this rank's rows only (:class:`rom.parallel.Layout`): POD and
+enrichment sum their inner products over the ranks, the cubature picks among every rank's points, each
+rank integrates the reduced forces at its own reduced points (summed by ``Allreduce``), and the indicator
+fits ``p`` gathered from all reduced points (a vector of their size). With the serial layout nothing is
+communicated.
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ from rom.hifi import HifiSolver, Increment
 from rom.hyperreduction import Cubature, empirical_cubature, qdeim_points
 from rom.indicator import GappyPOD
 from rom.materials import MaterialState
-from rom.pod import enrich, pod
+from rom.parallel import Layout
+from rom.pod import enrich
 from rom.reduced import ReducedIncrement, ReducedModel
 
 #: ``factory(point indices) -> temperature(t)`` at those integration points.
@@ -64,8 +71,12 @@ def force_integrands(space: VectorSpace, stresses: list[np.ndarray], modes: np.n
     return np.einsum("spk,pkn->psn", np.asarray(stresses), mode_strains).reshape(space.n_points, -1)
 
 
-def _with_qdeim(cubature: Cubature, p_modes: np.ndarray) -> Cubature:
-    extra = np.setdiff1d(qdeim_points(p_modes), cubature.points) if p_modes.shape[1] else np.zeros(0, dtype=np.int64)
+def _with_qdeim(cubature: Cubature, p_modes: np.ndarray, layout: Layout) -> Cubature:
+    """The cubature completed (with zero weights) by the QDEIM points of the whole ``p`` basis."""
+    if not p_modes.shape[1]:
+        return cubature
+    whole = layout.point_rows(p_modes, np.arange(layout.n_points))  # n_points x N_p, once per basis change
+    extra = np.setdiff1d(qdeim_points(whole), cubature.points)
     return Cubature(np.concatenate([cubature.points, extra]), np.concatenate([cubature.weights, np.zeros(extra.size)]), cubature.relative_error)
 
 
@@ -80,17 +91,59 @@ def dual_inner_products(space: VectorSpace) -> tuple[sp.spmatrix, sp.spmatrix]:
     return sp.diags(weights), sp.diags(np.repeat(weights, 6))
 
 
-def build_offline(space: VectorSpace, mass: sp.spmatrix, training: list[Increment], tolerances: Tolerances | None = None) -> OfflineROM:
-    """POD bases and empirical cubature from high-fidelity training increments."""
+def _layout(space: VectorSpace | Layout) -> Layout:
+    return space if isinstance(space, Layout) else Layout.serial(space)
+
+
+def build_offline(space: VectorSpace | Layout, mass: sp.spmatrix, training: list[Increment], tolerances: Tolerances | None = None) -> OfflineROM:
+    """POD bases and empirical cubature from high-fidelity training increments.
+
+    ``space`` is the displacement space, or under MPI this rank's :class:`rom.parallel.Layout`; then ``mass``
+    is this rank's block of the mass matrix, the increments hold this rank's rows, and so does the result.
+    """
     tolerances = tolerances or Tolerances()
-    quadrature, quadrature6 = dual_inner_products(space)
-    displacement = pod(np.array([inc.displacement for inc in training]).T, mass, tolerances.displacement)
-    p_modes = pod(np.array([inc.state.cumulated_plasticity for inc in training]).T, quadrature, tolerances.dual).modes
-    strain_modes = pod(np.array([inc.state.plastic_strain.ravel() for inc in training]).T, quadrature6, tolerances.dual).modes
-    back_modes = pod(np.array([inc.state.backstress.ravel() for inc in training]).T, quadrature6, tolerances.dual).modes
+    layout = _layout(space)
+    quadrature, quadrature6 = dual_inner_products(layout.space)
+    displacement = layout.pod(np.array([inc.displacement for inc in training]).T, mass, tolerances.displacement)
+    p_modes = layout.pod(np.array([inc.state.cumulated_plasticity for inc in training]).T, quadrature, tolerances.dual).modes
+    strain_modes = layout.pod(np.array([inc.state.plastic_strain.ravel() for inc in training]).T, quadrature6, tolerances.dual).modes
+    back_modes = layout.pod(np.array([inc.state.backstress.ravel() for inc in training]).T, quadrature6, tolerances.dual).modes
     stresses = [inc.stress for inc in training]
-    cubature = empirical_cubature(force_integrands(space, stresses, displacement.modes), space.weights.ravel(), tolerances.cubature)
-    return OfflineROM(displacement.modes, p_modes, strain_modes, back_modes, stresses, _with_qdeim(cubature, p_modes), displacement.singular_values, tolerances)
+    cubature = _cubature(layout, stresses, displacement.modes, tolerances.cubature)
+    return OfflineROM(displacement.modes, p_modes, strain_modes, back_modes, stresses, _with_qdeim(cubature, p_modes, layout), displacement.singular_values, tolerances)
+
+
+def _cubature(layout: Layout, stresses: list[np.ndarray], modes: np.ndarray, tolerance: float, start: np.ndarray | None = None) -> Cubature:
+    integrands = force_integrands(layout.space, stresses, modes)
+    return empirical_cubature(integrands, layout.space.weights.ravel(), tolerance, start=start, comm=layout.comm, point_ids=layout.points)
+
+
+def localise(offline: OfflineROM, layout: Layout) -> OfflineROM:
+    """This rank's rows of a whole-mesh ROM (as read from a ROM file)."""
+    if layout.comm is None:
+        return offline
+    rows = _rows(layout.points)
+    return replace(
+        offline, modes=offline.modes[layout.dofs], p_modes=offline.p_modes[layout.points],
+        plastic_strain_modes=offline.plastic_strain_modes[rows], backstress_modes=offline.backstress_modes[rows],
+        stresses=[stress[layout.points] for stress in offline.stresses],
+    )
+
+
+def gather(offline: OfflineROM, layout: Layout) -> OfflineROM:
+    """The whole-mesh ROM (on every rank) from every rank's rows: what a ROM file holds."""
+    if layout.comm is None:
+        return offline
+    every = np.arange(layout.n_points)
+
+    def six(modes: np.ndarray) -> np.ndarray:
+        return layout.point_rows(modes.reshape(layout.points.size, -1), every).reshape(6 * layout.n_points, -1)
+
+    return replace(
+        offline, modes=layout.to_global(offline.modes), p_modes=layout.point_rows(offline.p_modes, every),
+        plastic_strain_modes=six(offline.plastic_strain_modes), backstress_modes=six(offline.backstress_modes),
+        stresses=[layout.point_rows(stress, every) for stress in offline.stresses],
+    )
 
 
 @dataclass
@@ -125,6 +178,9 @@ class AdaptiveROM:
         ``factory(points)(t)``: temperatures at those integration points.
     enrichment
         Whether to enrich when the indicator exceeds ``offline.tolerances.indicator``.
+    layout
+        Under MPI, this rank's :class:`rom.parallel.Layout` (``offline`` and ``mass`` then hold this rank's
+        rows, ``hifi`` is a distributed solver); the serial layout of ``hifi``'s space by default.
     """
 
     def __init__(
@@ -136,28 +192,42 @@ class AdaptiveROM:
         load: Callable[[float], float],
         temperature_factory: TemperatureFactory,
         enrichment: bool = True,
+        layout: Layout | None = None,
     ) -> None:
         self.offline = replace(offline, stresses=list(offline.stresses))
-        self.hifi, self.mass, self.unit_force, self.load = hifi, mass, unit_force, load
+        self.hifi, self.mass, self.load = hifi, mass, load
         self.temperature_factory = temperature_factory
         self.enrichment = enrichment
-        self.space = hifi.problem.space
+        self.layout = layout or Layout.serial(hifi.problem.space)
+        self.unit_force = np.where(self.layout.owned, unit_force[self.layout.dofs], 0.0)  # each dof counted once
+        self.space = self.layout.space
         self.quadrature, self.quadrature6 = dual_inner_products(self.space)
         self.n_enrichments = 0
         self._build()
 
     def _build(self) -> None:
-        offline = self.offline
-        unit = offline.modes.T @ self.unit_force
-        self.model = ReducedModel(
-            self.space, self.hifi.problem.material, offline.modes, offline.cubature,
-            lambda t: self.load(t) * unit, self.temperature_factory(offline.cubature.points),
-            self.hifi.tolerance, self.hifi.max_iterations, self.hifi.max_cuts,
-        )
+        offline, layout = self.offline, self.layout
+        unit = layout.sum(offline.modes.T @ self.unit_force)
         points = offline.cubature.points
-        self.p_fit = GappyPOD(offline.p_modes, points)
-        self.strain_fit = GappyPOD(offline.plastic_strain_modes, _rows(points))
-        self.back_fit = GappyPOD(offline.backstress_modes, _rows(points))
+        self.mine, local = layout.local_points(points)  # this rank's reduced points: positions, local indices
+        self.model = ReducedModel(
+            self.space, self.hifi.problem.material, offline.modes, Cubature(local, offline.cubature.weights[self.mine], offline.cubature.relative_error),
+            lambda t: self.load(t) * unit, self.temperature_factory(points[self.mine]),
+            self.hifi.tolerance, self.hifi.max_iterations, self.hifi.max_cuts, None if layout.comm is None else layout.sum,
+        )
+        self.p_fit = GappyPOD(offline.p_modes, points, layout.point_rows(offline.p_modes, points))
+        self.strain_fit, self.back_fit = (
+            GappyPOD(modes, _rows(points), layout.point_rows(modes.reshape(self.space.n_points, -1), points).reshape(6 * points.size, -1))
+            for modes in (offline.plastic_strain_modes, offline.backstress_modes)
+        )
+
+    def _gathered(self, local: np.ndarray) -> np.ndarray:
+        """Values at every reduced point (in the cubature's order) from this rank's reduced points."""
+        if self.layout.comm is None:
+            return local
+        values = np.zeros((self.offline.cubature.size,) + local.shape[1:])
+        values[self.mine] = local
+        return self.layout.sum(values)
 
     @property
     def n_points(self) -> int:
@@ -168,33 +238,32 @@ class AdaptiveROM:
         """The high-fidelity state reconstructed from a reduced one (``u = Psi gamma``, Gappy-POD of the internal variables)."""
         n = self.space.n_points
         state = MaterialState(
-            self.strain_fit.reconstruct(increment.state.plastic_strain.ravel()).reshape(n, 6),
-            self.back_fit.reconstruct(increment.state.backstress.ravel()).reshape(n, 6),
-            self.p_fit.reconstruct(increment.state.cumulated_plasticity),
+            self.strain_fit.reconstruct(self._gathered(increment.state.plastic_strain).ravel()).reshape(n, 6),
+            self.back_fit.reconstruct(self._gathered(increment.state.backstress).ravel()).reshape(n, 6),
+            self.p_fit.reconstruct(self._gathered(increment.state.cumulated_plasticity)),
         )
-        displacement = self.offline.modes @ increment.coordinates
+        displacement = self.layout.to_global(self.offline.modes @ increment.coordinates)  # the solver's vectors are whole
         return Increment(increment.time, displacement, state, np.zeros((n, 6)), np.zeros(n), 0, 0)
 
     def _enrich(self, previous: ReducedIncrement, t: float) -> ReducedIncrement:
         """Solve ``previous -> t`` with the full model, enrich bases and cubature, and restart the reduced model."""
         full = self.hifi.step(self.full_state(previous), t)
-        offline = self.offline
-        weights = self.space.weights.ravel()
-        offline.modes, _ = enrich(offline.modes, full.displacement, self.mass)
-        offline.p_modes, _ = enrich(offline.p_modes, full.state.cumulated_plasticity, self.quadrature)
-        offline.plastic_strain_modes, _ = enrich(offline.plastic_strain_modes, full.state.plastic_strain.ravel(), self.quadrature6)
-        offline.backstress_modes, _ = enrich(offline.backstress_modes, full.state.backstress.ravel(), self.quadrature6)
+        offline, layout = self.offline, self.layout
+        displacement = full.displacement[layout.dofs]
+        offline.modes, _ = enrich(offline.modes, displacement, self.mass, comm=layout.comm)
+        offline.p_modes, _ = enrich(offline.p_modes, full.state.cumulated_plasticity, self.quadrature, comm=layout.comm)
+        offline.plastic_strain_modes, _ = enrich(offline.plastic_strain_modes, full.state.plastic_strain.ravel(), self.quadrature6, comm=layout.comm)
+        offline.backstress_modes, _ = enrich(offline.backstress_modes, full.state.backstress.ravel(), self.quadrature6, comm=layout.comm)
         offline.stresses.append(full.stress)
-        integrands = force_integrands(self.space, offline.stresses, offline.modes)
         positive = offline.cubature.points[offline.cubature.weights > 0]
-        cubature = empirical_cubature(integrands, weights, offline.tolerances.cubature, start=positive)
-        offline.cubature = _with_qdeim(cubature, offline.p_modes)
+        cubature = _cubature(layout, offline.stresses, offline.modes, offline.tolerances.cubature, start=positive)
+        offline.cubature = _with_qdeim(cubature, offline.p_modes, layout)
         self._build()
         self.n_enrichments += 1
-        points = offline.cubature.points
-        coordinates = offline.modes.T @ (self.mass @ full.displacement)
-        log(f"enrichment {self.n_enrichments} at t = {t:g}: {offline.modes.shape[1]} modes, {points.size} reduced points")
-        return ReducedIncrement(t, coordinates, full.state.take(points), full.stress[points], full.newton_iterations)
+        local = self.model.points  # this rank's reduced points (local indices)
+        coordinates = layout.sum(offline.modes.T @ (self.mass @ displacement))
+        log(f"enrichment {self.n_enrichments} at t = {t:g}: {offline.modes.shape[1]} modes, {offline.cubature.size} reduced points")
+        return ReducedIncrement(t, coordinates, full.state.take(local), full.stress[local], full.newton_iterations)
 
     def run(self, times: np.ndarray, callback: Callable[[int, OnlineStep], None] | None = None) -> list[OnlineStep]:
         """Online increments ending at ``times``; returns one :class:`OnlineStep` each."""
@@ -202,13 +271,15 @@ class AdaptiveROM:
         steps = []
         for index, t in enumerate(times):
             candidate = self.model.step(current, float(t))
-            indicator = self.p_fit.indicator(candidate.state.cumulated_plasticity)
+            p_reduced = self._gathered(candidate.state.cumulated_plasticity)
+            indicator = self.p_fit.indicator(p_reduced)
             enriched = self.enrichment and indicator > self.offline.tolerances.indicator
             if enriched:
                 candidate = self._enrich(current, float(t))
-                indicator = self.p_fit.indicator(candidate.state.cumulated_plasticity)
+                p_reduced = self._gathered(candidate.state.cumulated_plasticity)
+                indicator = self.p_fit.indicator(p_reduced)
             current = candidate
-            step = OnlineStep(float(t), current.coordinates.copy(), indicator, enriched, current.state.cumulated_plasticity.copy(), self.offline.cubature.points)
+            step = OnlineStep(float(t), current.coordinates.copy(), indicator, enriched, p_reduced.copy(), self.offline.cubature.points)
             steps.append(step)
             if callback is not None:
                 callback(index, step)

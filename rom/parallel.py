@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from adaptsim.linalg.collective import summation
 from adaptsim.linalg.tsqr import distributed_gram
 from rom.mesh import TetMesh
 from rom.pod import PODBasis, pod
@@ -131,6 +132,91 @@ def abort_on_error(comm: Any) -> Iterator[None]:
         comm.Abort(1)
 
 
+class Layout:
+    """Which rows of the blade's fields this rank holds, and the reductions that make them one field.
+
+    A displacement-like field is held at the dofs of the rank's nodes (``dofs``; interface dofs are held by
+    several ranks with equal values, and ``owned`` marks the copy each dof's lowest rank counts in sums); a
+    field at integration points at the rank's own points (``points``, each point on one rank). ``space`` is
+    the displacement space of the rank's elements. The serial layout (:meth:`serial`) holds everything and
+    communicates nothing, so the same code runs on one process and under ``mpiexec``.
+    """
+
+    def __init__(self, space: Any, dofs: np.ndarray, points: np.ndarray, n_dofs: int, n_points: int,
+                 comm: Any = None, owned: np.ndarray | None = None, subdomain: Subdomain | None = None) -> None:
+        self.space, self.dofs, self.points = space, dofs, points
+        self.n_dofs, self.n_points = n_dofs, n_points
+        self.comm, self.subdomain = comm, subdomain
+        self.owned = np.ones(dofs.size, dtype=bool) if owned is None else owned
+
+    @classmethod
+    def serial(cls, space: Any) -> Layout:
+        """Everything on this process."""
+        return cls(space, np.arange(space.n_dofs), np.arange(space.n_points), space.n_dofs, space.n_points)
+
+    @classmethod
+    def distributed(cls, mesh: TetMesh, labels: np.ndarray, comm: Any) -> Layout:
+        """This rank's share of ``mesh`` given the element labels (:func:`partition_elements`)."""
+        from rom.fem.quadrature import tetrahedron
+        from rom.fem.space import STIFFNESS_DEGREE, VectorSpace
+
+        points_per_element = tetrahedron(STIFFNESS_DEGREE[mesh.order]).size
+        subdomain = Subdomain.of(mesh, labels, comm.Get_rank(), points_per_element)
+        node_owner = np.full(mesh.n_nodes, np.iinfo(np.int64).max)
+        np.minimum.at(node_owner, mesh.cells.ravel(), np.repeat(labels, mesh.cells.shape[1]))
+        owned = np.repeat(node_owner[subdomain.nodes] == comm.Get_rank(), 3)
+        return cls(VectorSpace(subdomain.mesh), subdomain.dofs, subdomain.points, 3 * mesh.n_nodes,
+                   points_per_element * mesh.n_cells, comm, owned, subdomain)
+
+    @property
+    def n_ranks(self) -> int:
+        """Number of processes sharing the fields."""
+        return 1 if self.comm is None else self.comm.Get_size()
+
+    @property
+    def is_root(self) -> bool:
+        """True on the rank that writes files (rank 0; always true when serial)."""
+        return self.comm is None or self.comm.Get_rank() == 0
+
+    def sum(self, array: Any) -> np.ndarray:
+        """The sum over the ranks of a local array (the array itself when serial)."""
+        return np.asarray(summation(self.comm)(np.asarray(array, dtype=float)))
+
+    def gram(self, inner: Any = None) -> Callable[[np.ndarray], np.ndarray]:
+        """``X -> X^T M X`` of row blocks, summed over the ranks (``inner``: this rank's block of ``M``)."""
+        if self.comm is None:
+            return lambda block: block.T @ (block if inner is None else np.asarray(inner @ block))
+        return distributed_gram(self.comm, inner)
+
+    def pod(self, snapshots: np.ndarray, inner: Any, tolerance: float) -> PODBasis:
+        """:func:`rom.pod.pod` of the snapshots' local rows (``inner``: this rank's block of the inner product)."""
+        return pod(snapshots, inner, tolerance, gram=None if self.comm is None else distributed_gram(self.comm, inner))
+
+    def to_global(self, local: np.ndarray) -> np.ndarray:
+        """The whole dof vector (on every rank) from this rank's rows."""
+        if self.comm is None:
+            return np.asarray(local)
+        whole = np.zeros((self.n_dofs,) + local.shape[1:])
+        whole[self.dofs[self.owned]] = local[self.owned]
+        return self.sum(whole)
+
+    def local_points(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Of the global point ids, the positions of those on this rank and their local indices."""
+        ids = np.asarray(ids, dtype=np.int64)
+        where = np.searchsorted(self.points, ids).clip(max=max(self.points.size - 1, 0))
+        mine = np.flatnonzero(self.points[where] == ids) if self.points.size else np.zeros(0, dtype=np.int64)
+        return mine, where[mine]
+
+    def point_rows(self, local: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Rows at global point ids (on every rank) of a field held at this rank's points."""
+        if self.comm is None:
+            return np.asarray(local)[ids]
+        mine, where = self.local_points(ids)
+        rows = np.zeros((len(ids),) + local.shape[1:])
+        rows[mine] = local[where]
+        return self.sum(rows)  # each point lives on one rank: the sum is exact
+
+
 class DistributedSpace:
     """The displacement space of one rank's elements, seen by :class:`rom.hifi.HifiSolver` as the whole space.
 
@@ -139,16 +225,11 @@ class DistributedSpace:
     so every rank sees the same residual and takes the same Newton path.
     """
 
-    def __init__(self, mesh: TetMesh, labels: np.ndarray, comm: Any) -> None:
-        from rom.fem.quadrature import tetrahedron
-        from rom.fem.space import STIFFNESS_DEGREE, VectorSpace
-
-        self.comm = comm
-        self.n_dofs = 3 * mesh.n_nodes
-        points_per_element = tetrahedron(STIFFNESS_DEGREE[mesh.order]).size
-        self.subdomain = Subdomain.of(mesh, labels, comm.Get_rank(), points_per_element)
-        self.local = VectorSpace(self.subdomain.mesh)
-        self.dofs = self.subdomain.dofs[self.local.dofs]  # global dofs of the local elements
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.subdomain, self.local = layout.subdomain, layout.space
+        self.n_dofs = layout.n_dofs
+        self.dofs = layout.dofs[self.local.dofs]  # global dofs of the local elements
         self.weights, self.points, self.shape_values = self.local.weights, self.local.points, self.local.shape_values
 
     @property
@@ -158,17 +239,13 @@ class DistributedSpace:
 
     def strain(self, displacement: np.ndarray) -> np.ndarray:
         """Strains at this rank's points from the global displacement."""
-        return self.local.strain(displacement[self.subdomain.dofs])
+        return self.local.strain(displacement[self.layout.dofs])
 
     def internal_force(self, stress: np.ndarray) -> np.ndarray:
         """The global internal-force vector (summed over the ranks)."""
-        from mpi4py import MPI
-
         local = np.zeros(self.n_dofs)
-        local[self.subdomain.dofs] = self.local.internal_force(stress)
-        total = np.empty_like(local)
-        self.comm.Allreduce(local, total, op=MPI.SUM)
-        return total
+        local[self.layout.dofs] = self.local.internal_force(stress)
+        return self.layout.sum(local)
 
     def element_matrices(self, tangent: np.ndarray) -> np.ndarray:
         """Element tangents of this rank's elements."""
@@ -226,12 +303,16 @@ def gathered_solve(comm: Any, solve: Callable[[sp.csr_matrix, np.ndarray], np.nd
     return distributed_solve
 
 
-def distributed_solver(problem: Any, comm: Any, labels: np.ndarray, **options: Any):
-    """A :class:`rom.hifi.HifiSolver` of ``problem`` with this rank's elements only (see :class:`DistributedSpace`)."""
+def distributed_solver(problem: Any, layout: Layout, **options: Any):
+    """A :class:`rom.hifi.HifiSolver` of ``problem`` with this rank's elements only (see :class:`DistributedSpace`);
+    the solver of ``problem`` itself for a serial layout."""
     from rom.fem.linear import linear_solver
     from rom.hifi import HifiSolver, MechanicalProblem
 
-    space = DistributedSpace(problem.space.mesh, labels, comm)
+    if layout.comm is None:
+        return HifiSolver(problem, **options)
+    comm = layout.comm
+    space = DistributedSpace(layout)
     local_problem = MechanicalProblem(space, CollectiveMaterial(problem.material, comm), problem.constrained, problem.external_force, problem.temperature)
     solver = HifiSolver(local_problem, **options)
     solver.solve = gathered_solve(comm, linear_solver(options.get("solver", "auto")))

@@ -79,15 +79,16 @@ def pod(
     return PODBasis(basis @ left[:, :kept], singular_values)
 
 
-def enrich(modes: np.ndarray, vectors: np.ndarray, inner: Any = None, tolerance: float = 1e-8) -> tuple[np.ndarray, int]:
+def enrich(modes: np.ndarray, vectors: np.ndarray, inner: Any = None, tolerance: float = 1e-8, comm: Any = None) -> tuple[np.ndarray, int]:
     """Add the parts of ``vectors`` (n,) or (n, k) orthogonal to span(modes); returns the new basis and how many were added.
 
-    A vector already in the span (relative remainder below ``tolerance``) is dropped.
+    A vector already in the span (relative remainder below ``tolerance``) is dropped. Under MPI (``comm``),
+    ``modes`` and ``vectors`` are this rank's rows and ``inner`` its block of the inner product.
     """
     vectors = np.asarray(vectors, dtype=float).reshape(modes.shape[0], -1)
     added = 0
     for column in vectors.T:
-        direction = orthonormal_complement(modes, column, M=inner, tol=tolerance)
+        direction = orthonormal_complement(modes, column, M=inner, tol=tolerance, comm=comm)
         if direction is not None:
             modes = np.column_stack([modes, direction])
             added += 1

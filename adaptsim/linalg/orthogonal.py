@@ -22,6 +22,8 @@ import numpy as np
 import scipy.linalg
 import scipy.stats
 
+from adaptsim.linalg.collective import maximum, summation
+
 #: Fraction of its norm a vector may lose to a projection before the projection is repeated.
 REORTHOGONALIZE_RATIO = 0.9
 
@@ -48,13 +50,14 @@ def _apply(M: Any, x: np.ndarray) -> np.ndarray:
     return x if M is None else np.asarray(M @ x)
 
 
-def _norm(M: Any, x: np.ndarray) -> float:
-    """``sqrt(x^T M x)``, scaled so that tiny or huge entries neither underflow nor overflow."""
-    scale = float(np.max(np.abs(x), initial=0.0))
+def _norm(M: Any, x: np.ndarray, comm: Any = None) -> float:
+    """``sqrt(x^T M x)``, scaled so that tiny or huge entries neither underflow nor overflow (summed over the
+    ranks of ``comm`` when ``x`` is distributed by rows and ``M`` is this rank's block)."""
+    scale = maximum(comm)(float(np.max(np.abs(x), initial=0.0)))
     if scale == 0.0:
         return 0.0
     y = x / scale
-    return scale * float(np.sqrt(max(float(y @ _apply(M, y)), 0.0)))
+    return scale * float(np.sqrt(max(float(summation(comm)(y @ _apply(M, y))), 0.0)))
 
 
 def gram_schmidt(
@@ -189,7 +192,7 @@ def cholesky_qr2(A: np.ndarray, *, M: Any = None, gram: Callable[[np.ndarray], n
     return Q, R2 @ R1
 
 
-def orthonormal_complement(Q: np.ndarray, v: np.ndarray, *, M: Any = None, tol: float = 1e-10) -> np.ndarray | None:
+def orthonormal_complement(Q: np.ndarray, v: np.ndarray, *, M: Any = None, tol: float = 1e-10, comm: Any = None) -> np.ndarray | None:
     """The unit vector that enriches the orthonormal basis ``Q`` with ``v``, or None when ``v`` lies in its span.
 
     ``v`` is projected out of span(Q) twice (classical Gram-Schmidt with reorthogonalisation);
@@ -205,6 +208,10 @@ def orthonormal_complement(Q: np.ndarray, v: np.ndarray, *, M: Any = None, tol: 
         Inner-product matrix, or None for the Euclidean one.
     tol
         Relative norm below which ``v`` counts as already in the span.
+    comm
+        MPI communicator when ``Q`` and ``v`` are distributed by rows (``M`` then this rank's block of the
+        inner product, whose blocks add up to the whole one): products are summed over the ranks and every
+        rank gets its rows of ``q``. None for a serial run.
 
     Returns
     -------
@@ -213,17 +220,18 @@ def orthonormal_complement(Q: np.ndarray, v: np.ndarray, *, M: Any = None, tol: 
     """
     v = np.asarray(v, dtype=float).ravel()
     Q = np.asarray(Q, dtype=float).reshape(v.size, -1)
-    scale = float(np.max(np.abs(v), initial=0.0))
+    scale = maximum(comm)(float(np.max(np.abs(v), initial=0.0)))
     if scale == 0.0 or not np.isfinite(scale):
         return None
     v = v / scale  # the direction is all that matters: keep the digits of tiny vectors
-    norm_v = _norm(M, v)
+    norm_v = _norm(M, v, comm)
     if norm_v == 0.0 or not np.isfinite(norm_v):
         return None
     w = v.copy()
+    total = summation(comm)
     for _ in range(2):
-        w -= Q @ (Q.T @ _apply(M, w))
-    norm_w = _norm(M, w)
+        w -= Q @ total(Q.T @ _apply(M, w))
+    norm_w = _norm(M, w, comm)
     if norm_w <= tol * norm_v:
         return None
     return w / norm_w

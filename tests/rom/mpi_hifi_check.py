@@ -7,7 +7,7 @@ import sys
 import numpy as np
 from mpi4py import MPI
 
-from rom.parallel import abort_on_error, distributed_solver, partition_elements
+from rom.parallel import Layout, abort_on_error, distributed_solver, partition_elements
 
 from blade_training import train_blade  # this script's folder is on sys.path
 
@@ -17,7 +17,7 @@ def main() -> None:
     training = train_blade("[4,1,5]")
     mesh, space, problem, times, serial = training.mesh, training.space, training.problem, training.times, training.increments
     labels = partition_elements(mesh, comm.Get_size())
-    solver = distributed_solver(problem, comm, labels)
+    solver = distributed_solver(problem, Layout.distributed(mesh, labels, comm))
     distributed = []
     solver.run(times, lambda i, inc: distributed.append(inc))
     points = solver.problem.space.subdomain.points
