@@ -11,13 +11,13 @@ no output written.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import adaptsim
 from adaptsim.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUN_FAILED, CaseError, RunError
+from adaptsim.launch import launched_rank, launched_ranks
 
 
 def bundled_cases_dir() -> Path:
@@ -93,27 +93,6 @@ def _command_cases(args: argparse.Namespace) -> int:
             continue
         table.add_row(path.name, str(data.get("kind", "?")), str(data.get("description", "")))
     Console().print(table)
-    return 0
-
-
-def launched_ranks() -> int:
-    """Number of processes ``mpiexec`` started (from its environment: MPICH/Hydra or Open MPI), 1 otherwise.
-
-    Read without importing mpi4py, which would initialise MPI in every serial run.
-    """
-    for variable in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS"):
-        value = os.environ.get(variable, "")
-        if value.isdigit():
-            return int(value)
-    return 1
-
-
-def launched_rank() -> int:
-    """This process's rank under ``mpiexec`` (0 otherwise)."""
-    for variable in ("PMI_RANK", "OMPI_COMM_WORLD_RANK"):
-        value = os.environ.get(variable, "")
-        if value.isdigit():
-            return int(value)
     return 0
 
 

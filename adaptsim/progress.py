@@ -22,6 +22,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from adaptsim.launch import launched_rank
+
 T = TypeVar("T")
 
 _console: Console | None = None
@@ -35,14 +37,19 @@ def console() -> Console:
     return _console
 
 
+def _silenced() -> bool:
+    """``ADAPTSIM_QUIET`` set, or a rank other than 0 of an ``mpiexec`` job (rank 0 speaks for the job)."""
+    return os.environ.get("ADAPTSIM_QUIET", "") not in ("", "0") or launched_rank() != 0
+
+
 def is_quiet() -> bool:
-    """True when bars must not be drawn: not a terminal, or ``ADAPTSIM_QUIET`` set."""
-    return os.environ.get("ADAPTSIM_QUIET", "") not in ("", "0") or not console().is_terminal
+    """True when bars must not be drawn: not a terminal, ``ADAPTSIM_QUIET`` set, or not rank 0 under mpiexec."""
+    return _silenced() or not console().is_terminal
 
 
 def log(message: str, *, style: str | None = None) -> None:
-    """Print one log line (to stderr) in the suite's style, unless ``ADAPTSIM_QUIET`` is set."""
-    if os.environ.get("ADAPTSIM_QUIET", "") in ("", "0"):
+    """Print one log line (to stderr) in the suite's style, unless silenced (``ADAPTSIM_QUIET``, rank > 0)."""
+    if not _silenced():
         console().print(f"[bold cyan]adaptsim[/] {message}", style=style, soft_wrap=True)
 
 

@@ -19,6 +19,7 @@ import scipy.linalg
 from scipy.optimize import nnls
 
 from adaptsim.linalg.collective import summation
+from adaptsim.linalg.tsqr import tsqr
 
 
 @dataclass
@@ -79,12 +80,12 @@ def empirical_cubature(
     root = np.sqrt(weights)
     scaled = values * root[:, None]
     scaled /= np.sqrt(total((scaled**2).sum(axis=0))).clip(1e-300)
-    # left singular vectors from the small Gram matrix (n_functions^2): directions below the tolerance are
-    # dropped anyway, far above the sqrt(eps) accuracy limit of this route
-    eigenvalues, vectors = np.linalg.eigh(total(scaled.T @ scaled))
-    eigenvalues, vectors = eigenvalues[::-1], vectors[:, ::-1]
-    rank = int(np.sum(eigenvalues > tolerance**2 * eigenvalues[0]))
-    left = scaled @ (vectors[:, :rank] / np.sqrt(eigenvalues[:rank]))
+    # left singular vectors through a (TS)QR and the SVD of its small R: accurate to eps * s_1 / s_k, where the
+    # Gram matrix's eigenvectors lose eps * (s_1 / s_k)^2, which made serial and distributed runs differ
+    q, r = np.linalg.qr(scaled) if comm is None else tsqr(scaled, comm)
+    vectors, singular_values, _ = np.linalg.svd(r)
+    rank = int(np.sum(singular_values > tolerance * singular_values[0]))
+    left = q @ vectors[:, :rank]
     basis = left / root[:, None]  # orthonormal functions: sum_g w_g phi_k phi_l = delta_kl
     exact = total(basis.T @ weights)
     rows = {}  # global id -> basis row, replicated on every rank for the selected points

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -120,12 +120,12 @@ def abort_on_error(comm: Any) -> Iterator[None]:
 
     Without this, the other ranks would wait forever in their next collective operation. The message goes to
     stderr as one line ``adaptsim: rank R: error``, then ``comm.Abort(1)`` ends every process (``mpiexec``
-    exits non-zero). A one-rank communicator re-raises instead, so serial runs keep their normal errors.
+    exits non-zero). A one-rank communicator (or None) re-raises instead, so serial runs keep their normal errors.
     """
     try:
         yield
     except BaseException as error:  # noqa: BLE001 - any failure, including KeyboardInterrupt, must end the job
-        if comm.Get_size() == 1:
+        if comm is None or comm.Get_size() == 1:
             raise
         sys.stderr.write(f"adaptsim: rank {comm.Get_rank()}: {type(error).__name__}: {error}\n")
         sys.stderr.flush()
@@ -182,11 +182,11 @@ class Layout:
         """The sum over the ranks of a local array (the array itself when serial)."""
         return np.asarray(summation(self.comm)(np.asarray(array, dtype=float)))
 
-    def gram(self, inner: Any = None) -> Callable[[np.ndarray], np.ndarray]:
-        """``X -> X^T M X`` of row blocks, summed over the ranks (``inner``: this rank's block of ``M``)."""
-        if self.comm is None:
-            return lambda block: block.T @ (block if inner is None else np.asarray(inner @ block))
-        return distributed_gram(self.comm, inner)
+    def mass_matrix(self) -> sp.csr_matrix:
+        """This rank's block of the mass matrix (its elements only; the blocks add up to the whole matrix)."""
+        from rom.fem.space import mass_matrix
+
+        return mass_matrix(self.space.mesh)
 
     def pod(self, snapshots: np.ndarray, inner: Any, tolerance: float) -> PODBasis:
         """:func:`rom.pod.pod` of the snapshots' local rows (``inner``: this rank's block of the inner product)."""
@@ -215,6 +215,24 @@ class Layout:
         rows = np.zeros((len(ids),) + local.shape[1:])
         rows[mine] = local[where]
         return self.sum(rows)  # each point lives on one rank: the sum is exact
+
+
+def increment_rows(increment: Any, dofs: np.ndarray, points: np.ndarray) -> Any:
+    """The rows of a whole-mesh :class:`rom.hifi.Increment` at the given dofs and integration points."""
+    return replace(increment, displacement=increment.displacement[dofs], state=increment.state.take(points),
+                   stress=increment.stress[points], temperature=increment.temperature[points])
+
+
+def redistribute(whole: dict[int, Any], layout: Layout) -> list[Any]:
+    """Every rank's rows of snapshots that were computed whole, each on one rank.
+
+    ``whole`` maps a snapshot's position in the training sequence to the :class:`rom.hifi.Increment` this rank
+    computed; the result is this rank's rows of all snapshots, in sequence order (one ``alltoall``).
+    """
+    targets = layout.comm.allgather((layout.dofs, layout.points))
+    outgoing = [{key: increment_rows(increment, dofs, points) for key, increment in whole.items()} for dofs, points in targets]
+    received = {key: increment for part in layout.comm.alltoall(outgoing) for key, increment in part.items()}
+    return [received[key] for key in sorted(received)]
 
 
 class DistributedSpace:

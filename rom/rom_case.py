@@ -11,6 +11,7 @@ reduced points, before and after enrichment).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -28,6 +29,10 @@ class TrainingSpec(StrictModel):
         description="Training temperature fields: each overrides parameters of `loading.temperature` for one high-fidelity run.",
     )
     rom_file: str | None = Field(None, description="Reuse this ROM file (built on the same mesh) instead of training.")
+    parallel: Literal["elements", "fields"] = Field(
+        "elements",
+        description="Under mpiexec: every rank solves every training field on its own elements, or each rank solves whole fields (better when there are at least as many fields as ranks; the snapshots are then redistributed by rows).",
+    )
 
     _file_exists = field_validator("rom_file")(lambda value: existing_file(value, "ROM"))
 
@@ -68,6 +73,7 @@ KIND = KindSpec(
     runner="rom.rom_case:run",
     summary="Adaptive POD + empirical-cubature ROM of the blade on a new temperature field, with and without enrichment.",
     smoke_overrides=("mesh.divisions=[3,1,3]", "loading.history.increments=[2,2,1]"),
+    mpi=True,
 )
 
 
@@ -88,73 +94,111 @@ def temperature_factory(case: RomCase, mesh, space):
     return factory
 
 
-def _train(case: RomCase, mesh, space, mass, times, ctx: RunContext):
+def _train(case: RomCase, mesh, space, layout, mass, times, ctx: RunContext):
+    """High-fidelity training runs and the offline phase; this rank's rows of the ROM. Rank 0 writes ``rom.h5``."""
     from adaptsim.progress import ProgressBar, log
     from rom.case import build_problem, check_temperature_range
-    from rom.online import Tolerances, build_offline
+    from rom.online import Tolerances, build_offline, gather
+    from rom.parallel import redistribute
     from rom.storage import save_rom
 
-    increments = []
-    with ProgressBar("training runs (high-fidelity)", total=len(case.training.fields) * times.size) as bar:
-        for field in case.training.fields:
+    fields = list(enumerate(case.training.fields))
+    by_fields = layout.comm is not None and case.training.parallel == "fields"
+    if by_fields:  # whole fields, round robin over the ranks
+        fields = fields[layout.comm.Get_rank():: layout.n_ranks]
+    increments = {}
+    with ProgressBar("training runs (high-fidelity)", total=len(fields) * times.size) as bar:
+        for index, field in fields:
             spec = case.loading.temperature.model_copy(update={"parameters": {**case.loading.temperature.parameters, **field}})
             _, _, problem = build_problem(case, spec, mesh, space)
             check_temperature_range(problem, times)
-            case.solver.build(problem).run(times, lambda i, inc: (increments.append(inc), bar.advance()))
+            solver = case.solver.build(problem, None if by_fields or layout.comm is None else layout)
+            solver.run(times, lambda i, inc, index=index: (increments.__setitem__((index, i), inc), bar.advance()))
+    if by_fields:
+        training = redistribute(increments, layout)
+    else:
+        # the distributed solver's displacements are whole vectors, its internal variables this rank's already
+        training = [replace(increments[key], displacement=increments[key].displacement[layout.dofs]) for key in sorted(increments)]
     tolerances = Tolerances(**case.tolerances.model_dump())
-    offline = build_offline(space, mass, increments, tolerances)
-    save_rom(ctx.out_dir / "rom.h5", offline, mesh, ctx.loaded.resolved_text)
-    ctx.artifacts.append(ctx.out_dir / "rom.h5")
-    log(f"offline: {len(increments)} snapshots, {offline.modes.shape[1]} modes, {offline.cubature.size} of {space.n_points} points")
+    offline = build_offline(layout, mass, training, tolerances)
+    whole = gather(offline, layout)
+    if layout.is_root:
+        save_rom(ctx.out_dir / "rom.h5", whole, mesh, ctx.loaded.resolved_text)
+        ctx.artifacts.append(ctx.out_dir / "rom.h5")
+    log(f"offline: {len(training)} snapshots, {offline.modes.shape[1]} modes, {offline.cubature.size} of {space.n_points} points")
     return offline
 
 
 def run(case: RomCase, ctx: RunContext) -> None:
-    """Offline (or load), high-fidelity reference, online plain and enriched; result, ROM file, plots, VTU."""
-    from scipy.stats import spearmanr
+    """Offline (or load), high-fidelity reference, online plain and enriched; result, ROM file, plots, VTU.
 
+    Under ``mpiexec -n N`` the elements are split over the ranks (:class:`rom.parallel.Layout`): every phase
+    runs distributed, rank 0 writes the files, and a failing rank ends the job with its message.
+    """
+    from adaptsim.launch import launched_ranks
+    from rom.parallel import Layout, abort_on_error, partition_elements
+
+    comm = None
+    if launched_ranks() > 1:
+        from mpi4py import MPI
+
+        comm = MPI.COMM_WORLD
+    with abort_on_error(comm):
+        from rom.case import build_problem
+
+        mesh, space, problem = build_problem(case)
+        layout = Layout.serial(space) if comm is None else Layout.distributed(mesh, partition_elements(mesh, comm.Get_size()), comm)
+        _run(case, ctx, mesh, space, problem, layout)
+
+
+def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
     from adaptsim.progress import log
-    from rom.case import build_problem, check_temperature_range, unit_body_force
-    from rom.fem.space import mass_matrix
-    from rom.online import AdaptiveROM, Tolerances
-    from rom.rom_output import plot_errors, plot_indicator, plot_singular_values, write_reduced_points
+    from rom.case import check_temperature_range, unit_body_force
+    from rom.online import AdaptiveROM, Tolerances, localise
     from rom.storage import load_rom
 
-    mesh, space, problem = build_problem(case)
     times = case.loading.history.increment_times()
     check_temperature_range(problem, times)
-    mass = mass_matrix(mesh)
-    log(f"blade: {space.n_dofs} dofs, {space.n_points} integration points, {times.size} increments")
+    mass = layout.mass_matrix()
+    weights = layout.space.weights.ravel()
+    log(f"blade: {space.n_dofs} dofs, {space.n_points} integration points, {times.size} increments, {layout.n_ranks} rank(s)")
+
+    def norm(dof_rows: np.ndarray) -> float:
+        return float(np.sqrt(layout.sum(dof_rows @ (mass @ dof_rows))))
+
+    def point_norm(values: np.ndarray) -> float:
+        return float(np.sqrt(layout.sum(np.sum(weights * values**2))))
+
+    started = time.perf_counter()
     if case.training.rom_file:
-        offline = load_rom(case.training.rom_file, mesh)
+        offline = localise(load_rom(case.training.rom_file, mesh), layout)
         offline.tolerances = Tolerances(**case.tolerances.model_dump())
     else:
-        offline = _train(case, mesh, space, mass, times, ctx)
+        offline = _train(case, mesh, space, layout, mass, times, ctx)
+    offline_time = time.perf_counter() - started
     reference = []
     started = time.perf_counter()
-    case.solver.build(problem).run(times, lambda i, inc: reference.append(inc))
+    case.solver.build(problem, None if layout.comm is None else layout).run(times, lambda i, inc: reference.append(inc))
     hifi_time = time.perf_counter() - started
-    weights = space.weights.ravel()
     # errors are relative to the largest norm over the history (the unloaded end state is nearly zero)
-    u_scale = max(float(np.sqrt(inc.displacement @ (mass @ inc.displacement))) for inc in reference) or 1.0
-    p_scale = max(float(np.sqrt(np.sum(weights * inc.state.cumulated_plasticity**2))) for inc in reference) or 1.0
+    u_scale = max(norm(inc.displacement[layout.dofs]) for inc in reference) or 1.0
+    p_scale = max(point_norm(inc.state.cumulated_plasticity) for inc in reference) or 1.0
     unit_force = unit_body_force(case, space)
     factory = temperature_factory(case, mesh, space)
     variants = {"both": (False, True), "plain": (False,), "enriched": (True,)}[case.variants]
     runs = {}
     for enrichment in variants:
-        rom = AdaptiveROM(offline, case.solver.build(problem), mass, unit_force, case.loading.history.factor, factory, enrichment)
+        hifi = case.solver.build(problem, None if layout.comm is None else layout)
+        rom = AdaptiveROM(offline, hifi, mass, unit_force, case.loading.history.factor, factory, enrichment, layout)
         u_errors, p_errors, p_relative, indicators, checking = [], [], [], [], [0.0]
 
         def compare(index, step, rom=rom, u_errors=u_errors, p_errors=p_errors, p_relative=p_relative, indicators=indicators, checking=checking):
             began = time.perf_counter()
             truth = reference[index]
-            difference = rom.offline.modes[:, : step.coordinates.size] @ step.coordinates - truth.displacement
-            u_errors.append(float(np.sqrt(difference @ (mass @ difference))) / u_scale)
-            p_difference = rom.p_fit.reconstruct(step.p_reduced) - truth.state.cumulated_plasticity
-            p_error = float(np.sqrt(np.sum(weights * p_difference**2)))
+            u_errors.append(norm(rom.offline.modes[:, : step.coordinates.size] @ step.coordinates - truth.displacement[layout.dofs]) / u_scale)
+            p_error = point_norm(rom.p_fit.reconstruct(step.p_reduced) - truth.state.cumulated_plasticity)
             p_errors.append(p_error / p_scale)
-            p_now = float(np.sqrt(np.sum(weights * truth.state.cumulated_plasticity**2)))
+            p_now = point_norm(truth.state.cumulated_plasticity)
             p_relative.append(p_error / p_now if p_now > 0 else 0.0)  # what the indicator estimates
             indicators.append(step.indicator)
             checking[0] += time.perf_counter() - began
@@ -167,9 +211,19 @@ def run(case: RomCase, ctx: RunContext) -> None:
         runs[label] = {
             "time": online_time, "rom": rom, "steps": steps, "initial_points": initial_points,
             "displacement_error": np.array(u_errors), "p_error": np.array(p_errors), "indicator": np.array(indicators),
-            "p_relative_error": np.array(p_relative),
+            "p_relative_error": np.array(p_relative), "coordinates": np.array([np.pad(s.coordinates, (0, rom.offline.modes.shape[1] - s.coordinates.size)) for s in steps]),
         }
         log(f"{label}: max displacement error {max(u_errors):.2e}, max p error {max(p_errors):.2e}, {rom.n_enrichments} enrichments")
+    if layout.is_root:
+        _write(case, ctx, mesh, space, layout, times, offline, runs, hifi_time, offline_time)
+
+
+def _write(case, ctx, mesh, space, layout, times, offline, runs, hifi_time, offline_time) -> None:
+    """Result file, plots and VTU of the reduced points (rank 0)."""
+    from scipy.stats import spearmanr
+
+    from rom.rom_output import plot_errors, plot_indicator, plot_singular_values, write_reduced_points
+
     main = runs.get("plain") or runs["enriched"]
     correlation = spearmanr(main["indicator"], main["p_relative_error"])[0] if np.ptp(main["indicator"]) > 0 else float("nan")
     summary = {
@@ -180,13 +234,16 @@ def run(case: RomCase, ctx: RunContext) -> None:
         "n_reduced_points": int(offline.cubature.size),
         "hifi_time_s": hifi_time,
         "indicator_spearman": float(correlation),
+        "n_ranks": layout.n_ranks,
+        "time_offline_s": offline_time,
+        "time_online_s": float(sum(run_data["time"] for run_data in runs.values())),
     }
     data = {"time": times, "singular_values": offline.singular_values, "summary": {}}
     for label, run_data in runs.items():
         summary[f"error_displacement_{label}"] = float(run_data["displacement_error"].max())
         summary[f"error_p_{label}"] = float(run_data["p_error"].max())
         summary[f"online_time_{label}_s"] = run_data["time"]
-        data[label] = {key: run_data[key] for key in ("displacement_error", "p_error", "p_relative_error", "indicator")}
+        data[label] = {key: run_data[key] for key in ("displacement_error", "p_error", "p_relative_error", "indicator", "coordinates")}
         data[label]["enriched_steps"] = np.array([s.enriched for s in run_data["steps"]])
     if "enriched" in runs:
         enriched = runs["enriched"]["rom"]
