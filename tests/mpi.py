@@ -8,9 +8,10 @@ from pathlib import Path
 MPIEXEC = Path(sys.executable).with_name("mpiexec")
 
 
-def run_under_mpiexec(script: Path, ranks: int, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run ``python script`` on ``ranks`` processes; the timeout turns a hang into a test failure."""
-    return subprocess.run([str(MPIEXEC), "-n", str(ranks), sys.executable, str(script)], capture_output=True, text=True, timeout=timeout)
+def run_under_mpiexec(script: Path | list[str], ranks: int, timeout: float = 300, **options) -> subprocess.CompletedProcess:
+    """Run ``python script`` (or a command line) on ``ranks`` processes; the timeout turns a hang into a test failure."""
+    command = [sys.executable, str(script)] if isinstance(script, Path) else script
+    return subprocess.run([str(MPIEXEC), "-n", str(ranks), *command], capture_output=True, text=True, timeout=timeout, **options)
 
 
 def mpi_report(script: Path, ranks: int, timeout: float = 300) -> dict:
