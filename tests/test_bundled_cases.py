@@ -1,11 +1,15 @@
-"""Every YAML case in cases/ validates, and runs shortened by its kind's smoke overrides."""
+"""Every YAML case in cases/ validates, and runs shortened by its kind's smoke overrides (the ``*_mpi`` cases
+under ``mpiexec -n 2``, as their users launch them)."""
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from adaptsim.cases import load_case, run_case
 from adaptsim.results import load_results
+
+from .mpi import run_under_mpiexec
 
 CASES = sorted((Path(__file__).resolve().parents[1] / "cases").glob("*.yaml"))
 
@@ -24,8 +28,15 @@ def test_case_validates(case):
 def test_case_runs_shortened(case, tmp_path):
     spec = load_case(case).spec
     loaded = load_case(case, spec.smoke_overrides)
-    ctx = run_case(loaded, tmp_path)
-    results = load_results(ctx.result_path)
+    if case.stem.endswith("_mpi"):
+        assert spec.mpi, f"{case.name}: kind {spec.name} does not run under mpiexec"
+        overrides = [a for o in spec.smoke_overrides for a in ("--set", o)]
+        completed = run_under_mpiexec([str(Path(sys.executable).with_name("adaptsim")), "run", str(case), *overrides, "--out", str(tmp_path)], 2, cwd=tmp_path)
+        assert completed.returncode == 0, completed.stderr
+        results = load_results(tmp_path / "result.h5")
+        assert results.attrs["summary"]["n_ranks"] == 2
+    else:
+        results = load_results(run_case(loaded, tmp_path).result_path)
     assert results.kind == spec.name
-    assert results.case == load_case(case, spec.smoke_overrides).case.model_dump(mode="json")
-    assert any(p.suffix == ".png" for p in ctx.artifacts)
+    assert results.case == loaded.case.model_dump(mode="json")
+    assert list(tmp_path.glob("*.png"))
