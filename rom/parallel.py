@@ -114,6 +114,25 @@ def distributed_pod(local: np.ndarray, comm: Any, inner: Any = None, tolerance: 
     return pod(local, tolerance=tolerance, max_modes=max_modes, gram=distributed_gram(comm, inner))
 
 
+def share_cores(comm: Any, library: str = "openblas") -> Any:
+    """Limit a threaded library to this rank's share of the node's cores (a threadpoolctl limiter: use it in a
+    ``with`` block to restore the previous limit at its end).
+
+    ``openblas`` (NumPy/SciPy's dense linear algebra) is limited for the whole run: every rank's BLAS would
+    otherwise start one thread per core, and with two ranks on two cores the spinning threads made a dense
+    QR 20x slower. ``mkl`` (PARDISO) only where every rank solves at once (training split by fields); the
+    distributed solve runs on rank 0 alone while the other ranks wait without spinning (:func:`gathered_solve`).
+    """
+    import os
+
+    from mpi4py import MPI
+    from threadpoolctl import ThreadpoolController
+
+    on_this_node = comm.Split_type(MPI.COMM_TYPE_SHARED).Get_size()
+    threads = max(1, len(os.sched_getaffinity(0)) // on_this_node)
+    return ThreadpoolController().select(internal_api=library).limit(limits=threads)
+
+
 @contextmanager
 def abort_on_error(comm: Any) -> Iterator[None]:
     """Run a block on every rank; if it raises on one rank, print that rank's message and abort the whole job.
@@ -177,6 +196,11 @@ class Layout:
     def is_root(self) -> bool:
         """True on the rank that writes files (rank 0; always true when serial)."""
         return self.comm is None or self.comm.Get_rank() == 0
+
+    def synchronize(self) -> None:
+        """Wait for every rank (nothing when serial)."""
+        if self.comm is not None:
+            self.comm.Barrier()
 
     def sum(self, array: Any) -> np.ndarray:
         """The sum over the ranks of a local array (the array itself when serial)."""
