@@ -71,6 +71,9 @@ class KindSpec:
     mpi
         The runner distributes its work over MPI ranks when launched by ``mpiexec``; kinds without it
         refuse to run on more than one rank (every rank would repeat the run and write the same files).
+    citations
+        ``"module:function"``; ``function(case)`` lists the keys (:mod:`adaptsim.citations`) of the methods
+        the case uses, for ``adaptsim cite``.
     """
 
     name: str
@@ -79,11 +82,21 @@ class KindSpec:
     summary: str
     smoke_overrides: tuple[str, ...] = ()
     mpi: bool = False
+    citations: str = ""
 
     def load_runner(self) -> Callable[[CaseModel, RunContext], None]:
         """Import and return the runner function."""
-        module_name, _, function_name = self.runner.partition(":")
-        return getattr(importlib.import_module(module_name), function_name)
+        return _load(self.runner)
+
+    def load_citations(self) -> Callable[[CaseModel], list[str]]:
+        """Import and return the function listing the method keys of a case."""
+        return _load(self.citations)
+
+
+def _load(target: str) -> Any:
+    """The object named by ``"module:attribute"``."""
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
 
 
 class CaseLoader(yaml.SafeLoader):
@@ -112,13 +125,17 @@ def register_kind(spec: KindSpec) -> KindSpec:
     return spec
 
 
+def installed_kinds() -> dict[str, KindSpec]:
+    """The kinds installed packages declare (``adaptsim.kinds`` entry points), without run-time registrations."""
+    return dict(sorted((spec.name, spec) for spec in (entry_point.load() for entry_point in entry_points(group=ENTRY_POINT_GROUP))))
+
+
 def available_kinds() -> dict[str, KindSpec]:
     """All registered kinds, loading the ``adaptsim.kinds`` entry points on first use."""
     global _entry_points_loaded
     if not _entry_points_loaded:
-        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-            spec = entry_point.load()
-            _registry.setdefault(spec.name, spec)
+        for name, spec in installed_kinds().items():
+            _registry.setdefault(name, spec)
         _entry_points_loaded = True
     return dict(sorted(_registry.items()))
 

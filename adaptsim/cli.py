@@ -42,6 +42,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     cases = commands.add_parser("cases", help="list the bundled cases")
     cases.add_argument("directory", nargs="?", help="folder of YAML cases (default: the bundled cases/)")
+
+    cite = commands.add_parser("cite", help="print the references of the methods a case uses")
+    cite.add_argument("case", help="YAML case file")
+    cite.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a field first")
     return parser
 
 
@@ -75,6 +79,18 @@ def _command_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_cite(args: argparse.Namespace) -> int:
+    from adaptsim.cases import load_case
+    from adaptsim.citations import case_references
+
+    loaded = load_case(args.case, args.overrides)
+    references = case_references(loaded)
+    print(f"{args.case} (kind {loaded.spec.name}) uses the methods of:")
+    for number, text in enumerate(references, 1):
+        print(f"[{number}] {text.replace('*', '')}")
+    return 0
+
+
 def _command_cases(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -96,7 +112,7 @@ def _command_cases(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"run": _command_run, "validate": _command_validate, "cases": _command_cases}
+_COMMANDS = {"run": _command_run, "validate": _command_validate, "cases": _command_cases, "cite": _command_cite}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -52,7 +52,14 @@ KIND = KindSpec(
     runner="adaptsim.orthogonality_study:run",
     summary="Loss of orthogonality of Gram-Schmidt, CholeskyQR2 and Householder QR against cond(A).",
     smoke_overrides=("rows=60", "columns=8", "condition_numbers=[1.0, 1.0e+8]"),
+    citations="adaptsim.orthogonality_study:citations",
 )
+
+
+def citations(case: OrthogonalityCase) -> list[str]:
+    """Reference keys of the compared methods and of the random test matrices."""
+    keys = {"mgs": "reorthogonalization", "mgs_reorthogonalized": "reorthogonalization", "cholesky_qr2": "cholesky_qr2", "householder": "householder"}
+    return [*(keys[method] for method in case.methods), "random_orthogonal"]
 
 
 def matrix_with_condition(rows: int, columns: int, condition: float, rng: np.random.Generator) -> np.ndarray:
@@ -79,9 +86,6 @@ def orthonormalize(A: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
 
 def run(case: OrthogonalityCase, ctx: RunContext) -> None:
     """Run the study: HDF5 table of defects and residuals, and a log-log plot."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from adaptsim.linalg import orthogonality_defect

@@ -112,7 +112,21 @@ KIND = KindSpec(
     runner="nbody.case:run",
     summary="Integrate a few-body system (figure-eight, Pythagorean, Lagrange, random or custom).",
     smoke_overrides=("t_end=1.0", "snapshots=20"),
+    citations="nbody.case:citations",
 )
+
+
+def integrator_citations(name: str, criterion: str = "aarseth") -> list[str]:
+    """Reference keys of an integrator (and of the Hermite step criterion)."""
+    keys = {"hermite": ["hermite"], "leapfrog": ["leapfrog"], "rk": ["dormand_prince"], "ias15": ["ias15"]}[name]
+    return keys + (["collision_time"] if name == "hermite" and criterion == "collision" else [])
+
+
+def citations(case: NBodyCase) -> list[str]:
+    """Reference keys of the integrators and the named initial conditions of a case."""
+    keys = [key for spec in [case.integrator, *case.compare] for key in integrator_citations(spec.name, spec.criterion)]
+    problem = case.initial_conditions.problem
+    return keys + ([problem] if problem in ("figure_eight", "pythagorean", "lagrange") else [])
 
 
 def _integrate(case: NBodyCase, spec: IntegratorSpec, system, progress: bool):
@@ -154,10 +168,6 @@ def _summary(run) -> dict:
 
 def run(case: NBodyCase, ctx: RunContext) -> None:
     """Run the case: HDF5 result, ``orbits.png`` and ``energy_error.png``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-
     from adaptsim.progress import log
     from nbody.diagnostics import plot_energy_error, plot_orbits
 

@@ -119,6 +119,7 @@ TRAIN_KIND = KindSpec(
     runner="rl_agents.train:run",
     summary="Train an agent that chooses the three-body integrator's time-step parameter.",
     smoke_overrides=("total_timesteps=400", "n_envs=1", "vec_env=dummy", "evaluation.n_seeds=2", "evaluation.steps=20", "evaluation.every=200", "checkpoint_every=200"),
+    citations="rl_agents.cases:train_citations",
 )
 EVAL_KIND = KindSpec(
     name="rl_eval",
@@ -126,4 +127,28 @@ EVAL_KIND = KindSpec(
     runner="rl_agents.evaluate:run",
     summary="Agent against every fixed parameter: accuracy/cost front, trajectories, transfer.",
     smoke_overrides=("n_seeds=3", "steps=20", "examples=1"),
+    citations="rl_agents.cases:eval_citations",
 )
+
+
+def _environment_citations(env: EnvConfig) -> list[str]:
+    from nbody.case import integrator_citations
+
+    return ["rl_three_body", "gymnasium", "stable_baselines3", *integrator_citations(env.integrator, env.criterion)]
+
+
+def train_citations(case: RLTrainCase) -> list[str]:
+    """Reference keys of a training case: the environment, its integrator, the algorithm, optimizer and regulariser."""
+    policy = case.policy
+    return [
+        *_environment_citations(case.env), case.algorithm, *([policy.optimizer] if policy.optimizer != "sgd" else []),
+        *(["orthogonal_init"] if policy.orthogonal_init else []), *(["orthogonal_conv"] if policy.orthogonality_weight > 0 else []),
+    ]
+
+
+def eval_citations(case: RLEvalCase) -> list[str]:
+    """Reference keys of an evaluation case: the environment, its integrator and the transfer integrator."""
+    from nbody.case import integrator_citations
+
+    transfer = integrator_citations(case.transfer.integrator, case.transfer.criterion) if case.transfer else []
+    return [*_environment_citations(case.env), *transfer]

@@ -77,9 +77,6 @@ def plot_front(axis: Any, config: EnvConfig, comparison: dict[str, Any], title: 
 
 def run(case: RLEvalCase, ctx: RunContext) -> None:
     """Evaluate, write the HDF5 result (front, summary, transfer) and the plots."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from adaptsim.progress import log

@@ -226,9 +226,6 @@ def train(case: RLTrainCase, out_dir: Path) -> tuple[Any, dict[str, list[float]]
 
 def run(case: RLTrainCase, ctx: RunContext) -> None:
     """Train, then write ``model.zip``, the learning curve (PNG) and the HDF5 result."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from adaptsim.progress import log

@@ -256,7 +256,14 @@ KIND = KindSpec(
     runner="rom.case:run",
     summary="High-fidelity 3D elasto-viscoplastic solve of a rotating, heated blade (snapshots for the ROM).",
     smoke_overrides=("mesh.divisions=[3,1,3]", "loading.history.increments=[1,2,1]"),
+    citations="rom.case:citations",
 )
+
+
+def citations(case: HifiCase) -> list[str]:
+    """Reference keys of the material law, its integration and the sparse solver."""
+    law = ["viscoplasticity", "return_mapping"] if case.material.model == "viscoplastic" else []
+    return [*law, *(["pardiso"] if case.solver.linear_solver != "superlu" else [])]
 
 
 def build_problem(case: HifiCase, temperature: TemperatureSpec | None = None, mesh=None, space=None):

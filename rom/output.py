@@ -136,9 +136,6 @@ def write_series(ctx, mesh, space, recorder: SnapshotRecorder, indices: list[int
 
 def plot_history(recorder: SnapshotRecorder, history):
     """Load factor and maximum cumulated plasticity against time."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figure, load_axis = plt.subplots(figsize=(7, 4))

@@ -75,7 +75,15 @@ KIND = KindSpec(
     summary="Adaptive POD + empirical-cubature ROM of the blade on a new temperature field, with and without enrichment.",
     smoke_overrides=("mesh.divisions=[3,1,3]", "loading.history.increments=[2,2,1]"),
     mpi=True,
+    citations="rom.rom_case:citations",
 )
+
+
+def citations(case: RomCase) -> list[str]:
+    """Reference keys of the full model, the ROM (POD, cubature, indicator, enrichment) and its distribution."""
+    from rom.case import citations as hifi_citations
+
+    return [*hifi_citations(case), "adaptive_rom", "pod_snapshots", "ecm", "qdeim", "gappy_pod", "distributed_rom", "tsqr", "metis"]
 
 
 def temperature_factory(case: RomCase, mesh, space):

@@ -6,9 +6,6 @@ import numpy as np
 
 
 def _figure(ncols: int = 1):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt.subplots(1, ncols, figsize=(6 * ncols, 4), squeeze=False)
