@@ -223,8 +223,8 @@ class SolverSpec(StrictModel):
     linear_solver: Literal["auto", "pardiso", "superlu"] = Field("auto", description="Sparse direct solver (auto: PARDISO when pypardiso is installed).")
 
     def build(self, problem, layout=None):
-        """The :class:`rom.hifi.HifiSolver` of ``problem`` with these settings (with this rank's elements under
-        MPI: ``layout`` a distributed :class:`rom.parallel.Layout`)."""
+        """The :class:`rom.hifi.HifiSolver` of ``problem`` with these settings (with this rank's elements when
+        ``layout`` is a distributed :class:`rom.parallel.Layout`)."""
         from rom.hifi import HifiSolver
         from rom.parallel import distributed_solver
 
@@ -256,6 +256,7 @@ KIND = KindSpec(
     runner="rom.case:run",
     summary="High-fidelity 3D elasto-viscoplastic solve of a rotating, heated blade (snapshots for the ROM).",
     smoke_overrides=("mesh.divisions=[3,1,3]", "loading.history.increments=[1,2,1]"),
+    mpi=True,
     citations="rom.case:citations",
 )
 
@@ -317,29 +318,49 @@ def case_hash(ctx: RunContext) -> str:
 
 
 def run(case: HifiCase, ctx: RunContext) -> None:
-    """Run the case: ``result.h5`` (summary, snapshots), VTU files, ``history.png``."""
-    from adaptsim.progress import ProgressBar, log
-    from rom.output import SnapshotRecorder, plot_history, write_series
+    """Run the case: ``result.h5`` (summary, snapshots), VTU files, ``history.png``.
+
+    Under ``mpiexec -n N`` each rank integrates and assembles on its own elements (:mod:`rom.parallel`); the
+    snapshots are gathered, and rank 0 writes the checkpoints and the same files as a serial run (a run
+    resumes from a checkpoint written with any number of ranks).
+    """
+    from rom.parallel import abort_on_error, process_layout
 
     started = time.perf_counter()
     mesh, space, problem = build_problem(case)
+    layout = process_layout(mesh, space)
+    with abort_on_error(layout.comm):
+        _run(case, ctx, mesh, space, problem, layout, started)
+
+
+def _run(case: HifiCase, ctx: RunContext, mesh, space, problem, layout, started: float) -> None:
+    from adaptsim.progress import ProgressBar, log
+    from rom.output import SnapshotRecorder, plot_history, write_series
+    from rom.parallel import gathered_increment, increment_rows
+
     times = case.loading.history.increment_times()
     low, high = check_temperature_range(problem, times)
     log(f"blade: {mesh.n_cells} tetrahedra ({mesh.cells.shape[1]} nodes), {space.n_dofs} dofs, {space.n_points} integration points, "
-        f"{times.size} increments, temperature {low:.0f}..{high:.0f} K")
-    solver = case.solver.build(problem)
-    recorder = SnapshotRecorder(ctx.out_dir / "checkpoint.npz", case_hash(ctx), times, space, case.output.checkpoint_every)
-    start = recorder.resume(solver.initial())
+        f"{times.size} increments, temperature {low:.0f}..{high:.0f} K, {layout.n_ranks} rank(s)")
+    solver = case.solver.build(problem, layout)
+    recorder = SnapshotRecorder(ctx.out_dir / "checkpoint.npz", case_hash(ctx), times, space, case.output.checkpoint_every, writer=layout.is_root)
+    start = recorder.resume(None)
+    if start is None:
+        start = solver.initial()
+    elif layout.comm is not None:  # the checkpoint holds whole fields: keep this rank's points (u stays whole)
+        start = increment_rows(start, np.arange(layout.n_dofs), layout.points)
     if recorder.next_index:
         log(f"resuming from the checkpoint after increment {recorder.next_index} of {times.size}")
     with ProgressBar("high-fidelity increments", total=times.size) as bar:
         bar.update(recorder.next_index)
 
         def after(index: int, increment) -> None:
-            recorder.record(recorder.next_index, increment)
+            recorder.record(recorder.next_index, gathered_increment(increment, layout))
             bar.update(recorder.next_index)
 
         solver.run(times[recorder.next_index :], after, start=start)
+    if not layout.is_root:
+        return
     wall = time.perf_counter() - started
     segment_ends = np.cumsum(case.loading.history.increments) - 1
     chosen = {"none": [], "last": [times.size - 1], "segments": list(segment_ends), "all": list(range(times.size))}[case.output.vtu]
@@ -360,6 +381,7 @@ def run(case: HifiCase, ctx: RunContext) -> None:
         "constitutive_s": solver.timing.constitutive,
         "assembly_s": solver.timing.assembly,
         "linear_solve_s": solver.timing.linear_solve,
+        "n_ranks": layout.n_ranks,
     }
     ctx.write_results({**recorder.datasets(), "mesh": {"points": mesh.points, "cells": mesh.cells}, "summary": {}}, attrs={"summary": summary})
     recorder.discard()

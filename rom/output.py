@@ -26,10 +26,12 @@ class SnapshotRecorder:
         The displacement space (sizes).
     every
         Increments between checkpoints.
+    writer
+        Whether this process writes the checkpoints (under MPI rank 0 only; every rank records and resumes).
     """
 
-    def __init__(self, checkpoint: Path, fingerprint: str, times: np.ndarray, space, every: int) -> None:
-        self.checkpoint, self.fingerprint, self.every = Path(checkpoint), fingerprint, every
+    def __init__(self, checkpoint: Path, fingerprint: str, times: np.ndarray, space, every: int, writer: bool = True) -> None:
+        self.checkpoint, self.fingerprint, self.every, self.writer = Path(checkpoint), fingerprint, every, writer
         n, n_points = times.size, space.n_points
         self.time = np.asarray(times, dtype=float)
         self.displacement = np.zeros((n, space.n_dofs))
@@ -55,7 +57,7 @@ class SnapshotRecorder:
         self.cuts[index] = increment.cuts
         self.max_von_mises[index] = von_mises(increment.stress).max()
         self.next_index = index + 1
-        if self.next_index % self.every == 0 and self.next_index < self.time.size:
+        if self.writer and self.next_index % self.every == 0 and self.next_index < self.time.size:
             self.save()
 
     def _arrays(self) -> dict[str, np.ndarray]:
@@ -72,7 +74,7 @@ class SnapshotRecorder:
                 np.savez(handle, fingerprint=self.fingerprint, next_index=self.next_index, plastic_strain=self.plastic_strain_last, **self._arrays())
 
     def resume(self, initial):
-        """The increment to start from: the checkpoint's last one if it belongs to this case, else ``initial``."""
+        """The increment to start from: the checkpoint's last one (whole fields) if it belongs to this case, else ``initial``."""
         if not self.checkpoint.is_file():
             return initial
         with np.load(self.checkpoint) as saved:

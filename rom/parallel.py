@@ -247,6 +247,35 @@ def increment_rows(increment: Any, dofs: np.ndarray, points: np.ndarray) -> Any:
                    stress=increment.stress[points], temperature=increment.temperature[points])
 
 
+def gathered_increment(increment: Any, layout: Layout) -> Any:
+    """The whole-mesh :class:`rom.hifi.Increment` (on every rank) from a distributed solver's increment, whose
+    displacement is already whole and whose point fields are this rank's."""
+    if layout.comm is None:
+        return increment
+    from rom.materials import MaterialState
+
+    every = np.arange(layout.n_points)
+    state = increment.state
+    return replace(
+        increment, state=MaterialState(*(layout.point_rows(a, every) for a in (state.plastic_strain, state.backstress, state.cumulated_plasticity))),
+        stress=layout.point_rows(increment.stress, every), temperature=layout.point_rows(increment.temperature, every),
+    )
+
+
+def process_layout(mesh: TetMesh, space: Any) -> Layout:
+    """This process's layout: serial, or under ``mpiexec`` this rank's share of the elements (METIS), with
+    OpenBLAS limited to the rank's share of the cores (:func:`share_cores`)."""
+    from adaptsim.launch import launched_ranks
+
+    if launched_ranks() <= 1:
+        return Layout.serial(space)
+    from mpi4py import MPI
+
+    comm = MPI.COMM_WORLD
+    share_cores(comm)
+    return Layout.distributed(mesh, partition_elements(mesh, comm.Get_size()), comm)
+
+
 def redistribute(whole: dict[int, Any], layout: Layout) -> list[Any]:
     """Every rank's rows of snapshots that were computed whole, each on one rank.
 

@@ -126,7 +126,7 @@ def _train(case: RomCase, mesh, space, layout, mass, times, ctx: RunContext, tim
             spec = case.loading.temperature.model_copy(update={"parameters": {**case.loading.temperature.parameters, **field}})
             _, _, problem = build_problem(case, spec, mesh, space)
             check_temperature_range(problem, times)
-            solver = case.solver.build(problem, None if by_fields or layout.comm is None else layout)
+            solver = case.solver.build(problem, None if by_fields else layout)
             solver.run(times, lambda i, inc, index=index: (increments.__setitem__((index, i), inc), bar.advance()))
     timings["time_training_s"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -152,21 +152,12 @@ def run(case: RomCase, ctx: RunContext) -> None:
     Under ``mpiexec -n N`` the elements are split over the ranks (:class:`rom.parallel.Layout`): every phase
     runs distributed, rank 0 writes the files, and a failing rank ends the job with its message.
     """
-    from adaptsim.launch import launched_ranks
-    from rom.parallel import Layout, abort_on_error, partition_elements, share_cores
+    from rom.case import build_problem
+    from rom.parallel import abort_on_error, process_layout
 
-    comm = None
-    if launched_ranks() > 1:
-        from mpi4py import MPI
-
-        comm = MPI.COMM_WORLD
-    with abort_on_error(comm):
-        if comm is not None:
-            share_cores(comm)
-        from rom.case import build_problem
-
-        mesh, space, problem = build_problem(case)
-        layout = Layout.serial(space) if comm is None else Layout.distributed(mesh, partition_elements(mesh, comm.Get_size()), comm)
+    mesh, space, problem = build_problem(case)
+    layout = process_layout(mesh, space)
+    with abort_on_error(layout.comm):
         _run(case, ctx, mesh, space, problem, layout)
 
 
@@ -198,7 +189,7 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
     timings["time_offline_s"] = time.perf_counter() - started
     reference = []
     started = time.perf_counter()
-    case.solver.build(problem, None if layout.comm is None else layout).run(times, lambda i, inc: reference.append(inc))
+    case.solver.build(problem, layout).run(times, lambda i, inc: reference.append(inc))
     timings["hifi_time_s"] = time.perf_counter() - started
     # errors are relative to the largest norm over the history (the unloaded end state is nearly zero)
     u_scale = max(norm(inc.displacement[layout.dofs]) for inc in reference) or 1.0
@@ -208,7 +199,7 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
     variants = {"both": (False, True), "plain": (False,), "enriched": (True,)}[case.variants]
     runs = {}
     for enrichment in variants:
-        hifi = case.solver.build(problem, None if layout.comm is None else layout)
+        hifi = case.solver.build(problem, layout)
         rom = AdaptiveROM(offline, hifi, mass, unit_force, case.loading.history.factor, factory, enrichment, layout)
         u_errors, p_errors, p_relative, indicators, checking = [], [], [], [], [0.0]
 

@@ -13,6 +13,8 @@ from adaptsim.cases import load_case, run_case
 from adaptsim.results import load_results
 from rom import output
 
+from ..mpi import run_under_mpiexec
+
 ADAPTSIM = str(Path(sys.executable).with_name("adaptsim"))
 SMALL = ["mesh.divisions=[3,1,3]", "loading.history.increments=[2,2,1]", "output.checkpoint_every=2"]
 CASE = Path(__file__).resolve().parents[2] / "cases" / "blade_hifi.yaml"
@@ -37,8 +39,8 @@ def test_result_contract_and_outputs(tmp_path):
     assert not (tmp_path / "checkpoint.npz").exists()
 
 
-def test_a_killed_run_resumes_from_its_checkpoint_with_the_same_result(tmp_path, monkeypatch):
-    reference = load_results(run_case(load_case(CASE, SMALL), tmp_path / "reference").result_path)
+def killed_run(tmp_path, monkeypatch, folder):
+    """A run killed after its fourth increment (checkpoint written after the second and fourth)."""
     original = output.SnapshotRecorder.record
 
     def killed_after_four(self, index, increment):
@@ -48,10 +50,15 @@ def test_a_killed_run_resumes_from_its_checkpoint_with_the_same_result(tmp_path,
 
     monkeypatch.setattr(output.SnapshotRecorder, "record", killed_after_four)
     with pytest.raises(KeyboardInterrupt):
-        run_case(load_case(CASE, SMALL), tmp_path / "resumed")
-    assert (tmp_path / "resumed" / "checkpoint.npz").exists()
-    assert not (tmp_path / "resumed" / "result.h5").exists()
+        run_case(load_case(CASE, SMALL), tmp_path / folder)
+    assert (tmp_path / folder / "checkpoint.npz").exists()
+    assert not (tmp_path / folder / "result.h5").exists()
     monkeypatch.setattr(output.SnapshotRecorder, "record", original)
+
+
+def test_a_killed_run_resumes_from_its_checkpoint_with_the_same_result(tmp_path, monkeypatch):
+    reference = load_results(run_case(load_case(CASE, SMALL), tmp_path / "reference").result_path)
+    killed_run(tmp_path, monkeypatch, "resumed")
     resumed = load_results(run_case(load_case(CASE, SMALL), tmp_path / "resumed").result_path)
     assert np.array_equal(resumed["displacement"], reference["displacement"])
     assert np.array_equal(resumed["cumulated_plasticity"], reference["cumulated_plasticity"])
@@ -110,3 +117,37 @@ def test_meshes_from_files_and_nodal_temperatures_from_a_file(tmp_path, file_for
     u = results["displacement"][1].reshape(-1, 3)  # end of the ramp (load 1)
     expected = 1e-5 * 400.0 * 0.1 / 2.0
     assert np.allclose(u[top, 2], expected, rtol=0.05)
+
+
+def mpi_hifi(tmp_path, ranks, folder):
+    args = [a for o in SMALL for a in ("--set", o)]
+    completed = run_under_mpiexec([ADAPTSIM, "run", str(CASE), *args, "--out", str(tmp_path / folder)], ranks, cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    return load_results(tmp_path / folder / "result.h5")
+
+
+def assert_same_snapshots(distributed, serial):
+    assert set(distributed.data) == set(serial.data)  # the serial file's layout
+    for name in ("displacement", "cumulated_plasticity", "stress", "backstress", "temperature", "final_plastic_strain"):
+        assert distributed[name].shape == serial[name].shape, name
+        scale = max(np.abs(serial[name]).max(), 1e-300)
+        assert np.abs(distributed[name] - serial[name]).max() < 1e-10 * scale, name
+
+
+@pytest.mark.mpi
+def test_under_mpiexec_the_result_file_is_the_serial_one(tmp_path):
+    serial = load_results(run_case(load_case(CASE, SMALL), tmp_path / "serial").result_path)
+    distributed = mpi_hifi(tmp_path, 2, "mpi")
+    assert_same_snapshots(distributed, serial)
+    assert distributed.attrs["summary"]["n_ranks"] == 2 and serial.attrs["summary"]["n_ranks"] == 1
+    assert distributed.attrs["summary"]["newton_iterations"] == serial.attrs["summary"]["newton_iterations"]
+    assert {p.name for p in (tmp_path / "mpi").iterdir()} == {p.name for p in (tmp_path / "serial").iterdir()}
+
+
+@pytest.mark.mpi
+def test_a_serial_checkpoint_resumes_under_mpiexec(tmp_path, monkeypatch):
+    serial = load_results(run_case(load_case(CASE, SMALL), tmp_path / "serial").result_path)
+    killed_run(tmp_path, monkeypatch, "resumed")
+    resumed = mpi_hifi(tmp_path, 3, "resumed")
+    assert_same_snapshots(resumed, serial)
+    assert not (tmp_path / "resumed" / "checkpoint.npz").exists()
