@@ -130,20 +130,22 @@ def localise(offline: OfflineROM, layout: Layout) -> OfflineROM:
     )
 
 
-def gather(offline: OfflineROM, layout: Layout) -> OfflineROM:
-    """The whole-mesh ROM (on every rank) from every rank's rows: what a ROM file holds."""
+def gather(offline: OfflineROM, layout: Layout) -> OfflineROM | None:
+    """The whole-mesh ROM, what a ROM file holds, on rank 0 (None on the other ranks) from every rank's rows."""
     if layout.comm is None:
         return offline
     every = np.arange(layout.n_points)
 
-    def six(modes: np.ndarray) -> np.ndarray:
-        return layout.point_rows(modes.reshape(layout.points.size, -1), every).reshape(6 * layout.n_points, -1)
+    def six(modes: np.ndarray) -> np.ndarray | None:
+        rows = layout.point_rows(modes.reshape(layout.points.size, -1), every, root_only=True)
+        return None if rows is None else rows.reshape(6 * layout.n_points, -1)
 
-    return replace(
-        offline, modes=layout.to_global(offline.modes), p_modes=layout.point_rows(offline.p_modes, every),
+    whole = dict(
+        modes=layout.to_global(offline.modes, root_only=True), p_modes=layout.point_rows(offline.p_modes, every, root_only=True),
         plastic_strain_modes=six(offline.plastic_strain_modes), backstress_modes=six(offline.backstress_modes),
-        stresses=[layout.point_rows(stress, every) for stress in offline.stresses],
+        stresses=[layout.point_rows(stress, every, root_only=True) for stress in offline.stresses],
     )
+    return replace(offline, **whole) if layout.is_root else None
 
 
 @dataclass

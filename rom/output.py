@@ -46,7 +46,11 @@ class SnapshotRecorder:
         self.next_index = 0
 
     def record(self, index: int, increment) -> None:
-        """Store converged increment ``index``; checkpoint when due."""
+        """Store converged increment ``index`` (whole fields); checkpoint when due. ``None``: the increment is kept
+        by another rank (under MPI rank 0 holds the gathered fields), only the count advances."""
+        if increment is None:
+            self.next_index = index + 1
+            return
         self.displacement[index] = increment.displacement
         self.cumulated_plasticity[index] = increment.state.cumulated_plasticity
         self.stress[index] = increment.stress

@@ -216,13 +216,24 @@ class Layout:
         """:func:`rom.pod.pod` of the snapshots' local rows (``inner``: this rank's block of the inner product)."""
         return pod(snapshots, inner, tolerance, gram=None if self.comm is None else distributed_gram(self.comm, inner))
 
-    def to_global(self, local: np.ndarray) -> np.ndarray:
-        """The whole dof vector (on every rank) from this rank's rows."""
+    def to_global(self, local: np.ndarray, root_only: bool = False) -> np.ndarray | None:
+        """The whole dof vector (on every rank, or with ``root_only`` on rank 0 and None elsewhere) from this rank's rows."""
         if self.comm is None:
             return np.asarray(local)
         whole = np.zeros((self.n_dofs,) + local.shape[1:])
         whole[self.dofs[self.owned]] = local[self.owned]
-        return self.sum(whole)
+        return self._total(whole, root_only)
+
+    def _total(self, array: np.ndarray, root_only: bool) -> np.ndarray | None:
+        """Sum over the ranks, on every rank or only on rank 0 (``Reduce``: None elsewhere)."""
+        if not root_only:
+            return self.sum(array)
+        from mpi4py import MPI
+
+        array = np.ascontiguousarray(array, dtype=float)
+        total = np.empty_like(array) if self.is_root else None
+        self.comm.Reduce(array, total, op=MPI.SUM, root=0)
+        return total
 
     def local_points(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Of the global point ids, the positions of those on this rank and their local indices."""
@@ -231,14 +242,15 @@ class Layout:
         mine = np.flatnonzero(self.points[where] == ids) if self.points.size else np.zeros(0, dtype=np.int64)
         return mine, where[mine]
 
-    def point_rows(self, local: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        """Rows at global point ids (on every rank) of a field held at this rank's points."""
+    def point_rows(self, local: np.ndarray, ids: np.ndarray, root_only: bool = False) -> np.ndarray | None:
+        """Rows at global point ids of a field held at this rank's points: on every rank, or with ``root_only`` on
+        rank 0 (None elsewhere)."""
         if self.comm is None:
             return np.asarray(local)[ids]
         mine, where = self.local_points(ids)
         rows = np.zeros((len(ids),) + local.shape[1:])
         rows[mine] = local[where]
-        return self.sum(rows)  # each point lives on one rank: the sum is exact
+        return self._total(rows, root_only)  # each point lives on one rank: the sum is exact
 
 
 def increment_rows(increment: Any, dofs: np.ndarray, points: np.ndarray) -> Any:
@@ -248,18 +260,19 @@ def increment_rows(increment: Any, dofs: np.ndarray, points: np.ndarray) -> Any:
 
 
 def gathered_increment(increment: Any, layout: Layout) -> Any:
-    """The whole-mesh :class:`rom.hifi.Increment` (on every rank) from a distributed solver's increment, whose
-    displacement is already whole and whose point fields are this rank's."""
+    """The whole-mesh :class:`rom.hifi.Increment` on rank 0 (None on the other ranks) from a distributed solver's
+    increment, whose displacement is already whole and whose point fields are this rank's."""
     if layout.comm is None:
         return increment
     from rom.materials import MaterialState
 
     every = np.arange(layout.n_points)
     state = increment.state
-    return replace(
-        increment, state=MaterialState(*(layout.point_rows(a, every) for a in (state.plastic_strain, state.backstress, state.cumulated_plasticity))),
-        stress=layout.point_rows(increment.stress, every), temperature=layout.point_rows(increment.temperature, every),
-    )
+    fields = [layout.point_rows(a, every, root_only=True)
+              for a in (state.plastic_strain, state.backstress, state.cumulated_plasticity, increment.stress, increment.temperature)]
+    if not layout.is_root:
+        return None
+    return replace(increment, state=MaterialState(*fields[:3]), stress=fields[3], temperature=fields[4])
 
 
 def process_layout(mesh: TetMesh, space: Any) -> Layout:
