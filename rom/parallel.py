@@ -214,7 +214,7 @@ class Layout:
 
     def pod(self, snapshots: np.ndarray, inner: Any, tolerance: float) -> PODBasis:
         """:func:`rom.pod.pod` of the snapshots' local rows (``inner``: this rank's block of the inner product)."""
-        return pod(snapshots, inner, tolerance, gram=None if self.comm is None else distributed_gram(self.comm, inner))
+        return pod(snapshots, inner, tolerance) if self.comm is None else distributed_pod(snapshots, self.comm, inner, tolerance)
 
     def to_global(self, local: np.ndarray, root_only: bool = False) -> np.ndarray | None:
         """The whole dof vector (on every rank, or with ``root_only`` on rank 0 and None elsewhere) from this rank's rows."""
