@@ -125,7 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"adaptsim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except RunError as exc:
-        print(f"adaptsim: run failed: {exc}", file=sys.stderr)
+        if launched_rank() == 0:  # a distributed runner raises it on every rank at once
+            print(f"adaptsim: run failed: {exc}", file=sys.stderr)
         return EXIT_RUN_FAILED
     except KeyboardInterrupt:
         print("adaptsim: interrupted", file=sys.stderr)

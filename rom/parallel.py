@@ -134,17 +134,20 @@ def share_cores(comm: Any, library: str = "openblas") -> Any:
 
 
 @contextmanager
-def abort_on_error(comm: Any) -> Iterator[None]:
+def abort_on_error(comm: Any, collective: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
     """Run a block on every rank; if it raises on one rank, print that rank's message and abort the whole job.
 
     Without this, the other ranks would wait forever in their next collective operation. The message goes to
     stderr as one line ``adaptsim: rank R: error``, then ``comm.Abort(1)`` ends every process (``mpiexec``
     exits non-zero). A one-rank communicator (or None) re-raises instead, so serial runs keep their normal errors.
+    ``collective`` errors are raised by every rank at once by construction (decisions taken on summed or
+    replicated data, such as a Newton failure after the last increment cut): they are re-raised, so that the
+    command line reports them once, from rank 0, with their usual exit code.
     """
     try:
         yield
     except BaseException as error:  # noqa: BLE001 - any failure, including KeyboardInterrupt, must end the job
-        if comm is None or comm.Get_size() == 1:
+        if comm is None or comm.Get_size() == 1 or isinstance(error, collective):
             raise
         sys.stderr.write(f"adaptsim: rank {comm.Get_rank()}: {type(error).__name__}: {error}\n")
         sys.stderr.flush()
@@ -273,6 +276,13 @@ def gathered_increment(increment: Any, layout: Layout) -> Any:
     if not layout.is_root:
         return None
     return replace(increment, state=MaterialState(*fields[:3]), stress=fields[3], temperature=fields[4])
+
+
+def collective_errors() -> tuple[type[BaseException], ...]:
+    """The user-facing errors that the distributed runners raise on every rank at once."""
+    from adaptsim.errors import CaseError, RunError
+
+    return (CaseError, RunError)
 
 
 def process_layout(mesh: TetMesh, space: Any) -> Layout:

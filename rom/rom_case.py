@@ -111,7 +111,7 @@ def _train(case: RomCase, mesh, space, layout, mass, times, ctx: RunContext, tim
     from adaptsim.progress import ProgressBar, log
     from rom.case import build_problem, check_temperature_range
     from rom.online import Tolerances, build_offline, gather
-    from rom.parallel import redistribute, share_cores
+    from rom.parallel import abort_on_error, redistribute, share_cores
     from rom.storage import save_rom
 
     fields = list(enumerate(case.training.fields))
@@ -120,8 +120,10 @@ def _train(case: RomCase, mesh, space, layout, mass, times, ctx: RunContext, tim
         fields = fields[layout.comm.Get_rank():: layout.n_ranks]
     increments = {}
     started = time.perf_counter()
-    # ranks solving whole fields at once share the cores between their sparse solvers too
-    with ProgressBar("training runs (high-fidelity)", total=len(fields) * times.size) as bar, share_cores(layout.comm, "mkl") if by_fields else nullcontext():
+    # ranks solving whole fields at once share the cores between their sparse solvers too; a failure there is
+    # one rank's alone, so it aborts the job rather than leave the other ranks waiting
+    with ProgressBar("training runs (high-fidelity)", total=len(fields) * times.size) as bar, \
+            share_cores(layout.comm, "mkl") if by_fields else nullcontext(), abort_on_error(layout.comm if by_fields else None):
         for index, field in fields:
             spec = case.loading.temperature.model_copy(update={"parameters": {**case.loading.temperature.parameters, **field}})
             _, _, problem = build_problem(case, spec, mesh, space)
@@ -153,11 +155,11 @@ def run(case: RomCase, ctx: RunContext) -> None:
     runs distributed, rank 0 writes the files, and a failing rank ends the job with its message.
     """
     from rom.case import build_problem
-    from rom.parallel import abort_on_error, process_layout
+    from rom.parallel import abort_on_error, collective_errors, process_layout
 
     mesh, space, problem = build_problem(case)
     layout = process_layout(mesh, space)
-    with abort_on_error(layout.comm):
+    with abort_on_error(layout.comm, collective_errors()):
         _run(case, ctx, mesh, space, problem, layout)
 
 

@@ -18,6 +18,7 @@ from ..mpi import run_under_mpiexec
 ADAPTSIM = str(Path(sys.executable).with_name("adaptsim"))
 SMALL = ["mesh.divisions=[3,1,3]", "loading.history.increments=[2,2,1]", "output.checkpoint_every=2"]
 CASE = Path(__file__).resolve().parents[2] / "cases" / "blade_hifi.yaml"
+SMALL_ARGS = [a for o in SMALL for a in ("--set", o)]
 
 
 def test_result_contract_and_outputs(tmp_path):
@@ -120,8 +121,7 @@ def test_meshes_from_files_and_nodal_temperatures_from_a_file(tmp_path, file_for
 
 
 def mpi_hifi(tmp_path, ranks, folder):
-    args = [a for o in SMALL for a in ("--set", o)]
-    completed = run_under_mpiexec([ADAPTSIM, "run", str(CASE), *args, "--out", str(tmp_path / folder)], ranks, cwd=tmp_path)
+    completed = run_under_mpiexec([ADAPTSIM, "run", str(CASE), *SMALL_ARGS, "--out", str(tmp_path / folder)], ranks, cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr
     return load_results(tmp_path / folder / "result.h5")
 
@@ -151,3 +151,13 @@ def test_a_serial_checkpoint_resumes_under_mpiexec(tmp_path, monkeypatch):
     resumed = mpi_hifi(tmp_path, 3, "resumed")
     assert_same_snapshots(resumed, serial)
     assert not (tmp_path / "resumed" / "checkpoint.npz").exists()
+
+
+@pytest.mark.mpi
+def test_a_failed_solve_under_mpiexec_is_one_line(tmp_path):
+    """Newton's failure is taken on summed residuals, so every rank raises it at once: rank 0 reports it once."""
+    args = ["--set", "solver.max_iterations=1", "--set", "solver.max_cuts=0", "--out", str(tmp_path / "out")]
+    completed = run_under_mpiexec([ADAPTSIM, "run", str(CASE), *SMALL_ARGS, *args], 2, timeout=120, cwd=tmp_path)
+    lines = [line for line in completed.stderr.splitlines() if line.startswith("adaptsim:")]
+    assert completed.returncode == 1 and len(lines) == 1 and "run failed: the high-fidelity solve failed" in lines[0], completed.stderr
+    assert "Traceback" not in completed.stderr and not (tmp_path / "out" / "result.h5").exists()
