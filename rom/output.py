@@ -38,7 +38,7 @@ class SnapshotRecorder:
         self.cumulated_plasticity = np.zeros((n, n_points))
         self.stress = np.zeros((n, n_points, 6))
         self.backstress = np.zeros((n, n_points, 6))
-        self.plastic_strain_last = np.zeros((n_points, 6))
+        self.plastic_strain = np.zeros((n, n_points, 6))
         self.temperature = np.zeros((n, n_points))
         self.iterations = np.zeros(n, dtype=np.int64)
         self.cuts = np.zeros(n, dtype=np.int64)
@@ -55,7 +55,7 @@ class SnapshotRecorder:
         self.cumulated_plasticity[index] = increment.state.cumulated_plasticity
         self.stress[index] = increment.stress
         self.backstress[index] = increment.state.backstress
-        self.plastic_strain_last = increment.state.plastic_strain
+        self.plastic_strain[index] = increment.state.plastic_strain
         self.temperature[index] = increment.temperature
         self.iterations[index] = increment.newton_iterations
         self.cuts[index] = increment.cuts
@@ -67,7 +67,7 @@ class SnapshotRecorder:
     def _arrays(self) -> dict[str, np.ndarray]:
         return {
             "displacement": self.displacement, "cumulated_plasticity": self.cumulated_plasticity, "stress": self.stress,
-            "backstress": self.backstress, "temperature": self.temperature, "newton_iterations": self.iterations,
+            "backstress": self.backstress, "plastic_strain": self.plastic_strain, "temperature": self.temperature, "newton_iterations": self.iterations,
             "increment_cuts": self.cuts, "max_von_mises": self.max_von_mises,
         }
 
@@ -75,28 +75,36 @@ class SnapshotRecorder:
         """Write the checkpoint atomically."""
         with atomic_path(self.checkpoint) as temporary:
             with open(temporary, "wb") as handle:
-                np.savez(handle, fingerprint=self.fingerprint, next_index=self.next_index, plastic_strain=self.plastic_strain_last, **self._arrays())
+                np.savez(handle, fingerprint=self.fingerprint, next_index=self.next_index, **self._arrays())
 
     def resume(self, initial):
         """The increment to start from: the checkpoint's last one (whole fields) if it belongs to this case, else ``initial``."""
         if not self.checkpoint.is_file():
             return initial
         with np.load(self.checkpoint) as saved:
-            if str(saved["fingerprint"]) != self.fingerprint or saved["displacement"].shape != self.displacement.shape:
+            if set(self._arrays()) - set(saved.files) or str(saved["fingerprint"]) != self.fingerprint or saved["displacement"].shape != self.displacement.shape:
                 return initial
             for name, array in self._arrays().items():
                 array[...] = saved[name]
             self.next_index = int(saved["next_index"])
-            self.plastic_strain_last = saved["plastic_strain"]
+        return self.increment(self.next_index - 1)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every increment is recorded."""
+        return self.next_index == self.time.size
+
+    def increment(self, index: int):
+        """Recorded increment ``index`` as a whole-mesh :class:`rom.hifi.Increment` (copies)."""
         from rom.hifi import Increment
 
-        last = self.next_index - 1
-        state = MaterialState(self.plastic_strain_last.copy(), self.backstress[last].copy(), self.cumulated_plasticity[last].copy())
-        return Increment(self.time[last], self.displacement[last].copy(), state, self.stress[last].copy(), self.temperature[last].copy(), 0, 0)
+        state = MaterialState(self.plastic_strain[index].copy(), self.backstress[index].copy(), self.cumulated_plasticity[index].copy())
+        return Increment(self.time[index], self.displacement[index].copy(), state, self.stress[index].copy(), self.temperature[index].copy(),
+                         int(self.iterations[index]), int(self.cuts[index]))
 
     def datasets(self) -> dict[str, np.ndarray]:
         """The snapshot datasets of the result file."""
-        return {"time": self.time, **self._arrays(), "final_plastic_strain": self.plastic_strain_last}
+        return {"time": self.time, **self._arrays()}
 
     def discard(self) -> None:
         """Remove the checkpoint (after the result file is written)."""
