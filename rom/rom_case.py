@@ -103,6 +103,42 @@ def temperature_factory(case: RomCase, mesh, space):
     return factory
 
 
+def _recorded_solve(case: RomCase, problem, layout, times, ctx: RunContext, name: str, distributed: bool, advance) -> list:
+    """The full model's increments of ``problem`` as its solver holds them, checkpointed in ``name.npz``.
+
+    ``distributed``: solved by every rank of ``layout`` (displacements whole, point fields this rank's; rank 0
+    writes the gathered checkpoint); otherwise by this process alone on the whole mesh. A checkpoint of the same
+    case resumes where it stopped, and a complete one is read back without solving (a killed run repeats no
+    finished solve). ``advance(n)`` reports progress.
+    """
+    from rom.case import case_hash
+    from rom.output import SnapshotRecorder
+    from rom.parallel import gathered_increment, increment_rows
+
+    split = distributed and layout.comm is not None
+    recorder = SnapshotRecorder(ctx.out_dir / f"{name}.npz", f"{case_hash(ctx)}-{name}", times, problem.space, case.output.checkpoint_every,
+                                writer=layout.is_root or not distributed)
+
+    def held(whole):  # a whole-mesh increment as this process's solver holds it
+        return increment_rows(whole, np.arange(layout.n_dofs), layout.points) if split else whole
+
+    last = recorder.resume(None)
+    increments = [held(recorder.increment(index)) for index in range(recorder.next_index)]
+    advance(len(increments))
+    if not recorder.complete:
+        solver = case.solver.build(problem, layout if distributed else None)
+
+        def after(index: int, increment) -> None:
+            recorder.record(recorder.next_index, gathered_increment(increment, layout) if split else increment)
+            increments.append(increment)
+            advance(1)
+
+        solver.run(times[recorder.next_index :], after, start=solver.initial() if last is None else held(last))
+        if recorder.writer:
+            recorder.save()  # the finished solve, read back if the run is killed later
+    return increments
+
+
 def _train(case: RomCase, mesh, space, layout, mass, times, ctx: RunContext, timings: dict[str, float]):
     """High-fidelity training runs and the offline phase; this rank's rows of the ROM. Rank 0 writes ``rom.h5``.
 
@@ -128,8 +164,8 @@ def _train(case: RomCase, mesh, space, layout, mass, times, ctx: RunContext, tim
             spec = case.loading.temperature.model_copy(update={"parameters": {**case.loading.temperature.parameters, **field}})
             _, _, problem = build_problem(case, spec, mesh, space)
             check_temperature_range(problem, times)
-            solver = case.solver.build(problem, None if by_fields else layout)
-            solver.run(times, lambda i, inc, index=index: (increments.__setitem__((index, i), inc), bar.advance()))
+            solved = _recorded_solve(case, problem, layout, times, ctx, f"training_{index}", not by_fields, bar.advance)
+            increments.update({(index, i): increment for i, increment in enumerate(solved)})
     timings["time_training_s"] = time.perf_counter() - started
     started = time.perf_counter()
     if by_fields:
@@ -164,10 +200,10 @@ def run(case: RomCase, ctx: RunContext) -> None:
 
 
 def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
-    from adaptsim.progress import log
+    from adaptsim.progress import ProgressBar, log
     from rom.case import check_temperature_range, unit_body_force
     from rom.online import AdaptiveROM, Tolerances, localise
-    from rom.storage import load_rom
+    from rom.storage import load_rom, saved_case_text
 
     times = case.loading.history.increment_times()
     check_temperature_range(problem, times)
@@ -183,15 +219,19 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
 
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    earlier = ctx.out_dir / "rom.h5"  # written by an earlier (perhaps killed) run of this very case
     if case.training.rom_file:
         offline = localise(load_rom(case.training.rom_file, mesh), layout)
         offline.tolerances = Tolerances(**case.tolerances.model_dump())
+    elif earlier.is_file() and saved_case_text(earlier) == ctx.loaded.resolved_text:
+        log(f"reusing {earlier}, built by an earlier run of this case")
+        offline = localise(load_rom(earlier, mesh, "rom.h5"), layout)
     else:
         offline = _train(case, mesh, space, layout, mass, times, ctx, timings)
     timings["time_offline_s"] = time.perf_counter() - started
-    reference = []
     started = time.perf_counter()
-    case.solver.build(problem, layout).run(times, lambda i, inc: reference.append(inc))
+    with ProgressBar("reference (high-fidelity)", total=times.size) as bar:
+        reference = _recorded_solve(case, problem, layout, times, ctx, "reference", True, bar.advance)
     timings["hifi_time_s"] = time.perf_counter() - started
     # errors are relative to the largest norm over the history (the unloaded end state is nearly zero)
     u_scale = max(norm(inc.displacement[layout.dofs]) for inc in reference) or 1.0
@@ -231,6 +271,8 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
     if layout.is_root:
         timings["time_online_s"] = float(sum(run_data["time"] for run_data in runs.values()))
         _write(ctx, mesh, space, layout, times, offline, runs, timings)
+        for checkpoint in [ctx.out_dir / "reference.npz", *ctx.out_dir.glob("training_*.npz")]:
+            checkpoint.unlink(missing_ok=True)  # the result is written: nothing left to resume
 
 
 def _write(ctx, mesh, space, layout, times, offline, runs, timings: dict[str, float]) -> None:

@@ -38,6 +38,14 @@ def save_rom(path: str | Path, offline: OfflineROM, mesh: TetMesh, case_text: st
     return write_results(path, data, attrs=attrs, case_text=case_text, kind=ROM_KIND)
 
 
+def saved_case_text(path: str | Path) -> str | None:
+    """The resolved case a ROM file was built from, or None when the file cannot be read."""
+    try:
+        return load_results(path).case_text
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 def load_rom(path: str | Path, mesh: TetMesh, field: str = "training.rom_file") -> OfflineROM:
     """Read a ROM file, checking that it is complete and was built on ``mesh``.
 

@@ -140,3 +140,36 @@ def test_bad_input_under_mpiexec_is_one_line(tmp_path):
     completed = run_under_mpiexec([ADAPTSIM, "run", str(CASE), "--set", "training.rom_file=missing.h5", "--out", str(tmp_path / "out")], 2, timeout=120, cwd=tmp_path)
     lines = [line for line in completed.stderr.splitlines() if line.startswith("adaptsim: error:")]
     assert completed.returncode != 0 and len(lines) == 1 and "training.rom_file" in lines[0] and "Traceback" not in completed.stderr
+
+
+def test_a_killed_run_resumes_without_repeating_finished_solves(tmp_path, monkeypatch):
+    """Killed in the second training field, then in the reference solve: each re-run resumes from the
+    checkpoints (and from rom.h5) and ends with the uninterrupted run's result."""
+    from rom import output, rom_case
+
+    two_fields = [*SMALL, "training.fields=[{T_tip: 1000.0}, {T_tip: 1050.0}]", "output.checkpoint_every=2"]
+    reference = load_results(run_case(load_case(CASE, two_fields), tmp_path / "reference").result_path)
+    original = output.SnapshotRecorder.record
+
+    def kill_at(name, index):
+        def record(self, at, increment):
+            original(self, at, increment)
+            if self.checkpoint.name == name and at == index:
+                raise KeyboardInterrupt
+        monkeypatch.setattr(output.SnapshotRecorder, "record", record)
+
+    out = tmp_path / "killed"
+    kill_at("training_1.npz", 3)
+    with pytest.raises(KeyboardInterrupt):
+        run_case(load_case(CASE, two_fields), out)
+    assert {p.name for p in out.glob("*.npz")} == {"training_0.npz", "training_1.npz"} and not (out / "rom.h5").exists()
+    kill_at("reference.npz", 5)
+    with pytest.raises(KeyboardInterrupt):
+        run_case(load_case(CASE, two_fields), out)  # resumes field 1 at increment 4, builds rom.h5, dies in the reference
+    assert (out / "rom.h5").exists() and (out / "reference.npz").exists()
+    monkeypatch.setattr(output.SnapshotRecorder, "record", original)
+    monkeypatch.setattr(rom_case, "_train", lambda *args: pytest.fail("the ROM of the killed run must be reused"))
+    resumed = load_results(run_case(load_case(CASE, two_fields), out).result_path)
+    for name in ("singular_values", "plain/indicator", "enriched/indicator", "plain/displacement_error", "enriched/p_error"):
+        assert np.allclose(resumed[name], reference[name], rtol=1e-12, atol=1e-15), name
+    assert not list(out.glob("*.npz"))
