@@ -44,6 +44,7 @@ class SnapshotRecorder:
         self.cuts = np.zeros(n, dtype=np.int64)
         self.max_von_mises = np.zeros(n)
         self.next_index = 0
+        self.elapsed = 0.0  # wall seconds spent on the recorded increments, over every resumed session
 
     def record(self, index: int, increment) -> None:
         """Store converged increment ``index`` (whole fields); checkpoint when due. ``None``: the increment is kept
@@ -75,7 +76,7 @@ class SnapshotRecorder:
         """Write the checkpoint atomically."""
         with atomic_path(self.checkpoint) as temporary:
             with open(temporary, "wb") as handle:
-                np.savez(handle, fingerprint=self.fingerprint, next_index=self.next_index, **self._arrays())
+                np.savez(handle, fingerprint=self.fingerprint, next_index=self.next_index, elapsed=self.elapsed, **self._arrays())
 
     def resume(self, initial):
         """The increment to start from: the checkpoint's last one (whole fields) if it belongs to this case, else ``initial``."""
@@ -87,6 +88,7 @@ class SnapshotRecorder:
             for name, array in self._arrays().items():
                 array[...] = saved[name]
             self.next_index = int(saved["next_index"])
+            self.elapsed = float(saved["elapsed"]) if "elapsed" in saved.files else 0.0
         return self.increment(self.next_index - 1)
 
     @property

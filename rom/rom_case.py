@@ -103,8 +103,9 @@ def temperature_factory(case: RomCase, mesh, space):
     return factory
 
 
-def _recorded_solve(case: RomCase, problem, layout, times, ctx: RunContext, name: str, distributed: bool, advance) -> list:
-    """The full model's increments of ``problem`` as its solver holds them, checkpointed in ``name.npz``.
+def _recorded_solve(case: RomCase, problem, layout, times, ctx: RunContext, name: str, distributed: bool, advance) -> tuple[list, float]:
+    """The full model's increments of ``problem`` as its solver holds them, checkpointed in ``name.npz``, and the
+    wall time the solve took (summed over the sessions of a resumed run).
 
     ``distributed``: solved by every rank of ``layout`` (displacements whole, point fields this rank's; rank 0
     writes the gathered checkpoint); otherwise by this process alone on the whole mesh. A checkpoint of the same
@@ -127,8 +128,12 @@ def _recorded_solve(case: RomCase, problem, layout, times, ctx: RunContext, name
     advance(len(increments))
     if not recorder.complete:
         solver = case.solver.build(problem, layout if distributed else None)
+        clock = [time.perf_counter()]
 
         def after(index: int, increment) -> None:
+            now = time.perf_counter()
+            recorder.elapsed += now - clock[0]
+            clock[0] = now
             recorder.record(recorder.next_index, gathered_increment(increment, layout) if split else increment)
             increments.append(increment)
             advance(1)
@@ -136,7 +141,7 @@ def _recorded_solve(case: RomCase, problem, layout, times, ctx: RunContext, name
         solver.run(times[recorder.next_index :], after, start=solver.initial() if last is None else held(last))
         if recorder.writer:
             recorder.save()  # the finished solve, read back if the run is killed later
-    return increments
+    return increments, recorder.elapsed
 
 
 def _train(case: RomCase, mesh, space, layout, mass, times, ctx: RunContext, timings: dict[str, float]):
@@ -164,7 +169,7 @@ def _train(case: RomCase, mesh, space, layout, mass, times, ctx: RunContext, tim
             spec = case.loading.temperature.model_copy(update={"parameters": {**case.loading.temperature.parameters, **field}})
             _, _, problem = build_problem(case, spec, mesh, space)
             check_temperature_range(problem, times)
-            solved = _recorded_solve(case, problem, layout, times, ctx, f"training_{index}", not by_fields, bar.advance)
+            solved, _ = _recorded_solve(case, problem, layout, times, ctx, f"training_{index}", not by_fields, bar.advance)
             increments.update({(index, i): increment for i, increment in enumerate(solved)})
     timings["time_training_s"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -229,10 +234,8 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
     else:
         offline = _train(case, mesh, space, layout, mass, times, ctx, timings)
     timings["time_offline_s"] = time.perf_counter() - started
-    started = time.perf_counter()
     with ProgressBar("reference (high-fidelity)", total=times.size) as bar:
-        reference = _recorded_solve(case, problem, layout, times, ctx, "reference", True, bar.advance)
-    timings["hifi_time_s"] = time.perf_counter() - started
+        reference, timings["hifi_time_s"] = _recorded_solve(case, problem, layout, times, ctx, "reference", True, bar.advance)
     # errors are relative to the largest norm over the history (the unloaded end state is nearly zero)
     u_scale = max(norm(inc.displacement[layout.dofs]) for inc in reference) or 1.0
     p_scale = max(point_norm(inc.state.cumulated_plasticity) for inc in reference) or 1.0
