@@ -317,6 +317,59 @@ def case_hash(ctx: RunContext) -> str:
     return hashlib.sha256(ctx.loaded.resolved_text.encode()).hexdigest()[:16]
 
 
+def recorded_solve(case: HifiCase, problem, layout, times: np.ndarray, ctx: RunContext, name: str, *, distributed: bool = True,
+                   advance=lambda count: None, keep_increments: bool = False, keep_checkpoint: bool = False):
+    """Solve ``problem`` over ``times`` with the case's solver, recording every increment and checkpointing in ``name.npz``.
+
+    A checkpoint of the same case resumes where it stopped; a complete one is read back without solving.
+    ``distributed``: solved by every rank of ``layout`` (displacements whole, point fields this rank's; the
+    fields are gathered and rank 0 writes the checkpoints, which hold whole fields, so any number of ranks can
+    resume them); otherwise by this process alone on the whole mesh. ``advance(count)`` reports progress.
+
+    Returns
+    -------
+    recorder, solver, increments
+        The :class:`rom.output.SnapshotRecorder` (whole fields on the writing rank; ``elapsed`` is the solve's
+        wall time over every session), the solver, and with ``keep_increments`` every increment as this
+        process's solver holds it (else an empty list). With ``keep_checkpoint`` a finished solve stays in its
+        checkpoint, to be read back by a later run.
+    """
+    from adaptsim.progress import log
+    from rom.output import SnapshotRecorder
+    from rom.parallel import gathered_increment, increment_rows
+
+    split = distributed and layout.comm is not None
+    recorder = SnapshotRecorder(ctx.out_dir / f"{name}.npz", f"{case_hash(ctx)}-{name}", times, problem.space, case.output.checkpoint_every,
+                                writer=layout.is_root or not distributed)
+
+    def held(whole):  # a whole-mesh increment as this process's solver holds it
+        return increment_rows(whole, np.arange(layout.n_dofs), layout.points) if split else whole
+
+    last = recorder.resume(None)
+    if 0 < recorder.next_index < times.size:
+        log(f"resuming {name}.npz after increment {recorder.next_index} of {times.size}")
+    increments = [held(recorder.increment(index)) for index in range(recorder.next_index)] if keep_increments else []
+    advance(recorder.next_index)
+    solver = case.solver.build(problem, layout if distributed else None)
+    if recorder.complete:
+        return recorder, solver, increments
+    clock = [time.perf_counter()]
+
+    def after(index: int, increment) -> None:
+        now = time.perf_counter()
+        recorder.elapsed += now - clock[0]
+        clock[0] = now
+        recorder.record(recorder.next_index, gathered_increment(increment, layout) if split else increment)
+        if keep_increments:
+            increments.append(increment)
+        advance(1)
+
+    solver.run(times[recorder.next_index :], after, start=solver.initial() if last is None else held(last))
+    if keep_checkpoint and recorder.writer:
+        recorder.save()
+    return recorder, solver, increments
+
+
 def run(case: HifiCase, ctx: RunContext) -> None:
     """Run the case: ``result.h5`` (summary, snapshots), VTU files, ``history.png``.
 
@@ -335,30 +388,14 @@ def run(case: HifiCase, ctx: RunContext) -> None:
 
 def _run(case: HifiCase, ctx: RunContext, mesh, space, problem, layout, started: float) -> None:
     from adaptsim.progress import ProgressBar, log
-    from rom.output import SnapshotRecorder, plot_history, write_series
-    from rom.parallel import gathered_increment, increment_rows
+    from rom.output import plot_history, write_series
 
     times = case.loading.history.increment_times()
     low, high = check_temperature_range(problem, times)
     log(f"blade: {mesh.n_cells} tetrahedra ({mesh.cells.shape[1]} nodes), {space.n_dofs} dofs, {space.n_points} integration points, "
         f"{times.size} increments, temperature {low:.0f}..{high:.0f} K, {layout.n_ranks} rank(s)")
-    solver = case.solver.build(problem, layout)
-    recorder = SnapshotRecorder(ctx.out_dir / "checkpoint.npz", case_hash(ctx), times, space, case.output.checkpoint_every, writer=layout.is_root)
-    start = recorder.resume(None)
-    if start is None:
-        start = solver.initial()
-    elif layout.comm is not None:  # the checkpoint holds whole fields: keep this rank's points (u stays whole)
-        start = increment_rows(start, np.arange(layout.n_dofs), layout.points)
-    if recorder.next_index:
-        log(f"resuming from the checkpoint after increment {recorder.next_index} of {times.size}")
     with ProgressBar("high-fidelity increments", total=times.size) as bar:
-        bar.update(recorder.next_index)
-
-        def after(index: int, increment) -> None:
-            recorder.record(recorder.next_index, gathered_increment(increment, layout))
-            bar.update(recorder.next_index)
-
-        solver.run(times[recorder.next_index :], after, start=start)
+        recorder, solver, _ = recorded_solve(case, problem, layout, times, ctx, "checkpoint", advance=bar.advance)
     if not layout.is_root:
         return
     wall = time.perf_counter() - started

@@ -103,54 +103,13 @@ def temperature_factory(case: RomCase, mesh, space):
     return factory
 
 
-def _recorded_solve(case: RomCase, problem, layout, times, ctx: RunContext, name: str, distributed: bool, advance) -> tuple[list, float]:
-    """The full model's increments of ``problem`` as its solver holds them, checkpointed in ``name.npz``, and the
-    wall time the solve took (summed over the sessions of a resumed run).
-
-    ``distributed``: solved by every rank of ``layout`` (displacements whole, point fields this rank's; rank 0
-    writes the gathered checkpoint); otherwise by this process alone on the whole mesh. A checkpoint of the same
-    case resumes where it stopped, and a complete one is read back without solving (a killed run repeats no
-    finished solve). ``advance(n)`` reports progress.
-    """
-    from rom.case import case_hash
-    from rom.output import SnapshotRecorder
-    from rom.parallel import gathered_increment, increment_rows
-
-    split = distributed and layout.comm is not None
-    recorder = SnapshotRecorder(ctx.out_dir / f"{name}.npz", f"{case_hash(ctx)}-{name}", times, problem.space, case.output.checkpoint_every,
-                                writer=layout.is_root or not distributed)
-
-    def held(whole):  # a whole-mesh increment as this process's solver holds it
-        return increment_rows(whole, np.arange(layout.n_dofs), layout.points) if split else whole
-
-    last = recorder.resume(None)
-    increments = [held(recorder.increment(index)) for index in range(recorder.next_index)]
-    advance(len(increments))
-    if not recorder.complete:
-        solver = case.solver.build(problem, layout if distributed else None)
-        clock = [time.perf_counter()]
-
-        def after(index: int, increment) -> None:
-            now = time.perf_counter()
-            recorder.elapsed += now - clock[0]
-            clock[0] = now
-            recorder.record(recorder.next_index, gathered_increment(increment, layout) if split else increment)
-            increments.append(increment)
-            advance(1)
-
-        solver.run(times[recorder.next_index :], after, start=solver.initial() if last is None else held(last))
-        if recorder.writer:
-            recorder.save()  # the finished solve, read back if the run is killed later
-    return increments, recorder.elapsed
-
-
 def _train(case: RomCase, mesh, space, layout, mass, times, ctx: RunContext, timings: dict[str, float]):
     """High-fidelity training runs and the offline phase; this rank's rows of the ROM. Rank 0 writes ``rom.h5``.
 
     ``timings`` gets ``time_training_s`` (the training solves) and ``time_reduction_s`` (POD, cubature, QDEIM).
     """
     from adaptsim.progress import ProgressBar, log
-    from rom.case import build_problem, check_temperature_range
+    from rom.case import build_problem, check_temperature_range, recorded_solve
     from rom.online import Tolerances, build_offline, gather
     from rom.parallel import abort_on_error, redistribute, share_cores
     from rom.storage import save_rom
@@ -169,7 +128,8 @@ def _train(case: RomCase, mesh, space, layout, mass, times, ctx: RunContext, tim
             spec = case.loading.temperature.model_copy(update={"parameters": {**case.loading.temperature.parameters, **field}})
             _, _, problem = build_problem(case, spec, mesh, space)
             check_temperature_range(problem, times)
-            solved, _ = _recorded_solve(case, problem, layout, times, ctx, f"training_{index}", not by_fields, bar.advance)
+            _, _, solved = recorded_solve(case, problem, layout, times, ctx, f"training_{index}", distributed=not by_fields,
+                                          advance=bar.advance, keep_increments=True, keep_checkpoint=True)
             increments.update({(index, i): increment for i, increment in enumerate(solved)})
     timings["time_training_s"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -206,7 +166,7 @@ def run(case: RomCase, ctx: RunContext) -> None:
 
 def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
     from adaptsim.progress import ProgressBar, log
-    from rom.case import check_temperature_range, unit_body_force
+    from rom.case import check_temperature_range, recorded_solve, unit_body_force
     from rom.online import AdaptiveROM, Tolerances, localise
     from rom.storage import load_rom, saved_case_text
 
@@ -235,7 +195,9 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
         offline = _train(case, mesh, space, layout, mass, times, ctx, timings)
     timings["time_offline_s"] = time.perf_counter() - started
     with ProgressBar("reference (high-fidelity)", total=times.size) as bar:
-        reference, timings["hifi_time_s"] = _recorded_solve(case, problem, layout, times, ctx, "reference", True, bar.advance)
+        recorder, _, reference = recorded_solve(case, problem, layout, times, ctx, "reference", advance=bar.advance,
+                                                keep_increments=True, keep_checkpoint=True)
+    timings["hifi_time_s"] = recorder.elapsed
     # errors are relative to the largest norm over the history (the unloaded end state is nearly zero)
     u_scale = max(norm(inc.displacement[layout.dofs]) for inc in reference) or 1.0
     p_scale = max(point_norm(inc.state.cumulated_plasticity) for inc in reference) or 1.0
