@@ -85,6 +85,13 @@ def _rows(points: np.ndarray) -> np.ndarray:
     return (6 * points[:, None] + np.arange(6)).ravel()
 
 
+def _six_point_rows(layout: Layout, modes: np.ndarray, ids: np.ndarray, root_only: bool = False) -> np.ndarray | None:
+    """Rows at global point ids of a 6-component basis (rows point-major, this rank's points), as ``_rows(ids)``
+    would select them from the whole basis (see :meth:`rom.parallel.Layout.point_rows`)."""
+    rows = layout.point_rows(modes.reshape(layout.points.size, -1), ids, root_only)
+    return None if rows is None else rows.reshape(6 * len(ids), -1)
+
+
 def dual_inner_products(space: VectorSpace) -> tuple[sp.spmatrix, sp.spmatrix]:
     """Quadrature inner products of scalar and 6-component (Mandel) fields at the integration points."""
     weights = space.weights.ravel()
@@ -135,14 +142,10 @@ def gather(offline: OfflineROM, layout: Layout) -> OfflineROM | None:
     if layout.comm is None:
         return offline
     every = np.arange(layout.n_points)
-
-    def six(modes: np.ndarray) -> np.ndarray | None:
-        rows = layout.point_rows(modes.reshape(layout.points.size, -1), every, root_only=True)
-        return None if rows is None else rows.reshape(6 * layout.n_points, -1)
-
     whole = dict(
         modes=layout.to_global(offline.modes, root_only=True), p_modes=layout.point_rows(offline.p_modes, every, root_only=True),
-        plastic_strain_modes=six(offline.plastic_strain_modes), backstress_modes=six(offline.backstress_modes),
+        plastic_strain_modes=_six_point_rows(layout, offline.plastic_strain_modes, every, root_only=True),
+        backstress_modes=_six_point_rows(layout, offline.backstress_modes, every, root_only=True),
         stresses=[layout.point_rows(stress, every, root_only=True) for stress in offline.stresses],
     )
     return replace(offline, **whole) if layout.is_root else None
@@ -219,8 +222,7 @@ class AdaptiveROM:
         )
         self.p_fit = GappyPOD(offline.p_modes, points, layout.point_rows(offline.p_modes, points))
         self.strain_fit, self.back_fit = (
-            GappyPOD(modes, _rows(points), layout.point_rows(modes.reshape(self.space.n_points, -1), points).reshape(6 * points.size, -1))
-            for modes in (offline.plastic_strain_modes, offline.backstress_modes)
+            GappyPOD(modes, _rows(points), _six_point_rows(layout, modes, points)) for modes in (offline.plastic_strain_modes, offline.backstress_modes)
         )
 
     def _gathered(self, local: np.ndarray) -> np.ndarray:
