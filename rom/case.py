@@ -377,12 +377,12 @@ def run(case: HifiCase, ctx: RunContext) -> None:
     snapshots are gathered, and rank 0 writes the checkpoints and the same files as a serial run (a run
     resumes from a checkpoint written with any number of ranks).
     """
-    from rom.parallel import abort_on_error, collective_errors, process_layout
+    from rom.parallel import COLLECTIVE_ERRORS, abort_on_error, process_layout
 
     started = time.perf_counter()
     mesh, space, problem = build_problem(case)
     layout = process_layout(mesh, space)
-    with abort_on_error(layout.comm, collective_errors()):
+    with abort_on_error(layout.comm, COLLECTIVE_ERRORS):
         _run(case, ctx, mesh, space, problem, layout, started)
 
 

@@ -19,11 +19,14 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from adaptsim.errors import CaseError, RunError
 from adaptsim.linalg.collective import summation
 from adaptsim.linalg.tsqr import distributed_gram
 from rom.mesh import TetMesh
 from rom.pod import PODBasis, pod
 
+#: The user-facing errors that the distributed runners raise on every rank at once (see :func:`abort_on_error`).
+COLLECTIVE_ERRORS: tuple[type[BaseException], ...] = (CaseError, RunError)
 
 #: Message tag of the broadcast solution, and the sleep between tests of its arrival on the other ranks.
 SOLUTION_TAG = 17
@@ -276,13 +279,6 @@ def gathered_increment(increment: Any, layout: Layout) -> Any:
     if not layout.is_root:
         return None
     return replace(increment, state=MaterialState(*fields[:3]), stress=fields[3], temperature=fields[4])
-
-
-def collective_errors() -> tuple[type[BaseException], ...]:
-    """The user-facing errors that the distributed runners raise on every rank at once."""
-    from adaptsim.errors import CaseError, RunError
-
-    return (CaseError, RunError)
 
 
 def process_layout(mesh: TetMesh, space: Any) -> Layout:

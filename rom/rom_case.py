@@ -156,11 +156,11 @@ def run(case: RomCase, ctx: RunContext) -> None:
     runs distributed, rank 0 writes the files, and a failing rank ends the job with its message.
     """
     from rom.case import build_problem
-    from rom.parallel import abort_on_error, collective_errors, process_layout
+    from rom.parallel import COLLECTIVE_ERRORS, abort_on_error, process_layout
 
     mesh, space, problem = build_problem(case)
     layout = process_layout(mesh, space)
-    with abort_on_error(layout.comm, collective_errors()):
+    with abort_on_error(layout.comm, COLLECTIVE_ERRORS):
         _run(case, ctx, mesh, space, problem, layout)
 
 
