@@ -1,4 +1,4 @@
-"""The ``nbody`` case kind: integrate a few-body system from a YAML file, write results and plots."""
+"""The ``nbody`` case kind: the validated description of a few-body run (the runner is :func:`nbody.run.run`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pydantic import Field, model_validator
 
 from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, PositiveTime, RunContext, StrictModel
 from adaptsim.errors import CaseError
+from nbody.integrators.stepper import resolve
+from nbody.integrators.table import CriterionName, IntegratorName, integrator_citations
 
 Problem = Literal["figure_eight", "pythagorean", "lagrange", "random", "custom"]
 Vector3 = tuple[float, float, float]
@@ -60,16 +62,14 @@ class InitialConditions(StrictModel):
 class IntegratorSpec(StrictModel):
     """An integrator and its one accuracy parameter."""
 
-    name: Literal["hermite", "leapfrog", "rk", "ias15"] = Field("hermite", description="Integrator.")
+    name: IntegratorName = Field("hermite", description="Integrator.")
     eta: PositiveFloat | None = Field(None, description="Hermite / adaptive leapfrog step parameter.")
     dt: PositiveTime | None = Field(None, description="Fixed step (any integrator).")
     tol: PositiveFloat | None = Field(None, description="Tolerance of `rk` and `ias15`.")
-    criterion: Literal["aarseth", "collision"] = Field("aarseth", description="Hermite step criterion.")
+    criterion: CriterionName = Field("aarseth", description="Hermite step criterion.")
 
     @model_validator(mode="after")
     def _check_parameter(self) -> IntegratorSpec:
-        from nbody.integrators import resolve
-
         try:
             resolve(self.name, eta=self.eta, dt=self.dt, tol=self.tol, criterion=self.criterion)
         except CaseError as error:
@@ -79,8 +79,6 @@ class IntegratorSpec(StrictModel):
     @property
     def label(self) -> str:
         """Short name with the parameter, e.g. ``hermite eta=0.02``."""
-        from nbody.integrators import resolve
-
         stepper = resolve(self.name, eta=self.eta, dt=self.dt, tol=self.tol, criterion=self.criterion)
         suffix = " (collision)" if self.name == "hermite" and self.criterion == "collision" and stepper.parameter_name == "eta" else ""
         return f"{self.name} {stepper.parameter_name}={stepper.parameter:g}{suffix}"
@@ -109,17 +107,11 @@ class NBodyCase(CaseModel):
 KIND = KindSpec(
     name="nbody",
     model=NBodyCase,
-    runner="nbody.case:run",
+    runner="nbody.run:run",
     summary="Integrate a few-body system (figure-eight, Pythagorean, Lagrange, random or custom).",
     smoke_overrides=("t_end=1.0", "snapshots=20"),
     citations="nbody.case:citations",
 )
-
-
-def integrator_citations(name: str, criterion: str = "aarseth") -> list[str]:
-    """Reference keys of an integrator (and of the Hermite step criterion)."""
-    keys = {"hermite": ["hermite"], "leapfrog": ["leapfrog"], "rk": ["dormand_prince"], "ias15": ["ias15"]}[name]
-    return keys + (["collision_time"] if name == "hermite" and criterion == "collision" else [])
 
 
 def citations(case: NBodyCase) -> list[str]:
@@ -127,79 +119,3 @@ def citations(case: NBodyCase) -> list[str]:
     keys = [key for spec in [case.integrator, *case.compare] for key in integrator_citations(spec.name, spec.criterion)]
     problem = case.initial_conditions.problem
     return keys + ([problem] if problem in ("figure_eight", "pythagorean", "lagrange") else [])
-
-
-def _integrate(case: NBodyCase, spec: IntegratorSpec, system, progress: bool):
-    from nbody import simulate
-
-    record_times = None if case.snapshots is None else np.linspace(0.0, case.t_end, case.snapshots)
-    return simulate.integrate(
-        system,
-        case.t_end,
-        spec.name,
-        eta=spec.eta,
-        dt=spec.dt,
-        tol=spec.tol,
-        criterion=spec.criterion,
-        record_times=record_times,
-        stop_on_escape=case.events.stop_on_escape,
-        escape_radius=case.events.escape_radius,
-        close_encounter=case.events.close_encounter,
-        progress=progress,
-    )
-
-
-def _summary(run) -> dict:
-    return {
-        "n_steps": run.n_steps,
-        "n_force_evals": run.n_force_evals,
-        "final_energy_error": float(run.energy_error[-1]),
-        "max_energy_error": float(run.energy_error.max()),
-        "final_angular_momentum_error": float(run.angular_momentum_error[-1]),
-        "escaped": run.escaped,
-        "status": run.status,
-        "t_final": float(run.times[-1]),
-        "wall_time_s": run.wall_time,
-        "integrator": run.integrator,
-        "parameter_name": run.parameter_name,
-        "parameter": run.parameter,
-    }
-
-
-def run(case: NBodyCase, ctx: RunContext) -> None:
-    """Run the case: HDF5 result, ``orbits.png`` and ``energy_error.png``."""
-    from adaptsim.progress import log
-    from nbody.diagnostics import plot_energy_error, plot_orbits
-
-    system = case.initial_conditions.build(np.random.default_rng(case.seed))
-    main = _integrate(case, case.integrator, system, progress=True)
-    log(
-        f"{case.integrator.label}: {main.status} at t = {main.times[-1]:.6g}, {main.n_steps} steps, "
-        f"{main.n_force_evals} force evaluations, energy error {main.energy_error[-1]:.2e}"
-    )
-    others = []
-    for spec in case.compare:
-        other = _integrate(case, spec, system, progress=True)
-        log(f"{spec.label}: {other.n_steps} steps, {other.n_force_evals} force evaluations, energy error {other.energy_error[-1]:.2e}")
-        others.append(other)
-
-    title = f"{case.initial_conditions.problem}: {case.integrator.label}"
-    ctx.save_figure(plot_orbits(main, title=title), "orbits.png")
-    figure = plot_energy_error([main, *others], [case.integrator.label, *(spec.label for spec in case.compare)])
-    figure.axes[0].set_title(f"{case.initial_conditions.problem}: relative energy error")
-    ctx.save_figure(figure, "energy_error.png")
-
-    data = {
-        "times": main.times,
-        "positions": main.positions,
-        "velocities": main.velocities,
-        "energy_error": main.energy_error,
-        "angular_momentum_error": main.angular_momentum_error,
-        "masses": main.masses,
-        "summary": {},
-        "comparison": {spec.label.replace(" ", "_"): {"times": o.times, "energy_error": o.energy_error} for spec, o in zip(case.compare, others)},
-    }
-    attrs = {"summary": _summary(main)}
-    for spec, other in zip(case.compare, others):
-        attrs[f"comparison/{spec.label.replace(' ', '_')}"] = _summary(other)
-    ctx.write_results(data, attrs=attrs)

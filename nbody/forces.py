@@ -95,12 +95,6 @@ def kinetic_energy(m: np.ndarray, v: np.ndarray) -> float:
 
 
 @jit
-def total_energy(m: np.ndarray, x: np.ndarray, v: np.ndarray, eps2: float) -> float:
-    """Kinetic plus potential energy."""
-    return kinetic_energy(m, v) + potential_energy(m, x, eps2)
-
-
-@jit
 def collision_time(m: np.ndarray, x: np.ndarray, v: np.ndarray, eps2: float) -> float:
     """``min over pairs of (r / |dv|, sqrt(r^3 / (m_i + m_j)))``: the time-step scale of AMUSE's Hermite.
 

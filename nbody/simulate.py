@@ -10,6 +10,7 @@ The compiled loop :func:`advance` is the only loop over time in the package.
 from __future__ import annotations
 
 import math
+from enum import IntEnum
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,12 +21,34 @@ from numba import prange
 
 from adaptsim.errors import CaseError
 from nbody._jit import jit, parallel_jit
-from nbody.diagnostics import angular_momentum, closest_pair, energy, escaping_body, relative_energy_error
-from nbody.integrators import Stepper, init, resolve, step
+from nbody.diagnostics import angular_momentum, energy, relative_energy_error
+from nbody.events import closest_pair, escaping_body
+from nbody.integrators.dispatch import init, step
+from nbody.integrators.stepper import Stepper, resolve
 from nbody.state import System
 
-REACHED, BUFFER_FULL, ESCAPE, CLOSE_ENCOUNTER, MAX_STEPS, NON_FINITE, STEP_UNDERFLOW = range(7)
-STATUS_NAMES = ("completed", "buffer full", "escape", "close encounter", "max steps", "non-finite state", "step underflow")
+class Status(IntEnum):
+    """How a run (or one system of a batch) ended; the compiled loop returns these codes."""
+
+    COMPLETED = 0
+    BUFFER_FULL = 1
+    ESCAPE = 2
+    CLOSE_ENCOUNTER = 3
+    MAX_STEPS = 4
+    NON_FINITE = 5
+    STEP_UNDERFLOW = 6
+
+    @property
+    def label(self) -> str:
+        """Words for the log and the result file, e.g. ``"close encounter"``."""
+        return "non-finite state" if self is Status.NON_FINITE else self.name.lower().replace("_", " ")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+# the codes as plain integers, for the compiled loop
+COMPLETED, BUFFER_FULL, ESCAPE, CLOSE_ENCOUNTER, MAX_STEPS, NON_FINITE, STEP_UNDERFLOW = (int(status) for status in Status)
 
 
 @jit
@@ -54,7 +77,7 @@ def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_rad
     """
     n_steps = 0
     n_evals = 0
-    status = REACHED
+    status = COMPLETED
     body = -1
     record = buf_t.shape[0] > 0
     n = m.shape[0]
@@ -105,7 +128,7 @@ class Simulation:
     integrator
         ``"hermite"``, ``"leapfrog"``, ``"rk"`` or ``"ias15"``.
     eta, dt, tol, criterion
-        The integrator's parameter (see :func:`nbody.integrators.resolve`).
+        The integrator's parameter (see :func:`nbody.integrators.stepper.resolve`).
     """
 
     def __init__(
@@ -130,7 +153,7 @@ class Simulation:
         self.n_force_evals = int(init(self.stepper.module_code, self.x, self.v, self.masses, self.eps2, self.work))
         self.energy0 = float(energy(self.masses, self.x, self.v, self.softening))
         self.angular_momentum0 = angular_momentum(self.masses, self.x, self.v)
-        self.status = REACHED
+        self.status = Status.COMPLETED
         self.event_body = -1
 
     def energy(self) -> float:
@@ -204,7 +227,7 @@ class Simulation:
             if status != BUFFER_FULL:
                 break
             capacity = min(2 * capacity, 1 << 20)
-        self.status = status
+        self.status = Status(status)
         self.event_body = body
         if not record:
             return np.empty(0), np.empty((0, n, 3)), np.empty((0, n, 3))
@@ -230,8 +253,7 @@ class Run:
     close_encounter
         The pair ``(i, j)`` that came closer than the threshold, or None.
     status
-        ``"completed"``, ``"escape"``, ``"close encounter"``, ``"max steps"``, ``"non-finite state"``
-        or ``"step underflow"``.
+        How the run ended (:class:`Status`; ``str(status)`` is its label, e.g. ``"close encounter"``).
     """
 
     times: np.ndarray
@@ -248,7 +270,7 @@ class Run:
     n_force_evals: int
     escaped: int
     close_encounter: tuple[int, int] | None
-    status: str
+    status: Status
     wall_time: float
     energy0: float
 
@@ -344,9 +366,9 @@ def integrate(
             max_steps -= simulation.n_steps - steps_before
             if times is None:
                 out_t.append(t), out_x.append(x), out_v.append(v)
-            elif simulation.status == REACHED or simulation.t > out_t[-1][-1]:
+            elif simulation.status == COMPLETED or simulation.t > out_t[-1][-1]:
                 out_t.append(np.array([simulation.t])), out_x.append(simulation.x[None].copy()), out_v.append(simulation.v[None].copy())
-            if simulation.status != REACHED:
+            if simulation.status != COMPLETED:
                 break
     wall = _time.perf_counter() - started
     times_out = np.concatenate(out_t)
@@ -374,7 +396,7 @@ def integrate(
         n_force_evals=simulation.n_force_evals,
         escaped=simulation.event_body if status == ESCAPE else -1,
         close_encounter=divmod(simulation.event_body, n) if status == CLOSE_ENCOUNTER else None,
-        status=STATUS_NAMES[status],
+        status=Status(status),
         wall_time=wall,
         energy0=simulation.energy0,
     )
@@ -382,7 +404,8 @@ def integrate(
 
 @dataclass
 class BatchResult:
-    """Final states and diagnostics of :func:`integrate_batch` (one row per system)."""
+    """Final states and diagnostics of :func:`integrate_batch` (one row per system; ``status`` holds the
+    :class:`Status` codes)."""
 
     positions: np.ndarray
     velocities: np.ndarray
@@ -452,7 +475,7 @@ def integrate_batch(
     -------
     BatchResult
         Final states, times reached, relative energy errors, steps, force evaluations and status codes
-        (:data:`STATUS_NAMES`).
+        (:class:`Status`).
     """
     positions = np.ascontiguousarray(positions, dtype=np.float64).copy()
     velocities = np.ascontiguousarray(velocities, dtype=np.float64).copy()

@@ -12,7 +12,7 @@ by Gappy-POD), the new snapshot enriches every basis (orthogonal complement, dro
 span), the cubature is updated starting from its previous points, and the reduced model restarts from the
 high-fidelity state. Casenave & Akkari (2019); Casenave et al. (2020); ../shared/METHODS.md.
 
-Under MPI every array of the mesh's size holds this rank's rows only (:class:`rom.parallel.Layout`): POD and
+Under MPI every array of the mesh's size holds this rank's rows only (:class:`rom.parallel.layout.Layout`): POD and
 enrichment sum their inner products over the ranks, the cubature picks among every rank's points, each
 rank integrates the reduced forces at its own reduced points (summed by ``Allreduce``), and the indicator
 fits ``p`` gathered from all reduced points (a vector of their size). With the serial layout nothing is
@@ -33,7 +33,7 @@ from rom.hifi import HifiSolver, Increment
 from rom.hyperreduction import Cubature, empirical_cubature, qdeim_points
 from rom.indicator import GappyPOD
 from rom.materials import MaterialState
-from rom.parallel import Layout
+from rom.parallel.layout import Layout
 from rom.pod import enrich
 from rom.reduced import ReducedIncrement, ReducedModel
 
@@ -87,7 +87,7 @@ def _rows(points: np.ndarray) -> np.ndarray:
 
 def _six_point_rows(layout: Layout, modes: np.ndarray, ids: np.ndarray, root_only: bool = False) -> np.ndarray | None:
     """Rows at global point ids of a 6-component basis (rows point-major, this rank's points), as ``_rows(ids)``
-    would select them from the whole basis (see :meth:`rom.parallel.Layout.point_rows`)."""
+    would select them from the whole basis (see :meth:`rom.parallel.layout.Layout.point_rows`)."""
     rows = layout.point_rows(modes.reshape(layout.points.size, -1), ids, root_only)
     return None if rows is None else rows.reshape(6 * len(ids), -1)
 
@@ -105,7 +105,7 @@ def _layout(space: VectorSpace | Layout) -> Layout:
 def build_offline(space: VectorSpace | Layout, mass: sp.spmatrix, training: list[Increment], tolerances: Tolerances | None = None) -> OfflineROM:
     """POD bases and empirical cubature from high-fidelity training increments.
 
-    ``space`` is the displacement space, or under MPI this rank's :class:`rom.parallel.Layout`; then ``mass``
+    ``space`` is the displacement space, or under MPI this rank's :class:`rom.parallel.layout.Layout`; then ``mass``
     is this rank's block of the mass matrix, the increments hold this rank's rows, and so does the result.
     """
     tolerances = tolerances or Tolerances()
@@ -184,7 +184,7 @@ class AdaptiveROM:
     enrichment
         Whether to enrich when the indicator exceeds ``offline.tolerances.indicator``.
     layout
-        Under MPI, this rank's :class:`rom.parallel.Layout` (``offline`` and ``mass`` then hold this rank's
+        Under MPI, this rank's :class:`rom.parallel.layout.Layout` (``offline`` and ``mass`` then hold this rank's
         rows, ``hifi`` is a distributed solver); the serial layout of ``hifi``'s space by default.
     """
 

@@ -7,7 +7,7 @@ eigenvectors ``V``, a well-conditioned basis ``S V`` of the snapshots' numerical
 ``Q U`` and singular values accurate to round-off relative to the largest one (the plain method of
 snapshots, ``sqrt`` of the eigenvalues, loses half the digits; Gram-Schmidt's ``R`` lost 1e-9 on the blade).
 Truncation keeps the smallest ``N`` with ``sum_{k<=N} sigma_k^2 >= (1 - eps^2) sum_k sigma_k^2``.
-See ../shared/METHODS.md; :func:`rom.parallel.distributed_pod` is the same algorithm on distributed rows.
+See docs/methods.md; :func:`rom.parallel.layout.distributed_pod` is the same algorithm on distributed rows.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from pydantic import Field, model_validator
 
 from adaptsim.cases import PositiveFloat, PositiveTime, StrictModel
 from nbody.initial_conditions import YEAR
-from nbody.integrators import natural_parameter
+from nbody.integrators.stepper import natural_parameter
+from nbody.integrators.table import CriterionName, IntegratorName
 
 InitialConditionFamily = Literal["paper", "random", "figure_eight", "pythagorean", "lagrange"]
 
@@ -28,8 +29,8 @@ class EnvConfig(StrictModel):
     Zwart (2025).
     """
 
-    integrator: Literal["hermite", "leapfrog", "rk", "ias15"] = Field("hermite", description="Integrator driven by the agent.")
-    criterion: Literal["aarseth", "collision"] = Field("collision", description="Hermite step criterion (the paper: collision).")
+    integrator: IntegratorName = Field("hermite", description="Integrator driven by the agent.")
+    criterion: CriterionName = Field("collision", description="Hermite step criterion (the paper: collision).")
     parameter: Literal["eta", "tol", "dt"] | None = Field(
         None, description="What the actions set: the step parameter (default: eta for hermite/leapfrog, tol for rk/ias15) or a fixed step `dt`."
     )

@@ -21,7 +21,7 @@ import numpy as np
 
 from nbody import initial_conditions as ic
 from nbody.forces import collision_time
-from nbody.simulate import REACHED, Simulation
+from nbody.simulate import Simulation, Status
 from nbody.state import System
 from rl_agents.envs.config import EnvConfig
 
@@ -149,7 +149,7 @@ class ThreeBodyEnv(gym.Env):
         else:
             reward = cost_reward(error_before, error, evals_before, simulation.n_force_evals, self.config.cost_weight)
         self.step_index += 1
-        terminated = bool(error > self.config.max_energy_error or simulation.status != REACHED)
+        terminated = bool(error > self.config.max_energy_error or simulation.status != Status.COMPLETED)
         truncated = bool(self.step_index >= self.config.episode_steps and not terminated)
         if not math.isfinite(reward):
             reward = -100.0

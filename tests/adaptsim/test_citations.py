@@ -7,7 +7,7 @@ import pytest
 from adaptsim.cases import installed_kinds, load_case
 from adaptsim.citations import REFERENCES, case_references, reference
 from adaptsim.cli import main
-from rl_agents.cases import ALGORITHMS_CONTRIB, ALGORITHMS_SB3
+from rl_agents.algorithms import ALGORITHMS_CONTRIB, ALGORITHMS_SB3
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
 

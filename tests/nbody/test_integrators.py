@@ -8,7 +8,8 @@ from nbody import initial_conditions as ic
 from nbody import simulate
 from nbody.diagnostics import linear_momentum, pair_energy
 from nbody.forces import accelerations_jerks, collision_time
-from nbody.integrators import hermite, resolve
+from nbody.integrators import hermite
+from nbody.integrators.stepper import resolve
 from tests.nbody.conftest import rebound_positions, rebound_simulation
 
 T8 = ic.FIGURE_EIGHT_PERIOD
@@ -31,7 +32,7 @@ def test_convergence_order_on_the_figure_eight(figure_eight, integrator, order, 
 
 def test_figure_eight_ten_periods_ias15(figure_eight):
     run = simulate.integrate(figure_eight, 10 * T8, "ias15", record_times=np.arange(11) * T8)
-    assert run.status == "completed"
+    assert run.status is simulate.Status.COMPLETED
     assert run.energy0 == pytest.approx(ic.FIGURE_EIGHT_ENERGY, abs=1e-5)
     assert np.abs(run.positions[-1] - run.positions[0]).max() < 1e-6
     assert np.abs(run.velocities[-1] - run.velocities[0]).max() < 1e-6
@@ -66,7 +67,7 @@ def test_pythagorean_problem_against_rebound():
 
 def test_escape_event_stops_the_run():
     run = simulate.integrate(ic.pythagorean(), 200.0, "ias15", stop_on_escape=True, record_times=[50.0, 200.0])
-    assert run.status == "escape" and run.escaped == 0
+    assert run.status is simulate.Status.ESCAPE and run.escaped == 0
     assert 30.0 < run.times[-1] < 200.0
     final = run.positions[-1]
     binary_centre = (4.0 * final[1] + 5.0 * final[2]) / 9.0
@@ -77,7 +78,7 @@ def test_escape_event_stops_the_run():
 
 def test_close_encounter_event():
     run = simulate.integrate(ic.pythagorean(), 10.0, "ias15", close_encounter=0.05, record_times=[])
-    assert run.status == "close encounter"
+    assert run.status is simulate.Status.CLOSE_ENCOUNTER
     i, j = run.close_encounter
     assert np.linalg.norm(run.positions[-1][i] - run.positions[-1][j]) < 0.05
     assert run.times[-1] < 10.0
@@ -196,7 +197,7 @@ def test_batch_matches_single_runs():
         assert batch.n_steps[index] == single.n_steps
         assert batch.n_force_evals[index] == single.n_force_evals
         assert batch.energy_error[index] == pytest.approx(single.energy_error[-1], rel=1e-12, abs=1e-18)
-    assert np.all(batch.status == simulate.REACHED) and np.all(batch.times == 2.0)
+    assert np.all(batch.status == simulate.Status.COMPLETED) and np.all(batch.times == 2.0)
 
 
 @pytest.mark.parametrize(
@@ -222,3 +223,27 @@ def test_bad_integrator_parameters(integrator, parameters, text):
 def test_bad_final_time(figure_eight, t_end):
     with pytest.raises(CaseError, match="t_end: must be a finite number > 0"):
         simulate.integrate(figure_eight, t_end)
+
+
+def test_compiled_dispatch_is_generated_from_the_integrator_table():
+    """An edited table without a regenerated dispatch would number the step functions wrongly."""
+    from nbody.integrators import generate
+
+    assert generate.TARGET.read_text() == generate.source(), "run: python -m nbody.integrators.generate"
+
+
+def test_every_table_entry_dispatches_to_its_own_step_function():
+    """The code of each step function calls that function (same state after one step as a direct call)."""
+    from nbody.integrators.dispatch import step
+    from nbody.integrators.table import INTEGRATORS
+
+    for entry in INTEGRATORS:
+        for criterion, _ in entry.adaptive:
+            for parameter in (entry.parameter, "dt"):
+                stepper = resolve(entry.name, **{parameter: 1e-3}, criterion=criterion or "aarseth")
+                states = []
+                for call in (lambda *a: step(stepper.code, *a), stepper.step):
+                    sim = simulate.Simulation(ic.figure_eight(), entry.name, **{parameter: 1e-3}, criterion=criterion or "aarseth")
+                    dt, evals = call(sim.x, sim.v, sim.masses, sim.eps2, 1e-3, 0.1, sim.work)
+                    states.append((dt, evals, sim.x.copy()))
+                assert states[0][0] == states[1][0] and states[0][1] == states[1][1] and np.array_equal(states[0][2], states[1][2])

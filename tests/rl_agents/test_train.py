@@ -13,7 +13,7 @@ from adaptsim.cases import load_case
 from adaptsim.errors import CaseError
 from adaptsim.results import load_results
 from rl_agents.envs.config import EnvConfig
-from rl_agents.train import load_agent
+from rl_agents.saved_agents import load_agent
 
 ROOT = Path(__file__).resolve().parents[2]
 ADAPTSIM = shutil.which("adaptsim") or str(Path(sys.executable).parent / "adaptsim")

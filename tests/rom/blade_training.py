@@ -27,7 +27,7 @@ class Training:
 
 def train_blade(divisions: str, *overrides: str) -> Training:
     """Run ``cases/blade_hifi.yaml`` with ``mesh.divisions=divisions`` and the overrides; keep every increment."""
-    from rom.case import build_problem
+    from rom.problem import build_problem
     from rom.fem.space import mass_matrix
     from rom.hifi import HifiSolver
 

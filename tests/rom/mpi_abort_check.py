@@ -2,7 +2,7 @@
 
 from mpi4py import MPI
 
-from rom.parallel import abort_on_error
+from adaptsim.launch import abort_on_error
 
 comm = MPI.COMM_WORLD
 with abort_on_error(comm):

@@ -9,7 +9,7 @@ from mpi4py import MPI
 
 from rom.hyperreduction import empirical_cubature
 from rom.online import force_integrands
-from rom.parallel import partition_elements
+from rom.parallel.partition import partition_elements
 from rom.pod import pod
 
 from blade_training import train_blade  # this script's folder is on sys.path

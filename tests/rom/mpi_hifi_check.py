@@ -7,7 +7,10 @@ import sys
 import numpy as np
 from mpi4py import MPI
 
-from rom.parallel import Layout, abort_on_error, distributed_solver, partition_elements
+from adaptsim.launch import abort_on_error
+from rom.parallel.layout import Layout
+from rom.parallel.partition import partition_elements
+from rom.parallel.solver import distributed_solver
 
 from blade_training import train_blade  # this script's folder is on sys.path
 

@@ -6,7 +6,8 @@ import sys
 import numpy as np
 from mpi4py import MPI
 
-from rom.parallel import Subdomain, distributed_pod, partition_elements
+from rom.parallel.layout import distributed_pod
+from rom.parallel.partition import Subdomain, partition_elements
 from rom.pod import pod
 
 from blade_training import train_blade  # this script's folder is on sys.path

@@ -10,7 +10,7 @@ from mpi4py import MPI
 from rom.hyperreduction import Cubature
 from rom.indicator import GappyPOD
 from rom.online import build_offline
-from rom.parallel import partition_elements
+from rom.parallel.partition import partition_elements
 from rom.reduced import ReducedModel
 
 from blade_training import train_blade  # this script's folder is on sys.path

@@ -7,7 +7,7 @@ import pytest
 
 from rom.fem.space import mass_matrix
 from rom.geometry import blade
-from rom.parallel import Subdomain, partition_elements
+from rom.parallel.partition import Subdomain, partition_elements
 
 from ..mpi import mpi_report, run_under_mpiexec
 

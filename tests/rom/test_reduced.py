@@ -56,8 +56,8 @@ def test_fewer_modes_give_larger_errors(blade_training):
 def test_online_work_is_sized_by_the_reduced_points_not_the_mesh():
     """Two meshes 4x apart in dofs, the same number of reduced points and modes: the same online arrays and work."""
     from adaptsim.cases import load_case
-    from rom.case import build_problem
-    from rom.rom_case import temperature_factory
+    from rom.problem import build_problem
+    from rom.online_run import temperature_factory
 
     from pathlib import Path
 

@@ -1,4 +1,5 @@
-"""The ``rl_train`` and ``rl_eval`` case kinds (pydantic models; the runners live in train.py and evaluate.py)."""
+"""The ``rl_train`` and ``rl_eval`` case kinds (pydantic models; the runners are :mod:`rl_agents.train_run` and
+:mod:`rl_agents.eval_run`)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,9 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from adaptsim.cases import CaseModel, KindSpec, StrictModel
+from nbody.integrators.table import CriterionName, IntegratorName, integrator_citations
+from rl_agents.algorithms import ALGORITHMS_CONTRIB, ALGORITHMS_SB3, CONTINUOUS_ONLY, DISCRETE_ONLY, check_hyperparameters
 from rl_agents.envs.config import EnvConfig
-
-ALGORITHMS_SB3 = ("A2C", "DDPG", "DQN", "PPO", "SAC", "TD3")
-ALGORITHMS_CONTRIB = ("ARS", "CrossQ", "QRDQN", "RecurrentPPO", "TQC", "TRPO", "MaskablePPO")
-DISCRETE_ONLY = ("DQN", "QRDQN", "MaskablePPO")
-CONTINUOUS_ONLY = ("DDPG", "SAC", "TD3", "TQC", "CrossQ")
 
 
 class PolicyOptions(StrictModel):
@@ -70,8 +68,6 @@ class RLTrainCase(CaseModel):
             raise ValueError(f"{self.algorithm} needs env.action: discrete")
         if self.algorithm in CONTINUOUS_ONLY and self.env.action != "continuous":
             raise ValueError(f"{self.algorithm} needs env.action: continuous")
-        from rl_agents.train import check_hyperparameters
-
         check_hyperparameters(self.algorithm, self.hyperparameters)
         return self
 
@@ -79,8 +75,8 @@ class RLTrainCase(CaseModel):
 class Transfer(StrictModel):
     """A second integrator driven by the same agent: action k selects ``parameters[k]``."""
 
-    integrator: Literal["hermite", "leapfrog", "rk", "ias15"]
-    criterion: Literal["aarseth", "collision"] = "collision"
+    integrator: IntegratorName
+    criterion: CriterionName = "collision"
     parameters: list[float] = Field(min_length=1, description="One value per action of the agent.")
 
 
@@ -107,7 +103,7 @@ class RLEvalCase(CaseModel):
     def _check_actions(self) -> RLEvalCase:
         if self.transfer is not None and len(self.transfer.parameters) != len(self.env.parameters):
             raise ValueError(f"transfer.parameters needs {len(self.env.parameters)} values, one per action, got {len(self.transfer.parameters)}")
-        from rl_agents.train import check_saved_spaces
+        from rl_agents.saved_agents import check_saved_spaces  # builds the environment: nbody and Numba
 
         check_saved_spaces(self.model, self.env)
         return self
@@ -116,24 +112,22 @@ class RLEvalCase(CaseModel):
 TRAIN_KIND = KindSpec(
     name="rl_train",
     model=RLTrainCase,
-    runner="rl_agents.train:run",
+    runner="rl_agents.train_run:run",
     summary="Train an agent that chooses the three-body integrator's time-step parameter.",
     smoke_overrides=("total_timesteps=400", "n_envs=1", "vec_env=dummy", "evaluation.n_seeds=2", "evaluation.steps=20", "evaluation.every=200", "checkpoint_every=200"),
-    citations="rl_agents.cases:train_citations",
+    citations="rl_agents.case:train_citations",
 )
 EVAL_KIND = KindSpec(
     name="rl_eval",
     model=RLEvalCase,
-    runner="rl_agents.evaluate:run",
+    runner="rl_agents.eval_run:run",
     summary="Agent against every fixed parameter: accuracy/cost front, trajectories, transfer.",
     smoke_overrides=("n_seeds=3", "steps=20", "examples=1"),
-    citations="rl_agents.cases:eval_citations",
+    citations="rl_agents.case:eval_citations",
 )
 
 
 def _environment_citations(env: EnvConfig) -> list[str]:
-    from nbody.case import integrator_citations
-
     return ["rl_three_body", "gymnasium", "stable_baselines3", *integrator_citations(env.integrator, env.criterion)]
 
 
@@ -148,7 +142,5 @@ def train_citations(case: RLTrainCase) -> list[str]:
 
 def eval_citations(case: RLEvalCase) -> list[str]:
     """Reference keys of an evaluation case: the environment, its integrator and the transfer integrator."""
-    from nbody.case import integrator_citations
-
     transfer = integrator_citations(case.transfer.integrator, case.transfer.criterion) if case.transfer else []
     return [*_environment_citations(case.env), *transfer]

@@ -7,15 +7,19 @@ from typing import Any
 
 import numpy as np
 
+import matplotlib.pyplot as plt
+
 from adaptsim.cases import RunContext
-from rl_agents.cases import RLEvalCase
+from adaptsim.progress import log, track
+from rl_agents.case import RLEvalCase
 from rl_agents.envs.config import EnvConfig
-from rl_agents.rollout import Evaluation, agent_policy, evaluate_policy, fixed_policy, front_position, run_episode
+from rl_agents.envs.three_body import ThreeBodyEnv
+from rl_agents.policy_evaluation import Evaluation, agent_policy, evaluate_policy, fixed_policy, front_position, run_episode
+from rl_agents.saved_agents import load_agent
 
 
 def compare(config: EnvConfig, model: Any, seeds: range, steps: int) -> dict[str, Any]:
     """The agent and every fixed parameter on ``seeds``: points of the accuracy/cost front and the verdict."""
-    from adaptsim.progress import track
 
     fixed: list[Evaluation] = [
         evaluate_policy(config, fixed_policy(config, index), seeds, steps, label=f"{config.parameter_name}={value:.3g}")
@@ -77,11 +81,7 @@ def plot_front(axis: Any, config: EnvConfig, comparison: dict[str, Any], title: 
 
 def run(case: RLEvalCase, ctx: RunContext) -> None:
     """Evaluate, write the HDF5 result (front, summary, transfer) and the plots."""
-    import matplotlib.pyplot as plt
 
-    from adaptsim.progress import log
-    from rl_agents.envs.three_body import ThreeBodyEnv
-    from rl_agents.train import load_agent
 
     model = load_agent(case.model, case.env)
     seeds = range(case.seed_start, case.seed_start + case.n_seeds)

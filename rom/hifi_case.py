@@ -1,21 +1,18 @@
-"""The ``rom_hifi`` case kind: a rotating, heated blade (or any tetrahedral mesh) solved with the full model.
+"""The ``rom_hifi`` case kind: the validated sections of a blade case (mesh, material, loading, solver, output).
 
-Builds the mesh, material, loads and load history from the YAML case, runs :class:`rom.hifi.HifiSolver`
-increment by increment (checkpointing so a killed run resumes), and writes the HDF5 snapshots, VTU
-files for ParaView and a PNG of the load history and the maximum cumulated plasticity.
+A rotating, heated blade (or any tetrahedral mesh) solved with the full model; the ``rom_online`` case
+(:mod:`rom.online_case`) extends these sections. The runner is :func:`rom.hifi_run.run`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import time
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, RunContext, StrictModel
+from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, StrictModel
 from adaptsim.errors import CaseError
 
 Vector3 = tuple[float, float, float]
@@ -224,9 +221,9 @@ class SolverSpec(StrictModel):
 
     def build(self, problem, layout=None):
         """The :class:`rom.hifi.HifiSolver` of ``problem`` with these settings (with this rank's elements when
-        ``layout`` is a distributed :class:`rom.parallel.Layout`)."""
+        ``layout`` is a distributed :class:`rom.parallel.layout.Layout`)."""
         from rom.hifi import HifiSolver
-        from rom.parallel import distributed_solver
+        from rom.parallel.solver import distributed_solver
 
         options = dict(tolerance=self.tolerance, max_iterations=self.max_iterations, max_cuts=self.max_cuts, solver=self.linear_solver)
         return HifiSolver(problem, **options) if layout is None else distributed_solver(problem, layout, **options)
@@ -253,11 +250,11 @@ class HifiCase(CaseModel):
 KIND = KindSpec(
     name="rom_hifi",
     model=HifiCase,
-    runner="rom.case:run",
+    runner="rom.hifi_run:run",
     summary="High-fidelity 3D elasto-viscoplastic solve of a rotating, heated blade (snapshots for the ROM).",
     smoke_overrides=("mesh.divisions=[3,1,3]", "loading.history.increments=[1,2,1]"),
     mpi=True,
-    citations="rom.case:citations",
+    citations="rom.hifi_case:citations",
 )
 
 
@@ -265,162 +262,3 @@ def citations(case: HifiCase) -> list[str]:
     """Reference keys of the material law, its integration and the sparse solver."""
     law = ["viscoplasticity", "return_mapping"] if case.material.model == "viscoplastic" else []
     return [*law, *(["pardiso"] if case.solver.linear_solver != "superlu" else [])]
-
-
-def build_problem(case: HifiCase, temperature: TemperatureSpec | None = None, mesh=None, space=None):
-    """The mesh, space and :class:`rom.hifi.MechanicalProblem` of a case.
-
-    ``temperature`` replaces the case's temperature field (ROM training fields); ``mesh`` and ``space``
-    reuse an already built discretisation.
-    """
-    from rom.fem.space import VectorSpace
-    from rom.hifi import MechanicalProblem
-
-    mesh = mesh if mesh is not None else case.mesh.build()
-    space = space if space is not None else VectorSpace(mesh)
-    material = case.material.build()
-    loading = case.loading
-    axis = "xyz".index(loading.clamp_axis)
-    coordinate = mesh.points[:, axis]
-    root = np.flatnonzero(coordinate <= coordinate.min() + 1e-9 * np.ptp(coordinate))
-    constrained = np.zeros(space.n_dofs, dtype=bool)
-    constrained[(3 * root[:, None] + np.arange(3)).ravel()] = True
-    unit_force = unit_body_force(case, space)
-    history = loading.history
-    field = (temperature or loading.temperature).build(mesh.points, material.reference_temperature, history)
-    problem = MechanicalProblem(space, material, constrained, lambda t: history.factor(t) * unit_force, field)
-    return mesh, space, problem
-
-
-def unit_body_force(case: HifiCase, space) -> np.ndarray:
-    """Nodal centrifugal forces at load factor 1."""
-    from rom.fem.loads import body_force, centrifugal_acceleration
-
-    rotation = case.loading.rotation
-    acceleration = centrifugal_acceleration(space.points.reshape(-1, 3), rotation.speed, np.array(rotation.axis), np.array(rotation.origin))
-    return body_force(space, case.material.density, acceleration)
-
-
-def check_temperature_range(problem, times: np.ndarray) -> tuple[float, float]:
-    """Evaluate every material table at the extreme temperatures the history reaches (clear error if outside)."""
-    extremes = [problem.temperature_at_points(t) for t in np.concatenate([[0.0], times])]
-    low, high = float(min(e.min() for e in extremes)), float(max(e.max() for e in extremes))
-    if low <= 0.0:
-        raise CaseError(f"temperature reaches {low:g} K (must stay > 0 K)", field=("loading", "temperature"))
-    for table in problem.material.tables:
-        table(np.array([low, high]))
-    return low, high
-
-
-def case_hash(ctx: RunContext) -> str:
-    """Fingerprint of the resolved case (a checkpoint resumes only the same case)."""
-    return hashlib.sha256(ctx.loaded.resolved_text.encode()).hexdigest()[:16]
-
-
-def recorded_solve(case: HifiCase, problem, layout, times: np.ndarray, ctx: RunContext, name: str, *, distributed: bool = True,
-                   advance=lambda count: None, keep_increments: bool = False, keep_checkpoint: bool = False):
-    """Solve ``problem`` over ``times`` with the case's solver, recording every increment and checkpointing in ``name.npz``.
-
-    A checkpoint of the same case resumes where it stopped; a complete one is read back without solving.
-    ``distributed``: solved by every rank of ``layout`` (displacements whole, point fields this rank's; the
-    fields are gathered and rank 0 writes the checkpoints, which hold whole fields, so any number of ranks can
-    resume them); otherwise by this process alone on the whole mesh. ``advance(count)`` reports progress.
-
-    Returns
-    -------
-    recorder, solver, increments
-        The :class:`rom.output.SnapshotRecorder` (whole fields on the writing rank; ``elapsed`` is the solve's
-        wall time over every session), the solver, and with ``keep_increments`` every increment as this
-        process's solver holds it (else an empty list). With ``keep_checkpoint`` a finished solve stays in its
-        checkpoint, to be read back by a later run.
-    """
-    from adaptsim.progress import log
-    from rom.output import SnapshotRecorder
-    from rom.parallel import gathered_increment, increment_rows
-
-    split = distributed and layout.comm is not None
-    recorder = SnapshotRecorder(ctx.out_dir / f"{name}.npz", f"{case_hash(ctx)}-{name}", times, problem.space, case.output.checkpoint_every,
-                                writer=layout.is_root or not distributed)
-
-    def held(whole):  # a whole-mesh increment as this process's solver holds it
-        return increment_rows(whole, np.arange(layout.n_dofs), layout.points) if split else whole
-
-    last = recorder.resume(None)
-    if 0 < recorder.next_index < times.size:
-        log(f"resuming {name}.npz after increment {recorder.next_index} of {times.size}")
-    increments = [held(recorder.increment(index)) for index in range(recorder.next_index)] if keep_increments else []
-    advance(recorder.next_index)
-    solver = case.solver.build(problem, layout if distributed else None)
-    if recorder.complete:
-        return recorder, solver, increments
-    clock = [time.perf_counter()]
-
-    def after(index: int, increment) -> None:
-        now = time.perf_counter()
-        recorder.elapsed += now - clock[0]
-        clock[0] = now
-        recorder.record(recorder.next_index, gathered_increment(increment, layout) if split else increment)
-        if keep_increments:
-            increments.append(increment)
-        advance(1)
-
-    solver.run(times[recorder.next_index :], after, start=solver.initial() if last is None else held(last))
-    if keep_checkpoint and recorder.writer:
-        recorder.save()
-    return recorder, solver, increments
-
-
-def run(case: HifiCase, ctx: RunContext) -> None:
-    """Run the case: ``result.h5`` (summary, snapshots), VTU files, ``history.png``.
-
-    Under ``mpiexec -n N`` each rank integrates and assembles on its own elements (:mod:`rom.parallel`); the
-    snapshots are gathered, and rank 0 writes the checkpoints and the same files as a serial run (a run
-    resumes from a checkpoint written with any number of ranks).
-    """
-    from rom.parallel import COLLECTIVE_ERRORS, abort_on_error, process_layout
-
-    started = time.perf_counter()
-    mesh, space, problem = build_problem(case)
-    layout = process_layout(mesh, space)
-    with abort_on_error(layout.comm, COLLECTIVE_ERRORS):
-        _run(case, ctx, mesh, space, problem, layout, started)
-
-
-def _run(case: HifiCase, ctx: RunContext, mesh, space, problem, layout, started: float) -> None:
-    from adaptsim.progress import ProgressBar, log
-    from rom.output import plot_history, write_series
-
-    times = case.loading.history.increment_times()
-    low, high = check_temperature_range(problem, times)
-    log(f"blade: {mesh.n_cells} tetrahedra ({mesh.cells.shape[1]} nodes), {space.n_dofs} dofs, {space.n_points} integration points, "
-        f"{times.size} increments, temperature {low:.0f}..{high:.0f} K, {layout.n_ranks} rank(s)")
-    with ProgressBar("high-fidelity increments", total=times.size) as bar:
-        recorder, solver, _ = recorded_solve(case, problem, layout, times, ctx, "checkpoint", advance=bar.advance)
-    if not layout.is_root:
-        return
-    wall = time.perf_counter() - started
-    segment_ends = np.cumsum(case.loading.history.increments) - 1
-    chosen = {"none": [], "last": [times.size - 1], "segments": list(segment_ends), "all": list(range(times.size))}[case.output.vtu]
-    write_series(ctx, mesh, space, recorder, chosen)
-    ctx.save_figure(plot_history(recorder, case.loading.history), "history.png")
-    summary = {
-        "n_dofs": space.n_dofs,
-        "n_elements": mesh.n_cells,
-        "n_nodes": mesh.n_nodes,
-        "n_integration_points": space.n_points,
-        "n_increments": int(times.size),
-        "newton_iterations": int(recorder.iterations.sum()),
-        "increment_cuts": int(recorder.cuts.sum()),
-        "max_cumulated_plasticity": float(recorder.cumulated_plasticity.max()),
-        "max_von_mises": float(recorder.max_von_mises.max()),
-        "max_displacement": float(np.abs(recorder.displacement).max()),
-        "wall_time_s": wall,
-        "constitutive_s": solver.timing.constitutive,
-        "assembly_s": solver.timing.assembly,
-        "linear_solve_s": solver.timing.linear_solve,
-        "n_ranks": layout.n_ranks,
-    }
-    ctx.write_results({**recorder.datasets(), "mesh": {"points": mesh.points, "cells": mesh.cells}, "summary": {}}, attrs={"summary": summary})
-    recorder.discard()
-    log(f"done in {wall:.1f} s: {summary['newton_iterations']} Newton iterations, max p = {summary['max_cumulated_plasticity']:.3g}, "
-        f"max von Mises = {summary['max_von_mises'] / 1e6:.4g} MPa")

@@ -145,7 +145,8 @@ def test_bad_input_under_mpiexec_is_one_line(tmp_path):
 def test_a_killed_run_resumes_without_repeating_finished_solves(tmp_path, monkeypatch):
     """Killed in the second training field, then in the reference solve: each re-run resumes from the
     checkpoints (and from rom.h5) and ends with the uninterrupted run's result."""
-    from rom import output, rom_case
+    from rom import hifi_output as output
+    from rom import online_run
 
     two_fields = [*SMALL, "training.fields=[{T_tip: 1000.0}, {T_tip: 1050.0}]", "output.checkpoint_every=2"]
     reference = load_results(run_case(load_case(CASE, two_fields), tmp_path / "reference").result_path)
@@ -168,7 +169,7 @@ def test_a_killed_run_resumes_without_repeating_finished_solves(tmp_path, monkey
         run_case(load_case(CASE, two_fields), out)  # resumes field 1 at increment 4, builds rom.h5, dies in the reference
     assert (out / "rom.h5").exists() and (out / "reference.npz").exists()
     monkeypatch.setattr(output.SnapshotRecorder, "record", original)
-    monkeypatch.setattr(rom_case, "_train", lambda *args: pytest.fail("the ROM of the killed run must be reused"))
+    monkeypatch.setattr(online_run, "_train", lambda *args: pytest.fail("the ROM of the killed run must be reused"))
     resumed = load_results(run_case(load_case(CASE, two_fields), out).result_path)
     for name in ("singular_values", "plain/indicator", "enriched/indicator", "plain/displacement_error", "enriched/p_error"):
         assert np.allclose(resumed[name], reference[name], rtol=1e-12, atol=1e-15), name

@@ -1,11 +1,8 @@
-"""The ``rom_online`` case kind: train the adaptive ROM (or load it), run it on a new temperature field with
-and without enrichment, and compare both with the high-fidelity model.
+"""The runner of the ``rom_online`` kind: train the adaptive ROM (or load it), run it on a new temperature field
+with and without enrichment, and compare both with the full model.
 
-The case holds the online problem (the same ``mesh``, ``material``, ``loading``, ``solver`` sections as
-``rom_hifi``), the training temperature fields (each a set of expression parameters), the tolerances, and
-optionally a ROM file to reuse instead of training. Outputs: ``rom.h5`` (the ROM), ``result.h5``, the plots
-``indicator.png``, ``errors.png``, ``singular_values.png``, and ``reduced_points.vtu`` (elements holding
-reduced points, before and after enrichment).
+Outputs: ``rom.h5`` (the ROM), ``result.h5``, the plots ``indicator.png``, ``errors.png``,
+``singular_values.png``, and ``reduced_points.vtu`` (elements holding reduced points, before and after enrichment).
 """
 
 from __future__ import annotations
@@ -13,77 +10,20 @@ from __future__ import annotations
 import time
 from contextlib import nullcontext
 from dataclasses import replace
-from typing import Literal
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
+from scipy.stats import spearmanr
 
-from adaptsim.cases import KindSpec, PositiveFloat, RunContext, StrictModel
-from rom.case import HifiCase, existing_file
-
-
-class TrainingSpec(StrictModel):
-    """Where the ROM comes from."""
-
-    fields: list[dict[str, float]] = Field(
-        default_factory=lambda: [{}], min_length=1,
-        description="Training temperature fields: each overrides parameters of `loading.temperature` for one high-fidelity run.",
-    )
-    rom_file: str | None = Field(None, description="Reuse this ROM file (built on the same mesh) instead of training.")
-    parallel: Literal["elements", "fields"] = Field(
-        "elements",
-        description="Under mpiexec: every rank solves every training field on its own elements, or each rank solves whole fields (better when there are at least as many fields as ranks; the snapshots are then redistributed by rows).",
-    )
-
-    _file_exists = field_validator("rom_file")(lambda value: existing_file(value, "ROM"))
-
-
-class ToleranceSpec(StrictModel):
-    """POD, cubature and indicator tolerances (all > 0)."""
-
-    displacement: PositiveFloat = Field(1e-5, description="POD of the displacements: relative discarded energy^(1/2).")
-    dual: PositiveFloat = Field(1e-5, description="POD of p, plastic strain, backstress.")
-    cubature: PositiveFloat = Field(1e-6, description="Empirical cubature: relative integration error.")
-    indicator: PositiveFloat = Field(0.003, description="Enrich when the Gappy-POD indicator on p exceeds this.")
-
-
-class RomCase(HifiCase):
-    """Adaptive POD + empirical-cubature ROM of the blade, with and without enrichment, against the full model."""
-
-    kind: Literal["rom_online"]  # type: ignore[assignment]
-    training: TrainingSpec = TrainingSpec()
-    tolerances: ToleranceSpec = ToleranceSpec()
-    variants: Literal["both", "enriched", "plain"] = Field("both", description="Which online runs: with enrichment, without, or both.")
-
-    @model_validator(mode="after")
-    def _check_fields(self) -> RomCase:
-        from rom.expressions import FieldExpression
-
-        temperature = self.loading.temperature
-        for index, field in enumerate(self.training.fields):
-            unknown = sorted(set(field) - set(temperature.parameters))
-            if unknown:
-                raise ValueError(f"training.fields[{index}]: {unknown[0]!r} is not a parameter of loading.temperature ({', '.join(temperature.parameters)})")
-            FieldExpression(temperature.expression, {**temperature.parameters, **field}, f"training.fields.{index}")
-        return self
-
-
-KIND = KindSpec(
-    name="rom_online",
-    model=RomCase,
-    runner="rom.rom_case:run",
-    summary="Adaptive POD + empirical-cubature ROM of the blade on a new temperature field, with and without enrichment.",
-    smoke_overrides=("mesh.divisions=[3,1,3]", "loading.history.increments=[2,2,1]"),
-    mpi=True,
-    citations="rom.rom_case:citations",
-)
-
-
-def citations(case: RomCase) -> list[str]:
-    """Reference keys of the full model, the ROM (POD, cubature, indicator, enrichment) and its distribution."""
-    from rom.case import citations as hifi_citations
-
-    return [*hifi_citations(case), "adaptive_rom", "pod_snapshots", "ecm", "qdeim", "gappy_pod", "distributed_rom", "tsqr", "metis"]
+from adaptsim.cases import RunContext
+from adaptsim.launch import COLLECTIVE_ERRORS, abort_on_error, share_cores
+from adaptsim.progress import ProgressBar, log
+from rom.online import AdaptiveROM, Tolerances, build_offline, gather, localise
+from rom.online_case import RomCase
+from rom.online_output import plot_errors, plot_indicator, plot_singular_values, write_reduced_points
+from rom.parallel.layout import process_layout, redistribute
+from rom.problem import build_problem, check_temperature_range, unit_body_force
+from rom.recorded_solve import recorded_solve
+from rom.storage import load_rom, save_rom, saved_case_text
 
 
 def temperature_factory(case: RomCase, mesh, space):
@@ -108,11 +48,6 @@ def _train(case: RomCase, mesh, space, layout, mass, times, ctx: RunContext, tim
 
     ``timings`` gets ``time_training_s`` (the training solves) and ``time_reduction_s`` (POD, cubature, QDEIM).
     """
-    from adaptsim.progress import ProgressBar, log
-    from rom.case import build_problem, check_temperature_range, recorded_solve
-    from rom.online import Tolerances, build_offline, gather
-    from rom.parallel import abort_on_error, redistribute, share_cores
-    from rom.storage import save_rom
 
     fields = list(enumerate(case.training.fields))
     by_fields = layout.comm is not None and case.training.parallel == "fields"
@@ -152,11 +87,9 @@ def _train(case: RomCase, mesh, space, layout, mass, times, ctx: RunContext, tim
 def run(case: RomCase, ctx: RunContext) -> None:
     """Offline (or load), high-fidelity reference, online plain and enriched; result, ROM file, plots, VTU.
 
-    Under ``mpiexec -n N`` the elements are split over the ranks (:class:`rom.parallel.Layout`): every phase
+    Under ``mpiexec -n N`` the elements are split over the ranks (:class:`rom.parallel.layout.Layout`): every phase
     runs distributed, rank 0 writes the files, and a failing rank ends the job with its message.
     """
-    from rom.case import build_problem
-    from rom.parallel import COLLECTIVE_ERRORS, abort_on_error, process_layout
 
     mesh, space, problem = build_problem(case)
     layout = process_layout(mesh, space)
@@ -165,10 +98,6 @@ def run(case: RomCase, ctx: RunContext) -> None:
 
 
 def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
-    from adaptsim.progress import ProgressBar, log
-    from rom.case import check_temperature_range, recorded_solve, unit_body_force
-    from rom.online import AdaptiveROM, Tolerances, localise
-    from rom.storage import load_rom, saved_case_text
 
     times = case.loading.history.increment_times()
     check_temperature_range(problem, times)
@@ -242,9 +171,7 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
 
 def _write(ctx, mesh, space, layout, times, offline, runs, timings: dict[str, float]) -> None:
     """Result file, plots and VTU of the reduced points (rank 0)."""
-    from scipy.stats import spearmanr
 
-    from rom.rom_output import plot_errors, plot_indicator, plot_singular_values, write_reduced_points
 
     main = runs.get("plain") or runs["enriched"]
     correlation = spearmanr(main["indicator"], main["p_relative_error"])[0] if np.ptp(main["indicator"]) > 0 else float("nan")

@@ -11,7 +11,7 @@ import pytest
 
 from adaptsim.cases import load_case, run_case
 from adaptsim.results import load_results
-from rom import output
+from rom import hifi_output as output
 
 from ..mpi import run_under_mpiexec
 

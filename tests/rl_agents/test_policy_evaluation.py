@@ -1,6 +1,6 @@
 """Dominance and the below-the-front test on hand-made fronts."""
 
-from rl_agents.rollout import front_position
+from rl_agents.policy_evaluation import front_position
 
 FRONT = [(1e-4, 1e3), (1e-6, 1e4), (1e-8, 1e5)]  # log-log straight line: error = 1e-4 (cost / 1e3)^-2
 

@@ -1,0 +1,88 @@
+"""The runner of the ``nbody`` kind: integrate the case's system with its integrators, write ``result.h5``,
+``orbits.png`` and ``energy_error.png``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from adaptsim.cases import RunContext
+from adaptsim.progress import log
+from nbody import simulate
+from nbody.case import IntegratorSpec, NBodyCase
+from nbody.plots import plot_energy_error, plot_orbits
+from nbody.state import System
+
+
+def _integrate(case: NBodyCase, spec: IntegratorSpec, system, progress: bool):
+
+    record_times = None if case.snapshots is None else np.linspace(0.0, case.t_end, case.snapshots)
+    return simulate.integrate(
+        system,
+        case.t_end,
+        spec.name,
+        eta=spec.eta,
+        dt=spec.dt,
+        tol=spec.tol,
+        criterion=spec.criterion,
+        record_times=record_times,
+        stop_on_escape=case.events.stop_on_escape,
+        escape_radius=case.events.escape_radius,
+        close_encounter=case.events.close_encounter,
+        progress=progress,
+    )
+
+
+def _summary(run) -> dict:
+    return {
+        "n_steps": run.n_steps,
+        "n_force_evals": run.n_force_evals,
+        "final_energy_error": float(run.energy_error[-1]),
+        "max_energy_error": float(run.energy_error.max()),
+        "final_angular_momentum_error": float(run.angular_momentum_error[-1]),
+        "escaped": run.escaped,
+        "status": run.status.label,
+        "t_final": float(run.times[-1]),
+        "wall_time_s": run.wall_time,
+        "integrator": run.integrator,
+        "parameter_name": run.parameter_name,
+        "parameter": run.parameter,
+    }
+
+
+def run(case: NBodyCase, ctx: RunContext) -> None:
+    """Run the case: HDF5 result, ``orbits.png`` and ``energy_error.png``."""
+
+    system = case.initial_conditions.build(np.random.default_rng(case.seed))
+    main = _integrate(case, case.integrator, system, progress=True)
+    log(
+        f"{case.integrator.label}: {main.status} at t = {main.times[-1]:.6g}, {main.n_steps} steps, "
+        f"{main.n_force_evals} force evaluations, energy error {main.energy_error[-1]:.2e}"
+    )
+    others = []
+    for spec in case.compare:
+        other = _integrate(case, spec, system, progress=True)
+        log(f"{spec.label}: {other.n_steps} steps, {other.n_force_evals} force evaluations, energy error {other.energy_error[-1]:.2e}")
+        others.append(other)
+
+    title = f"{case.initial_conditions.problem}: {case.integrator.label}"
+    ctx.save_figure(plot_orbits(main, title=title), "orbits.png")
+    figure = plot_energy_error([main, *others], [case.integrator.label, *(spec.label for spec in case.compare)])
+    figure.axes[0].set_title(f"{case.initial_conditions.problem}: relative energy error")
+    ctx.save_figure(figure, "energy_error.png")
+
+    data = {
+        "times": main.times,
+        "positions": main.positions,
+        "velocities": main.velocities,
+        "energy_error": main.energy_error,
+        "angular_momentum_error": main.angular_momentum_error,
+        "masses": main.masses,
+        "summary": {},
+        "comparison": {spec.label.replace(" ", "_"): {"times": o.times, "energy_error": o.energy_error} for spec, o in zip(case.compare, others)},
+    }
+    attrs = {"summary": _summary(main)}
+    for spec, other in zip(case.compare, others):
+        attrs[f"comparison/{spec.label.replace(' ', '_')}"] = _summary(other)
+    ctx.write_results(data, attrs=attrs)

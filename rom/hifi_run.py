@@ -1,0 +1,69 @@
+"""The runner of the ``rom_hifi`` kind: the full-model solve of a blade case, its result file, VTU and plot."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from adaptsim.cases import RunContext
+from adaptsim.launch import COLLECTIVE_ERRORS, abort_on_error
+from adaptsim.progress import ProgressBar, log
+from rom.hifi_case import HifiCase
+from rom.hifi_output import plot_history, write_series
+from rom.parallel.layout import process_layout
+from rom.problem import build_problem, check_temperature_range
+from rom.recorded_solve import recorded_solve
+
+
+def run(case: HifiCase, ctx: RunContext) -> None:
+    """Run the case: ``result.h5`` (summary, snapshots), VTU files, ``history.png``.
+
+    Under ``mpiexec -n N`` each rank integrates and assembles on its own elements (:mod:`rom.parallel`); the
+    snapshots are gathered, and rank 0 writes the checkpoints and the same files as a serial run (a run
+    resumes from a checkpoint written with any number of ranks).
+    """
+
+    started = time.perf_counter()
+    mesh, space, problem = build_problem(case)
+    layout = process_layout(mesh, space)
+    with abort_on_error(layout.comm, COLLECTIVE_ERRORS):
+        _run(case, ctx, mesh, space, problem, layout, started)
+
+
+def _run(case: HifiCase, ctx: RunContext, mesh, space, problem, layout, started: float) -> None:
+
+    times = case.loading.history.increment_times()
+    low, high = check_temperature_range(problem, times)
+    log(f"blade: {mesh.n_cells} tetrahedra ({mesh.cells.shape[1]} nodes), {space.n_dofs} dofs, {space.n_points} integration points, "
+        f"{times.size} increments, temperature {low:.0f}..{high:.0f} K, {layout.n_ranks} rank(s)")
+    with ProgressBar("high-fidelity increments", total=times.size) as bar:
+        recorder, solver, _ = recorded_solve(case, problem, layout, times, ctx, "checkpoint", advance=bar.advance)
+    if not layout.is_root:
+        return
+    wall = time.perf_counter() - started
+    segment_ends = np.cumsum(case.loading.history.increments) - 1
+    chosen = {"none": [], "last": [times.size - 1], "segments": list(segment_ends), "all": list(range(times.size))}[case.output.vtu]
+    write_series(ctx, mesh, space, recorder, chosen)
+    ctx.save_figure(plot_history(recorder, case.loading.history), "history.png")
+    summary = {
+        "n_dofs": space.n_dofs,
+        "n_elements": mesh.n_cells,
+        "n_nodes": mesh.n_nodes,
+        "n_integration_points": space.n_points,
+        "n_increments": int(times.size),
+        "newton_iterations": int(recorder.iterations.sum()),
+        "increment_cuts": int(recorder.cuts.sum()),
+        "max_cumulated_plasticity": float(recorder.cumulated_plasticity.max()),
+        "max_von_mises": float(recorder.max_von_mises.max()),
+        "max_displacement": float(np.abs(recorder.displacement).max()),
+        "wall_time_s": wall,
+        "constitutive_s": solver.timing.constitutive,
+        "assembly_s": solver.timing.assembly,
+        "linear_solve_s": solver.timing.linear_solve,
+        "n_ranks": layout.n_ranks,
+    }
+    ctx.write_results({**recorder.datasets(), "mesh": {"points": mesh.points, "cells": mesh.cells}, "summary": {}}, attrs={"summary": summary})
+    recorder.discard()
+    log(f"done in {wall:.1f} s: {summary['newton_iterations']} Newton iterations, max p = {summary['max_cumulated_plasticity']:.3g}, "
+        f"max von Mises = {summary['max_von_mises'] / 1e6:.4g} MPa")

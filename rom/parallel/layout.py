@@ -1,0 +1,176 @@
+"""Which rows of the blade's fields a rank holds (:class:`Layout`), and the reductions that make them one field.
+
+The serial layout holds everything and communicates nothing, so every algorithm of :mod:`rom.online` runs
+unchanged on one process and under ``mpiexec``: a function that works on distributed rows takes a
+:class:`Layout`, never a bare communicator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from adaptsim.launch import launched_ranks, share_cores
+from adaptsim.linalg.collective import summation
+from adaptsim.linalg.tsqr import distributed_gram
+from rom.fem.quadrature import tetrahedron
+from rom.fem.space import STIFFNESS_DEGREE, VectorSpace, mass_matrix
+from rom.materials import MaterialState
+from rom.mesh import TetMesh
+from rom.parallel.partition import Subdomain, partition_elements
+from rom.pod import PODBasis, pod
+
+
+def distributed_pod(local: np.ndarray, comm: Any, inner: Any = None, tolerance: float = 1e-4, max_modes: int | None = None) -> PODBasis:
+    """:func:`rom.pod.pod` of snapshots distributed by rows (``local``: this rank's rows, ``inner``: its local
+    inner-product matrix): the correlation and Gram matrices are summed over the ranks; every rank gets the
+    same singular values and its rows of the modes."""
+    return pod(local, tolerance=tolerance, max_modes=max_modes, gram=distributed_gram(comm, inner))
+
+
+class Layout:
+    """Which rows of the blade's fields this rank holds, and the reductions that make them one field.
+
+    A displacement-like field is held at the dofs of the rank's nodes (``dofs``; interface dofs are held by
+    several ranks with equal values, and ``owned`` marks the copy each dof's lowest rank counts in sums); a
+    field at integration points at the rank's own points (``points``, each point on one rank). ``space`` is
+    the displacement space of the rank's elements. The serial layout (:meth:`serial`) holds everything and
+    communicates nothing, so the same code runs on one process and under ``mpiexec``.
+    """
+
+    def __init__(self, space: Any, dofs: np.ndarray, points: np.ndarray, n_dofs: int, n_points: int,
+                 comm: Any = None, owned: np.ndarray | None = None, subdomain: Subdomain | None = None) -> None:
+        self.space, self.dofs, self.points = space, dofs, points
+        self.n_dofs, self.n_points = n_dofs, n_points
+        self.comm, self.subdomain = comm, subdomain
+        self.owned = np.ones(dofs.size, dtype=bool) if owned is None else owned
+
+    @classmethod
+    def serial(cls, space: Any) -> Layout:
+        """Everything on this process."""
+        return cls(space, np.arange(space.n_dofs), np.arange(space.n_points), space.n_dofs, space.n_points)
+
+    @classmethod
+    def distributed(cls, mesh: TetMesh, labels: np.ndarray, comm: Any) -> Layout:
+        """This rank's share of ``mesh`` given the element labels (:func:`partition_elements`)."""
+
+        points_per_element = tetrahedron(STIFFNESS_DEGREE[mesh.order]).size
+        subdomain = Subdomain.of(mesh, labels, comm.Get_rank(), points_per_element)
+        node_owner = np.full(mesh.n_nodes, np.iinfo(np.int64).max)
+        np.minimum.at(node_owner, mesh.cells.ravel(), np.repeat(labels, mesh.cells.shape[1]))
+        owned = np.repeat(node_owner[subdomain.nodes] == comm.Get_rank(), 3)
+        return cls(VectorSpace(subdomain.mesh), subdomain.dofs, subdomain.points, 3 * mesh.n_nodes,
+                   points_per_element * mesh.n_cells, comm, owned, subdomain)
+
+    @property
+    def n_ranks(self) -> int:
+        """Number of processes sharing the fields."""
+        return 1 if self.comm is None else self.comm.Get_size()
+
+    @property
+    def is_root(self) -> bool:
+        """True on the rank that writes files (rank 0; always true when serial)."""
+        return self.comm is None or self.comm.Get_rank() == 0
+
+    def synchronize(self) -> None:
+        """Wait for every rank (nothing when serial)."""
+        if self.comm is not None:
+            self.comm.Barrier()
+
+    def sum(self, array: Any) -> np.ndarray:
+        """The sum over the ranks of a local array (the array itself when serial)."""
+        return np.asarray(summation(self.comm)(np.asarray(array, dtype=float)))
+
+    def mass_matrix(self) -> sp.csr_matrix:
+        """This rank's block of the mass matrix (its elements only; the blocks add up to the whole matrix)."""
+
+        return mass_matrix(self.space.mesh)
+
+    def pod(self, snapshots: np.ndarray, inner: Any, tolerance: float) -> PODBasis:
+        """:func:`rom.pod.pod` of the snapshots' local rows (``inner``: this rank's block of the inner product)."""
+        return pod(snapshots, inner, tolerance) if self.comm is None else distributed_pod(snapshots, self.comm, inner, tolerance)
+
+    def to_global(self, local: np.ndarray, root_only: bool = False) -> np.ndarray | None:
+        """The whole dof vector (on every rank, or with ``root_only`` on rank 0 and None elsewhere) from this rank's rows."""
+        if self.comm is None:
+            return np.asarray(local)
+        whole = np.zeros((self.n_dofs,) + local.shape[1:])
+        whole[self.dofs[self.owned]] = local[self.owned]
+        return self._total(whole, root_only)
+
+    def _total(self, array: np.ndarray, root_only: bool) -> np.ndarray | None:
+        """Sum over the ranks, on every rank or only on rank 0 (``Reduce``: None elsewhere)."""
+        if not root_only:
+            return self.sum(array)
+        from mpi4py import MPI
+
+        array = np.ascontiguousarray(array, dtype=float)
+        total = np.empty_like(array) if self.is_root else None
+        self.comm.Reduce(array, total, op=MPI.SUM, root=0)
+        return total
+
+    def local_points(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Of the global point ids, the positions of those on this rank and their local indices."""
+        ids = np.asarray(ids, dtype=np.int64)
+        where = np.searchsorted(self.points, ids).clip(max=max(self.points.size - 1, 0))
+        mine = np.flatnonzero(self.points[where] == ids) if self.points.size else np.zeros(0, dtype=np.int64)
+        return mine, where[mine]
+
+    def point_rows(self, local: np.ndarray, ids: np.ndarray, root_only: bool = False) -> np.ndarray | None:
+        """Rows at global point ids of a field held at this rank's points: on every rank, or with ``root_only`` on
+        rank 0 (None elsewhere)."""
+        if self.comm is None:
+            return np.asarray(local)[ids]
+        mine, where = self.local_points(ids)
+        rows = np.zeros((len(ids),) + local.shape[1:])
+        rows[mine] = local[where]
+        return self._total(rows, root_only)  # each point lives on one rank: the sum is exact
+
+
+def increment_rows(increment: Any, dofs: np.ndarray, points: np.ndarray) -> Any:
+    """The rows of a whole-mesh :class:`rom.hifi.Increment` at the given dofs and integration points."""
+    return replace(increment, displacement=increment.displacement[dofs], state=increment.state.take(points),
+                   stress=increment.stress[points], temperature=increment.temperature[points])
+
+
+def gathered_increment(increment: Any, layout: Layout) -> Any:
+    """The whole-mesh :class:`rom.hifi.Increment` on rank 0 (None on the other ranks) from a distributed solver's
+    increment, whose displacement is already whole and whose point fields are this rank's."""
+    if layout.comm is None:
+        return increment
+
+    every = np.arange(layout.n_points)
+    state = increment.state
+    fields = [layout.point_rows(a, every, root_only=True)
+              for a in (state.plastic_strain, state.backstress, state.cumulated_plasticity, increment.stress, increment.temperature)]
+    if not layout.is_root:
+        return None
+    return replace(increment, state=MaterialState(*fields[:3]), stress=fields[3], temperature=fields[4])
+
+
+def process_layout(mesh: TetMesh, space: Any) -> Layout:
+    """This process's layout: serial, or under ``mpiexec`` this rank's share of the elements (METIS), with
+    OpenBLAS limited to the rank's share of the cores (:func:`share_cores`)."""
+
+    if launched_ranks() <= 1:
+        return Layout.serial(space)
+    from mpi4py import MPI
+
+    comm = MPI.COMM_WORLD
+    share_cores(comm)
+    return Layout.distributed(mesh, partition_elements(mesh, comm.Get_size()), comm)
+
+
+def redistribute(whole: dict[int, Any], layout: Layout) -> list[Any]:
+    """Every rank's rows of snapshots that were computed whole, each on one rank.
+
+    ``whole`` maps a snapshot's position in the training sequence to the :class:`rom.hifi.Increment` this rank
+    computed; the result is this rank's rows of all snapshots, in sequence order (one ``alltoall``).
+    """
+    targets = layout.comm.allgather((layout.dofs, layout.points))
+    outgoing = [{key: increment_rows(increment, dofs, points) for key, increment in whole.items()} for dofs, points in targets]
+    received = {key: increment for part in layout.comm.alltoall(outgoing) for key, increment in part.items()}
+    return [received[key] for key in sorted(received)]

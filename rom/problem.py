@@ -1,0 +1,56 @@
+"""The problem of a blade case: mesh, space, clamped root, centrifugal load and temperature field.
+
+Builds a :class:`rom.hifi.MechanicalProblem` from a validated :class:`rom.hifi_case.HifiCase`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from adaptsim.errors import CaseError
+from rom.fem.loads import body_force, centrifugal_acceleration
+from rom.fem.space import VectorSpace
+from rom.hifi import MechanicalProblem
+from rom.hifi_case import HifiCase, TemperatureSpec
+
+
+def build_problem(case: HifiCase, temperature: TemperatureSpec | None = None, mesh=None, space=None):
+    """The mesh, space and :class:`rom.hifi.MechanicalProblem` of a case.
+
+    ``temperature`` replaces the case's temperature field (ROM training fields); ``mesh`` and ``space``
+    reuse an already built discretisation.
+    """
+
+    mesh = mesh if mesh is not None else case.mesh.build()
+    space = space if space is not None else VectorSpace(mesh)
+    material = case.material.build()
+    loading = case.loading
+    axis = "xyz".index(loading.clamp_axis)
+    coordinate = mesh.points[:, axis]
+    root = np.flatnonzero(coordinate <= coordinate.min() + 1e-9 * np.ptp(coordinate))
+    constrained = np.zeros(space.n_dofs, dtype=bool)
+    constrained[(3 * root[:, None] + np.arange(3)).ravel()] = True
+    unit_force = unit_body_force(case, space)
+    history = loading.history
+    field = (temperature or loading.temperature).build(mesh.points, material.reference_temperature, history)
+    problem = MechanicalProblem(space, material, constrained, lambda t: history.factor(t) * unit_force, field)
+    return mesh, space, problem
+
+
+def unit_body_force(case: HifiCase, space) -> np.ndarray:
+    """Nodal centrifugal forces at load factor 1."""
+
+    rotation = case.loading.rotation
+    acceleration = centrifugal_acceleration(space.points.reshape(-1, 3), rotation.speed, np.array(rotation.axis), np.array(rotation.origin))
+    return body_force(space, case.material.density, acceleration)
+
+
+def check_temperature_range(problem, times: np.ndarray) -> tuple[float, float]:
+    """Evaluate every material table at the extreme temperatures the history reaches (clear error if outside)."""
+    extremes = [problem.temperature_at_points(t) for t in np.concatenate([[0.0], times])]
+    low, high = float(min(e.min() for e in extremes)), float(max(e.max() for e in extremes))
+    if low <= 0.0:
+        raise CaseError(f"temperature reaches {low:g} K (must stay > 0 K)", field=("loading", "temperature"))
+    for table in problem.material.tables:
+        table(np.array([low, high]))
+    return low, high
