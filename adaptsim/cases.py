@@ -28,9 +28,7 @@ from adaptsim.errors import CaseError
 
 ENTRY_POINT_GROUP = "adaptsim.kinds"
 
-#: A strictly positive duration (simulation time, time step, interval).
-PositiveTime = Annotated[float, Field(gt=0.0)]
-#: A strictly positive, finite real number.
+#: A strictly positive, finite real number (a duration, a step, a tolerance...; models refuse NaN and infinity).
 PositiveFloat = Annotated[float, Field(gt=0.0)]
 #: A non-negative integer seed.
 Seed = Annotated[int, Field(ge=0)]
@@ -112,7 +110,7 @@ CaseLoader.add_implicit_resolver(
 
 def parse_yaml(text: str) -> Any:
     """Parse YAML text with :class:`CaseLoader`."""
-    return yaml.load(text, Loader=CaseLoader)  # noqa: S506 - CaseLoader is a SafeLoader
+    return yaml.load(text, Loader=CaseLoader)
 
 
 _registry: dict[str, KindSpec] = {}
@@ -349,9 +347,9 @@ class RunContext:
 
     def save_figure(self, figure: Any, name: str, **savefig_kwargs: Any) -> Path:
         """Save a matplotlib figure as ``name`` (e.g. ``"orbits.png"``) in the output folder, atomically, and close it."""
-        from adaptsim.results import atomic_path
-
         import matplotlib.pyplot as plt
+
+        from adaptsim.results import atomic_path
 
         path = self.out_dir / name
         with atomic_path(path) as tmp:

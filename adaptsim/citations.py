@@ -14,7 +14,7 @@ REFERENCES: dict[str, dict[str, str]] = {
     "Three-body dynamics": {
         "hermite": "J. Makino, S. J. Aarseth (1992). On a Hermite integrator with Ahmad-Cohen scheme for gravitational many-body problems. *PASJ* 44, 141.",
         "collision_time": "S. Portegies Zwart, S. McMillan (2018). *Astrophysical Recipes: the Art of AMUSE*. IOP Publishing (the collision-time step criterion of AMUSE's Hermite).",
-        "leapfrog": "L. Verlet (1967). Computer \"experiments\" on classical fluids. I. Thermodynamical properties of Lennard-Jones molecules. *Phys. Rev.* 159, 98 (kick-drift-kick leapfrog).",
+        "leapfrog": 'L. Verlet (1967). Computer "experiments" on classical fluids. I. Thermodynamical properties of Lennard-Jones molecules. *Phys. Rev.* 159, 98 (kick-drift-kick leapfrog).',
         "dormand_prince": "J. R. Dormand, P. J. Prince (1980). A family of embedded Runge-Kutta formulae. *J. Comput. Appl. Math.* 6, 19.",
         "ias15": "H. Rein, D. S. Spiegel (2015). IAS15: a fast, adaptive, high-order integrator for gravitational dynamics. *MNRAS* 446, 1424; D. Pham, H. Rein, D. S. Spiegel (2024). Higher-order adaptive time-stepping for IAS15. arXiv:2401.02849.",
         "figure_eight": "A. Chenciner, R. Montgomery (2000). A remarkable periodic solution of the three-body problem in the case of equal masses. *Ann. Math.* 152, 881; C. Simó (2002), initial conditions of the figure-eight.",

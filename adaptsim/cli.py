@@ -34,11 +34,20 @@ def _build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="validate a case, then run it")
     run.add_argument("case", help="YAML case file")
     run.add_argument("--out", help="output folder (default: results/<case name>)")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a field, e.g. --set integrator.eta=0.01 (repeatable)")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a field, e.g. --set integrator.eta=0.01 (repeatable)",
+    )
 
     validate = commands.add_parser("validate", help="check case files without running them")
     validate.add_argument("cases", nargs="+", help="YAML case files")
-    validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a field before validating")
+    validate.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a field before validating"
+    )
 
     cases = commands.add_parser("cases", help="list the bundled cases")
     cases.add_argument("directory", nargs="?", help="folder of YAML cases (default: the bundled cases/)")
@@ -58,7 +67,8 @@ def _command_run(args: argparse.Namespace) -> int:
     if ranks > 1 and not loaded.spec.mpi:
         raise CaseError(
             f"kind {loaded.spec.name!r} runs on one process, but mpiexec started {ranks}: every rank would repeat the run "
-            "and write the same files; run it without mpiexec", source=args.case
+            "and write the same files; run it without mpiexec",
+            source=args.case,
         )
     out_dir = Path(args.out) if args.out else Path("results") / Path(args.case).stem
     if out_dir.exists() and not out_dir.is_dir():

@@ -1,11 +1,12 @@
-"""The generated parts of README.md: the case-file reference and the list of references.
+"""The generated parts of the documentation: the README's gallery, the case-file reference (``docs/cases.md``)
+and the list of references (``docs/references.md``).
 
 The case-file reference is built from the pydantic models of every registered kind (field paths, types,
 defaults, descriptions), the reference list from :data:`adaptsim.citations.REFERENCES`, so neither can
 drift from the code. Each lies between ``<!-- generated: NAME -->`` and ``<!-- end: NAME -->`` markers.
 
-    python -m adaptsim.docs            # rewrite the generated sections of README.md
-    python -m adaptsim.docs --check    # exit 1 if README.md differs from what would be generated
+    python -m adaptsim.docs            # rewrite the generated sections
+    python -m adaptsim.docs --check    # exit 1 if a file differs from what would be generated
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 
 
 def _constraints(metadata: list[Any]) -> str:
@@ -116,7 +119,14 @@ def case_reference() -> str:
     for name, spec in installed_kinds().items():
         rows = [row for row in _rows(spec.model, "", shared) if row[0] != "kind"]
         mpi = " Runs distributed under `mpiexec -n N`." if spec.mpi else ""
-        lines += [f"#### `kind: {name}`", "", f"{spec.summary}{mpi} Smoke test: `{' '.join(spec.smoke_overrides) or '-'}`.", "", *_table(rows), ""]
+        lines += [
+            f"#### `kind: {name}`",
+            "",
+            f"{spec.summary}{mpi} Smoke test: `{' '.join(spec.smoke_overrides) or '-'}`.",
+            "",
+            *_table(rows),
+            "",
+        ]
     done: set[str] = set()
     while set(shared) - done:
         for name in sorted(set(shared) - done):
@@ -142,39 +152,49 @@ def gallery() -> str:
 
     folder = GALLERY.relative_to(README.parent).as_posix()
     lines = ["| | |", "|---|---|"]
-    for left, right in zip(ENTRIES[::2], [*ENTRIES[1::2], None]):
+    for left, right in zip(ENTRIES[::2], [*ENTRIES[1::2], None], strict=False):
         cells = [f"![{Path(e.name).stem}]({folder}/{e.name})<br>{e.caption} (`cases/{e.case}.yaml`)" if e else "" for e in (left, right)]
         lines.append(f"| {cells[0]} | {cells[1]} |")
     return "\n".join(lines) + "\n"
 
 
 SECTIONS: dict[str, Callable[[], str]] = {"gallery": gallery, "case-reference": case_reference, "references": references}
+#: Which generated sections each file holds.
+FILES: dict[Path, tuple[str, ...]] = {README: ("gallery",), DOCS / "cases.md": ("case-reference",), DOCS / "references.md": ("references",)}
 
 
-def generate(text: str) -> str:
-    """``text`` (a README) with every generated section replaced by its current content."""
-    for name, build in SECTIONS.items():
+def _replacement(content: str) -> Callable[[re.Match[str]], str]:
+    """A ``re.sub`` replacement keeping the section's markers around ``content``."""
+    return lambda match: match.group(1) + "\n" + content + "\n" + match.group(2)
+
+
+def generate(text: str, names: tuple[str, ...] = tuple(SECTIONS)) -> str:
+    """``text`` with the generated sections ``names`` replaced by their current content."""
+    for name in names:
+        build = SECTIONS[name]
         pattern = re.compile(rf"(<!-- generated: {name} -->\n).*?(<!-- end: {name} -->)", re.S)
         if not pattern.search(text):
-            raise ValueError(f"README has no '<!-- generated: {name} -->' ... '<!-- end: {name} -->' section")
-        text = pattern.sub(lambda match: match.group(1) + "\n" + build() + "\n" + match.group(2), text)
+            raise ValueError(f"no '<!-- generated: {name} -->' ... '<!-- end: {name} -->' section")
+        text = pattern.sub(_replacement(build()), text)
     return text
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Rewrite (or with ``--check``, compare) the generated sections of README.md."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only compare; exit 1 when README.md is out of date")
-    parser.add_argument("--readme", type=Path, default=README)
+    """Rewrite (or with ``--check``, compare) the generated sections of every file of :data:`FILES`."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 when a file is out of date")
     args = parser.parse_args(argv)
-    current = args.readme.read_text(encoding="utf-8")
-    fresh = generate(current)
-    if args.check:
+    stale = []
+    for path, names in FILES.items():
+        current = path.read_text(encoding="utf-8")
+        fresh = generate(current, names)
         if fresh != current:
-            print(f"{args.readme}: generated sections are out of date; run python -m adaptsim.docs", file=sys.stderr)
-            return 1
-        return 0
-    args.readme.write_text(fresh, encoding="utf-8")
+            stale.append(path)
+            if not args.check:
+                path.write_text(fresh, encoding="utf-8")
+    if args.check and stale:
+        print(f"{', '.join(map(str, stale))}: generated sections are out of date; run python -m adaptsim.docs", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -33,13 +33,42 @@ class Entry:
 
 ENTRIES = (
     Entry("figure_eight_orbits.png", "quickstart", "orbits.png", "Figure-eight orbit, three periods (Hermite)."),
-    Entry("figure_eight_energy.png", "figure_eight", "energy_error.png", "Energy error of Hermite, leapfrog, Dormand-Prince and IAS15 on the figure-eight."),
-    Entry("pythagorean_orbits.png", "pythagorean", "orbits.png", "Burrau's Pythagorean problem to t = 100: one body escapes, a binary forms."),
-    Entry("agent_front.png", "rl_eval", "front.png", "The shipped agent against every fixed time-step parameter (accuracy/cost front).", ("n_seeds=20", "steps=150", "examples=2")),
-    Entry("agent_trajectories.png", "rl_eval", "trajectories.png", "The agent's choice of the parameter along orbits.", ("n_seeds=20", "steps=150", "examples=2")),
-    Entry("blade_history.png", "blade_hifi", "history.png", "Rotating, heated blade: load factor and largest cumulated plastic strain over the creep history."),
+    Entry(
+        "figure_eight_energy.png",
+        "figure_eight",
+        "energy_error.png",
+        "Energy error of Hermite, leapfrog, Dormand-Prince and IAS15 on the figure-eight.",
+    ),
+    Entry(
+        "pythagorean_orbits.png", "pythagorean", "orbits.png", "Burrau's Pythagorean problem to t = 100: one body escapes, a binary forms."
+    ),
+    Entry(
+        "agent_front.png",
+        "rl_eval",
+        "front.png",
+        "The shipped agent against every fixed time-step parameter (accuracy/cost front).",
+        ("n_seeds=20", "steps=150", "examples=2"),
+    ),
+    Entry(
+        "agent_trajectories.png",
+        "rl_eval",
+        "trajectories.png",
+        "The agent's choice of the parameter along orbits.",
+        ("n_seeds=20", "steps=150", "examples=2"),
+    ),
+    Entry(
+        "blade_history.png",
+        "blade_hifi",
+        "history.png",
+        "Rotating, heated blade: load factor and largest cumulated plastic strain over the creep history.",
+    ),
     Entry("rom_indicator.png", "blade_rom", "indicator.png", "ROM error indicator against the true error, without and with enrichment."),
-    Entry("rom_errors.png", "blade_rom", "errors.png", "ROM displacement and plasticity errors on a hotter blade, without and with enrichment."),
+    Entry(
+        "rom_errors.png",
+        "blade_rom",
+        "errors.png",
+        "ROM displacement and plasticity errors on a hotter blade, without and with enrichment.",
+    ),
     Entry("rom_singular_values.png", "blade_rom", "singular_values.png", "POD singular values of the training displacements."),
     Entry("orthogonality.png", "orthogonality", "orthogonality.png", "Loss of orthogonality of QR methods against the condition number."),
 )

@@ -70,7 +70,7 @@ def abort_on_error(comm: Any, collective: tuple[type[BaseException], ...] = ()) 
     """
     try:
         yield
-    except BaseException as error:  # noqa: BLE001 - any failure, including KeyboardInterrupt, must end the job
+    except BaseException as error:
         if comm is None or comm.Get_size() == 1 or isinstance(error, collective):
             raise
         sys.stderr.write(f"adaptsim: rank {comm.Get_rank()}: {type(error).__name__}: {error}\n")

@@ -10,7 +10,7 @@ with reorthogonalisation it stays at ``O(u)``; CholeskyQR2 stays at ``O(u)`` up 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -32,7 +32,7 @@ class OrthogonalityCase(CaseModel):
         description="Condition numbers of the test matrices (each >= 1).",
     )
     methods: list[Method] = Field(
-        default_factory=lambda: ["mgs", "mgs_reorthogonalized", "cholesky_qr2", "householder"],
+        default_factory=lambda: list(get_args(Method)),
         min_length=1,
         description="QR methods to compare.",
     )
@@ -58,7 +58,12 @@ KIND = KindSpec(
 
 def citations(case: OrthogonalityCase) -> list[str]:
     """Reference keys of the compared methods and of the random test matrices."""
-    keys = {"mgs": "reorthogonalization", "mgs_reorthogonalized": "reorthogonalization", "cholesky_qr2": "cholesky_qr2", "householder": "householder"}
+    keys = {
+        "mgs": "reorthogonalization",
+        "mgs_reorthogonalized": "reorthogonalization",
+        "cholesky_qr2": "cholesky_qr2",
+        "householder": "householder",
+    }
     return [*(keys[method] for method in case.methods), "random_orthogonal"]
 
 

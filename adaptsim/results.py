@@ -17,7 +17,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -115,18 +115,17 @@ def write_results(
     if _RESERVED & set(data):
         raise ValueError(f"result names {sorted(_RESERVED & set(data))} are reserved")
     path = Path(path)
-    with atomic_path(path) as tmp:
-        with h5py.File(tmp, "w") as handle:
-            handle.attrs["adaptsim_version"] = adaptsim.__version__
-            handle.attrs["kind"] = kind
-            handle.attrs["seed"] = -1 if seed is None else int(seed)
-            handle.attrs["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            handle.create_dataset(CASE_DATASET, data=case_text, dtype=h5py.string_dtype())
-            _write_tree(handle, data)
-            for group_path, group_attrs in (attrs or {}).items():
-                group = handle.require_group(group_path) if group_path not in ("", "/") else handle
-                for key, value in group_attrs.items():
-                    group.attrs[key] = _to_attr(value)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as handle:
+        handle.attrs["adaptsim_version"] = adaptsim.__version__
+        handle.attrs["kind"] = kind
+        handle.attrs["seed"] = -1 if seed is None else int(seed)
+        handle.attrs["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+        handle.create_dataset(CASE_DATASET, data=case_text, dtype=h5py.string_dtype())
+        _write_tree(handle, data)
+        for group_path, group_attrs in (attrs or {}).items():
+            group = handle.require_group(group_path) if group_path not in ("", "/") else handle
+            for key, value in group_attrs.items():
+                group.attrs[key] = _to_attr(value)
     return path
 
 

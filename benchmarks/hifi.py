@@ -39,8 +39,15 @@ def timed(function, *args):
 
 def material() -> ViscoplasticMaterial:
     c = TemperatureTable.constant
-    return ViscoplasticMaterial(c("young", E), c("poisson", NU), norton_k=c("k", 300e6), norton_n=c("n", 10.0),
-                                yield_stress=c("r0", 10e6), hardening_c=c("c", 1e9), hardening_d=c("d", 100.0))
+    return ViscoplasticMaterial(
+        c("young", E),
+        c("poisson", NU),
+        norton_k=c("k", 300e6),
+        norton_n=c("n", 10.0),
+        yield_stress=c("r0", 10e6),
+        hardening_c=c("c", 1e9),
+        hardening_d=c("d", 100.0),
+    )
 
 
 def ours(divisions):
@@ -94,15 +101,34 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
     args = parser.parse_args()
     table = Table(title="high-fidelity blade: seconds per Newton iteration, and an elastic solve against scikit-fem")
-    for column in ("mesh", "dofs", "constitutive", "assembly", "PARDISO", "SuperLU", "elastic (ours)", "elastic (scikit-fem)", "scikit-fem / ours", "max |du| / max |u|"):
+    for column in (
+        "mesh",
+        "dofs",
+        "constitutive",
+        "assembly",
+        "PARDISO",
+        "SuperLU",
+        "elastic (ours)",
+        "elastic (scikit-fem)",
+        "scikit-fem / ours",
+        "max |du| / max |u|",
+    ):
         table.add_column(column, justify="right")
     for size in args.sizes:
         mesh, space, u, t = ours(SIZES[size])
         vertices, u_ref, t_ref = scikit_fem(mesh)
         difference = np.abs(u.reshape(-1, 3)[vertices] - u_ref).max() / np.abs(u_ref).max()
         table.add_row(
-            size, f"{space.n_dofs}", f"{t['law']:.3f}", f"{t['assembly']:.3f}", f"{t.get('pardiso', float('nan')):.3f}",
-            f"{t['superlu']:.3f}", f"{t['elastic']:.3f}", f"{t_ref:.3f}", f"{t_ref / t['elastic']:.1f}x", f"{difference:.1e}",
+            size,
+            f"{space.n_dofs}",
+            f"{t['law']:.3f}",
+            f"{t['assembly']:.3f}",
+            f"{t.get('pardiso', float('nan')):.3f}",
+            f"{t['superlu']:.3f}",
+            f"{t['elastic']:.3f}",
+            f"{t_ref:.3f}",
+            f"{t_ref / t['elastic']:.1f}x",
+            f"{difference:.1e}",
         )
     Console(width=200).print(table)
 

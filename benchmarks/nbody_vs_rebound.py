@@ -48,7 +48,7 @@ def rebound_run(system, t_end: float, integrator: str, dt: float | None = None):
     sim.integrator = integrator
     if dt is not None:
         sim.dt = dt
-    for m, x, v in zip(system.masses, system.positions, system.velocities):
+    for m, x, v in zip(system.masses, system.positions, system.velocities, strict=True):
         sim.add(m=float(m), x=x[0], y=x[1], z=x[2], vx=v[0], vy=v[1], vz=v[2])
     e0 = sim.energy()
     sim.integrate(t_end, exact_finish_time=1)
@@ -75,7 +75,16 @@ def problem_table(name: str, make, t_end: float, repeat: int) -> Table:
         ("adaptsim leapfrog adaptive", "eta=0.002", lambda: adaptsim_run(system, t_end, "leapfrog", eta=0.002), None),
     ]
     table = Table(title=f"{name}: E0 = {float(energy(system.masses, system.positions, system.velocities)):.6f}")
-    for column in ("code / integrator", "parameter", "time [ms]", "steps", "force evals", "energy error", "us / step", "adaptsim / REBOUND"):
+    for column in (
+        "code / integrator",
+        "parameter",
+        "time [ms]",
+        "steps",
+        "force evals",
+        "energy error",
+        "us / step",
+        "adaptsim / REBOUND",
+    ):
         table.add_column(column, justify="right")
     reference: dict[str, float] = {}
     measured = []
@@ -86,7 +95,16 @@ def problem_table(name: str, make, t_end: float, repeat: int) -> Table:
             reference[pair] = seconds
     for label, parameter, seconds, steps, evals, error, pair in measured:
         ratio = f"{seconds / reference[pair]:.2f}" if pair and label.startswith("adaptsim") else ""
-        table.add_row(label, parameter, f"{1e3 * seconds:.1f}", str(steps), "-" if evals is None else str(evals), f"{error:.2e}", f"{1e6 * seconds / steps:.2f}", ratio)
+        table.add_row(
+            label,
+            parameter,
+            f"{1e3 * seconds:.1f}",
+            str(steps),
+            "-" if evals is None else str(evals),
+            f"{error:.2e}",
+            f"{1e6 * seconds / steps:.2f}",
+            ratio,
+        )
     return table
 
 
@@ -105,7 +123,10 @@ def batch_speedup(repeat: int, n_systems: int = 256) -> tuple[float, float, floa
     velocities = np.array([s.velocities for s in systems])
 
     def best_batch_time() -> float:
-        runs = [simulate.integrate_batch(masses, positions, velocities, 20.0, "hermite", eta=0.01, close_encounter=1e-4) for _ in range(repeat + 1)]
+        runs = [
+            simulate.integrate_batch(masses, positions, velocities, 20.0, "hermite", eta=0.01, close_encounter=1e-4)
+            for _ in range(repeat + 1)
+        ]
         return min(run.wall_time for run in runs[1:])
 
     threads = numba.config.NUMBA_NUM_THREADS

@@ -64,7 +64,7 @@ def rebound_env_rate(mu: float, steps: int) -> tuple[float, float]:
     sim = rebound.Simulation()
     sim.G = 1.0
     sim.integrator = "leapfrog"  # a fixed-step integrator whose dt Python controls; the closest REBOUND offers
-    for m, x, v in zip(system.masses, system.positions, system.velocities):
+    for m, x, v in zip(system.masses, system.positions, system.velocities, strict=True):
         sim.add(m=float(m), x=x[0], y=x[1], z=x[2], vx=v[0], vy=v[1], vz=v[2])
     e0 = sim.energy()
     interval = 0.1 * ic.YEAR

@@ -47,7 +47,9 @@ def run_job(ranks: int, overrides: list[str], folder: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ranks", type=int, nargs="+", default=[2], help="rank counts besides 1")
-    parser.add_argument("--parallel", nargs="+", choices=["elements", "fields"], default=["elements", "fields"], help="how the training is split")
+    parser.add_argument(
+        "--parallel", nargs="+", choices=["elements", "fields"], default=["elements", "fields"], help="how the training is split"
+    )
     parser.add_argument("--divisions", default="14,3,20")
     parser.add_argument("--increments", default="3,6,3")
     parser.add_argument("--repeat", type=int, default=1)
@@ -59,12 +61,18 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for ranks, split in setups:
-            overrides = [f"mesh.divisions=[{args.divisions}]", f"loading.history.increments=[{args.increments}]", "variants=plain",
-                         f"training.parallel={split}"]
+            overrides = [
+                f"mesh.divisions=[{args.divisions}]",
+                f"loading.history.increments=[{args.increments}]",
+                "variants=plain",
+                f"training.parallel={split}",
+            ]
             runs = [run_job(ranks, overrides, Path(folder)) for _ in range(args.repeat)]
             rows.append({**runs[0], **{key: min(run[key] for run in runs) for key in PHASES}, "split": split if ranks > 1 else "-"})
     base = rows[0]
-    table = Table(title=f"blade ROM job, {base['n_dofs']:,} dofs, {base['n_increments']} increments, 2 training fields, best of {args.repeat}")
+    table = Table(
+        title=f"blade ROM job, {base['n_dofs']:,} dofs, {base['n_increments']} increments, 2 training fields, best of {args.repeat}"
+    )
     table.add_column("ranks", justify="right")
     table.add_column("training split")
     for label in PHASES.values():
@@ -77,7 +85,9 @@ def main() -> None:
         table.add_row(*cells)
     Console(width=220).print(table)
     errors = ", ".join(f"{row['error_displacement_plain']:.3e}" for row in rows)
-    print(f"modes {base['n_modes']}, reduced points {base['n_reduced_points']} of {base['n_integration_points']}; max displacement error (plain): {errors}")
+    print(
+        f"modes {base['n_modes']}, reduced points {base['n_reduced_points']} of {base['n_integration_points']}; max displacement error (plain): {errors}"
+    )
 
 
 if __name__ == "__main__":

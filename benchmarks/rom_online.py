@@ -34,8 +34,21 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["ADAPTSIM_QUIET"] = "1"
     table = Table(title="blade: high-fidelity model vs adaptive ROM (whole load history, 22 increments)")
-    for column in ("mesh", "dofs", "variant", "HF (s)", "ROM (s)", "ROM per increment (ms)", "speed-up", "max error u", "max error p",
-                   "enrichments", "reduced points", "modes", "online time / smallest mesh"):
+    for column in (
+        "mesh",
+        "dofs",
+        "variant",
+        "HF (s)",
+        "ROM (s)",
+        "ROM per increment (ms)",
+        "speed-up",
+        "max error u",
+        "max error p",
+        "enrichments",
+        "reduced points",
+        "modes",
+        "online time / smallest mesh",
+    ):
         table.add_column(column, justify="right")
     baseline = None
     for size in args.sizes:
@@ -49,9 +62,19 @@ def main() -> None:
             modes = s["n_modes"] if variant == "plain" else s["n_modes_final"]
             enrichments = 0 if variant == "plain" else s["n_enrichments"]
             table.add_row(
-                size, f"{s['n_dofs']}", variant, f"{s['hifi_time_s']:.2f}", f"{online:.3f}", f"{1e3 * online / s['n_increments']:.1f}",
-                f"{s['hifi_time_s'] / online:.0f}x", f"{s[f'error_displacement_{variant}']:.1e}", f"{s[f'error_p_{variant}']:.1e}",
-                f"{enrichments}", f"{points}", f"{modes}", f"{online / baseline:.2f}" if variant == "plain" else "",
+                size,
+                f"{s['n_dofs']}",
+                variant,
+                f"{s['hifi_time_s']:.2f}",
+                f"{online:.3f}",
+                f"{1e3 * online / s['n_increments']:.1f}",
+                f"{s['hifi_time_s'] / online:.0f}x",
+                f"{s[f'error_displacement_{variant}']:.1e}",
+                f"{s[f'error_p_{variant}']:.1e}",
+                f"{enrichments}",
+                f"{points}",
+                f"{modes}",
+                f"{online / baseline:.2f}" if variant == "plain" else "",
             )
     Console(width=220).print(table)
 

@@ -7,7 +7,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, PositiveTime, RunContext, StrictModel
+from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, StrictModel
 from adaptsim.errors import CaseError
 from nbody.integrators.stepper import resolve
 from nbody.integrators.table import CriterionName, IntegratorName, integrator_citations
@@ -64,7 +64,7 @@ class IntegratorSpec(StrictModel):
 
     name: IntegratorName = Field("hermite", description="Integrator.")
     eta: PositiveFloat | None = Field(None, description="Hermite / adaptive leapfrog step parameter.")
-    dt: PositiveTime | None = Field(None, description="Fixed step (any integrator).")
+    dt: PositiveFloat | None = Field(None, description="Fixed step (any integrator).")
     tol: PositiveFloat | None = Field(None, description="Tolerance of `rk` and `ias15`.")
     criterion: CriterionName = Field("aarseth", description="Hermite step criterion.")
 
@@ -98,10 +98,12 @@ class NBodyCase(CaseModel):
     kind: Literal["nbody"]
     initial_conditions: InitialConditions = InitialConditions()
     integrator: IntegratorSpec = IntegratorSpec()
-    t_end: PositiveTime = Field(description="Final time (N-body units).")
+    t_end: PositiveFloat = Field(description="Final time (N-body units).")
     snapshots: int | None = Field(2000, ge=2, description="Evenly spaced snapshots; null records every step.")
     events: Events = Events()
-    compare: list[IntegratorSpec] = Field(default_factory=list, description="More integrators to run on the same problem, for the energy-error plot.")
+    compare: list[IntegratorSpec] = Field(
+        default_factory=list, description="More integrators to run on the same problem, for the energy-error plot."
+    )
 
 
 KIND = KindSpec(

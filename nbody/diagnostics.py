@@ -15,7 +15,7 @@ def energy(masses: np.ndarray, positions: np.ndarray, velocities: np.ndarray, so
     eps2 = float(softening) ** 2
     if positions.ndim == 2:
         return np.asarray(kinetic_energy(masses, velocities) + potential_energy(masses, positions, eps2))
-    return np.array([kinetic_energy(masses, v) + potential_energy(masses, x, eps2) for x, v in zip(positions, velocities)])
+    return np.array([kinetic_energy(masses, v) + potential_energy(masses, x, eps2) for x, v in zip(positions, velocities, strict=True)])
 
 
 def relative_energy_error(energies: np.ndarray, reference: float) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,7 +16,10 @@ from nbody.simulate import Run
 def plot_orbits(run: Run, *, title: str = "", axis: Axes | None = None) -> Figure:
     """Trajectories in the x-y plane, one colour per body, start (circle) and end (cross) marked."""
 
-    figure, axis = (axis.figure, axis) if axis is not None else plt.subplots(figsize=(5.5, 5.5))
+    if axis is None:
+        figure, axis = plt.subplots(figsize=(5.5, 5.5))
+    else:
+        figure = cast(Figure, axis.figure)
     for body in range(run.positions.shape[1]):
         line = axis.plot(run.positions[:, body, 0], run.positions[:, body, 1], lw=0.8, label=f"body {body} (m={run.masses[body]:g})")[0]
         axis.plot(*run.positions[0, body, :2], "o", color=line.get_color())
@@ -31,7 +35,10 @@ def plot_orbits(run: Run, *, title: str = "", axis: Axes | None = None) -> Figur
 def plot_energy_error(runs: Sequence[Run], labels: Sequence[str] | None = None, *, axis: Axes | None = None) -> Figure:
     """Relative energy error against time (log scale), one curve per run."""
 
-    figure, axis = (axis.figure, axis) if axis is not None else plt.subplots(figsize=(6.5, 4))
+    if axis is None:
+        figure, axis = plt.subplots(figsize=(6.5, 4))
+    else:
+        figure = cast(Figure, axis.figure)
     for index, run in enumerate(runs):
         label = labels[index] if labels else f"{run.integrator} ({run.parameter_name}={run.parameter:g})"
         floor = np.finfo(float).eps

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from adaptsim.cases import RunContext
@@ -12,7 +10,6 @@ from adaptsim.progress import log
 from nbody import simulate
 from nbody.case import IntegratorSpec, NBodyCase
 from nbody.plots import plot_energy_error, plot_orbits
-from nbody.state import System
 
 
 def _integrate(case: NBodyCase, spec: IntegratorSpec, system, progress: bool):
@@ -80,9 +77,12 @@ def run(case: NBodyCase, ctx: RunContext) -> None:
         "angular_momentum_error": main.angular_momentum_error,
         "masses": main.masses,
         "summary": {},
-        "comparison": {spec.label.replace(" ", "_"): {"times": o.times, "energy_error": o.energy_error} for spec, o in zip(case.compare, others)},
+        "comparison": {
+            spec.label.replace(" ", "_"): {"times": o.times, "energy_error": o.energy_error}
+            for spec, o in zip(case.compare, others, strict=True)
+        },
     }
     attrs = {"summary": _summary(main)}
-    for spec, other in zip(case.compare, others):
+    for spec, other in zip(case.compare, others, strict=True):
         attrs[f"comparison/{spec.label.replace(' ', '_')}"] = _summary(other)
     ctx.write_results(data, attrs=attrs)

@@ -10,10 +10,10 @@ The compiled loop :func:`advance` is the only loop over time in the package.
 from __future__ import annotations
 
 import math
-from enum import IntEnum
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import IntEnum
 
 import numba
 import numpy as np
@@ -26,6 +26,7 @@ from nbody.events import closest_pair, escaping_body
 from nbody.integrators.dispatch import init, step
 from nbody.integrators.stepper import Stepper, resolve
 from nbody.state import System
+
 
 class Status(IntEnum):
     """How a run (or one system of a batch) ended; the compiled loop returns these codes."""
@@ -162,7 +163,7 @@ class Simulation:
 
     def energy_error(self) -> float:
         """Current relative energy error ``|E - E0| / |E0|``."""
-        return float(relative_energy_error(self.energy(), self.energy0))
+        return float(relative_energy_error(np.asarray(self.energy()), self.energy0))
 
     def advance(
         self,
@@ -365,9 +366,13 @@ def integrate(
             )
             max_steps -= simulation.n_steps - steps_before
             if times is None:
-                out_t.append(t), out_x.append(x), out_v.append(v)
+                out_t.append(t)
+                out_x.append(x)
+                out_v.append(v)
             elif simulation.status == COMPLETED or simulation.t > out_t[-1][-1]:
-                out_t.append(np.array([simulation.t])), out_x.append(simulation.x[None].copy()), out_v.append(simulation.v[None].copy())
+                out_t.append(np.array([simulation.t]))
+                out_x.append(simulation.x[None].copy())
+                out_v.append(simulation.v[None].copy())
             if simulation.status != COMPLETED:
                 break
     wall = _time.perf_counter() - started
@@ -480,7 +485,10 @@ def integrate_batch(
     positions = np.ascontiguousarray(positions, dtype=np.float64).copy()
     velocities = np.ascontiguousarray(velocities, dtype=np.float64).copy()
     if positions.ndim != 3 or positions.shape[2] != 3 or velocities.shape != positions.shape:
-        raise CaseError(f"positions and velocities must have the same shape (B, N, 3), got {positions.shape} and {velocities.shape}", field=("positions",))
+        raise CaseError(
+            f"positions and velocities must have the same shape (B, N, 3), got {positions.shape} and {velocities.shape}",
+            field=("positions",),
+        )
     n_systems, n = positions.shape[:2]
     masses = np.ascontiguousarray(np.broadcast_to(np.asarray(masses, dtype=np.float64), (n_systems, n)))
     for index in range(n_systems):  # validates every system with the same messages as a single run

@@ -14,7 +14,7 @@ DISCRETE_ONLY = ("DQN", "QRDQN", "MaskablePPO")
 CONTINUOUS_ONLY = ("DDPG", "SAC", "TD3", "TQC", "CrossQ")
 
 
-def algorithm_class(name: str) -> type:
+def algorithm_class(name: str) -> Any:
     """The SB3 or sb3-contrib class of an algorithm name."""
     if name in ALGORITHMS_SB3:
         import stable_baselines3
@@ -28,7 +28,7 @@ def algorithm_class(name: str) -> type:
 def check_hyperparameters(algorithm: str, hyperparameters: dict[str, Any]) -> None:
     """Raise ``ValueError`` naming the first key the algorithm's constructor does not take."""
     reserved = {"policy", "env", "seed", "policy_kwargs", "tensorboard_log", "verbose", "device", "_init_setup_model"}
-    accepted = set(inspect.signature(algorithm_class(algorithm).__init__).parameters) - reserved
+    accepted = set(inspect.signature(algorithm_class(algorithm)).parameters) - reserved
     for key in hyperparameters:
         if key not in accepted:
             raise ValueError(f"hyperparameters: {algorithm} takes no {key!r}; it takes {', '.join(sorted(accepted))}")

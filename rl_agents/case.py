@@ -45,14 +45,20 @@ class RLTrainCase(CaseModel):
 
     kind: Literal["rl_train"]
     env: EnvConfig = EnvConfig()
-    algorithm: str = Field("DQN", description=f"SB3 ({', '.join(ALGORITHMS_SB3)}) or sb3-contrib ({', '.join(ALGORITHMS_CONTRIB)}) algorithm.")
-    hyperparameters: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments of the algorithm (learning_rate, buffer_size, ...).")
+    algorithm: str = Field(
+        "DQN", description=f"SB3 ({', '.join(ALGORITHMS_SB3)}) or sb3-contrib ({', '.join(ALGORITHMS_CONTRIB)}) algorithm."
+    )
+    hyperparameters: dict[str, Any] = Field(
+        default_factory=dict, description="Keyword arguments of the algorithm (learning_rate, buffer_size, ...)."
+    )
     policy: PolicyOptions = PolicyOptions()
     total_timesteps: int = Field(100_000, ge=1, description="Environment steps to train for.")
     n_envs: int = Field(2, ge=1, description="Parallel environments.")
     vec_env: Literal["subproc", "dummy"] = Field("subproc", description="`subproc`: one process per environment.")
     evaluation: HeldOutEvaluation = HeldOutEvaluation()
-    checkpoint_every: int = Field(20_000, ge=1, description="Save model (and replay buffer) every this many steps; a re-run resumes from the last one.")
+    checkpoint_every: int = Field(
+        20_000, ge=1, description="Save model (and replay buffer) every this many steps; a re-run resumes from the last one."
+    )
     tensorboard: bool = Field(True, description="Write TensorBoard logs into the output folder.")
 
     @field_validator("algorithm")
@@ -102,7 +108,9 @@ class RLEvalCase(CaseModel):
     @model_validator(mode="after")
     def _check_actions(self) -> RLEvalCase:
         if self.transfer is not None and len(self.transfer.parameters) != len(self.env.parameters):
-            raise ValueError(f"transfer.parameters needs {len(self.env.parameters)} values, one per action, got {len(self.transfer.parameters)}")
+            raise ValueError(
+                f"transfer.parameters needs {len(self.env.parameters)} values, one per action, got {len(self.transfer.parameters)}"
+            )
         from rl_agents.saved_agents import check_saved_spaces  # builds the environment: nbody and Numba
 
         check_saved_spaces(self.model, self.env)
@@ -114,7 +122,15 @@ TRAIN_KIND = KindSpec(
     model=RLTrainCase,
     runner="rl_agents.train_run:run",
     summary="Train an agent that chooses the three-body integrator's time-step parameter.",
-    smoke_overrides=("total_timesteps=400", "n_envs=1", "vec_env=dummy", "evaluation.n_seeds=2", "evaluation.steps=20", "evaluation.every=200", "checkpoint_every=200"),
+    smoke_overrides=(
+        "total_timesteps=400",
+        "n_envs=1",
+        "vec_env=dummy",
+        "evaluation.n_seeds=2",
+        "evaluation.steps=20",
+        "evaluation.every=200",
+        "checkpoint_every=200",
+    ),
     citations="rl_agents.case:train_citations",
 )
 EVAL_KIND = KindSpec(
@@ -135,8 +151,11 @@ def train_citations(case: RLTrainCase) -> list[str]:
     """Reference keys of a training case: the environment, its integrator, the algorithm, optimizer and regulariser."""
     policy = case.policy
     return [
-        *_environment_citations(case.env), case.algorithm, *([policy.optimizer] if policy.optimizer != "sgd" else []),
-        *(["orthogonal_init"] if policy.orthogonal_init else []), *(["orthogonal_conv"] if policy.orthogonality_weight > 0 else []),
+        *_environment_citations(case.env),
+        case.algorithm,
+        *([policy.optimizer] if policy.optimizer != "sgd" else []),
+        *(["orthogonal_init"] if policy.orthogonal_init else []),
+        *(["orthogonal_conv"] if policy.orthogonality_weight > 0 else []),
     ]
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 import matplotlib.pyplot as plt
+import numpy as np
 
 from adaptsim.cases import RunContext
 from adaptsim.progress import log, track
@@ -62,13 +61,22 @@ def plot_front(axis: Any, config: EnvConfig, comparison: dict[str, Any], title: 
     agent: Evaluation = comparison["agent"]
     costs = [f.mean_cost for f in fixed]
     medians = [f.median_energy_error for f in fixed]
-    low = [m - np.percentile(f.final_energy_error, 25) for f, m in zip(fixed, medians)]
-    high = [np.percentile(f.final_energy_error, 75) - m for f, m in zip(fixed, medians)]
+    low = [m - np.percentile(f.final_energy_error, 25) for f, m in zip(fixed, medians, strict=True)]
+    high = [np.percentile(f.final_energy_error, 75) - m for f, m in zip(fixed, medians, strict=True)]
     axis.errorbar(costs, medians, yerr=[low, high], fmt="o-", color="tab:blue", capsize=3, label=f"fixed {config.parameter_name}")
-    for value, cost, median in zip(config.parameters, costs, medians):
+    for value, cost, median in zip(config.parameters, costs, medians, strict=True):
         axis.annotate(f"{value:.2g}", (cost, median), textcoords="offset points", xytext=(4, 4), fontsize=7)
     q25, q75 = np.percentile(agent.final_energy_error, [25, 75])
-    axis.errorbar([agent.mean_cost], [agent.median_energy_error], yerr=[[agent.median_energy_error - q25], [q75 - agent.median_energy_error]], fmt="*", color="tab:red", markersize=14, capsize=3, label="agent")
+    axis.errorbar(
+        [agent.mean_cost],
+        [agent.median_energy_error],
+        yerr=[[agent.median_energy_error - q25], [q75 - agent.median_energy_error]],
+        fmt="*",
+        color="tab:red",
+        markersize=14,
+        capsize=3,
+        label="agent",
+    )
     axis.set_xscale("log")
     axis.set_yscale("log")
     axis.set_xlabel("mean force evaluations per run")
@@ -81,7 +89,6 @@ def plot_front(axis: Any, config: EnvConfig, comparison: dict[str, Any], title: 
 
 def run(case: RLEvalCase, ctx: RunContext) -> None:
     """Evaluate, write the HDF5 result (front, summary, transfer) and the plots."""
-
 
     model = load_agent(case.model, case.env)
     seeds = range(case.seed_start, case.seed_start + case.n_seeds)
@@ -97,7 +104,7 @@ def run(case: RLEvalCase, ctx: RunContext) -> None:
         data["transfer"] = transfer_data | {"summary": {}}
         attrs["transfer/summary"] = transfer_summary
         comparisons.append((transfer_config, transferred, f"{transfer_config.integrator} (transfer)"))
-    for config, comparison, title in comparisons:
+    for _, comparison, title in comparisons:
         agent = comparison["agent"]
         log(
             f"{title}: agent median energy error {agent.median_energy_error:.2e} at {agent.mean_cost:.0f} force evaluations; "
@@ -105,7 +112,7 @@ def run(case: RLEvalCase, ctx: RunContext) -> None:
         )
 
     figure, axes = plt.subplots(1, len(comparisons), figsize=(6.5 * len(comparisons), 4.8), squeeze=False)
-    for axis, (config, comparison, title) in zip(axes[0], comparisons):
+    for axis, (config, comparison, title) in zip(axes[0], comparisons, strict=True):
         plot_front(axis, config, comparison, title)
     ctx.save_figure(figure, "front.png")
 

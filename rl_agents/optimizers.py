@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from adaptsim.linalg.nn import conv_orthogonality_penalty, dense_orthogonality_penalty
+from adaptsim.linalg.nn import parameters_orthogonality_penalty
 
 OPTIMIZERS = ("adam", "adamp", "sgd")
 
@@ -38,10 +38,10 @@ def orthogonality_regularized(base: type[torch.optim.Optimizer], weight: float) 
 
         def step(self, closure: Any = None) -> Any:
             with torch.enable_grad():
-                penalty = orthogonality_penalty_of(p for group in self.param_groups for p in group["params"])
+                penalty = parameters_orthogonality_penalty(p for group in self.param_groups for p in group["params"])
                 if penalty.requires_grad:
                     gradients = torch.autograd.grad(self.orthogonality_weight * penalty, [p for p in self._matrices()], allow_unused=True)
-                    for parameter, gradient in zip(self._matrices(), gradients):
+                    for parameter, gradient in zip(self._matrices(), gradients, strict=True):
                         if gradient is not None:
                             parameter.grad = gradient if parameter.grad is None else parameter.grad + gradient
             return super().step(closure)
@@ -51,14 +51,3 @@ def orthogonality_regularized(base: type[torch.optim.Optimizer], weight: float) 
 
     OrthogonalityRegularized.__name__ = f"OrthogonalityRegularized{base.__name__}"
     return OrthogonalityRegularized
-
-
-def orthogonality_penalty_of(parameters: Any) -> torch.Tensor:
-    """Sum of the orthogonality penalties of the 2-D (dense) and 4-D (convolution) tensors among ``parameters``."""
-    total = torch.zeros(())
-    for parameter in parameters:
-        if parameter.dim() == 2:
-            total = total + dense_orthogonality_penalty(parameter)
-        elif parameter.dim() == 4:
-            total = total + conv_orthogonality_penalty(parameter)
-    return total

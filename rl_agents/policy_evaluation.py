@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
 
 import numpy as np
 
@@ -85,7 +87,7 @@ def evaluate_policy(config: EnvConfig, policy: Policy, seeds: Sequence[int], n_s
     )
 
 
-def agent_policy(model: object) -> Policy:
+def agent_policy(model: Any) -> Policy:
     """The deterministic policy of a Stable-Baselines3 model."""
     return lambda observation: model.predict(observation, deterministic=True)[0]
 
@@ -120,7 +122,7 @@ def front_position(point: tuple[float, float], front: Sequence[tuple[float, floa
     dominated = any(e <= error and c <= cost for e, c in front)
     ordered = sorted(front, key=lambda p: p[1])
     below = False
-    for (e0, c0), (e1, c1) in zip(ordered, ordered[1:]):
+    for (e0, c0), (e1, c1) in pairwise(ordered):
         if c0 <= cost <= c1 and c1 > c0:
             fraction = (np.log10(cost) - np.log10(c0)) / (np.log10(c1) - np.log10(c0))
             line = np.log10(e0) + fraction * (np.log10(e1) - np.log10(e0))

@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from stable_baselines3.common.save_util import load_from_zip_file
+
 from adaptsim.errors import CaseError
 from rl_agents.algorithms import ALGORITHMS_SB3, algorithm_class
 from rl_agents.envs.config import EnvConfig
 from rl_agents.envs.three_body import ThreeBodyEnv
-from stable_baselines3.common.save_util import load_from_zip_file
 
 
 def space_mismatch(observation_space: Any, action_space: Any, env: Any, env_name: str = "the environment") -> str | None:
@@ -34,7 +35,7 @@ def _saved_data(path: str | Path) -> dict[str, Any]:
     """The metadata (spaces, algorithm) stored in an SB3 model file; ``ValueError`` if it is not one."""
     try:
         data, _, _ = load_from_zip_file(path, load_data=True, device="cpu")
-    except Exception as error:  # noqa: BLE001 - any unreadable file gets the same message
+    except Exception as error:
         raise ValueError(f"{str(path)!r} is not a Stable-Baselines3 model file ({type(error).__name__})") from None
     return data or {}
 
@@ -63,6 +64,6 @@ def load_agent(path: str | Path, config: EnvConfig):
     for name in [algorithm] if algorithm else list(ALGORITHMS_SB3):
         try:
             return algorithm_class(name).load(path, device="cpu")
-        except Exception:  # noqa: BLE001 - a file saved without the algorithm name: try the next class
+        except Exception:
             continue
     raise CaseError("is not a Stable-Baselines3 model this suite can load", source=str(path))

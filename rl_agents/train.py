@@ -32,14 +32,12 @@ CHECKPOINT_DIR = "checkpoints"
 def make_vec_env(config: EnvConfig, n_envs: int, seed: int, kind: str):
     """``n_envs`` environments of ``config``, in subprocesses or in this process."""
 
-
     vec_cls = SubprocVecEnv if kind == "subproc" and n_envs > 1 else DummyVecEnv
     return sb3_make_vec_env(ThreeBodyEnv, n_envs=n_envs, seed=seed, vec_env_cls=vec_cls, env_kwargs={"config": config})
 
 
 def policy_kwargs(case: RLTrainCase) -> dict[str, Any]:
     """SB3 ``policy_kwargs`` from the case's policy options."""
-
 
     options = case.policy
     optimizer = optimizer_class(options.optimizer)
@@ -65,7 +63,6 @@ def latest_checkpoint(directory: Path) -> tuple[Path, int] | None:
 def train(case: RLTrainCase, out_dir: Path) -> tuple[Any, dict[str, list[float]], dict[str, Any]]:
     """Train (or resume) the agent of ``case`` in ``out_dir``; returns the model, the held-out history and facts."""
 
-
     torch.set_num_threads(1)
     checkpoints = out_dir / CHECKPOINT_DIR
     env = make_vec_env(case.env, case.n_envs, case.seed, case.vec_env)
@@ -83,7 +80,16 @@ def train(case: RLTrainCase, out_dir: Path) -> tuple[Any, dict[str, list[float]]
         log(f"resuming from {path.name} ({steps_done} of {case.total_timesteps} steps done)")
     else:
         steps_done = 0
-        model = cls("MlpPolicy", env, seed=case.seed, policy_kwargs=policy_kwargs(case), tensorboard_log=tensorboard, device="cpu", verbose=0, **case.hyperparameters)
+        model = cls(
+            "MlpPolicy",
+            env,
+            seed=case.seed,
+            policy_kwargs=policy_kwargs(case),
+            tensorboard_log=tensorboard,
+            device="cpu",
+            verbose=0,
+            **case.hyperparameters,
+        )
         if case.policy.orthogonal_init:
             orthogonal_init_(model.policy)
             target = getattr(model.policy, "q_net_target", None)
@@ -93,14 +99,21 @@ def train(case: RLTrainCase, out_dir: Path) -> tuple[Any, dict[str, list[float]]
     history: dict[str, list[float]] = {"timesteps": [], "median_energy_error": [], "mean_cost": []}
     callbacks = CallbackList(
         [
-            CheckpointCallback(save_freq=max(case.checkpoint_every // case.n_envs, 1), save_path=str(checkpoints), name_prefix="model", save_replay_buffer=True),
+            CheckpointCallback(
+                save_freq=max(case.checkpoint_every // case.n_envs, 1),
+                save_path=str(checkpoints),
+                name_prefix="model",
+                save_replay_buffer=True,
+            ),
             HeldOutEvaluationCallback(case.env, case.evaluation, history),
         ]
     )
     started = time.perf_counter()
     remaining = case.total_timesteps - steps_done
     if remaining > 0:
-        model.learn(remaining, callback=callbacks, reset_num_timesteps=resumed_from is None, progress_bar=not is_quiet(), tb_log_name=case.algorithm)
+        model.learn(
+            remaining, callback=callbacks, reset_num_timesteps=resumed_from is None, progress_bar=not is_quiet(), tb_log_name=case.algorithm
+        )
     wall = time.perf_counter() - started
     with atomic_path(out_dir / MODEL_FILE) as tmp, open(tmp, "wb") as handle:
         model.save(handle)

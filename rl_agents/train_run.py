@@ -17,7 +17,6 @@ from rl_agents.train import MODEL_FILE, train
 def run(case: RLTrainCase, ctx: RunContext) -> None:
     """Train, then write ``model.zip``, the learning curve (PNG) and the HDF5 result."""
 
-
     try:
         model, history, facts = train(case, ctx.out_dir)
     except ValueError as error:  # SB3 rejecting a hyper-parameter value
@@ -34,6 +33,7 @@ def run(case: RLTrainCase, ctx: RunContext) -> None:
     axis.set_title(f"{case.algorithm} on adaptsim/ThreeBody-v0")
     ctx.save_figure(figure, "learning_curve.png")
     ctx.write_results(
-        {key: np.asarray(value, dtype=float) for key, value in history.items()} | {"env_config": json.dumps(case.env.model_dump(mode="json")), "summary": {}},
+        {key: np.asarray(value, dtype=float) for key, value in history.items()}
+        | {"env_config": json.dumps(case.env.model_dump(mode="json")), "summary": {}},
         attrs={"summary": facts | {"algorithm": case.algorithm}},
     )

@@ -15,7 +15,9 @@ import numpy as np
 from adaptsim.errors import CaseError
 
 VARIABLES = ("x", "y", "z", "t", "load")
-FUNCTIONS = {name: getattr(np, name) for name in ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "abs", "minimum", "maximum", "arctan2")}
+FUNCTIONS = {
+    name: getattr(np, name) for name in ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "abs", "minimum", "maximum", "arctan2")
+}
 _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd)
 
 
@@ -59,11 +61,21 @@ class FieldExpression:
             return
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS and not node.keywords:
             return
-        raise CaseError(f"{type(node).__name__} is not allowed in {self.text!r} (numbers, + - * / **, {', '.join(FUNCTIONS)})", field=self.field)
+        raise CaseError(
+            f"{type(node).__name__} is not allowed in {self.text!r} (numbers, + - * / **, {', '.join(FUNCTIONS)})", field=self.field
+        )
 
     def __call__(self, points: np.ndarray, t: float, load: float = 1.0) -> np.ndarray:
         """Values at ``points`` (n, 3) at time ``t`` with load factor ``load``."""
-        scope = {"x": points[:, 0], "y": points[:, 1], "z": points[:, 2], "t": float(t), "load": float(load), **self.parameters, **FUNCTIONS}
+        scope = {
+            "x": points[:, 0],
+            "y": points[:, 1],
+            "z": points[:, 2],
+            "t": float(t),
+            "load": float(load),
+            **self.parameters,
+            **FUNCTIONS,
+        }
         with np.errstate(all="ignore"):
             values = np.broadcast_to(np.asarray(eval(self._code, {"__builtins__": {}}, scope), dtype=float), (points.shape[0],))
         if not np.all(np.isfinite(values)):

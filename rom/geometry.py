@@ -35,7 +35,8 @@ def structured(mapping: Mapping, divisions: tuple[int, int, int], order: int = 2
     order
         1 (4-node) or 2 (10-node) tetrahedra.
     """
-    divisions = tuple(int(d) for d in divisions)
+    nu, nv, nw = (int(d) for d in divisions)
+    divisions = (nu, nv, nw)
     if min(divisions) < 1:
         raise ValueError(f"divisions must be >= 1, got {divisions}")
     sizes = np.array(divisions) * 2 + 1  # the twice-refined grid holds every mid-edge point

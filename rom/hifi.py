@@ -18,8 +18,8 @@ import numpy as np
 from adaptsim.errors import RunError
 from rom.fem.assembly import FreeDofAssembler
 from rom.fem.linear import linear_solver
-from rom.fem.space import VectorSpace
-from rom.materials import ElasticMaterial, LocalConvergenceError, MaterialState
+from rom.interfaces import ConstitutiveLaw, DisplacementSpace
+from rom.materials import LocalConvergenceError, MaterialState
 
 #: ``external_force(t) -> (n_dofs,)`` and ``temperature(t) -> nodal temperatures (n_nodes,)``.
 ForceHistory = Callable[[float], np.ndarray]
@@ -28,7 +28,7 @@ TemperatureHistory = Callable[[float], np.ndarray]
 
 @dataclass
 class MechanicalProblem:
-    """A quasi-static small-strain problem on a :class:`VectorSpace`.
+    """A quasi-static small-strain problem on a displacement space (:class:`rom.interfaces.DisplacementSpace`).
 
     Parameters
     ----------
@@ -44,8 +44,8 @@ class MechanicalProblem:
         Nodal temperatures at time ``t`` (K).
     """
 
-    space: VectorSpace
-    material: ElasticMaterial
+    space: DisplacementSpace
+    material: ConstitutiveLaw
     constrained: np.ndarray
     external_force: ForceHistory
     temperature: TemperatureHistory
@@ -185,7 +185,9 @@ class HifiSolver:
             u[problem.free] -= self.solve(matrix, residual)
             self.timing.linear_solve += time.perf_counter() - started
             self.timing.iterations += 1
-        raise NewtonFailure(f"no convergence in {self.max_iterations} iterations (residual {history[-1]:.3g}, relative {history[-1] / reference:.3g})")
+        raise NewtonFailure(
+            f"no convergence in {self.max_iterations} iterations (residual {history[-1]:.3g}, relative {history[-1] / reference:.3g})"
+        )
 
     def step(self, previous: Increment, t: float) -> Increment:
         """Solve to time ``t``, splitting the increment in 2, 4, ... equal pieces when Newton fails (``max_cuts`` times)."""

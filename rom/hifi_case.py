@@ -6,14 +6,19 @@ A rotating, heated blade (or any tetrahedral mesh) solved with the full model; t
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, StrictModel
 from adaptsim.errors import CaseError
+
+if TYPE_CHECKING:
+    from rom.hifi import HifiSolver, MechanicalProblem
+    from rom.parallel.layout import Layout
 
 Vector3 = tuple[float, float, float]
 
@@ -97,8 +102,12 @@ class MeshSpec(StrictModel):
 
     source: Literal["blade", "file"] = Field("blade", description="`blade`: the generator; `file`: read `file`.")
     file: str | None = Field(None, description="Mesh file (relative to the working directory).")
-    order: Literal[1, 2] = Field(2, description="Element order: 1 (4-node) or 2 (10-node tetrahedra; linear meshes from files are promoted).")
-    divisions: tuple[int, int, int] = Field((8, 2, 10), description="Blade: cells around the chord, through the thickness, along the height.")
+    order: Literal[1, 2] = Field(
+        2, description="Element order: 1 (4-node) or 2 (10-node tetrahedra; linear meshes from files are promoted)."
+    )
+    divisions: tuple[int, int, int] = Field(
+        (8, 2, 10), description="Blade: cells around the chord, through the thickness, along the height."
+    )
     chord: PositiveFloat = Field(0.04, description="Blade chord (m).")
     span: PositiveFloat = Field(0.08, description="Airfoil span (m).")
     hub_radius: PositiveFloat = Field(0.25, description="Radius of the blade's base (m).")
@@ -122,10 +131,12 @@ class MeshSpec(StrictModel):
         from rom.geometry import blade
         from rom.mesh import read_mesh
 
-        if self.source == "file":
+        if self.file is not None:  # source 'file' (checked above)
             mesh = read_mesh(self.file, "mesh.file")
             return mesh.quadratic() if self.order == 2 else mesh
-        mesh = blade(self.chord, self.span, self.hub_radius, self.root_height, self.twist_degrees, divisions=self.divisions, order=self.order)
+        mesh = blade(
+            self.chord, self.span, self.hub_radius, self.root_height, self.twist_degrees, divisions=self.divisions, order=self.order
+        )
         return mesh.check("mesh")
 
 
@@ -146,9 +157,13 @@ class Rotation(StrictModel):
 class TemperatureSpec(StrictModel):
     """Temperature field T(x, y, z, t): an expression (variables x, y, z, t, load), or nodal values from a file."""
 
-    expression: str = Field("293.15", description="Expression in x, y, z (m), t (s), load and the parameters, e.g. `T0 + load * dT * (z - 0.25) / 0.08`.")
+    expression: str = Field(
+        "293.15", description="Expression in x, y, z (m), t (s), load and the parameters, e.g. `T0 + load * dT * (z - 0.25) / 0.08`."
+    )
     parameters: dict[str, float] = Field(default_factory=dict, description="Named constants of the expression.")
-    file: str | None = Field(None, description="`.npy` or `.csv` of one temperature per mesh node; applied as T_ref + load (T_file - T_ref).")
+    file: str | None = Field(
+        None, description="`.npy` or `.csv` of one temperature per mesh node; applied as T_ref + load (T_file - T_ref)."
+    )
 
     _file_exists = field_validator("file")(lambda value: existing_file(value, "temperature"))
 
@@ -167,7 +182,9 @@ class TemperatureSpec(StrictModel):
             values = np.load(self.file) if self.file.endswith(".npy") else np.loadtxt(self.file, delimiter=",", ndmin=1)
             values = np.asarray(values, dtype=float).ravel()
             if values.size != points.shape[0] or not np.all(np.isfinite(values)):
-                raise CaseError(f"needs {points.shape[0]} finite values (one per node), got {values.size}", field=("loading", "temperature", "file"))
+                raise CaseError(
+                    f"needs {points.shape[0]} finite values (one per node), got {values.size}", field=("loading", "temperature", "file")
+                )
             values = values if nodes is None else values[nodes]
             return lambda t: reference + history.factor(t) * (values - reference)
         expression = FieldExpression(self.expression, self.parameters, "loading.temperature.expression")
@@ -186,7 +203,7 @@ class History(StrictModel):
     def _check(self) -> History:
         if len(self.load) != len(self.times):
             raise ValueError(f"{len(self.load)} load values for {len(self.times)} times")
-        if self.times[0] != 0.0 or any(b <= a for a, b in zip(self.times, self.times[1:])):
+        if self.times[0] != 0.0 or any(b <= a for a, b in pairwise(self.times)):
             raise ValueError("times must start at 0 and increase strictly")
         if len(self.increments) != len(self.times) - 1 or min(self.increments) < 1:
             raise ValueError(f"increments needs one count >= 1 per segment ({len(self.times) - 1})")
@@ -194,7 +211,7 @@ class History(StrictModel):
 
     def increment_times(self) -> np.ndarray:
         """End times of all increments."""
-        pieces = [np.linspace(a, b, n + 1)[1:] for a, b, n in zip(self.times, self.times[1:], self.increments)]
+        pieces = [np.linspace(a, b, n + 1)[1:] for (a, b), n in zip(pairwise(self.times), self.increments, strict=True)]
         return np.concatenate(pieces)
 
     def factor(self, t: float) -> float:
@@ -217,22 +234,26 @@ class SolverSpec(StrictModel):
     tolerance: PositiveFloat = Field(1e-8, description="Relative residual at convergence.")
     max_iterations: int = Field(15, ge=1, description="Newton iterations before an increment is cut.")
     max_cuts: int = Field(8, ge=0, description="Halvings of an increment before the run fails.")
-    linear_solver: Literal["auto", "pardiso", "superlu"] = Field("auto", description="Sparse direct solver (auto: PARDISO when pypardiso is installed).")
+    linear_solver: Literal["auto", "pardiso", "superlu"] = Field(
+        "auto", description="Sparse direct solver (auto: PARDISO when pypardiso is installed)."
+    )
 
-    def build(self, problem, layout=None):
-        """The :class:`rom.hifi.HifiSolver` of ``problem`` with these settings (with this rank's elements when
-        ``layout`` is a distributed :class:`rom.parallel.layout.Layout`)."""
-        from rom.hifi import HifiSolver
+    def build(self, problem: MechanicalProblem, layout: Layout | None = None) -> HifiSolver:
+        """The :class:`rom.hifi.HifiSolver` of ``problem`` with these settings, on the elements ``layout`` holds
+        (all of them for a serial :class:`rom.parallel.layout.Layout`, the default)."""
+        from rom.parallel.layout import Layout  # the full model and MPI helpers: kept out of validation
         from rom.parallel.solver import distributed_solver
 
         options = dict(tolerance=self.tolerance, max_iterations=self.max_iterations, max_cuts=self.max_cuts, solver=self.linear_solver)
-        return HifiSolver(problem, **options) if layout is None else distributed_solver(problem, layout, **options)
+        return distributed_solver(problem, layout or Layout.serial(problem.space), **options)
 
 
 class Output(StrictModel):
     """What to write besides the HDF5 snapshots."""
 
-    vtu: Literal["none", "last", "segments", "all"] = Field("segments", description="VTU files: none, the last increment, the end of each history segment, or every increment.")
+    vtu: Literal["none", "last", "segments", "all"] = Field(
+        "segments", description="VTU files: none, the last increment, the end of each history segment, or every increment."
+    )
     checkpoint_every: int = Field(5, ge=1, description="Increments between checkpoints (a killed run resumes from the last one).")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -67,23 +68,38 @@ class SnapshotRecorder:
 
     def _arrays(self) -> dict[str, np.ndarray]:
         return {
-            "displacement": self.displacement, "cumulated_plasticity": self.cumulated_plasticity, "stress": self.stress,
-            "backstress": self.backstress, "plastic_strain": self.plastic_strain, "temperature": self.temperature, "newton_iterations": self.iterations,
-            "increment_cuts": self.cuts, "max_von_mises": self.max_von_mises,
+            "displacement": self.displacement,
+            "cumulated_plasticity": self.cumulated_plasticity,
+            "stress": self.stress,
+            "backstress": self.backstress,
+            "plastic_strain": self.plastic_strain,
+            "temperature": self.temperature,
+            "newton_iterations": self.iterations,
+            "increment_cuts": self.cuts,
+            "max_von_mises": self.max_von_mises,
         }
 
     def save(self) -> None:
         """Write the checkpoint atomically."""
-        with atomic_path(self.checkpoint) as temporary:
-            with open(temporary, "wb") as handle:
-                np.savez(handle, fingerprint=self.fingerprint, next_index=self.next_index, elapsed=self.elapsed, **self._arrays())
+        with atomic_path(self.checkpoint) as temporary, open(temporary, "wb") as handle:
+            arrays: dict[str, Any] = {
+                "fingerprint": self.fingerprint,
+                "next_index": self.next_index,
+                "elapsed": self.elapsed,
+                **self._arrays(),
+            }
+            np.savez(handle, **arrays)
 
     def resume(self, initial):
         """The increment to start from: the checkpoint's last one (whole fields) if it belongs to this case, else ``initial``."""
         if not self.checkpoint.is_file():
             return initial
         with np.load(self.checkpoint) as saved:
-            if set(self._arrays()) - set(saved.files) or str(saved["fingerprint"]) != self.fingerprint or saved["displacement"].shape != self.displacement.shape:
+            if (
+                set(self._arrays()) - set(saved.files)
+                or str(saved["fingerprint"]) != self.fingerprint
+                or saved["displacement"].shape != self.displacement.shape
+            ):
                 return initial
             for name, array in self._arrays().items():
                 array[...] = saved[name]
@@ -101,8 +117,15 @@ class SnapshotRecorder:
         from rom.hifi import Increment
 
         state = MaterialState(self.plastic_strain[index].copy(), self.backstress[index].copy(), self.cumulated_plasticity[index].copy())
-        return Increment(self.time[index], self.displacement[index].copy(), state, self.stress[index].copy(), self.temperature[index].copy(),
-                         int(self.iterations[index]), int(self.cuts[index]))
+        return Increment(
+            self.time[index],
+            self.displacement[index].copy(),
+            state,
+            self.stress[index].copy(),
+            self.temperature[index].copy(),
+            int(self.iterations[index]),
+            int(self.cuts[index]),
+        )
 
     def datasets(self) -> dict[str, np.ndarray]:
         """The snapshot datasets of the result file."""
@@ -141,10 +164,14 @@ def write_series(ctx, mesh, space, recorder: SnapshotRecorder, indices: list[int
         )
         paths.append(path)
     if paths:
-        entries = "\n".join(f'    <DataSet timestep="{recorder.time[i]:.12g}" file="{p.name}"/>' for i, p in zip(indices, paths))
+        entries = "\n".join(
+            f'    <DataSet timestep="{recorder.time[i]:.12g}" file="{p.name}"/>' for i, p in zip(indices, paths, strict=True)
+        )
         collection = ctx.out_dir / "blade.pvd"
         with atomic_path(collection) as temporary:
-            temporary.write_text(f'<?xml version="1.0"?>\n<VTKFile type="Collection" version="0.1">\n  <Collection>\n{entries}\n  </Collection>\n</VTKFile>\n')
+            temporary.write_text(
+                f'<?xml version="1.0"?>\n<VTKFile type="Collection" version="0.1">\n  <Collection>\n{entries}\n  </Collection>\n</VTKFile>\n'
+            )
         paths.append(collection)
     ctx.artifacts.extend(paths)
     return paths

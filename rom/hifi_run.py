@@ -35,8 +35,10 @@ def _run(case: HifiCase, ctx: RunContext, mesh, space, problem, layout, started:
 
     times = case.loading.history.increment_times()
     low, high = check_temperature_range(problem, times)
-    log(f"blade: {mesh.n_cells} tetrahedra ({mesh.cells.shape[1]} nodes), {space.n_dofs} dofs, {space.n_points} integration points, "
-        f"{times.size} increments, temperature {low:.0f}..{high:.0f} K, {layout.n_ranks} rank(s)")
+    log(
+        f"blade: {mesh.n_cells} tetrahedra ({mesh.cells.shape[1]} nodes), {space.n_dofs} dofs, {space.n_points} integration points, "
+        f"{times.size} increments, temperature {low:.0f}..{high:.0f} K, {layout.n_ranks} rank(s)"
+    )
     with ProgressBar("high-fidelity increments", total=times.size) as bar:
         recorder, solver, _ = recorded_solve(case, problem, layout, times, ctx, "checkpoint", advance=bar.advance)
     if not layout.is_root:
@@ -63,7 +65,11 @@ def _run(case: HifiCase, ctx: RunContext, mesh, space, problem, layout, started:
         "linear_solve_s": solver.timing.linear_solve,
         "n_ranks": layout.n_ranks,
     }
-    ctx.write_results({**recorder.datasets(), "mesh": {"points": mesh.points, "cells": mesh.cells}, "summary": {}}, attrs={"summary": summary})
+    ctx.write_results(
+        {**recorder.datasets(), "mesh": {"points": mesh.points, "cells": mesh.cells}, "summary": {}}, attrs={"summary": summary}
+    )
     recorder.discard()
-    log(f"done in {wall:.1f} s: {summary['newton_iterations']} Newton iterations, max p = {summary['max_cumulated_plasticity']:.3g}, "
-        f"max von Mises = {summary['max_von_mises'] / 1e6:.4g} MPa")
+    log(
+        f"done in {wall:.1f} s: {summary['newton_iterations']} Newton iterations, max p = {summary['max_cumulated_plasticity']:.3g}, "
+        f"max von Mises = {summary['max_von_mises'] / 1e6:.4g} MPa"
+    )

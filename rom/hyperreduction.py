@@ -100,7 +100,9 @@ def empirical_cubature(
     column_norms = np.linalg.norm(basis, axis=1).clip(1e-300)
     while np.linalg.norm(residual) > tolerance * np.linalg.norm(exact):
         if len(rows) >= budget:
-            raise ValueError(f"empirical cubature stalled at relative error {np.linalg.norm(residual) / np.linalg.norm(exact):.2e} with {len(rows)} points")
+            raise ValueError(
+                f"empirical cubature stalled at relative error {np.linalg.norm(residual) / np.linalg.norm(exact):.2e} with {len(rows)} points"
+            )
         score = (basis @ residual) / column_norms
         score[np.isin(ids, list(rows))] = -np.inf
         best = int(np.argmax(score)) if score.size else -1
@@ -122,7 +124,7 @@ def _fit(rows: dict[int, np.ndarray], exact: np.ndarray) -> tuple[dict[int, np.n
     matrix = np.array(list(rows.values())).T
     point_weights, _ = nnls(matrix, exact, maxiter=50 * len(rows))
     keep = point_weights > 0.0
-    kept = {point: row for (point, row), k in zip(rows.items(), keep) if k}
+    kept = {point: row for (point, row), k in zip(rows.items(), keep, strict=True) if k}
     return kept, point_weights[keep], exact - matrix[:, keep] @ point_weights[keep]
 
 

@@ -32,6 +32,7 @@ class GappyPOD:
 
     def coefficients(self, values: np.ndarray) -> np.ndarray:
         """Least-squares coefficients of values (|R|,) or (|R|, k) at the points."""
+        assert self.restricted is not None  # set in __post_init__
         return np.linalg.lstsq(self.restricted, values, rcond=None)[0]
 
     def reconstruct(self, values: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ import numpy as np
 from adaptsim.errors import CaseError
 from rom.fem.elements import TETRA_EDGES, TETRA_FACES, order_of
 
+
 def _edge_index(a: int, b: int) -> int:
     for index, (i, j) in enumerate(TETRA_EDGES):
         if {i, j} == {a, b}:
@@ -73,7 +74,9 @@ class TetMesh:
         if self.n_cells == 0:
             raise CaseError("has no tetrahedra", field=(source,))
         if not np.all(np.isfinite(self.points)):
-            raise CaseError(f"node {int(np.flatnonzero(~np.isfinite(self.points).all(axis=1))[0])} has a non-finite coordinate", field=(source,))
+            raise CaseError(
+                f"node {int(np.flatnonzero(~np.isfinite(self.points).all(axis=1))[0])} has a non-finite coordinate", field=(source,)
+            )
         if self.cells.min() < 0 or self.cells.max() >= self.n_nodes:
             raise CaseError(f"a tetrahedron refers to a node outside 0..{self.n_nodes - 1}", field=(source,))
         volumes = self.signed_volumes()

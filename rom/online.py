@@ -10,7 +10,7 @@ Online (:class:`AdaptiveROM`): reduced Newton increments; after each one the Gap
 the high-fidelity model from the full state reconstructed at its start (``u = Psi gamma``, internal variables
 by Gappy-POD), the new snapshot enriches every basis (orthogonal complement, dropped when already in the
 span), the cubature is updated starting from its previous points, and the reduced model restarts from the
-high-fidelity state. Casenave & Akkari (2019); Casenave et al. (2020); ../shared/METHODS.md.
+high-fidelity state. Casenave & Akkari (2019); Casenave et al. (2020); docs/methods.md.
 
 Under MPI every array of the mesh's size holds this rank's rows only (:class:`rom.parallel.layout.Layout`): POD and
 enrichment sum their inner products over the ranks, the cubature picks among every rank's points, each
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,19 +37,10 @@ from rom.materials import MaterialState
 from rom.parallel.layout import Layout
 from rom.pod import enrich
 from rom.reduced import ReducedIncrement, ReducedModel
+from rom.tolerances import Tolerances
 
 #: ``factory(point indices) -> temperature(t)`` at those integration points.
 TemperatureFactory = Callable[[np.ndarray], Callable[[float], np.ndarray]]
-
-
-@dataclass
-class Tolerances:
-    """POD truncation (displacement, dual quantities), cubature, and the indicator's enrichment threshold."""
-
-    displacement: float = 1e-5
-    dual: float = 1e-5
-    cubature: float = 1e-6
-    indicator: float = 0.01
 
 
 @dataclass
@@ -77,7 +69,9 @@ def _with_qdeim(cubature: Cubature, p_modes: np.ndarray, layout: Layout) -> Cuba
         return cubature
     whole = layout.point_rows(p_modes, np.arange(layout.n_points))  # n_points x N_p, once per basis change
     extra = np.setdiff1d(qdeim_points(whole), cubature.points)
-    return Cubature(np.concatenate([cubature.points, extra]), np.concatenate([cubature.weights, np.zeros(extra.size)]), cubature.relative_error)
+    return Cubature(
+        np.concatenate([cubature.points, extra]), np.concatenate([cubature.weights, np.zeros(extra.size)]), cubature.relative_error
+    )
 
 
 def _rows(points: np.ndarray) -> np.ndarray:
@@ -102,7 +96,9 @@ def _layout(space: VectorSpace | Layout) -> Layout:
     return space if isinstance(space, Layout) else Layout.serial(space)
 
 
-def build_offline(space: VectorSpace | Layout, mass: sp.spmatrix, training: list[Increment], tolerances: Tolerances | None = None) -> OfflineROM:
+def build_offline(
+    space: VectorSpace | Layout, mass: sp.spmatrix, training: list[Increment], tolerances: Tolerances | None = None
+) -> OfflineROM:
     """POD bases and empirical cubature from high-fidelity training increments.
 
     ``space`` is the displacement space, or under MPI this rank's :class:`rom.parallel.layout.Layout`; then ``mass``
@@ -117,7 +113,16 @@ def build_offline(space: VectorSpace | Layout, mass: sp.spmatrix, training: list
     back_modes = layout.pod(np.array([inc.state.backstress.ravel() for inc in training]).T, quadrature6, tolerances.dual).modes
     stresses = [inc.stress for inc in training]
     cubature = _cubature(layout, stresses, displacement.modes, tolerances.cubature)
-    return OfflineROM(displacement.modes, p_modes, strain_modes, back_modes, stresses, _with_qdeim(cubature, p_modes, layout), displacement.singular_values, tolerances)
+    return OfflineROM(
+        displacement.modes,
+        p_modes,
+        strain_modes,
+        back_modes,
+        stresses,
+        _with_qdeim(cubature, p_modes, layout),
+        displacement.singular_values,
+        tolerances,
+    )
 
 
 def _cubature(layout: Layout, stresses: list[np.ndarray], modes: np.ndarray, tolerance: float, start: np.ndarray | None = None) -> Cubature:
@@ -131,8 +136,11 @@ def localise(offline: OfflineROM, layout: Layout) -> OfflineROM:
         return offline
     rows = _rows(layout.points)
     return replace(
-        offline, modes=offline.modes[layout.dofs], p_modes=offline.p_modes[layout.points],
-        plastic_strain_modes=offline.plastic_strain_modes[rows], backstress_modes=offline.backstress_modes[rows],
+        offline,
+        modes=offline.modes[layout.dofs],
+        p_modes=offline.p_modes[layout.points],
+        plastic_strain_modes=offline.plastic_strain_modes[rows],
+        backstress_modes=offline.backstress_modes[rows],
         stresses=[stress[layout.points] for stress in offline.stresses],
     )
 
@@ -142,8 +150,9 @@ def gather(offline: OfflineROM, layout: Layout) -> OfflineROM | None:
     if layout.comm is None:
         return offline
     every = np.arange(layout.n_points)
-    whole = dict(
-        modes=layout.to_global(offline.modes, root_only=True), p_modes=layout.point_rows(offline.p_modes, every, root_only=True),
+    whole: dict[str, Any] = dict(  # None off rank 0, where nothing is returned
+        modes=layout.to_global(offline.modes, root_only=True),
+        p_modes=layout.point_rows(offline.p_modes, every, root_only=True),
         plastic_strain_modes=_six_point_rows(layout, offline.plastic_strain_modes, every, root_only=True),
         backstress_modes=_six_point_rows(layout, offline.backstress_modes, every, root_only=True),
         stresses=[layout.point_rows(stress, every, root_only=True) for stress in offline.stresses],
@@ -216,13 +225,21 @@ class AdaptiveROM:
         points = offline.cubature.points
         self.mine, local = layout.local_points(points)  # this rank's reduced points: positions, local indices
         self.model = ReducedModel(
-            self.space, self.hifi.problem.material, offline.modes, Cubature(local, offline.cubature.weights[self.mine], offline.cubature.relative_error),
-            lambda t: self.load(t) * unit, self.temperature_factory(points[self.mine]),
-            self.hifi.tolerance, self.hifi.max_iterations, self.hifi.max_cuts, None if layout.comm is None else layout.sum,
+            self.space,
+            self.hifi.problem.material,
+            offline.modes,
+            Cubature(local, offline.cubature.weights[self.mine], offline.cubature.relative_error),
+            lambda t: self.load(t) * unit,
+            self.temperature_factory(points[self.mine]),
+            self.hifi.tolerance,
+            self.hifi.max_iterations,
+            self.hifi.max_cuts,
+            None if layout.comm is None else layout.sum,
         )
         self.p_fit = GappyPOD(offline.p_modes, points, layout.point_rows(offline.p_modes, points))
         self.strain_fit, self.back_fit = (
-            GappyPOD(modes, _rows(points), _six_point_rows(layout, modes, points)) for modes in (offline.plastic_strain_modes, offline.backstress_modes)
+            GappyPOD(modes, _rows(points), _six_point_rows(layout, modes, points))
+            for modes in (offline.plastic_strain_modes, offline.backstress_modes)
         )
 
     def _gathered(self, local: np.ndarray) -> np.ndarray:
@@ -256,7 +273,9 @@ class AdaptiveROM:
         displacement = full.displacement[layout.dofs]
         offline.modes, _ = enrich(offline.modes, displacement, self.mass, comm=layout.comm)
         offline.p_modes, _ = enrich(offline.p_modes, full.state.cumulated_plasticity, self.quadrature, comm=layout.comm)
-        offline.plastic_strain_modes, _ = enrich(offline.plastic_strain_modes, full.state.plastic_strain.ravel(), self.quadrature6, comm=layout.comm)
+        offline.plastic_strain_modes, _ = enrich(
+            offline.plastic_strain_modes, full.state.plastic_strain.ravel(), self.quadrature6, comm=layout.comm
+        )
         offline.backstress_modes, _ = enrich(offline.backstress_modes, full.state.backstress.ravel(), self.quadrature6, comm=layout.comm)
         offline.stresses.append(full.stress)
         positive = offline.cubature.points[offline.cubature.weights > 0]

@@ -1,12 +1,5 @@
-"""The ``rom_online`` case kind: train the adaptive ROM (or load it), run it on a new temperature field with
-and without enrichment, and compare both with the high-fidelity model.
-
-The case holds the online problem (the same ``mesh``, ``material``, ``loading``, ``solver`` sections as
-``rom_hifi``), the training temperature fields (each a set of expression parameters), the tolerances, and
-optionally a ROM file to reuse instead of training. Outputs: ``rom.h5`` (the ROM), ``result.h5``, the plots
-``indicator.png``, ``errors.png``, ``singular_values.png``, and ``reduced_points.vtu`` (elements holding
-reduced points, before and after enrichment).
-"""
+"""The ``rom_online`` case kind: the blade case of ``rom_hifi`` plus the training fields, the tolerances and the
+variants to run (the runner is :func:`rom.online_run.run`)."""
 
 from __future__ import annotations
 
@@ -16,13 +9,17 @@ from pydantic import Field, field_validator, model_validator
 
 from adaptsim.cases import KindSpec, PositiveFloat, StrictModel
 from rom.hifi_case import HifiCase, existing_file
+from rom.tolerances import Tolerances
+
+_DEFAULT = Tolerances()
 
 
 class TrainingSpec(StrictModel):
     """Where the ROM comes from."""
 
     fields: list[dict[str, float]] = Field(
-        default_factory=lambda: [{}], min_length=1,
+        default_factory=lambda: [dict[str, float]()],
+        min_length=1,
         description="Training temperature fields: each overrides parameters of `loading.temperature` for one high-fidelity run.",
     )
     rom_file: str | None = Field(None, description="Reuse this ROM file (built on the same mesh) instead of training.")
@@ -37,10 +34,10 @@ class TrainingSpec(StrictModel):
 class ToleranceSpec(StrictModel):
     """POD, cubature and indicator tolerances (all > 0)."""
 
-    displacement: PositiveFloat = Field(1e-5, description="POD of the displacements: relative discarded energy^(1/2).")
-    dual: PositiveFloat = Field(1e-5, description="POD of p, plastic strain, backstress.")
-    cubature: PositiveFloat = Field(1e-6, description="Empirical cubature: relative integration error.")
-    indicator: PositiveFloat = Field(0.003, description="Enrich when the Gappy-POD indicator on p exceeds this.")
+    displacement: PositiveFloat = Field(_DEFAULT.displacement, description="POD of the displacements: relative discarded energy^(1/2).")
+    dual: PositiveFloat = Field(_DEFAULT.dual, description="POD of p, plastic strain, backstress.")
+    cubature: PositiveFloat = Field(_DEFAULT.cubature, description="Empirical cubature: relative integration error.")
+    indicator: PositiveFloat = Field(_DEFAULT.indicator, description="Enrich when the Gappy-POD indicator on p exceeds this.")
 
 
 class RomCase(HifiCase):
@@ -59,7 +56,9 @@ class RomCase(HifiCase):
         for index, field in enumerate(self.training.fields):
             unknown = sorted(set(field) - set(temperature.parameters))
             if unknown:
-                raise ValueError(f"training.fields[{index}]: {unknown[0]!r} is not a parameter of loading.temperature ({', '.join(temperature.parameters)})")
+                raise ValueError(
+                    f"training.fields[{index}]: {unknown[0]!r} is not a parameter of loading.temperature ({', '.join(temperature.parameters)})"
+                )
             FieldExpression(temperature.expression, {**temperature.parameters, **field}, f"training.fields.{index}")
         return self
 

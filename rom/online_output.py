@@ -14,10 +14,10 @@ def _figure(ncols: int = 1):
 def plot_indicator(times: np.ndarray, runs: dict):
     """Indicator and true error of p per increment, for each variant."""
     figure, axes = _figure(len(runs))
-    for axis, (label, run) in zip(axes[0], runs.items()):
+    for axis, (label, run) in zip(axes[0], runs.items(), strict=True):
         axis.semilogy(times, np.maximum(run["indicator"], 1e-16), "o-", ms=3, label="indicator")
         axis.semilogy(times, np.maximum(run["p_relative_error"], 1e-16), "s--", ms=3, label="true relative error of p")
-        enriched = [t for t, s in zip(times, run["steps"]) if s.enriched]
+        enriched = [t for t, s in zip(times, run["steps"], strict=True) if s.enriched]
         if enriched:
             axis.vlines(enriched, *axis.get_ylim(), colors="tab:gray", lw=0.8, label="enrichment")
         axis.set_xlabel("time (s)")
@@ -33,7 +33,7 @@ def plot_errors(times: np.ndarray, runs: dict):
     for label, run in runs.items():
         axes[0, 0].semilogy(times, np.maximum(run["displacement_error"], 1e-16), "o-", ms=3, label=label)
         axes[0, 1].semilogy(times, np.maximum(run["p_error"], 1e-16), "o-", ms=3, label=label)
-    for axis, name in zip(axes[0], ("displacement", "cumulated plasticity p")):
+    for axis, name in zip(axes[0], ("displacement", "cumulated plasticity p"), strict=True):
         axis.set_xlabel("time (s)")
         axis.set_ylabel(f"relative L2 error of {name}")
         axis.legend()
@@ -62,8 +62,12 @@ def write_reduced_points(ctx, mesh, space, runs: dict) -> None:
     per_element = space.weights.shape[1]
     cell_data = {}
     for label, run in runs.items():
-        cell_data[f"reduced_points_initial_{label}"] = np.bincount(run["initial_points"] // per_element, minlength=mesh.n_cells).astype(float)
-        cell_data[f"reduced_points_final_{label}"] = np.bincount(run["rom"].offline.cubature.points // per_element, minlength=mesh.n_cells).astype(float)
+        cell_data[f"reduced_points_initial_{label}"] = np.bincount(run["initial_points"] // per_element, minlength=mesh.n_cells).astype(
+            float
+        )
+        cell_data[f"reduced_points_final_{label}"] = np.bincount(
+            run["rom"].offline.cubature.points // per_element, minlength=mesh.n_cells
+        ).astype(float)
     path = ctx.out_dir / "reduced_points.vtu"
     write_vtu(path, mesh, {}, cell_data)
     ctx.artifacts.append(path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from contextlib import nullcontext
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from scipy.stats import spearmanr
@@ -17,13 +18,14 @@ from scipy.stats import spearmanr
 from adaptsim.cases import RunContext
 from adaptsim.launch import COLLECTIVE_ERRORS, abort_on_error, share_cores
 from adaptsim.progress import ProgressBar, log
-from rom.online import AdaptiveROM, Tolerances, build_offline, gather, localise
+from rom.online import AdaptiveROM, build_offline, gather, localise
 from rom.online_case import RomCase
 from rom.online_output import plot_errors, plot_indicator, plot_singular_values, write_reduced_points
 from rom.parallel.layout import process_layout, redistribute
 from rom.problem import build_problem, check_temperature_range, unit_body_force
 from rom.recorded_solve import recorded_solve
 from rom.storage import load_rom, save_rom, saved_case_text
+from rom.tolerances import Tolerances
 
 
 def temperature_factory(case: RomCase, mesh, space):
@@ -52,19 +54,32 @@ def _train(case: RomCase, mesh, space, layout, mass, times, ctx: RunContext, tim
     fields = list(enumerate(case.training.fields))
     by_fields = layout.comm is not None and case.training.parallel == "fields"
     if by_fields:  # whole fields, round robin over the ranks
-        fields = fields[layout.comm.Get_rank():: layout.n_ranks]
+        fields = fields[layout.comm.Get_rank() :: layout.n_ranks]
     increments = {}
     started = time.perf_counter()
     # ranks solving whole fields at once share the cores between their sparse solvers too; a failure there is
     # one rank's alone, so it aborts the job rather than leave the other ranks waiting
-    with ProgressBar("training runs (high-fidelity)", total=len(fields) * times.size) as bar, \
-            share_cores(layout.comm, "mkl") if by_fields else nullcontext(), abort_on_error(layout.comm if by_fields else None):
+    with (
+        ProgressBar("training runs (high-fidelity)", total=len(fields) * times.size) as bar,
+        share_cores(layout.comm, "mkl") if by_fields else nullcontext(),
+        abort_on_error(layout.comm if by_fields else None),
+    ):
         for index, field in fields:
             spec = case.loading.temperature.model_copy(update={"parameters": {**case.loading.temperature.parameters, **field}})
             _, _, problem = build_problem(case, spec, mesh, space)
             check_temperature_range(problem, times)
-            _, _, solved = recorded_solve(case, problem, layout, times, ctx, f"training_{index}", distributed=not by_fields,
-                                          advance=bar.advance, keep_increments=True, keep_checkpoint=True)
+            _, _, solved = recorded_solve(
+                case,
+                problem,
+                layout,
+                times,
+                ctx,
+                f"training_{index}",
+                distributed=not by_fields,
+                advance=bar.advance,
+                keep_increments=True,
+                keep_checkpoint=True,
+            )
             increments.update({(index, i): increment for i, increment in enumerate(solved)})
     timings["time_training_s"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -77,7 +92,7 @@ def _train(case: RomCase, mesh, space, layout, mass, times, ctx: RunContext, tim
     offline = build_offline(layout, mass, training, tolerances)
     timings["time_reduction_s"] = time.perf_counter() - started
     whole = gather(offline, layout)
-    if layout.is_root:
+    if whole is not None:  # rank 0
         save_rom(ctx.out_dir / "rom.h5", whole, mesh, ctx.loaded.resolved_text)
         ctx.artifacts.append(ctx.out_dir / "rom.h5")
     log(f"offline: {len(training)} snapshots, {offline.modes.shape[1]} modes, {offline.cubature.size} of {space.n_points} points")
@@ -124,8 +139,9 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
         offline = _train(case, mesh, space, layout, mass, times, ctx, timings)
     timings["time_offline_s"] = time.perf_counter() - started
     with ProgressBar("reference (high-fidelity)", total=times.size) as bar:
-        recorder, _, reference = recorded_solve(case, problem, layout, times, ctx, "reference", advance=bar.advance,
-                                                keep_increments=True, keep_checkpoint=True)
+        recorder, _, reference = recorded_solve(
+            case, problem, layout, times, ctx, "reference", advance=bar.advance, keep_increments=True, keep_checkpoint=True
+        )
     timings["hifi_time_s"] = recorder.elapsed
     # errors are relative to the largest norm over the history (the unloaded end state is nearly zero)
     u_scale = max(norm(inc.displacement[layout.dofs]) for inc in reference) or 1.0
@@ -133,16 +149,24 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
     unit_force = unit_body_force(case, space)
     factory = temperature_factory(case, mesh, space)
     variants = {"both": (False, True), "plain": (False,), "enriched": (True,)}[case.variants]
-    runs = {}
+    runs: dict[str, dict[str, Any]] = {}
     for enrichment in variants:
         hifi = case.solver.build(problem, layout)
         rom = AdaptiveROM(offline, hifi, mass, unit_force, case.loading.history.factor, factory, enrichment, layout)
-        u_errors, p_errors, p_relative, indicators, checking = [], [], [], [], [0.0]
+        u_errors: list[float] = []
+        p_errors: list[float] = []
+        p_relative: list[float] = []
+        indicators: list[float] = []
+        checking = [0.0]
 
-        def compare(index, step, rom=rom, u_errors=u_errors, p_errors=p_errors, p_relative=p_relative, indicators=indicators, checking=checking):
+        def compare(
+            index, step, rom=rom, u_errors=u_errors, p_errors=p_errors, p_relative=p_relative, indicators=indicators, checking=checking
+        ):
             began = time.perf_counter()
             truth = reference[index]
-            u_errors.append(norm(rom.offline.modes[:, : step.coordinates.size] @ step.coordinates - truth.displacement[layout.dofs]) / u_scale)
+            u_errors.append(
+                norm(rom.offline.modes[:, : step.coordinates.size] @ step.coordinates - truth.displacement[layout.dofs]) / u_scale
+            )
             p_error = point_norm(rom.p_fit.reconstruct(step.p_reduced) - truth.state.cumulated_plasticity)
             p_errors.append(p_error / p_scale)
             p_now = point_norm(truth.state.cumulated_plasticity)
@@ -157,9 +181,15 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
         online_time = time.perf_counter() - started - checking[0]  # the comparison with the reference is not online work
         label = "enriched" if enrichment else "plain"
         runs[label] = {
-            "time": online_time, "rom": rom, "steps": steps, "initial_points": initial_points,
-            "displacement_error": np.array(u_errors), "p_error": np.array(p_errors), "indicator": np.array(indicators),
-            "p_relative_error": np.array(p_relative), "coordinates": np.array([np.pad(s.coordinates, (0, rom.offline.modes.shape[1] - s.coordinates.size)) for s in steps]),
+            "time": online_time,
+            "rom": rom,
+            "steps": steps,
+            "initial_points": initial_points,
+            "displacement_error": np.array(u_errors),
+            "p_error": np.array(p_errors),
+            "indicator": np.array(indicators),
+            "p_relative_error": np.array(p_relative),
+            "coordinates": np.array([np.pad(s.coordinates, (0, rom.offline.modes.shape[1] - s.coordinates.size)) for s in steps]),
         }
         log(f"{label}: max displacement error {max(u_errors):.2e}, max p error {max(p_errors):.2e}, {rom.n_enrichments} enrichments")
     if layout.is_root:
@@ -171,7 +201,6 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
 
 def _write(ctx, mesh, space, layout, times, offline, runs, timings: dict[str, float]) -> None:
     """Result file, plots and VTU of the reduced points (rank 0)."""
-
 
     main = runs.get("plain") or runs["enriched"]
     correlation = spearmanr(main["indicator"], main["p_relative_error"])[0] if np.ptp(main["indicator"]) > 0 else float("nan")
@@ -194,7 +223,11 @@ def _write(ctx, mesh, space, layout, times, offline, runs, timings: dict[str, fl
         data[label]["enriched_steps"] = np.array([s.enriched for s in run_data["steps"]])
     if "enriched" in runs:
         enriched = runs["enriched"]["rom"]
-        summary.update(n_enrichments=enriched.n_enrichments, n_modes_final=int(enriched.offline.modes.shape[1]), n_reduced_points_final=enriched.n_points)
+        summary.update(
+            n_enrichments=enriched.n_enrichments,
+            n_modes_final=int(enriched.offline.modes.shape[1]),
+            n_reduced_points_final=enriched.n_points,
+        )
     if "plain" in runs:
         summary["speedup_online"] = timings["hifi_time_s"] / runs["plain"]["time"]
     data["indicator"], data["true_error"] = main["indicator"], main["p_relative_error"]

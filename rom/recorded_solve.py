@@ -15,7 +15,7 @@ from adaptsim.cases import RunContext
 from adaptsim.progress import log
 from rom.hifi_case import HifiCase
 from rom.hifi_output import SnapshotRecorder
-from rom.parallel.layout import gathered_increment, increment_rows
+from rom.parallel.layout import Layout, gathered_increment, increment_rows
 
 
 def case_hash(ctx: RunContext) -> str:
@@ -23,8 +23,19 @@ def case_hash(ctx: RunContext) -> str:
     return hashlib.sha256(ctx.loaded.resolved_text.encode()).hexdigest()[:16]
 
 
-def recorded_solve(case: HifiCase, problem, layout, times: np.ndarray, ctx: RunContext, name: str, *, distributed: bool = True,
-                   advance=lambda count: None, keep_increments: bool = False, keep_checkpoint: bool = False):
+def recorded_solve(
+    case: HifiCase,
+    problem,
+    layout,
+    times: np.ndarray,
+    ctx: RunContext,
+    name: str,
+    *,
+    distributed: bool = True,
+    advance=lambda count: None,
+    keep_increments: bool = False,
+    keep_checkpoint: bool = False,
+):
     """Solve ``problem`` over ``times`` with the case's solver, recording every increment and checkpointing in ``name.npz``.
 
     A checkpoint of the same case resumes where it stopped; a complete one is read back without solving.
@@ -42,8 +53,14 @@ def recorded_solve(case: HifiCase, problem, layout, times: np.ndarray, ctx: RunC
     """
 
     split = distributed and layout.comm is not None
-    recorder = SnapshotRecorder(ctx.out_dir / f"{name}.npz", f"{case_hash(ctx)}-{name}", times, problem.space, case.output.checkpoint_every,
-                                writer=layout.is_root or not distributed)
+    recorder = SnapshotRecorder(
+        ctx.out_dir / f"{name}.npz",
+        f"{case_hash(ctx)}-{name}",
+        times,
+        problem.space,
+        case.output.checkpoint_every,
+        writer=layout.is_root or not distributed,
+    )
 
     def held(whole):  # a whole-mesh increment as this process's solver holds it
         return increment_rows(whole, np.arange(layout.n_dofs), layout.points) if split else whole
@@ -53,7 +70,7 @@ def recorded_solve(case: HifiCase, problem, layout, times: np.ndarray, ctx: RunC
         log(f"resuming {name}.npz after increment {recorder.next_index} of {times.size}")
     increments = [held(recorder.increment(index)) for index in range(recorder.next_index)] if keep_increments else []
     advance(recorder.next_index)
-    solver = case.solver.build(problem, layout if distributed else None)
+    solver = case.solver.build(problem, layout if distributed else Layout.serial(problem.space))
     if recorder.complete:
         return recorder, solver, increments
     clock = [time.perf_counter()]

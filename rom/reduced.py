@@ -16,7 +16,8 @@ import numpy as np
 from rom.fem.space import VectorSpace
 from rom.hifi import NewtonFailure, solve_with_cuts
 from rom.hyperreduction import Cubature
-from rom.materials import ElasticMaterial, LocalConvergenceError, MaterialState
+from rom.interfaces import ConstitutiveLaw
+from rom.materials import LocalConvergenceError, MaterialState
 
 
 @dataclass
@@ -59,7 +60,7 @@ class ReducedModel:
     def __init__(
         self,
         space: VectorSpace,
-        material: ElasticMaterial,
+        material: ConstitutiveLaw,
         modes: np.ndarray,
         cubature: Cubature,
         external_force: Callable[[float], np.ndarray],
@@ -105,6 +106,7 @@ class ReducedModel:
                 result, failure = None, str(error)
             if self.reduce(np.array([float(bool(failure))]))[0] > 0.0:
                 raise NewtonFailure(failure or "constitutive update failed on another rank")
+            assert result is not None  # this rank's update succeeded
             internal = self.reduce(np.tensordot(self.b_modes, result.stress * self.weights[:, None], axes=([0, 1], [0, 1])))
             residual = internal - force
             history.append(float(np.linalg.norm(residual)))
@@ -116,7 +118,9 @@ class ReducedModel:
             weighted = result.tangent * self.weights[:, None, None]
             tangent = self.reduce(np.tensordot(self.b_modes, weighted @ self.b_modes, axes=([0, 1], [0, 1])))
             gamma -= np.linalg.solve(tangent, residual)
-        raise NewtonFailure(f"reduced Newton: no convergence in {self.max_iterations} iterations (relative residual {history[-1] / reference:.3g})")
+        raise NewtonFailure(
+            f"reduced Newton: no convergence in {self.max_iterations} iterations (relative residual {history[-1] / reference:.3g})"
+        )
 
     def step(self, previous: ReducedIncrement, t: float) -> ReducedIncrement:
         """Solve to ``t`` with automatic increment cutting."""

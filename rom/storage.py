@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -11,7 +12,8 @@ from adaptsim.errors import CaseError
 from adaptsim.results import load_results, write_results
 from rom.hyperreduction import Cubature
 from rom.mesh import TetMesh
-from rom.online import OfflineROM, Tolerances
+from rom.online import OfflineROM
+from rom.tolerances import Tolerances
 
 ROM_KIND = "rom_file"
 _ARRAYS = ("modes", "p_modes", "plastic_strain_modes", "backstress_modes", "singular_values")
@@ -29,7 +31,7 @@ def save_rom(path: str | Path, offline: OfflineROM, mesh: TetMesh, case_text: st
     data = {name: getattr(offline, name) for name in _ARRAYS}
     data["stresses"] = np.asarray(offline.stresses)
     data["cubature"] = {"points": offline.cubature.points, "weights": offline.cubature.weights}
-    attrs = {
+    attrs: dict[str, dict[str, Any]] = {
         "/": {"mesh_fingerprint": mesh_fingerprint(mesh), "n_dofs": 3 * mesh.n_nodes},
         "cubature": {"relative_error": offline.cubature.relative_error},
         "tolerances": dict(vars(offline.tolerances)),
@@ -72,8 +74,16 @@ def load_rom(path: str | Path, mesh: TetMesh, field: str = "training.rom_file") 
     if saved.kind != ROM_KIND:
         raise CaseError(f"{str(path)!r} is a {saved.kind or 'foreign'} file, not a ROM file", field=where)
     if fingerprint != mesh_fingerprint(mesh):
-        raise CaseError(f"{str(path)!r} was built on another mesh ({saved.attrs['/'].get('n_dofs')} dofs); rebuild it for this one", field=where)
+        raise CaseError(
+            f"{str(path)!r} was built on another mesh ({saved.attrs['/'].get('n_dofs')} dofs); rebuild it for this one", field=where
+        )
     return OfflineROM(
-        arrays["modes"], arrays["p_modes"], arrays["plastic_strain_modes"], arrays["backstress_modes"],
-        list(stresses), Cubature(points, weights, relative_error), arrays["singular_values"], tolerances,
+        arrays["modes"],
+        arrays["p_modes"],
+        arrays["plastic_strain_modes"],
+        arrays["backstress_modes"],
+        list(stresses),
+        Cubature(points, weights, relative_error),
+        arrays["singular_values"],
+        tolerances,
     )

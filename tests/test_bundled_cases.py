@@ -31,7 +31,9 @@ def test_case_runs_shortened(case, tmp_path):
     if case.stem.endswith("_mpi"):
         assert spec.mpi, f"{case.name}: kind {spec.name} does not run under mpiexec"
         overrides = [a for o in spec.smoke_overrides for a in ("--set", o)]
-        completed = run_under_mpiexec([str(Path(sys.executable).with_name("adaptsim")), "run", str(case), *overrides, "--out", str(tmp_path)], 2, cwd=tmp_path)
+        completed = run_under_mpiexec(
+            [str(Path(sys.executable).with_name("adaptsim")), "run", str(case), *overrides, "--out", str(tmp_path)], 2, cwd=tmp_path
+        )
         assert completed.returncode == 0, completed.stderr
         results = load_results(tmp_path / "result.h5")
         assert results.attrs["summary"]["n_ranks"] == 2

@@ -10,7 +10,12 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 
 def test_the_four_notebooks_are_there():
-    assert [n.name for n in NOTEBOOKS] == ["01_three_body.ipynb", "02_rl_time_stepping.ipynb", "03_blade_rom.ipynb", "04_orthogonality.ipynb"]
+    assert [n.name for n in NOTEBOOKS] == [
+        "01_three_body.ipynb",
+        "02_rl_time_stepping.ipynb",
+        "03_blade_rom.ipynb",
+        "04_orthogonality.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])

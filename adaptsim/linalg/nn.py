@@ -14,7 +14,8 @@ kernels, Achour, Malgouyres & Mamalet 2022, JMLR 23).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import torch
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 _CONV_NAMES = ("Conv1d", "Conv2d", "Conv3d")
 
 
-def _orthogonal_layers(module: torch.nn.Module) -> list[torch.nn.Module]:
+def _orthogonal_layers(module: torch.nn.Module) -> list[Any]:
     import torch.nn as nn
 
     return [m for m in module.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))]
@@ -42,7 +43,7 @@ def delta_orthogonal_(weight: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
         centre = tuple(size // 2 for size in weight.shape[2:])
         matrix = torch.empty(weight.shape[0], weight.shape[1], dtype=weight.dtype, device=weight.device)
         torch.nn.init.orthogonal_(matrix, gain=gain)
-        weight[(slice(None), slice(None), *centre)] = matrix
+        weight[(slice(None), slice(None), *centre)] = matrix  # type: ignore[index]  # torch's stubs miss mixed slice/int tuples
     return weight
 
 
@@ -113,21 +114,23 @@ def conv_orthogonality_penalty(kernel: torch.Tensor, stride: int | tuple[int, ..
     if spatial not in (1, 2, 3):
         raise ValueError(f"kernel must have 1 to 3 spatial dimensions, got shape {tuple(kernel.shape)}")
     strides = (stride,) * spatial if isinstance(stride, int) else tuple(stride)
-    padding = tuple(((k - 1) // s) * s for k, s in zip(kernel.shape[2:], strides))
+    padding = tuple(((k - 1) // s) * s for k, s in zip(kernel.shape[2:], strides, strict=True))
     conv = (F.conv1d, F.conv2d, F.conv3d)[spatial - 1]
     # The output channels act as a batch of images with `in` channels, filtered by the kernel itself.
     correlation = conv(kernel, kernel, stride=strides, padding=padding)
     target = torch.zeros_like(correlation)
     centre = tuple(size // 2 for size in correlation.shape[2:])
     out_channels = kernel.shape[0]
-    target[(slice(None), slice(None), *centre)] = torch.eye(out_channels, dtype=kernel.dtype, device=kernel.device)
+    target[(slice(None), slice(None), *centre)] = torch.eye(  # type: ignore[index]  # torch's stubs miss mixed slice/int tuples
+        out_channels, dtype=kernel.dtype, device=kernel.device
+    )
     return ((correlation - target) ** 2).sum()
 
 
-def orthogonality_penalty(module: torch.nn.Module) -> torch.Tensor:
+def module_orthogonality_penalty(module: torch.nn.Module) -> torch.Tensor:
     """Sum of the orthogonality regularisers of every Linear and Conv layer of ``module``.
 
-    Add ``lambda * orthogonality_penalty(net)`` to a training loss to keep the layers near
+    Add ``lambda * module_orthogonality_penalty(net)`` to a training loss to keep the layers near
     isometries.
     """
     import torch
@@ -140,6 +143,20 @@ def orthogonality_penalty(module: torch.nn.Module) -> torch.Tensor:
             total = total + conv_orthogonality_penalty(layer.weight, layer.stride)
         else:
             total = total + dense_orthogonality_penalty(layer.weight)
+    return total
+
+
+def parameters_orthogonality_penalty(parameters: Iterable[torch.Tensor]) -> torch.Tensor:
+    """Sum of the orthogonality penalties of the 2-D (dense) and 4-D (convolution, stride 1) tensors among
+    ``parameters``: the form an optimizer can apply, since it sees tensors rather than layers."""
+    import torch
+
+    total = torch.zeros(())
+    for parameter in parameters:
+        if parameter.dim() == 2:
+            total = total + dense_orthogonality_penalty(parameter)
+        elif parameter.dim() == 4:
+            total = total + conv_orthogonality_penalty(parameter)
     return total
 
 
@@ -167,5 +184,6 @@ __all__ = [
     "delta_orthogonal_",
     "dense_orthogonality_penalty",
     "orthogonal_init_",
-    "orthogonality_penalty",
+    "module_orthogonality_penalty",
+    "parameters_orthogonality_penalty",
 ]

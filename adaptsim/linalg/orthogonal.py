@@ -184,8 +184,7 @@ def cholesky_qr2(A: np.ndarray, *, M: Any = None, gram: Callable[[np.ndarray], n
             Q, R0 = cholesky_qr_pass(Q, gram)
         except np.linalg.LinAlgError:
             raise np.linalg.LinAlgError(
-                "A is numerically rank deficient (condition number near 1/eps); "
-                "use gram_schmidt, which drops dependent columns"
+                "A is numerically rank deficient (condition number near 1/eps); use gram_schmidt, which drops dependent columns"
             ) from None
         R1 = R0 @ R1
     Q, R2 = cholesky_qr_pass(Q, gram)

@@ -8,4 +8,3 @@ The time loop (:mod:`nbody.simulate`) and the RL environments call these same fu
 compiled dispatch of :mod:`.dispatch`; :mod:`.table` is the one table of the integrators, :mod:`.stepper`
 resolves a name and a parameter to a step function.
 """
-

@@ -34,8 +34,14 @@ def source() -> str:
     for code, (name, function) in enumerate(STEP_TABLE[:-1]):
         lines += [f"    if code == {code}:", f"        return {by_name[name]}.{function}({_ARGS})"]
     name, function = STEP_TABLE[-1]
-    lines += [f"    return {by_name[name]}.{function}({_ARGS})", "", "", "@jit", "def init(module_code, x, v, m, eps2, work):",
-              '    """Call the ``init`` of integrator number ``module_code`` of :data:`nbody.integrators.table.INTEGRATORS`."""']
+    lines += [
+        f"    return {by_name[name]}.{function}({_ARGS})",
+        "",
+        "",
+        "@jit",
+        "def init(module_code, x, v, m, eps2, work):",
+        '    """Call the ``init`` of integrator number ``module_code`` of :data:`nbody.integrators.table.INTEGRATORS`."""',
+    ]
     for code, entry in enumerate(INTEGRATORS[:-1]):
         lines += [f"    if module_code == {code}:", f"        return {entry.module}.init(x, v, m, eps2, work)"]
     lines += [f"    return {INTEGRATORS[-1].module}.init(x, v, m, eps2, work)", ""]

@@ -147,8 +147,18 @@ def _attempt(x, v, m, eps2, dt, work):
     csb[:, :, :] = 0.0
     for i in range(n):
         for d in range(3):
-            g[0, i, d] = b[6, i, d] * _D[15] + b[5, i, d] * _D[10] + b[4, i, d] * _D[6] + b[3, i, d] * _D[3] + b[2, i, d] * _D[1] + b[1, i, d] * _D[0] + b[0, i, d]
-            g[1, i, d] = b[6, i, d] * _D[16] + b[5, i, d] * _D[11] + b[4, i, d] * _D[7] + b[3, i, d] * _D[4] + b[2, i, d] * _D[2] + b[1, i, d]
+            g[0, i, d] = (
+                b[6, i, d] * _D[15]
+                + b[5, i, d] * _D[10]
+                + b[4, i, d] * _D[6]
+                + b[3, i, d] * _D[3]
+                + b[2, i, d] * _D[1]
+                + b[1, i, d] * _D[0]
+                + b[0, i, d]
+            )
+            g[1, i, d] = (
+                b[6, i, d] * _D[16] + b[5, i, d] * _D[11] + b[4, i, d] * _D[7] + b[3, i, d] * _D[4] + b[2, i, d] * _D[2] + b[1, i, d]
+            )
             g[2, i, d] = b[6, i, d] * _D[17] + b[5, i, d] * _D[12] + b[4, i, d] * _D[8] + b[3, i, d] * _D[5] + b[2, i, d]
             g[3, i, d] = b[6, i, d] * _D[18] + b[5, i, d] * _D[13] + b[4, i, d] * _D[9] + b[3, i, d]
             g[4, i, d] = b[6, i, d] * _D[19] + b[5, i, d] * _D[14] + b[4, i, d]
@@ -180,8 +190,15 @@ def _attempt(x, v, m, eps2, dt, work):
                     xn[i, d] = (
                         -csx[i, d]
                         + (
-                            s[8] * b[6, i, d] + s[7] * b[5, i, d] + s[6] * b[4, i, d] + s[5] * b[3, i, d]
-                            + s[4] * b[2, i, d] + s[3] * b[1, i, d] + s[2] * b[0, i, d] + s[1] * a0[i, d] + s[0] * v[i, d]
+                            s[8] * b[6, i, d]
+                            + s[7] * b[5, i, d]
+                            + s[6] * b[4, i, d]
+                            + s[5] * b[3, i, d]
+                            + s[4] * b[2, i, d]
+                            + s[3] * b[1, i, d]
+                            + s[2] * b[0, i, d]
+                            + s[1] * a0[i, d]
+                            + s[0] * v[i, d]
                         )
                     ) + x[i, d]
             accelerations(m, xn, eps2, at)
@@ -222,7 +239,9 @@ def _proposed_step(work: np.ndarray, n: int, dt_done: float, tol: float) -> floa
         for d in range(3):
             a0i += a0[i, d] ** 2
             t2 = a0[i, d] + b[0, i, d] + b[1, i, d] + b[2, i, d] + b[3, i, d] + b[4, i, d] + b[5, i, d] + b[6, i, d]
-            t3 = b[0, i, d] + 2.0 * b[1, i, d] + 3.0 * b[2, i, d] + 4.0 * b[3, i, d] + 5.0 * b[4, i, d] + 6.0 * b[5, i, d] + 7.0 * b[6, i, d]
+            t3 = (
+                b[0, i, d] + 2.0 * b[1, i, d] + 3.0 * b[2, i, d] + 4.0 * b[3, i, d] + 5.0 * b[4, i, d] + 6.0 * b[5, i, d] + 7.0 * b[6, i, d]
+            )
             t4 = 2.0 * b[1, i, d] + 6.0 * b[2, i, d] + 12.0 * b[3, i, d] + 20.0 * b[4, i, d] + 30.0 * b[5, i, d] + 42.0 * b[6, i, d]
             y2 += t2 * t2
             y3 += t3 * t3

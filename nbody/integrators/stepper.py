@@ -95,5 +95,11 @@ def resolve(
     else:
         raise CaseError(f"integrator {integrator!r} takes {entry.parameter} or dt, not {name}", field=(name,))
     module = importlib.import_module(f"nbody.integrators.{entry.module}")
-    return Stepper(name=integrator, module=module, step=getattr(module, function), code=STEP_TABLE.index((integrator, function)),
-                   parameter_name=name, parameter=float(value))
+    return Stepper(
+        name=integrator,
+        module=module,
+        step=getattr(module, function),
+        code=STEP_TABLE.index((integrator, function)),
+        parameter_name=name,
+        parameter=float(value),
+    )

@@ -45,7 +45,9 @@ class IntegratorEntry:
 
 
 INTEGRATORS: tuple[IntegratorEntry, ...] = (
-    IntegratorEntry("hermite", "hermite", "eta", ("eta", 0.02), (("aarseth", "step_aarseth"), ("collision", "step_collision")), ("hermite",)),
+    IntegratorEntry(
+        "hermite", "hermite", "eta", ("eta", 0.02), (("aarseth", "step_aarseth"), ("collision", "step_collision")), ("hermite",)
+    ),
     IntegratorEntry("leapfrog", "leapfrog", "eta", ("dt", 1e-3), (("", "step_adaptive"),), ("leapfrog",)),
     IntegratorEntry("rk", "dopri5", "tol", ("tol", 1e-10), (("", "step_adaptive"),), ("dormand_prince",)),
     IntegratorEntry("ias15", "ias15", "tol", ("tol", 1e-9), (("", "step_adaptive"),), ("ias15",)),

@@ -7,7 +7,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from adaptsim.cases import PositiveFloat, PositiveTime, StrictModel
+from adaptsim.cases import PositiveFloat, StrictModel
 from nbody.initial_conditions import YEAR
 from nbody.integrators.stepper import natural_parameter
 from nbody.integrators.table import CriterionName, IntegratorName
@@ -32,19 +32,28 @@ class EnvConfig(StrictModel):
     integrator: IntegratorName = Field("hermite", description="Integrator driven by the agent.")
     criterion: CriterionName = Field("collision", description="Hermite step criterion (the paper: collision).")
     parameter: Literal["eta", "tol", "dt"] | None = Field(
-        None, description="What the actions set: the step parameter (default: eta for hermite/leapfrog, tol for rk/ias15) or a fixed step `dt`."
+        None,
+        description="What the actions set: the step parameter (default: eta for hermite/leapfrog, tol for rk/ias15) or a fixed step `dt`.",
     )
     parameters: list[PositiveFloat] = Field(
         default_factory=paper_parameters,
         min_length=1,
         description="Values of the integrator parameter the actions select.",
     )
-    action: Literal["discrete", "continuous"] = Field("discrete", description="Discrete index into `parameters`, or a Box in [-1, 1] mapped to log10 of their range.")
-    observation: Literal["paper", "invariant"] = Field("invariant", description="`paper`: positions/10, velocities, -log10 dE (13 values); `invariant`: log10 pair distances and speeds, log10 collision time, log10 dE (8 values).")
-    reward: Literal["paper", "cost"] = Field("cost", description="`paper`: the paper's formula; `cost`: -(change of log10 dE) - cost_weight * (change of log10 cumulative force evaluations).")
+    action: Literal["discrete", "continuous"] = Field(
+        "discrete", description="Discrete index into `parameters`, or a Box in [-1, 1] mapped to log10 of their range."
+    )
+    observation: Literal["paper", "invariant"] = Field(
+        "invariant",
+        description="`paper`: positions/10, velocities, -log10 dE (13 values); `invariant`: log10 pair distances and speeds, log10 collision time, log10 dE (8 values).",
+    )
+    reward: Literal["paper", "cost"] = Field(
+        "cost",
+        description="`paper`: the paper's formula; `cost`: -(change of log10 dE) - cost_weight * (change of log10 cumulative force evaluations).",
+    )
     cost_weight: float = Field(2.0, ge=0.0, description="Weight of log10 cost against log10 energy error in the `cost` reward.")
     initial_conditions: InitialConditionFamily = Field("paper", description="Family drawn at each reset.")
-    interval: PositiveTime = Field(0.1 * YEAR, description="Integration time per environment step (N-body units; default 0.1 yr).")
+    interval: PositiveFloat = Field(0.1 * YEAR, description="Integration time per environment step (N-body units; default 0.1 yr).")
     episode_steps: int = Field(100, ge=1, description="Steps before truncation.")
     max_energy_error: PositiveFloat = Field(0.1, description="Relative energy error that ends an episode.")
     max_integrator_steps: int = Field(2_000_000, ge=1, description="Integrator steps allowed in one environment step.")

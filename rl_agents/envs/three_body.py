@@ -130,9 +130,7 @@ class ThreeBodyEnv(gym.Env):
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Integrate one interval with the parameter the action selects."""
-        if self.simulation is None:
-            raise RuntimeError("call reset() before step()")
-        simulation = self.simulation
+        simulation = self._running()
         parameter = self.parameter_of(action)
         error_before = self._energy_error
         evals_before = simulation.n_force_evals
@@ -156,8 +154,14 @@ class ThreeBodyEnv(gym.Env):
         info = self._info(simulation.n_force_evals - evals_before, parameter)
         return self._observation(), float(reward), terminated, truncated, info
 
+    def _running(self) -> Simulation:
+        """The simulation of the current episode."""
+        if self.simulation is None:
+            raise RuntimeError("call reset() before step()")
+        return self.simulation
+
     def _info(self, evals: int, parameter: float) -> dict[str, Any]:
-        simulation = self.simulation
+        simulation = self._running()
         return {
             "energy_error": self._energy_error,
             "force_evals": evals,
@@ -168,7 +172,7 @@ class ThreeBodyEnv(gym.Env):
         }
 
     def _observation(self) -> np.ndarray:
-        simulation = self.simulation
+        simulation = self._running()
         error = self._energy_error
         log_error = math.log10(min(max(error, ENERGY_ERROR_FLOOR), 1e3)) if math.isfinite(error) else 3.0
         x, v = simulation.x, simulation.v

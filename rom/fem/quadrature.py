@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from scipy.special import roots_jacobi
@@ -32,7 +32,7 @@ def _tetrahedron_symmetric(degree: int) -> Rule | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def collapsed(dim: int, degree: int) -> Rule:
     """Conical-product (collapsed Gauss-Jacobi) rule on the reference simplex, exact for ``degree``, positive weights."""
     m = degree // 2 + 1

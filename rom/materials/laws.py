@@ -5,7 +5,7 @@ viscoplastic flow with a threshold (Norton law ``pdot = <(J2(s - X) - R0) / K>^n
 kinematic hardening (``Xdot = 2/3 C epsdot_p - D X pdot``), integrated by backward Euler: the update
 reduces to one scalar equation in the increment of cumulated plasticity ``dp`` per point, solved by a
 bracketed Newton method, and the consistent tangent follows in closed form (derivation in the
-docstring of :meth:`ViscoplasticMaterial.update`). See ../shared/METHODS.md.
+docstring of :meth:`ViscoplasticMaterial.update`). See docs/methods.md.
 """
 
 from __future__ import annotations
@@ -149,7 +149,9 @@ class ViscoplasticMaterial(ElasticMaterial):
         """Elastic coefficients and the flow coefficients (K, n, R0, C, D) at the points' temperatures."""
         elastic = super().coefficients(temperature)
         names = ("norton_k", "norton_n", "yield_stress", "hardening_c", "hardening_d")
-        return Coefficients(elastic.shear, elastic.stiffness, elastic.thermal_strain, {name: getattr(self, name)(temperature) for name in names})
+        return Coefficients(
+            elastic.shear, elastic.stiffness, elastic.thermal_strain, {name: getattr(self, name)(temperature) for name in names}
+        )
 
     def update(
         self, strain: np.ndarray, temperature: np.ndarray, dt: float, state: MaterialState, coefficients: Coefficients | None = None
@@ -303,10 +305,7 @@ def _solve_points(s_trial, x_old, g, k, n, r0, c, d, dt, tolerance, max_iteratio
                 n_dot_x += 1.5 * xi / max(j_star, 1e-300) * x_old[p, i]
             slope = dp * (d[p] * theta**2 * n_dot_x - 3.0 * g[p] - c[p] * theta + c[p] * d[p] * theta**2 * dp) - k[p] * rate / n[p]
             newton = z - residual / slope
-            if low < newton < high and math.isfinite(newton):
-                z = newton
-            else:
-                z = 0.5 * (low + high)
+            z = newton if low < newton < high and math.isfinite(newton) else 0.5 * (low + high)
         if not done:
             return dp_out, -1
     return dp_out, most

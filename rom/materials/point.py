@@ -58,7 +58,7 @@ def uniaxial(
     free = _LATERAL if stress is None else np.arange(6)
     state = MaterialState.zeros(1)
     eps = np.zeros((1, 6))
-    out = {"strain": [0.0], "stress": [0.0], "p": [0.0], "it": [0]}
+    out: dict[str, list[float]] = {"strain": [0.0], "stress": [0.0], "p": [0.0], "it": [0]}
     for i in range(1, times.size):
         dt = times[i] - times[i - 1]
         target = np.zeros(6)
@@ -66,7 +66,7 @@ def uniaxial(
             target[0] = controlled[i]
         else:
             eps[0, 0] = controlled[i]
-        for iteration in range(1, max_iterations + 1):
+        for iteration in range(1, max_iterations + 1):  # noqa: B007 - the count is recorded after the loop
             result = material.update(eps, temps[i : i + 1], dt, state)
             residual = result.stress[0, free] - target[free]
             scale = max(1.0, np.abs(result.stress[0]).max(), np.abs(result.tangent[0]).max() * np.abs(eps).max())

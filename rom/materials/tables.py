@@ -60,14 +60,12 @@ class TemperatureTable:
     def __call__(self, temperature: np.ndarray) -> np.ndarray:
         """The coefficient at ``temperature`` (any shape)."""
         temperature = np.asarray(temperature, dtype=float)
-        if self.is_constant:
+        if self.temperatures is None or self.is_constant:
             return np.full(temperature.shape, self.values[0])
         low, high = self.temperatures[0], self.temperatures[-1]
         t_min, t_max = float(np.min(temperature)), float(np.max(temperature))
         slack = 1e-9 * max(abs(low), abs(high))  # round-off of interpolated temperatures at the table's ends
         if not (low - slack <= t_min and t_max <= high + slack):
             bad = t_min if t_min < low - slack else t_max
-            raise CaseError(
-                f"temperature {bad:g} K is outside the table's range [{low:g}, {high:g}] K", field=self.name.split(".")
-            )
+            raise CaseError(f"temperature {bad:g} K is outside the table's range [{low:g}, {high:g}] K", field=self.name.split("."))
         return np.interp(temperature, self.temperatures, self.values)

@@ -41,9 +41,7 @@ def to_matrix(a: np.ndarray) -> np.ndarray:
 
 def from_matrix(m: np.ndarray) -> np.ndarray:
     """Symmetric 3x3 matrices (..., 3, 3) to Mandel 6-vectors (..., 6)."""
-    return np.stack(
-        [m[..., 0, 0], m[..., 1, 1], m[..., 2, 2], SQRT2 * m[..., 1, 2], SQRT2 * m[..., 0, 2], SQRT2 * m[..., 0, 1]], axis=-1
-    )
+    return np.stack([m[..., 0, 0], m[..., 1, 1], m[..., 2, 2], SQRT2 * m[..., 1, 2], SQRT2 * m[..., 0, 2], SQRT2 * m[..., 0, 1]], axis=-1)
 
 
 def isotropic_stiffness(young: np.ndarray, poisson: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ unchanged on one process and under ``mpiexec``: a function that works on distrib
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal, cast, overload
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,8 +41,17 @@ class Layout:
     communicates nothing, so the same code runs on one process and under ``mpiexec``.
     """
 
-    def __init__(self, space: Any, dofs: np.ndarray, points: np.ndarray, n_dofs: int, n_points: int,
-                 comm: Any = None, owned: np.ndarray | None = None, subdomain: Subdomain | None = None) -> None:
+    def __init__(
+        self,
+        space: Any,
+        dofs: np.ndarray,
+        points: np.ndarray,
+        n_dofs: int,
+        n_points: int,
+        comm: Any = None,
+        owned: np.ndarray | None = None,
+        subdomain: Subdomain | None = None,
+    ) -> None:
         self.space, self.dofs, self.points = space, dofs, points
         self.n_dofs, self.n_points = n_dofs, n_points
         self.comm, self.subdomain = comm, subdomain
@@ -62,8 +71,16 @@ class Layout:
         node_owner = np.full(mesh.n_nodes, np.iinfo(np.int64).max)
         np.minimum.at(node_owner, mesh.cells.ravel(), np.repeat(labels, mesh.cells.shape[1]))
         owned = np.repeat(node_owner[subdomain.nodes] == comm.Get_rank(), 3)
-        return cls(VectorSpace(subdomain.mesh), subdomain.dofs, subdomain.points, 3 * mesh.n_nodes,
-                   points_per_element * mesh.n_cells, comm, owned, subdomain)
+        return cls(
+            VectorSpace(subdomain.mesh),
+            subdomain.dofs,
+            subdomain.points,
+            3 * mesh.n_nodes,
+            points_per_element * mesh.n_cells,
+            comm,
+            owned,
+            subdomain,
+        )
 
     @property
     def n_ranks(self) -> int:
@@ -93,6 +110,12 @@ class Layout:
         """:func:`rom.pod.pod` of the snapshots' local rows (``inner``: this rank's block of the inner product)."""
         return pod(snapshots, inner, tolerance) if self.comm is None else distributed_pod(snapshots, self.comm, inner, tolerance)
 
+    @overload
+    def to_global(self, local: np.ndarray, root_only: Literal[False] = False) -> np.ndarray: ...
+
+    @overload
+    def to_global(self, local: np.ndarray, root_only: bool) -> np.ndarray | None: ...
+
     def to_global(self, local: np.ndarray, root_only: bool = False) -> np.ndarray | None:
         """The whole dof vector (on every rank, or with ``root_only`` on rank 0 and None elsewhere) from this rank's rows."""
         if self.comm is None:
@@ -100,6 +123,12 @@ class Layout:
         whole = np.zeros((self.n_dofs,) + local.shape[1:])
         whole[self.dofs[self.owned]] = local[self.owned]
         return self._total(whole, root_only)
+
+    @overload
+    def _total(self, array: np.ndarray, root_only: Literal[False]) -> np.ndarray: ...
+
+    @overload
+    def _total(self, array: np.ndarray, root_only: bool) -> np.ndarray | None: ...
 
     def _total(self, array: np.ndarray, root_only: bool) -> np.ndarray | None:
         """Sum over the ranks, on every rank or only on rank 0 (``Reduce``: None elsewhere)."""
@@ -119,6 +148,12 @@ class Layout:
         mine = np.flatnonzero(self.points[where] == ids) if self.points.size else np.zeros(0, dtype=np.int64)
         return mine, where[mine]
 
+    @overload
+    def point_rows(self, local: np.ndarray, ids: np.ndarray, root_only: Literal[False] = False) -> np.ndarray: ...
+
+    @overload
+    def point_rows(self, local: np.ndarray, ids: np.ndarray, root_only: bool) -> np.ndarray | None: ...
+
     def point_rows(self, local: np.ndarray, ids: np.ndarray, root_only: bool = False) -> np.ndarray | None:
         """Rows at global point ids of a field held at this rank's points: on every rank, or with ``root_only`` on
         rank 0 (None elsewhere)."""
@@ -132,8 +167,13 @@ class Layout:
 
 def increment_rows(increment: Any, dofs: np.ndarray, points: np.ndarray) -> Any:
     """The rows of a whole-mesh :class:`rom.hifi.Increment` at the given dofs and integration points."""
-    return replace(increment, displacement=increment.displacement[dofs], state=increment.state.take(points),
-                   stress=increment.stress[points], temperature=increment.temperature[points])
+    return replace(
+        increment,
+        displacement=increment.displacement[dofs],
+        state=increment.state.take(points),
+        stress=increment.stress[points],
+        temperature=increment.temperature[points],
+    )
 
 
 def gathered_increment(increment: Any, layout: Layout) -> Any:
@@ -144,11 +184,14 @@ def gathered_increment(increment: Any, layout: Layout) -> Any:
 
     every = np.arange(layout.n_points)
     state = increment.state
-    fields = [layout.point_rows(a, every, root_only=True)
-              for a in (state.plastic_strain, state.backstress, state.cumulated_plasticity, increment.stress, increment.temperature)]
+    fields = [
+        layout.point_rows(a, every, root_only=True)
+        for a in (state.plastic_strain, state.backstress, state.cumulated_plasticity, increment.stress, increment.temperature)
+    ]
     if not layout.is_root:
         return None
-    return replace(increment, state=MaterialState(*fields[:3]), stress=fields[3], temperature=fields[4])
+    whole = cast(list[np.ndarray], fields)  # rank 0 received every field
+    return replace(increment, state=MaterialState(*whole[:3]), stress=whole[3], temperature=whole[4])
 
 
 def process_layout(mesh: TetMesh, space: Any) -> Layout:
@@ -164,7 +207,7 @@ def process_layout(mesh: TetMesh, space: Any) -> Layout:
     return Layout.distributed(mesh, partition_elements(mesh, comm.Get_size()), comm)
 
 
-def redistribute(whole: dict[int, Any], layout: Layout) -> list[Any]:
+def redistribute(whole: dict[tuple[int, int], Any], layout: Layout) -> list[Any]:
     """Every rank's rows of snapshots that were computed whole, each on one rank.
 
     ``whole`` maps a snapshot's position in the training sequence to the :class:`rom.hifi.Increment` this rank

@@ -32,7 +32,10 @@ class DistributedSpace:
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
+        if layout.subdomain is None:
+            raise ValueError("a distributed space needs a distributed layout")
         self.subdomain, self.local = layout.subdomain, layout.space
+        self.nodes = layout.subdomain.nodes
         self.n_dofs = layout.n_dofs
         self.dofs = layout.dofs[self.local.dofs]  # global dofs of the local elements
         self.weights, self.points, self.shape_values = self.local.weights, self.local.points, self.local.shape_values
@@ -58,7 +61,7 @@ class DistributedSpace:
 
     def at_points(self, nodal: np.ndarray) -> np.ndarray:
         """A global nodal field at this rank's points."""
-        return self.local.at_points(nodal[self.subdomain.nodes])
+        return self.local.at_points(nodal[self.nodes])
 
 
 class CollectiveMaterial:
@@ -83,7 +86,9 @@ class CollectiveMaterial:
         return result
 
 
-def gathered_solve(comm: Any, solve: Callable[[sp.csr_matrix, np.ndarray], np.ndarray]) -> Callable[[sp.csr_matrix, np.ndarray], np.ndarray]:
+def gathered_solve(
+    comm: Any, solve: Callable[[sp.csr_matrix, np.ndarray], np.ndarray]
+) -> Callable[[sp.csr_matrix, np.ndarray], np.ndarray]:
     """A linear solve of the sum of every rank's matrix: gathered and solved on rank 0, the solution broadcast.
 
     The documented limit of the distributed high-fidelity model: constitutive updates and assembly scale
@@ -115,7 +120,9 @@ def distributed_solver(problem: Any, layout: Layout, **options: Any):
         return HifiSolver(problem, **options)
     comm = layout.comm
     space = DistributedSpace(layout)
-    local_problem = MechanicalProblem(space, CollectiveMaterial(problem.material, comm), problem.constrained, problem.external_force, problem.temperature)
+    local_problem = MechanicalProblem(
+        space, CollectiveMaterial(problem.material, comm), problem.constrained, problem.external_force, problem.temperature
+    )
     solver = HifiSolver(local_problem, **options)
     solver.solve = gathered_solve(comm, linear_solver(options.get("solver", "auto")))
     return solver

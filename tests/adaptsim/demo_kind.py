@@ -5,7 +5,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from adaptsim.cases import CaseModel, KindSpec, PositiveTime, RunContext, StrictModel, register_kind
+from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, RunContext, StrictModel, register_kind
 
 
 class DemoIntegrator(StrictModel):
@@ -15,8 +15,8 @@ class DemoIntegrator(StrictModel):
 
 class DemoCase(CaseModel):
     kind: Literal["demo"]
-    t_end: PositiveTime
-    dt: PositiveTime = 0.01
+    t_end: PositiveFloat
+    dt: PositiveFloat = 0.01
     integrator: DemoIntegrator = DemoIntegrator()
     positions: list[list[float]] = Field(default_factory=lambda: [[0.0, 0.0, 0.0]])
 

@@ -41,7 +41,9 @@ def test_missing_and_unknown_kind():
 
 def test_unknown_keys_top_level_and_nested():
     check_error({"kind": "demo", "t_end": 1, "t_ned": 2}, ("t_ned",), "unknown key", "did you mean 't_end'", "allowed keys:")
-    check_error({"kind": "demo", "t_end": 1, "integrator": {"etta": 0.1}}, ("integrator", "etta"), "did you mean 'eta'", "allowed keys: name, eta")
+    check_error(
+        {"kind": "demo", "t_end": 1, "integrator": {"etta": 0.1}}, ("integrator", "etta"), "did you mean 'eta'", "allowed keys: name, eta"
+    )
 
 
 @pytest.mark.parametrize("value", [0, -1.0, -1e-9])

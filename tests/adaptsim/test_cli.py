@@ -127,7 +127,9 @@ def test_usage_errors_exit_2(tmp_path):
 def test_a_kind_without_mpi_refuses_to_run_under_mpiexec(tmp_path):
     case = write(tmp_path, GOOD_CASE)
     mpiexec = str(Path(sys.executable).with_name("mpiexec"))
-    completed = subprocess.run([mpiexec, "-n", "2", ADAPTSIM, "run", str(case), "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(
+        [mpiexec, "-n", "2", ADAPTSIM, "run", str(case), "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120
+    )
     assert completed.returncode == 2
     lines = completed.stderr.strip().splitlines()
     assert len(lines) == 1 and "kind 'orthogonality' runs on one process, but mpiexec started 2" in lines[0]

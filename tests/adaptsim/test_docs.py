@@ -1,4 +1,4 @@
-"""The generated parts of the README (gallery, case file reference, references) match the code."""
+"""The generated parts of the docs (the README's gallery, the case file reference, the references) match the code."""
 
 import re
 
@@ -9,9 +9,10 @@ from adaptsim.cases import installed_kinds
 from adaptsim.gallery import ENTRIES, GALLERY, build
 
 
-def test_the_readme_generated_sections_are_up_to_date():
-    current = docs.README.read_text(encoding="utf-8")
-    assert docs.generate(current) == current, "run: python -m adaptsim.docs"
+@pytest.mark.parametrize("path", list(docs.FILES), ids=lambda path: path.name)
+def test_the_generated_sections_are_up_to_date(path):
+    current = path.read_text(encoding="utf-8")
+    assert docs.generate(current, docs.FILES[path]) == current, "run: python -m adaptsim.docs"
 
 
 def test_the_case_reference_has_every_field_of_every_kind():

@@ -90,10 +90,9 @@ def test_killed_writer_leaves_no_result_file(tmp_path):
 def test_atomic_path_replaces_only_on_success(tmp_path):
     target = tmp_path / "plot.png"
     target.write_text("old")
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as tmp:
-            tmp.write_text("new, partial")
-            raise RuntimeError("crash")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("new, partial")
+        raise RuntimeError("crash")
     assert target.read_text() == "old"
     with atomic_path(target) as tmp:
         tmp.write_text("new")

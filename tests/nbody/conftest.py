@@ -15,7 +15,7 @@ def rebound_simulation(system, integrator="ias15"):
     simulation = rebound.Simulation()
     simulation.G = 1.0
     simulation.integrator = integrator
-    for m, x, v in zip(system.masses, system.positions, system.velocities):
+    for m, x, v in zip(system.masses, system.positions, system.velocities, strict=True):
         simulation.add(m=float(m), x=x[0], y=x[1], z=x[2], vx=v[0], vy=v[1], vz=v[2])
     return simulation
 

@@ -67,11 +67,35 @@ def test_pythagorean_escape_through_a_case(tmp_path):
         (("eta: 0.02", "eta: .nan"), "integrator.eta: must be a finite number"),
         (("eta: 0.02", "etta: 0.02"), "integrator.etta: unknown key (did you mean 'eta'?)"),
         (("name: hermite, eta: 0.02", "name: ias15, eta: 0.02"), "integrator: integrator 'ias15' takes tol or dt, not eta"),
-        (("{problem: figure_eight}", "{problem: custom, masses: [1, 0, 1], positions: [[0,0,0],[1,0,0],[0,1,0]], velocities: [[0,0,0],[0,0,0],[0,0,0]]}"), "initial_conditions.masses[1]: input should be greater than 0"),
-        (("{problem: figure_eight}", "{problem: custom, masses: [1, 1, 1], positions: [[0,0,0],[0,0,0],[0,1,0]], velocities: [[0,0,0],[0,0,0],[0,0,0]]}"), "initial_conditions: positions: bodies 0 and 1 are at the same place"),
-        (("{problem: figure_eight}", "{problem: custom, masses: [1, 1, 1], positions: [[0,0,.nan],[1,0,0],[0,1,0]], velocities: [[0,0,0],[0,0,0],[0,0,0]]}"), "initial_conditions.positions[0][2]: must be a finite number"),
-        (("{problem: figure_eight}", "{problem: custom, masses: [1, 1]}"), "initial_conditions: problem 'custom' needs positions, velocities"),
-        (("{problem: figure_eight}", "{problem: figure_eight, masses: [1, 1, 1]}"), "initial_conditions: masses only apply to problem 'custom', not 'figure_eight'"),
+        (
+            (
+                "{problem: figure_eight}",
+                "{problem: custom, masses: [1, 0, 1], positions: [[0,0,0],[1,0,0],[0,1,0]], velocities: [[0,0,0],[0,0,0],[0,0,0]]}",
+            ),
+            "initial_conditions.masses[1]: input should be greater than 0",
+        ),
+        (
+            (
+                "{problem: figure_eight}",
+                "{problem: custom, masses: [1, 1, 1], positions: [[0,0,0],[0,0,0],[0,1,0]], velocities: [[0,0,0],[0,0,0],[0,0,0]]}",
+            ),
+            "initial_conditions: positions: bodies 0 and 1 are at the same place",
+        ),
+        (
+            (
+                "{problem: figure_eight}",
+                "{problem: custom, masses: [1, 1, 1], positions: [[0,0,.nan],[1,0,0],[0,1,0]], velocities: [[0,0,0],[0,0,0],[0,0,0]]}",
+            ),
+            "initial_conditions.positions[0][2]: must be a finite number",
+        ),
+        (
+            ("{problem: figure_eight}", "{problem: custom, masses: [1, 1]}"),
+            "initial_conditions: problem 'custom' needs positions, velocities",
+        ),
+        (
+            ("{problem: figure_eight}", "{problem: figure_eight, masses: [1, 1, 1]}"),
+            "initial_conditions: masses only apply to problem 'custom', not 'figure_eight'",
+        ),
         (("{problem: figure_eight}", "{problem: figure_nine}"), "initial_conditions.problem: input should be"),
         (("snapshots: 50", "snapshots: 1"), "snapshots: input should be greater than or equal to 2"),
     ],

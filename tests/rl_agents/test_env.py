@@ -18,7 +18,13 @@ from rl_agents.envs.three_body import ThreeBodyEnv, cost_reward, paper_reward
 
 @pytest.mark.parametrize(
     "options",
-    [{}, {"observation": "paper", "reward": "paper"}, {"action": "continuous"}, {"integrator": "ias15", "parameters": [1e-9, 1e-6]}, {"integrator": "leapfrog", "initial_conditions": "random"}],
+    [
+        {},
+        {"observation": "paper", "reward": "paper"},
+        {"action": "continuous"},
+        {"integrator": "ias15", "parameters": [1e-9, 1e-6]},
+        {"integrator": "leapfrog", "initial_conditions": "random"},
+    ],
 )
 def test_env_passes_both_checkers(options):
     env = gym.make(ENV_ID, **options)
@@ -39,8 +45,22 @@ def test_determinism_with_a_seed():
         return trace
 
     first, second = rollout(), rollout()
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_different_seeds_give_different_episodes():
+    """A constant environment (seed ignored) would pass the determinism test; here two seeds must differ."""
+
+    def rollout(seed):
+        env = ThreeBodyEnv()
+        observation, _ = env.reset(seed=seed)
+        _, reward, _, _, info = env.step(5)
+        return observation, reward, info["total_force_evals"]
+
+    (obs_a, reward_a, evals_a), (obs_b, reward_b, evals_b) = rollout(7), rollout(8)
+    assert np.abs(obs_a - obs_b).max() > 1e-3
+    assert reward_a != reward_b or evals_a != evals_b
 
 
 def test_paper_reward_on_hand_computed_values():
@@ -70,7 +90,7 @@ def test_paper_initial_conditions():
     # 10 km/s relative speeds: about 0.3357 N-body units (29.78 km/s), planar.
     assert np.linalg.norm(system.velocities[0] - system.velocities[2]) == pytest.approx(10.0 / 29.7847, rel=1e-4)
     assert np.all(system.positions[:, 2] == 0.0) and np.all(system.velocities[:, 2] == 0.0)
-    assert ic.YEAR == pytest.approx(2 * np.pi, rel=1e-4)
+    assert pytest.approx(2 * np.pi, rel=1e-4) == ic.YEAR
 
 
 def test_step_integrates_the_interval_and_counts_cost():

@@ -53,7 +53,9 @@ def test_training_is_killed_and_resumes(tmp_path):
         load_agent(out / "model.zip", EnvConfig(observation="paper"))
     eval_case = tmp_path / "eval.yaml"
     eval_case.write_text(f"kind: rl_eval\nmodel: {out / 'model.zip'}\nenv: {{observation: paper}}\n")
-    with pytest.raises(CaseError, match=r"eval.yaml: the agent in .* expects observations of shape \(8,\), env.observation 'paper' gives \(13,\)"):
+    with pytest.raises(
+        CaseError, match=r"eval.yaml: the agent in .* expects observations of shape \(8,\), env.observation 'paper' gives \(13,\)"
+    ):
         load_case(eval_case)
 
 

@@ -27,9 +27,9 @@ class Training:
 
 def train_blade(divisions: str, *overrides: str) -> Training:
     """Run ``cases/blade_hifi.yaml`` with ``mesh.divisions=divisions`` and the overrides; keep every increment."""
-    from rom.problem import build_problem
     from rom.fem.space import mass_matrix
     from rom.hifi import HifiSolver
+    from rom.problem import build_problem
 
     case = load_case(CASE, [f"mesh.divisions={divisions}", *overrides]).case
     mesh, space, problem = build_problem(case)

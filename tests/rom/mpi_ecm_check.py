@@ -5,14 +5,13 @@ import json
 import sys
 
 import numpy as np
+from blade_training import train_blade  # this script's folder is on sys.path
 from mpi4py import MPI
 
 from rom.hyperreduction import empirical_cubature
 from rom.online import force_integrands
 from rom.parallel.partition import partition_elements
 from rom.pod import pod
-
-from blade_training import train_blade  # this script's folder is on sys.path
 
 
 def main() -> None:
@@ -32,15 +31,24 @@ def main() -> None:
     same = sorted(serial.points.tolist()) == sorted(distributed.points.tolist())
     order_s, order_d = np.argsort(serial.points), np.argsort(distributed.points)
     if comm.Get_rank() == 0:
-        json.dump({
-            "ranks": comm.Get_size(),
-            "n_points": [int(serial.size), int(distributed.size)],
-            "same_points": same,
-            "weight_difference": float(np.abs(serial.weights[order_s] - distributed.weights[order_d]).max() / serial.weights.max()) if same else None,
-            "integral_error": float(np.linalg.norm(integral - exact) / np.linalg.norm(exact)),
-            "integral_difference": float(np.linalg.norm(integral - integrands[serial.points].T @ serial.weights) / np.linalg.norm(exact)),
-            "serial_integral_error": float(np.linalg.norm(integrands[serial.points].T @ serial.weights - exact) / np.linalg.norm(exact)),
-        }, sys.stdout)
+        json.dump(
+            {
+                "ranks": comm.Get_size(),
+                "n_points": [int(serial.size), int(distributed.size)],
+                "same_points": same,
+                "weight_difference": float(np.abs(serial.weights[order_s] - distributed.weights[order_d]).max() / serial.weights.max())
+                if same
+                else None,
+                "integral_error": float(np.linalg.norm(integral - exact) / np.linalg.norm(exact)),
+                "integral_difference": float(
+                    np.linalg.norm(integral - integrands[serial.points].T @ serial.weights) / np.linalg.norm(exact)
+                ),
+                "serial_integral_error": float(
+                    np.linalg.norm(integrands[serial.points].T @ serial.weights - exact) / np.linalg.norm(exact)
+                ),
+            },
+            sys.stdout,
+        )
 
 
 if __name__ == "__main__":

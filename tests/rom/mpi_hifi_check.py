@@ -5,14 +5,13 @@ import json
 import sys
 
 import numpy as np
+from blade_training import train_blade  # this script's folder is on sys.path
 from mpi4py import MPI
 
 from adaptsim.launch import abort_on_error
 from rom.parallel.layout import Layout
 from rom.parallel.partition import partition_elements
 from rom.parallel.solver import distributed_solver
-
-from blade_training import train_blade  # this script's folder is on sys.path
 
 
 def main() -> None:
@@ -30,12 +29,20 @@ def main() -> None:
     u_serial = np.array([inc.displacement for inc in serial])
     p_serial = np.array([inc.state.cumulated_plasticity for inc in serial])
     if comm.Get_rank() == 0:
-        json.dump({
-            "ranks": comm.Get_size(),
-            "displacement_difference": float(np.abs(np.array([inc.displacement for inc in distributed]) - u_serial).max() / np.abs(u_serial).max()),
-            "p_difference": float(np.abs(p - p_serial).max() / np.abs(p_serial).max()),
-            "newton_iterations": [int(sum(inc.newton_iterations for inc in serial)), int(sum(inc.newton_iterations for inc in distributed))],
-        }, sys.stdout)
+        json.dump(
+            {
+                "ranks": comm.Get_size(),
+                "displacement_difference": float(
+                    np.abs(np.array([inc.displacement for inc in distributed]) - u_serial).max() / np.abs(u_serial).max()
+                ),
+                "p_difference": float(np.abs(p - p_serial).max() / np.abs(p_serial).max()),
+                "newton_iterations": [
+                    int(sum(inc.newton_iterations for inc in serial)),
+                    int(sum(inc.newton_iterations for inc in distributed)),
+                ],
+            },
+            sys.stdout,
+        )
 
 
 if __name__ == "__main__":

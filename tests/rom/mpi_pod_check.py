@@ -4,13 +4,12 @@ import json
 import sys
 
 import numpy as np
+from blade_training import train_blade  # this script's folder is on sys.path
 from mpi4py import MPI
 
 from rom.parallel.layout import distributed_pod
 from rom.parallel.partition import Subdomain, partition_elements
 from rom.pod import pod
-
-from blade_training import train_blade  # this script's folder is on sys.path
 
 
 def main() -> None:
@@ -28,14 +27,21 @@ def main() -> None:
     signs = np.sign(np.sum(modes * serial.modes[:, : distributed.n_modes], axis=0))
     if comm.Get_rank() == 0:
         kept = serial.n_modes
-        json.dump({
-            "ranks": comm.Get_size(),
-            "n_modes": [serial.n_modes, distributed.n_modes],
-            "singular_value_difference": float(np.abs(distributed.singular_values[:kept] - serial.singular_values[:kept]).max() / serial.singular_values[0]),
-            "mode_differences": (np.abs(modes * signs - serial.modes[:, : distributed.n_modes]).max(axis=0) / np.abs(serial.modes).max()).tolist(),
-            "relative_singular_values": (serial.singular_values[:kept] / serial.singular_values[0]).tolist(),
-            "elements_per_rank": np.bincount(labels).tolist(),
-        }, sys.stdout)
+        json.dump(
+            {
+                "ranks": comm.Get_size(),
+                "n_modes": [serial.n_modes, distributed.n_modes],
+                "singular_value_difference": float(
+                    np.abs(distributed.singular_values[:kept] - serial.singular_values[:kept]).max() / serial.singular_values[0]
+                ),
+                "mode_differences": (
+                    np.abs(modes * signs - serial.modes[:, : distributed.n_modes]).max(axis=0) / np.abs(serial.modes).max()
+                ).tolist(),
+                "relative_singular_values": (serial.singular_values[:kept] / serial.singular_values[0]).tolist(),
+                "elements_per_rank": np.bincount(labels).tolist(),
+            },
+            sys.stdout,
+        )
 
 
 if __name__ == "__main__":

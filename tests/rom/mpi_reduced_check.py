@@ -5,6 +5,7 @@ import json
 import sys
 
 import numpy as np
+from blade_training import train_blade  # this script's folder is on sys.path
 from mpi4py import MPI
 
 from rom.hyperreduction import Cubature
@@ -12,8 +13,6 @@ from rom.indicator import GappyPOD
 from rom.online import build_offline
 from rom.parallel.partition import partition_elements
 from rom.reduced import ReducedModel
-
-from blade_training import train_blade  # this script's folder is on sys.path
 
 
 def run(model, times, p_fit=None, gather=None):
@@ -35,8 +34,15 @@ def main() -> None:
     unit = offline.modes.T @ problem.external_force(history.times[1]) / history.factor(history.times[1])
 
     def model_for(points, weights, reduce=None):
-        return ReducedModel(space, problem.material, offline.modes, Cubature(points, weights, 0.0), lambda t: history.factor(t) * unit,
-                            lambda t: problem.temperature_at_points(t)[points], reduce=reduce)
+        return ReducedModel(
+            space,
+            problem.material,
+            offline.modes,
+            Cubature(points, weights, 0.0),
+            lambda t: history.factor(t) * unit,
+            lambda t: problem.temperature_at_points(t)[points],
+            reduce=reduce,
+        )
 
     cubature = offline.cubature
     p_fit = GappyPOD(offline.p_modes, cubature.points)
@@ -55,13 +61,18 @@ def main() -> None:
     )
     points_per_rank = [int(n) for n in comm.allgather(mine.size)]
     if comm.Get_rank() == 0:
-        json.dump({
-            "ranks": comm.Get_size(),
-            "points_per_rank": points_per_rank,
-            "trajectory_difference": float(np.abs(distributed - serial).max() / np.abs(serial).max()),
-            "indicator_difference": float(np.abs(distributed_indicator - serial_indicator).max() / max(np.abs(serial_indicator).max(), 1e-300)),
-            "n_points": int(cubature.size),
-        }, sys.stdout)
+        json.dump(
+            {
+                "ranks": comm.Get_size(),
+                "points_per_rank": points_per_rank,
+                "trajectory_difference": float(np.abs(distributed - serial).max() / np.abs(serial).max()),
+                "indicator_difference": float(
+                    np.abs(distributed_indicator - serial_indicator).max() / max(np.abs(serial_indicator).max(), 1e-300)
+                ),
+                "n_points": int(cubature.size),
+            },
+            sys.stdout,
+        )
 
 
 if __name__ == "__main__":

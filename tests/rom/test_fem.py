@@ -18,8 +18,11 @@ E, NU = 200e9, 0.3
 
 def elastic(expansion=0.0, density=0.0):
     return ElasticMaterial(
-        TemperatureTable.constant("young", E), TemperatureTable.constant("poisson", NU),
-        TemperatureTable.constant("expansion", expansion), reference_temperature=300.0, density=density,
+        TemperatureTable.constant("young", E),
+        TemperatureTable.constant("poisson", NU),
+        TemperatureTable.constant("expansion", expansion),
+        reference_temperature=300.0,
+        density=density,
     )
 
 
@@ -83,7 +86,14 @@ def test_uniaxial_patch_test_is_exact(order):
 def lame_error(divisions):
     a, b, p = 1.0, 2.0, 1e8
     mesh = cylinder_sector(a, b, 0.25, divisions)
-    constrained = constrain(mesh, [(lambda x: np.isclose(x[:, 1], 0.0, atol=1e-12), [1]), (lambda x: np.isclose(x[:, 0], 0.0, atol=1e-12), [0]), (lambda x: np.ones(len(x), bool), [2])])
+    constrained = constrain(
+        mesh,
+        [
+            (lambda x: np.isclose(x[:, 1], 0.0, atol=1e-12), [1]),
+            (lambda x: np.isclose(x[:, 0], 0.0, atol=1e-12), [0]),
+            (lambda x: np.ones(len(x), bool), [2]),
+        ],
+    )
     space = VectorSpace(mesh)
     inner = mesh.faces_where(lambda x: np.isclose(np.hypot(x[:, 0], x[:, 1]), a))
     force = surface_force(space, inner, lambda x, n: -p * n)
@@ -109,7 +119,14 @@ def test_lame_cylinder_converges_at_third_order():
 def test_rotating_annular_disk_matches_plane_stress_solution():
     a, b, thickness, rho, omega = 0.2, 1.0, 0.02, 8000.0, 100.0
     mesh = cylinder_sector(a, b, thickness / 2, (12, 12, 1))
-    constrained = constrain(mesh, [(lambda x: np.isclose(x[:, 1], 0.0, atol=1e-12), [1]), (lambda x: np.isclose(x[:, 0], 0.0, atol=1e-12), [0]), (lambda x: np.isclose(x[:, 2], 0.0), [2])])
+    constrained = constrain(
+        mesh,
+        [
+            (lambda x: np.isclose(x[:, 1], 0.0, atol=1e-12), [1]),
+            (lambda x: np.isclose(x[:, 0], 0.0, atol=1e-12), [0]),
+            (lambda x: np.isclose(x[:, 2], 0.0), [2]),
+        ],
+    )
     space = VectorSpace(mesh)
     force = body_force(space, rho, centrifugal_acceleration(space.points.reshape(-1, 3), omega, np.array([0, 0, 1.0]), np.zeros(3)))
     _, result = solve(mesh, elastic(density=rho), constrained, force)
@@ -126,7 +143,10 @@ def test_rotating_annular_disk_matches_plane_stress_solution():
     exact_hoop = k * (a**2 + b**2 + a**2 * b**2 / r**2 - (1 + 3 * NU) / (3 + NU) * r**2)
     scale = exact_hoop.max()
     w = space.weights.ravel()
-    rms = lambda e: np.sqrt(np.sum(w * e**2) / np.sum(w))
+
+    def rms(e):
+        return np.sqrt(np.sum(w * e**2) / np.sum(w))
+
     print(rms(hoop - exact_hoop) / scale, rms(radial - exact_radial) / scale)
     assert rms(hoop - exact_hoop) < 2e-3 * scale and rms(radial - exact_radial) < 2e-3 * scale
     assert np.abs(hoop - exact_hoop).max() < 0.015 * scale and np.abs(radial - exact_radial).max() < 0.015 * scale

@@ -17,9 +17,12 @@ SIGMA = 150e6
 
 def creep_problem():
     material = ViscoplasticMaterial(
-        TemperatureTable.constant("young", E), TemperatureTable.constant("poisson", NU),
-        norton_k=TemperatureTable.constant("k", K), norton_n=TemperatureTable.constant("n", N),
-        yield_stress=TemperatureTable.constant("r0", R0), hardening_c=TemperatureTable.constant("c", C),
+        TemperatureTable.constant("young", E),
+        TemperatureTable.constant("poisson", NU),
+        norton_k=TemperatureTable.constant("k", K),
+        norton_n=TemperatureTable.constant("n", N),
+        yield_stress=TemperatureTable.constant("r0", R0),
+        hardening_c=TemperatureTable.constant("c", C),
         hardening_d=TemperatureTable.constant("d", D),
     )
     mesh = box((1.0, 1.0, 1.0), (2, 1, 1), 2)
@@ -36,7 +39,10 @@ def test_creep_of_a_cube_follows_the_closed_form_and_newton_converges_quadratica
     solver = HifiSolver(creep_problem())
     times = np.concatenate([[1e-6], np.geomspace(1e-3, 1e4, 400)])
     records = []
-    solver.run(times, lambda i, inc: records.append((inc.time, inc.state.cumulated_plasticity.copy(), inc.displacement.copy(), inc.residual_history)))
+    solver.run(
+        times,
+        lambda i, inc: records.append((inc.time, inc.state.cumulated_plasticity.copy(), inc.displacement.copy(), inc.residual_history)),
+    )
     t, p, u, history = records[-1]
     assert np.ptp(p) < 1e-10 * p.mean()  # homogeneous
     exact_time = quad(lambda q: (K / (SIGMA - R0 - C / D * (1 - np.exp(-D * q)))) ** N, 0, p.mean(), epsabs=0, epsrel=1e-12, limit=200)[0]

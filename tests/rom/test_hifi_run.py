@@ -33,7 +33,14 @@ def test_result_contract_and_outputs(tmp_path):
     assert results["stress"].shape == (5, summary["n_integration_points"], 6)
     assert summary["max_cumulated_plasticity"] > 0  # the hot, spinning blade creeps
     assert 1e7 < summary["max_von_mises"] < 5e9
-    assert {p.name for p in ctx.artifacts} >= {"blade_0001.vtu", "blade_0003.vtu", "blade_0004.vtu", "blade.pvd", "history.png", "result.h5"}
+    assert {p.name for p in ctx.artifacts} >= {
+        "blade_0001.vtu",
+        "blade_0003.vtu",
+        "blade_0004.vtu",
+        "blade.pvd",
+        "history.png",
+        "result.h5",
+    }
     vtu = meshio.read(tmp_path / "blade_0004.vtu")
     assert vtu.point_data["displacement"].shape == (summary["n_nodes"], 3)
     assert np.allclose(vtu.point_data["displacement"].ravel(), results["displacement"][4])
@@ -77,7 +84,10 @@ def inverted_mesh(path):
         (["mesh.source=file", "mesh.file=missing.msh"], "mesh.file: .*mesh file 'missing.msh' does not exist"),
         (["material.young=-2e11"], "material: .*young must be > 0, got -2e\\+11"),
         (["material.poisson=0.5"], "poisson must be >= 0 and < 0.5, got 0.5"),
-        (["loading.temperature.parameters.T_tip=1500"], "material.young: temperature 1[0-9.]+ K is outside the table's range \\[293.15, 1273.15\\] K"),
+        (
+            ["loading.temperature.parameters.T_tip=1500"],
+            "material.young: temperature 1[0-9.]+ K is outside the table's range \\[293.15, 1273.15\\] K",
+        ),
         (["loading.temperature.expression=T_root + foo"], "unknown name 'foo'"),
         (["loading.temperature.expression=__import__('os')"], "Call is not allowed|unknown name '__import__'"),
         (["loading.history.increments=[2,0,1]"], "increments needs one count >= 1 per segment"),
@@ -88,7 +98,9 @@ def inverted_mesh(path):
 def test_bad_input_gives_one_line_and_no_result(tmp_path, overrides, message):
     inverted_mesh(tmp_path / "inverted.vtu")
     args = [a for o in [*SMALL, *overrides] for a in ("--set", o)]
-    completed = subprocess.run([ADAPTSIM, "run", str(CASE), *args, "--out", str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    completed = subprocess.run(
+        [ADAPTSIM, "run", str(CASE), *args, "--out", str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path, timeout=300
+    )
     assert completed.returncode != 0
     errors = [line for line in completed.stderr.splitlines() if line.startswith(("adaptsim: error:", "adaptsim: run failed:"))]
     assert len(errors) == 1 and "Traceback" not in completed.stderr, completed.stderr
@@ -106,8 +118,13 @@ def test_meshes_from_files_and_nodal_temperatures_from_a_file(tmp_path, file_for
     temperature = 293.15 + 400.0 * mesh.points[:, 2] / 0.1
     np.save(tmp_path / "temperature.npy", temperature)
     overrides = [
-        "mesh.source=file", f"mesh.file={tmp_path / name}", "material.model=elastic", "material.expansion=1e-5",
-        f"loading.temperature.file={tmp_path / 'temperature.npy'}", "loading.rotation.speed=0", "output.vtu=none",
+        "mesh.source=file",
+        f"mesh.file={tmp_path / name}",
+        "material.model=elastic",
+        "material.expansion=1e-5",
+        f"loading.temperature.file={tmp_path / 'temperature.npy'}",
+        "loading.rotation.speed=0",
+        "output.vtu=none",
         "loading.history.increments=[1,1,1]",
     ]
     ctx = run_case(load_case(CASE, overrides), tmp_path / "out")

@@ -18,9 +18,14 @@ def constant(name, value):
 
 def chaboche(k=300e6, n=10.0, r0=10e6, c=1e9, d=100.0, alpha=0.0):
     return ViscoplasticMaterial(
-        constant("young", E), constant("poisson", NU), constant("expansion", alpha),
-        norton_k=constant("k", k), norton_n=constant("n", n), yield_stress=constant("r0", r0),
-        hardening_c=constant("c", c), hardening_d=constant("d", d),
+        constant("young", E),
+        constant("poisson", NU),
+        constant("expansion", alpha),
+        norton_k=constant("k", k),
+        norton_n=constant("n", n),
+        yield_stress=constant("r0", r0),
+        hardening_c=constant("c", c),
+        hardening_d=constant("d", d),
     )
 
 
@@ -93,7 +98,12 @@ def test_tangent_is_unsymmetric_only_with_a_recalled_backstress():
 
 
 def test_elastic_free_thermal_expansion_and_stiffness():
-    material = ElasticMaterial(constant("young", E), constant("poisson", NU), TemperatureTable("expansion", (1e-5, 2e-5), (300.0, 1300.0)), reference_temperature=300.0)
+    material = ElasticMaterial(
+        constant("young", E),
+        constant("poisson", NU),
+        TemperatureTable("expansion", (1e-5, 2e-5), (300.0, 1300.0)),
+        reference_temperature=300.0,
+    )
     temperature = np.array([300.0, 800.0, 1300.0])
     thermal = material.thermal_strain(temperature)
     assert np.allclose(thermal[:, 0], [0.0, 1.5e-5 * 500.0, 2e-5 * 1000.0])

@@ -5,7 +5,8 @@ import pytest
 from scipy.stats import spearmanr
 
 from rom.hifi import HifiSolver
-from rom.online import AdaptiveROM, Tolerances, build_offline
+from rom.online import AdaptiveROM, build_offline
+from rom.tolerances import Tolerances
 
 
 def online_run(training, target, enrichment, indicator_tolerance=0.003):
@@ -14,14 +15,21 @@ def online_run(training, target, enrichment, indicator_tolerance=0.003):
     full_load = history.times[1]
     unit_force = problem.external_force(full_load) / history.factor(full_load)
     rom = AdaptiveROM(
-        offline, HifiSolver(problem), training.mass, unit_force, history.factor,
-        lambda points: (lambda t: problem.temperature_at_points(t)[points]), enrichment=enrichment,
+        offline,
+        HifiSolver(problem),
+        training.mass,
+        unit_force,
+        history.factor,
+        lambda points: lambda t: problem.temperature_at_points(t)[points],
+        enrichment=enrichment,
     )
     steps = rom.run(target.times)
     u_errors, p_errors = [], []
-    for step, reference in zip(steps, target.increments):
+    for step, reference in zip(steps, target.increments, strict=True):
         difference = rom.offline.modes[:, : step.coordinates.size] @ step.coordinates - reference.displacement
-        u_errors.append(np.sqrt(difference @ (training.mass @ difference)) / np.sqrt(reference.displacement @ (training.mass @ reference.displacement)))
+        u_errors.append(
+            np.sqrt(difference @ (training.mass @ difference)) / np.sqrt(reference.displacement @ (training.mass @ reference.displacement))
+        )
         p_true = reference.state.cumulated_plasticity[step.points]
         p_errors.append(np.linalg.norm(step.p_reduced - p_true) / max(np.linalg.norm(p_true), 1e-300))
     return rom, steps, np.array(u_errors), np.array(p_errors)

@@ -36,7 +36,7 @@ def test_distributed_pod_equals_the_serial_pod(ranks):
     report = mpi_report(HERE / "mpi_pod_check.py", ranks)
     assert report["ranks"] == ranks and report["n_modes"][0] == report["n_modes"][1] >= 5
     assert report["singular_value_difference"] < 1e-14  # relative to the largest
-    for difference, value in zip(report["mode_differences"], report["relative_singular_values"]):
+    for difference, value in zip(report["mode_differences"], report["relative_singular_values"], strict=True):
         if value > 1e-4:  # modes of tiny, clustered singular values are ill-conditioned in any algorithm
             assert difference < 1e-12
     assert len(report["elements_per_rank"]) == ranks

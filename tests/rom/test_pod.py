@@ -40,7 +40,9 @@ def test_singular_values_and_modes_agree_with_pymor():
     snapshots = rng.normal(size=(3 * mesh.n_nodes, 8)) @ np.diag(10.0 ** -np.arange(8)) @ rng.normal(size=(8, 30))
     basis = pod(snapshots, mass, tolerance=1e-7)
     space = NumpyVectorSpace(snapshots.shape[0])
-    modes, values = pymor_pod(space.from_numpy(snapshots), product=NumpyMatrixOperator(mass), modes=basis.n_modes, rtol=0, atol=0, l2_err=0, method="qr_svd")
+    modes, values = pymor_pod(
+        space.from_numpy(snapshots), product=NumpyMatrixOperator(mass), modes=basis.n_modes, rtol=0, atol=0, l2_err=0, method="qr_svd"
+    )
     assert basis.n_modes == 7
     assert np.abs(values / basis.singular_values[: basis.n_modes] - 1).max() < 1e-8
     overlap = modes.to_numpy().T @ (mass @ basis.modes)

@@ -1,6 +1,7 @@
 """The hyper-reduced online model against the high-fidelity run it was trained on."""
 
 import numpy as np
+import pytest
 
 from rom.hyperreduction import Cubature, empirical_cubature
 from rom.pod import pod
@@ -14,7 +15,10 @@ def rom_errors(training, modes, cubature):
     full_load = history.times[1]  # the end of the ramp, load factor 1
     unit_force = modes.T @ problem.external_force(full_load) / history.factor(full_load)
     model = ReducedModel(
-        training.space, problem.material, modes, cubature,
+        training.space,
+        problem.material,
+        modes,
+        cubature,
         lambda t: history.factor(t) * unit_force,
         lambda t: problem.temperature_at_points(t)[cubature.points],
     )
@@ -55,11 +59,11 @@ def test_fewer_modes_give_larger_errors(blade_training):
 
 def test_online_work_is_sized_by_the_reduced_points_not_the_mesh():
     """Two meshes 4x apart in dofs, the same number of reduced points and modes: the same online arrays and work."""
-    from adaptsim.cases import load_case
-    from rom.problem import build_problem
-    from rom.online_run import temperature_factory
-
     from pathlib import Path
+
+    from adaptsim.cases import load_case
+    from rom.online_run import temperature_factory
+    from rom.problem import build_problem
 
     case_file = Path(__file__).resolve().parents[2] / "cases" / "blade_rom.yaml"
     sizes = {}
@@ -71,9 +75,31 @@ def test_online_work_is_sized_by_the_reduced_points_not_the_mesh():
         points = np.sort(rng.choice(space.n_points, 40, replace=False))
         cubature = Cubature(points, np.full(40, space.volume() / 40), 0.0)
         temperature = temperature_factory(case, mesh, space)(points)
-        model = ReducedModel(space, problem.material, modes, cubature, lambda t: np.zeros(6), temperature)
+        visited: list[int] = []  # integration points the constitutive law is evaluated at, per call
+
+        class CountingMaterial:
+            def __getattr__(self, name, material=problem.material):
+                return getattr(material, name)
+
+            def update(self, strain, *args, material=problem.material, visited=visited, **kwargs):
+                visited.append(strain.shape[0])
+                return material.update(strain, *args, **kwargs)
+
+        model = ReducedModel(space, CountingMaterial(), modes, cubature, lambda t: np.zeros(6), temperature)
+        full_mesh_work = ["strain", "internal_force", "element_matrices", "at_points"]
+        originals = {name: getattr(space, name) for name in full_mesh_work}
+        for name in full_mesh_work:  # the online increment must not touch the full space
+            setattr(space, name, lambda *args, name=name: pytest.fail(f"online work on the full mesh: space.{name}"))
         increment = model.newton(model.initial(), 10.0)
-        sizes[space.n_dofs] = (model.b_modes.shape, temperature(10.0).shape, increment.state.cumulated_plasticity.shape, increment.coordinates.shape)
+        for name, method in originals.items():
+            setattr(space, name, method)
+        assert visited and set(visited) == {40}, visited
+        sizes[space.n_dofs] = (
+            model.b_modes.shape,
+            temperature(10.0).shape,
+            increment.state.cumulated_plasticity.shape,
+            increment.coordinates.shape,
+        )
     (small, large), (a, b) = sorted(sizes), sorted(sizes.items())
     assert large > 4 * small
     assert a[1] == b[1] == ((40, 6, 6), (40,), (40,), (6,))

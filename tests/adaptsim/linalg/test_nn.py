@@ -13,8 +13,8 @@ from adaptsim.linalg.nn import (  # noqa: E402
     conv_singular_values,
     delta_orthogonal_,
     dense_orthogonality_penalty,
+    module_orthogonality_penalty,
     orthogonal_init_,
-    orthogonality_penalty,
 )
 
 
@@ -55,7 +55,9 @@ def test_random_kernel_penalty_positive_and_gradient_flows():
     direction = torch.randn_like(kernel)
     step = 1e-6
     with torch.no_grad():
-        finite = (conv_orthogonality_penalty(kernel + step * direction) - conv_orthogonality_penalty(kernel - step * direction)) / (2 * step)
+        finite = (conv_orthogonality_penalty(kernel + step * direction) - conv_orthogonality_penalty(kernel - step * direction)) / (
+            2 * step
+        )
     assert (kernel.grad * direction).sum().item() == pytest.approx(finite.item(), rel=1e-6)
 
 
@@ -71,7 +73,15 @@ def test_penalty_matches_explicit_formula_for_stride_one():
     correlation = F.conv2d(kernel, kernel, padding=2)
     assert torch.allclose(correlation[:, :, 2, 2], centre)
     assert torch.allclose(correlation[:, :, 0, 0].T, corner) or torch.allclose(correlation[:, :, 0, 0], corner)
-    expected = ((correlation - torch.zeros_like(correlation).index_put_((torch.arange(3), torch.arange(3), torch.tensor(2), torch.tensor(2)), torch.ones(3, dtype=torch.float64))) ** 2).sum()
+    expected = (
+        (
+            correlation
+            - torch.zeros_like(correlation).index_put_(
+                (torch.arange(3), torch.arange(3), torch.tensor(2), torch.tensor(2)), torch.ones(3, dtype=torch.float64)
+            )
+        )
+        ** 2
+    ).sum()
     assert conv_orthogonality_penalty(kernel).item() == pytest.approx(expected.item(), rel=1e-14)
 
 
@@ -122,10 +132,10 @@ def test_orthogonal_init_of_a_network():
         torch.nn.Tanh(),
         torch.nn.Linear(64, 10),
     ).double()
-    assert orthogonality_penalty(net).item() > 1.0
+    assert module_orthogonality_penalty(net).item() > 1.0
     orthogonal_init_(net)
     # The 3 -> 8 conv cannot be row-orthogonal: its centre tap has orthonormal columns, deficit 8 - 3.
-    assert orthogonality_penalty(net).item() == pytest.approx(5.0, abs=1e-10)
+    assert module_orthogonality_penalty(net).item() == pytest.approx(5.0, abs=1e-10)
     for layer in (net[3], net[5]):
         assert dense_orthogonality_penalty(layer.weight).item() < 1e-24
         assert torch.count_nonzero(layer.bias) == 0
