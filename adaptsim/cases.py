@@ -30,8 +30,8 @@ ENTRY_POINT_GROUP = "adaptsim.kinds"
 
 #: A strictly positive, finite real number (a duration, a step, a tolerance...; models refuse NaN and infinity).
 PositiveFloat = Annotated[float, Field(gt=0.0)]
-#: A non-negative integer seed.
-Seed = Annotated[int, Field(ge=0)]
+#: A seed: an integer in [0, 2**32) (NumPy, PyTorch and the result file all hold it).
+Seed = Annotated[int, Field(ge=0, lt=2**32)]
 
 
 class StrictModel(BaseModel):
@@ -97,8 +97,27 @@ def _load(target: str) -> Any:
     return getattr(importlib.import_module(module_name), attribute)
 
 
+#: Nesting depth and number of values (aliases expanded) a case file may have: far above any real case, far
+#: below what exhausts the stack or the memory (a 10,000-deep file, a "billion laughs" of aliases).
+MAX_YAML_DEPTH = 50
+MAX_YAML_VALUES = 100_000
+
+
 class CaseLoader(yaml.SafeLoader):
-    """YAML loader that also reads ``1e-3`` as a number (YAML 1.2), not as a string as PyYAML's YAML 1.1 does."""
+    """YAML loader that reads ``1e-3`` as a number (YAML 1.2, not a string as PyYAML's YAML 1.1 does) and refuses
+    a key given twice in one mapping (PyYAML silently keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice (first at line {seen[key] + 1})", key_node.start_mark
+                )
+            if isinstance(key, str | int | float | bool):
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
 
 
 CaseLoader.add_implicit_resolver(
@@ -108,9 +127,30 @@ CaseLoader.add_implicit_resolver(
 )
 
 
+def _check_size(data: Any) -> None:
+    """Raise ``yaml.YAMLError`` for data nested deeper than :data:`MAX_YAML_DEPTH` or with more than
+    :data:`MAX_YAML_VALUES` values (an aliased value counts every time it is used)."""
+    count = 0
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        count += 1
+        if count > MAX_YAML_VALUES:
+            raise yaml.YAMLError(f"more than {MAX_YAML_VALUES} values (aliases expanded): not a case file")
+        if depth > MAX_YAML_DEPTH:
+            raise yaml.YAMLError(f"nested deeper than {MAX_YAML_DEPTH} levels")
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+
+
 def parse_yaml(text: str) -> Any:
-    """Parse YAML text with :class:`CaseLoader`."""
-    return yaml.load(text, Loader=CaseLoader)
+    """Parse YAML text with :class:`CaseLoader`, refusing duplicate keys and data too deep or too large."""
+    try:
+        data = yaml.load(text, Loader=CaseLoader)
+    except RecursionError:
+        raise yaml.YAMLError(f"nested deeper than {MAX_YAML_DEPTH} levels") from None
+    _check_size(data)
+    return data
 
 
 _registry: dict[str, KindSpec] = {}
@@ -360,9 +400,12 @@ class RunContext:
 
 
 def run_case(loaded: LoadedCase, out_dir: str | Path) -> RunContext:
-    """Run a validated case, writing its outputs into ``out_dir`` (created here)."""
+    """Run a validated case, writing its outputs into ``out_dir`` (created and probed here, see
+    :mod:`adaptsim.output_folder`)."""
+    from adaptsim.output_folder import output_folder
+
     runner = loaded.spec.load_runner()
     ctx = RunContext(out_dir=Path(out_dir), loaded=loaded)
-    ctx.out_dir.mkdir(parents=True, exist_ok=True)
-    runner(loaded.case, ctx)
+    with output_folder(ctx.out_dir):
+        runner(loaded.case, ctx)
     return ctx

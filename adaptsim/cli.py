@@ -138,6 +138,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if launched_rank() == 0:  # a distributed runner raises it on every rank at once
             print(f"adaptsim: run failed: {exc}", file=sys.stderr)
         return EXIT_RUN_FAILED
+    except OSError as exc:  # a full disk, a folder made read-only during the run
+        from adaptsim.output_folder import os_error_text
+
+        print(f"adaptsim: run failed: {os_error_text(exc)}", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    except MemoryError:
+        print("adaptsim: run failed: out of memory (make the case smaller, or run it on fewer/larger processes)", file=sys.stderr)
+        return EXIT_RUN_FAILED
     except KeyboardInterrupt:
         print("adaptsim: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

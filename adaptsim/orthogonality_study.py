@@ -13,9 +13,10 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from adaptsim.cases import CaseModel, KindSpec, RunContext
+from adaptsim.memory import check_memory
 
 Method = Literal["mgs", "mgs_reorthogonalized", "cholesky_qr2", "householder"]
 
@@ -24,12 +25,13 @@ class OrthogonalityCase(CaseModel):
     """Orthogonality study on synthetic matrices of prescribed condition number."""
 
     kind: Literal["orthogonality"]
-    rows: int = Field(400, ge=2, description="Rows m of each test matrix.")
-    columns: int = Field(40, ge=1, description="Columns n of each test matrix (n <= m).")
+    rows: int = Field(400, ge=2, le=100_000, description="Rows m of each test matrix.")
+    columns: int = Field(40, ge=1, le=5_000, description="Columns n of each test matrix (n <= m).")
     condition_numbers: list[float] = Field(
         default_factory=lambda: [10.0**k for k in range(0, 15, 2)],
         min_length=1,
-        description="Condition numbers of the test matrices (each >= 1).",
+        max_length=100,
+        description="Condition numbers of the test matrices (each in [1, 1e20]).",
     )
     methods: list[Method] = Field(
         default_factory=lambda: list(get_args(Method)),
@@ -37,12 +39,18 @@ class OrthogonalityCase(CaseModel):
         description="QR methods to compare.",
     )
 
+    @field_validator("condition_numbers")
+    @classmethod
+    def _condition_range(cls, value: list[float]) -> list[float]:
+        if any(not 1.0 <= c <= 1e20 for c in value):
+            raise ValueError("every condition number must be in [1, 1e20] (beyond 1/eps = 4.5e15 all are numerically singular)")
+        return value
+
     @model_validator(mode="after")
     def _check_shape(self) -> OrthogonalityCase:
         if self.columns > self.rows:
             raise ValueError(f"columns ({self.columns}) must not exceed rows ({self.rows})")
-        if any(c < 1.0 for c in self.condition_numbers):
-            raise ValueError("every condition number must be >= 1")
+        check_memory(8.0 * (self.rows**2 + 4 * self.rows * self.columns), f"the {self.rows} x {self.rows} random orthogonal factors")
         return self
 
 
@@ -100,19 +108,28 @@ def run(case: OrthogonalityCase, ctx: RunContext) -> None:
     conds = np.asarray(case.condition_numbers, dtype=float)
     defect = np.full((len(case.methods), conds.size), np.nan)
     residual = np.full_like(defect, np.nan)
+    failed = np.zeros(defect.shape, dtype=bool)
     for j, condition in enumerate(track(conds, "orthogonalising")):
         A = matrix_with_condition(case.rows, case.columns, condition, rng)
         for i, method in enumerate(case.methods):
             try:
                 Q, R = orthonormalize(A, method)
-            except np.linalg.LinAlgError:
-                continue  # CholeskyQR on a numerically singular Gram matrix: recorded as NaN
+            except np.linalg.LinAlgError as error:
+                failed[i, j] = True
+                log(f"[yellow]{method} failed at condition number {condition:.1e}: {error}[/]")
+                continue
             defect[i, j] = orthogonality_defect(Q)
             residual[i, j] = np.linalg.norm(A - Q @ R) / np.linalg.norm(A)
+            if not np.isfinite(defect[i, j]) or not np.isfinite(residual[i, j]):
+                failed[i, j] = True
+                log(f"[yellow]{method} gave non-finite values at condition number {condition:.1e}[/]")
 
     figure, axis = plt.subplots(figsize=(6, 4))
     for i, method in enumerate(case.methods):
-        axis.loglog(conds, np.maximum(defect[i], 1e-17), "o-", label=method)
+        label = method + (f" (failed at {failed[i].sum()} of {conds.size})" if failed[i].any() else "")
+        (line,) = axis.loglog(conds, np.maximum(defect[i], 1e-17), "o-", label=label)
+        if failed[i].any():  # a failure is drawn at the top of the plot, not left out
+            axis.loglog(conds[failed[i]], np.ones(failed[i].sum()), "x", color=line.get_color(), ms=10, mew=2)
     axis.loglog(conds, np.finfo(float).eps * conds, "k:", label=r"$u\,\kappa(A)$")
     axis.set_xlabel(r"condition number $\kappa(A)$")
     axis.set_ylabel(r"$\|Q^TQ - I\|_F$")
@@ -121,15 +138,20 @@ def run(case: OrthogonalityCase, ctx: RunContext) -> None:
     axis.grid(True, which="major", alpha=0.3)
     ctx.save_figure(figure, "orthogonality.png")
 
-    worst = {m: float(np.nanmax(defect[i])) for i, m in enumerate(case.methods)}
+    worst = {m: float(np.nanmax(defect[i])) if not failed[i].all() else float("nan") for i, m in enumerate(case.methods)}
     ctx.write_results(
         {
             "condition_numbers": conds,
             "methods": np.asarray(case.methods),
             "orthogonality_defect": defect,
             "relative_residual": residual,
+            "failed": failed,
         },
-        attrs={"/": {f"max_defect_{m}": v for m, v in worst.items()}},
+        attrs={
+            "/": {f"max_defect_{m}": v for m, v in worst.items()}
+            | {f"failures_{m}": int(failed[i].sum()) for i, m in enumerate(case.methods)}
+        },
     )
-    for method, value in worst.items():
-        log(f"{method:>22}: worst orthogonality defect {value:.2e}")
+    for i, (method, value) in enumerate(worst.items()):
+        failures = f"; [yellow]FAILED on {failed[i].sum()} of {conds.size} matrices[/]" if failed[i].any() else ""
+        log(f"{method:>22}: worst orthogonality defect {value:.2e} where it ran{failures}")

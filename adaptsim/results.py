@@ -13,7 +13,9 @@ only once complete and flushed, so an interrupted run never leaves a truncated r
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +30,12 @@ import adaptsim
 
 CASE_DATASET = "case"
 _RESERVED = {CASE_DATASET}
+#: Version of the layout above; a reader refuses files of a newer version.
+FORMAT_VERSION = 1
+
+
+class ResultFileError(ValueError):
+    """A file that is not a readable adaptsim result (or ROM) file: foreign, truncated, newer, or linking elsewhere."""
 
 
 @contextlib.contextmanager
@@ -40,6 +48,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.fchmod(fd, 0o666 & ~_umask())  # mkstemp creates it private; the result gets the mode any new file would
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -50,6 +59,20 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def remove_partial_files(directory: str | Path) -> list[Path]:
+    """Delete the temporary files of :func:`atomic_path` that a killed run left in ``directory`` (and below it)."""
+    removed = [path for path in Path(directory).rglob(".*.partial") if path.is_file()]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
 
 
 def _to_attr(value: Any) -> Any:
@@ -115,8 +138,21 @@ def write_results(
     if _RESERVED & set(data):
         raise ValueError(f"result names {sorted(_RESERVED & set(data))} are reserved")
     path = Path(path)
+    try:
+        _write_file(path, data, attrs, case_text, seed, kind)
+    except (OSError, RuntimeError) as error:  # h5py reports a full disk as either, with its internals in the text
+        found = re.search(r"error message = '([^']+)'", str(error))
+        reason = found.group(1) if found else (getattr(error, "strerror", None) or str(error).splitlines()[0])
+        raise OSError(getattr(error, "errno", None) or errno.EIO, reason, str(path)) from None
+    return path
+
+
+def _write_file(
+    path: Path, data: Mapping[str, Any], attrs: Mapping[str, Mapping[str, Any]] | None, case_text: str, seed: int | None, kind: str
+) -> None:
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as handle:
         handle.attrs["adaptsim_version"] = adaptsim.__version__
+        handle.attrs["format_version"] = FORMAT_VERSION
         handle.attrs["kind"] = kind
         handle.attrs["seed"] = -1 if seed is None else int(seed)
         handle.attrs["created"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -126,7 +162,6 @@ def write_results(
             group = handle.require_group(group_path) if group_path not in ("", "/") else handle
             for key, value in group_attrs.items():
                 group.attrs[key] = _to_attr(value)
-    return path
 
 
 @dataclass
@@ -177,9 +212,14 @@ def _from_attr(value: Any) -> Any:
 
 def _read_tree(group: h5py.Group, prefix: str, attrs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, item in group.items():
+    for name in group:
+        link = group.get(name, getlink=True)
+        if isinstance(link, h5py.ExternalLink | h5py.SoftLink):
+            target = f"{link.filename}:{link.path}" if isinstance(link, h5py.ExternalLink) else link.path
+            raise ResultFileError(f"'{prefix}{name}' is a link to {target}; adaptsim files hold their data themselves")
         if prefix == "" and name == CASE_DATASET:
             continue
+        item = group[name]
         if isinstance(item, h5py.Group):
             child_path = f"{prefix}{name}"
             if item.attrs:
@@ -193,24 +233,52 @@ def _read_tree(group: h5py.Group, prefix: str, attrs: dict[str, dict[str, Any]])
     return out
 
 
-def load_results(path: str | Path) -> Results:
+def load_results(path: str | Path, kind: str | None = None, what: str = "result file") -> Results:
     """Read a result file written by :func:`write_results`.
 
     Parameters
     ----------
     path
         The HDF5 file.
+    kind
+        The kind the file must be (e.g. ``"nbody"``, ``"rom_file"``); any when None.
+    what
+        What the file is called in error messages (``"ROM file"``).
 
     Returns
     -------
     Results
         Data, attributes and run metadata.
+
+    Raises
+    ------
+    ResultFileError
+        One line, for a file that is missing, not HDF5, truncated, not written by adaptsim, of another kind, of a
+        newer format, or holding links (external links would read other files).
     """
-    with h5py.File(path, "r") as handle:
-        root_attrs = {k: _from_attr(v) for k, v in handle.attrs.items()}
-        attrs: dict[str, dict[str, Any]] = {"/": root_attrs}
-        data = _read_tree(handle, "", attrs)
-        case_text = handle[CASE_DATASET].asstr()[()] if CASE_DATASET in handle else ""
+    path = Path(path)
+    if not path.is_file():
+        raise ResultFileError(f"{str(path)!r} {'is a folder' if path.is_dir() else 'does not exist'}")
+    try:
+        with h5py.File(path, "r") as handle:
+            root_attrs = {k: _from_attr(v) for k, v in handle.attrs.items()}
+            if "adaptsim_version" not in root_attrs or "kind" not in root_attrs:
+                raise ResultFileError(f"{str(path)!r} is an HDF5 file not written by adaptsim")
+            version = root_attrs.get("format_version", FORMAT_VERSION)
+            if not isinstance(version, int) or version > FORMAT_VERSION:
+                raise ResultFileError(f"{str(path)!r} is {what} format {version!r}; this adaptsim reads up to {FORMAT_VERSION}")
+            if kind is not None and root_attrs["kind"] != kind:
+                raise ResultFileError(f"{str(path)!r} is a {root_attrs['kind'] or 'kind-less'} file, not a {what}")
+            attrs: dict[str, dict[str, Any]] = {"/": root_attrs}
+            data = _read_tree(handle, "", attrs)
+            case_text = handle[CASE_DATASET].asstr()[()] if CASE_DATASET in handle else ""
+    except ResultFileError as error:
+        if str(path) in str(error):
+            raise
+        raise ResultFileError(f"{str(path)!r}: {error}") from None
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as error:  # h5py's errors on foreign/truncated files
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        raise ResultFileError(f"{str(path)!r} is not a readable {what} ({reason})") from None
     seed = root_attrs.get("seed", -1)
     return Results(
         data=data,

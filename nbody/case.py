@@ -98,8 +98,8 @@ class NBodyCase(CaseModel):
     kind: Literal["nbody"]
     initial_conditions: InitialConditions = InitialConditions()
     integrator: IntegratorSpec = IntegratorSpec()
-    t_end: PositiveFloat = Field(description="Final time (N-body units).")
-    snapshots: int | None = Field(2000, ge=2, description="Evenly spaced snapshots; null records every step.")
+    t_end: PositiveFloat = Field(le=1e7, description="Final time (N-body units, at most 1e7: 1.6 million figure-eight periods).")
+    snapshots: int | None = Field(2000, ge=2, le=10_000_000, description="Evenly spaced snapshots; null records every step.")
     events: Events = Events()
     compare: list[IntegratorSpec] = Field(
         default_factory=list, description="More integrators to run on the same problem, for the energy-error plot."

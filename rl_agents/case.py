@@ -6,37 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from adaptsim.cases import CaseModel, KindSpec, StrictModel
+from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, StrictModel
 from nbody.integrators.table import CriterionName, IntegratorName, integrator_citations
 from rl_agents.algorithms import ALGORITHMS_CONTRIB, ALGORITHMS_SB3, CONTINUOUS_ONLY, DISCRETE_ONLY, check_hyperparameters
 from rl_agents.envs.config import EnvConfig
-
-
-class PolicyOptions(StrictModel):
-    """Network and optimizer of the policy, with the shared orthogonality utilities."""
-
-    net_arch: list[int] = Field(default_factory=lambda: [64, 64], description="Hidden layer sizes.")
-    activation: Literal["relu", "tanh"] = Field("relu", description="Activation of the hidden layers.")
-    orthogonal_init: bool = Field(False, description="Orthogonal initialisation of every layer (adaptsim.linalg.nn).")
-    orthogonality_weight: float = Field(0.0, ge=0.0, description="Weight of the orthogonality regulariser added at every optimizer step.")
-    optimizer: Literal["adam", "adamp", "sgd"] = Field("adam", description="Optimizer (`adamp`: Heo et al. 2021).")
-
-    @field_validator("net_arch")
-    @classmethod
-    def _positive_layers(cls, value: list[int]) -> list[int]:
-        if any(size < 1 for size in value):
-            raise ValueError("layer sizes must be >= 1")
-        return value
+from rl_agents.policy_options import PolicyOptions
 
 
 class HeldOutEvaluation(StrictModel):
     """Evaluation on held-out seeds during training."""
 
-    seed_start: int = Field(100_000, ge=0, description="First held-out seed (training seeds are drawn from the case seed).")
-    n_seeds: int = Field(10, ge=1, description="Number of held-out seeds.")
-    steps: int = Field(300, ge=1, description="Environment steps per evaluation episode.")
+    seed_start: int = Field(100_000, ge=0, lt=2**31, description="First held-out seed (training seeds are drawn from the case seed).")
+    n_seeds: int = Field(10, ge=1, le=100_000, description="Number of held-out seeds.")
+    steps: int = Field(300, ge=1, le=100_000, description="Environment steps per evaluation episode.")
     every: int = Field(10_000, ge=1, description="Evaluate every this many environment steps.")
 
 
@@ -52,8 +36,8 @@ class RLTrainCase(CaseModel):
         default_factory=dict, description="Keyword arguments of the algorithm (learning_rate, buffer_size, ...)."
     )
     policy: PolicyOptions = PolicyOptions()
-    total_timesteps: int = Field(100_000, ge=1, description="Environment steps to train for.")
-    n_envs: int = Field(2, ge=1, description="Parallel environments.")
+    total_timesteps: int = Field(100_000, ge=1, le=10**9, description="Environment steps to train for.")
+    n_envs: int = Field(2, ge=1, le=256, description="Parallel environments.")
     vec_env: Literal["subproc", "dummy"] = Field("subproc", description="`subproc`: one process per environment.")
     evaluation: HeldOutEvaluation = HeldOutEvaluation()
     checkpoint_every: int = Field(
@@ -75,7 +59,22 @@ class RLTrainCase(CaseModel):
         if self.algorithm in CONTINUOUS_ONLY and self.env.action != "continuous":
             raise ValueError(f"{self.algorithm} needs env.action: continuous")
         check_hyperparameters(self.algorithm, self.hyperparameters)
+        self._check_buffer_memory()
         return self
+
+    def _check_buffer_memory(self) -> None:
+        """Refuse a replay buffer that does not fit in memory (observations and next observations in float32)."""
+        import inspect
+
+        from adaptsim.memory import check_memory
+        from rl_agents.algorithms import algorithm_class
+
+        default = inspect.signature(algorithm_class(self.algorithm)).parameters.get("buffer_size")
+        if default is None:
+            return
+        size = int(self.hyperparameters.get("buffer_size", default.default))
+        per_transition = 2 * 4 * self.env.observation_size + 8 + 3 * 4
+        check_memory(size * per_transition, f"hyperparameters.buffer_size: {size} transitions")
 
 
 class Transfer(StrictModel):
@@ -83,26 +82,33 @@ class Transfer(StrictModel):
 
     integrator: IntegratorName
     criterion: CriterionName = "collision"
-    parameters: list[float] = Field(min_length=1, description="One value per action of the agent.")
+    parameters: list[PositiveFloat] = Field(min_length=1, max_length=256, description="One value per action of the agent.")
 
 
 class RLEvalCase(CaseModel):
     """Evaluate an agent against every fixed parameter on held-out seeds."""
 
     kind: Literal["rl_eval"]
-    model: Path = Field(description="Trained agent (.zip written by an rl_train case).")
     env: EnvConfig = EnvConfig()
-    seed_start: int = Field(100_000, ge=0, description="First held-out seed.")
-    n_seeds: int = Field(100, ge=1, description="Number of held-out seeds.")
-    steps: int = Field(300, ge=1, description="Environment steps per run.")
-    examples: int = Field(3, ge=0, description="Trajectories shown in the example plot.")
+    model: Path = Field(description="Trained agent (.zip written by an rl_train case; read without unpickling anything).")
+    seed_start: int = Field(100_000, ge=0, lt=2**31, description="First held-out seed.")
+    n_seeds: int = Field(100, ge=1, le=100_000, description="Number of held-out seeds.")
+    steps: int = Field(300, ge=1, le=100_000, description="Environment steps per run.")
+    examples: int = Field(3, ge=0, le=20, description="Trajectories shown in the example plot.")
     transfer: Transfer | None = Field(None, description="Evaluate the agent on this integrator too.")
 
     @field_validator("model")
     @classmethod
-    def _model_exists(cls, value: Path) -> Path:
+    def _model_fits(cls, value: Path, info: ValidationInfo) -> Path:
+        if value.is_dir():
+            raise ValueError(f"{str(value)!r} is a folder, not an agent file")
         if not value.is_file():
             raise ValueError(f"file {str(value)!r} does not exist")
+        env = info.data.get("env")
+        if env is not None:
+            from rl_agents.saved_agents import check_saved_spaces  # builds the environment: nbody and Numba
+
+            check_saved_spaces(value, env)
         return value
 
     @model_validator(mode="after")
@@ -111,9 +117,6 @@ class RLEvalCase(CaseModel):
             raise ValueError(
                 f"transfer.parameters needs {len(self.env.parameters)} values, one per action, got {len(self.transfer.parameters)}"
             )
-        from rl_agents.saved_agents import check_saved_spaces  # builds the environment: nbody and Numba
-
-        check_saved_spaces(self.model, self.env)
         return self
 
 

@@ -1,32 +1,30 @@
 """Train an agent with Stable-Baselines3 from an ``rl_train`` case: vectorised envs, held-out evaluation,
-checkpoints that a re-run resumes from, TensorBoard logs and SB3's progress bar."""
+checkpoints that a re-run of the same case resumes from, TensorBoard logs and SB3's progress bar."""
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
-from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
+from stable_baselines3.common.callbacks import CallbackList
 from stable_baselines3.common.env_util import make_vec_env as sb3_make_vec_env
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
 from adaptsim.linalg.nn import orthogonal_init_
 from adaptsim.progress import is_quiet, log
-from adaptsim.results import atomic_path
 from rl_agents.algorithms import algorithm_class
-from rl_agents.callbacks import HeldOutEvaluationCallback
+from rl_agents.callbacks import CheckpointCallback, HeldOutEvaluationCallback
 from rl_agents.case import RLTrainCase
+from rl_agents.checkpoints import CHECKPOINT_DIR, RESUMABLE_CHANGES, case_fingerprint, resume
 from rl_agents.envs.config import EnvConfig
 from rl_agents.envs.three_body import ThreeBodyEnv
-from rl_agents.optimizers import optimizer_class, orthogonality_regularized
-from rl_agents.saved_agents import check_compatible
+from rl_agents.policy_options import policy_kwargs
+from rl_agents.saved_agents import AgentRecipe, describe_space, write_agent
 
 MODEL_FILE = "model.zip"
 ENV_CONFIG_FILE = "env_config.json"
-CHECKPOINT_DIR = "checkpoints"
 
 
 def make_vec_env(config: EnvConfig, n_envs: int, seed: int, kind: str):
@@ -36,28 +34,36 @@ def make_vec_env(config: EnvConfig, n_envs: int, seed: int, kind: str):
     return sb3_make_vec_env(ThreeBodyEnv, n_envs=n_envs, seed=seed, vec_env_cls=vec_cls, env_kwargs={"config": config})
 
 
-def policy_kwargs(case: RLTrainCase) -> dict[str, Any]:
-    """SB3 ``policy_kwargs`` from the case's policy options."""
+def agent_recipe(case: RLTrainCase, env: Any) -> AgentRecipe:
+    """What rebuilds the case's agent, with the case's fingerprint (checkpoints of another case are refused)."""
+    fields = case.model_dump(mode="json", exclude=set(RESUMABLE_CHANGES))
+    return AgentRecipe(
+        case.algorithm,
+        case.policy,
+        dict(case.hyperparameters),
+        describe_space(env.observation_space),
+        describe_space(env.action_space),
+        {"fingerprint": case_fingerprint(fields), "case": fields},
+    )
 
-    options = case.policy
-    optimizer = optimizer_class(options.optimizer)
-    if options.orthogonality_weight > 0.0:
-        optimizer = orthogonality_regularized(optimizer, options.orthogonality_weight)
-    activation = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh}[options.activation]
-    return {"net_arch": list(options.net_arch), "activation_fn": activation, "optimizer_class": optimizer}
 
-
-def latest_checkpoint(directory: Path) -> tuple[Path, int] | None:
-    """The newest ``model_<steps>_steps.zip`` in ``directory`` and its step count."""
-    found = []
-    for path in directory.glob("model_*_steps.zip"):
-        match = re.fullmatch(r"model_(\d+)_steps\.zip", path.name)
-        if match:
-            found.append((int(match.group(1)), path))
-    if not found:
-        return None
-    steps, path = max(found)
-    return path, steps
+def _new_model(case: RLTrainCase, env: Any, tensorboard: str | None) -> Any:
+    model = algorithm_class(case.algorithm)(
+        "MlpPolicy",
+        env,
+        seed=case.seed,
+        policy_kwargs=policy_kwargs(case.policy),
+        tensorboard_log=tensorboard,
+        device="cpu",
+        verbose=0,
+        **case.hyperparameters,
+    )
+    if case.policy.orthogonal_init:
+        orthogonal_init_(model.policy)
+        target = getattr(model.policy, "q_net_target", None)
+        if target is not None:
+            target.load_state_dict(model.policy.q_net.state_dict())
+    return model
 
 
 def train(case: RLTrainCase, out_dir: Path) -> tuple[Any, dict[str, list[float]], dict[str, Any]]:
@@ -66,57 +72,41 @@ def train(case: RLTrainCase, out_dir: Path) -> tuple[Any, dict[str, list[float]]
     torch.set_num_threads(1)
     checkpoints = out_dir / CHECKPOINT_DIR
     env = make_vec_env(case.env, case.n_envs, case.seed, case.vec_env)
-    (out_dir / ENV_CONFIG_FILE).write_text(case.env.model_dump_json(indent=2))
-    cls = algorithm_class(case.algorithm)
+    recipe = agent_recipe(case, env)
     tensorboard = str(out_dir / "tensorboard") if case.tensorboard else None
-    resumed_from = latest_checkpoint(checkpoints)
-    if resumed_from is not None:
-        path, steps_done = resumed_from
-        model = cls.load(path, env=env, device="cpu", tensorboard_log=tensorboard)
-        check_compatible(model, env, str(path))
-        buffer = checkpoints / f"model_replay_buffer_{steps_done}_steps.pkl"
-        if buffer.exists() and hasattr(model, "load_replay_buffer"):
-            model.load_replay_buffer(buffer)
-        log(f"resuming from {path.name} ({steps_done} of {case.total_timesteps} steps done)")
-    else:
-        steps_done = 0
-        model = cls(
-            "MlpPolicy",
-            env,
-            seed=case.seed,
-            policy_kwargs=policy_kwargs(case),
-            tensorboard_log=tensorboard,
-            device="cpu",
-            verbose=0,
-            **case.hyperparameters,
+    try:
+        resumed = resume(checkpoints, recipe.extra["case"], env, tensorboard)
+        (out_dir / ENV_CONFIG_FILE).write_text(case.env.model_dump_json(indent=2))
+        history: dict[str, list[float]] = {"timesteps": [], "median_energy_error": [], "mean_cost": []}
+        if resumed is not None:
+            model, steps_done, wall_before = resumed.model, resumed.steps, resumed.wall_time
+            history |= resumed.history
+            log(f"resuming from {CHECKPOINT_DIR}/model_{steps_done}_steps.zip ({steps_done} of {case.total_timesteps} steps done)")
+        else:
+            model, steps_done, wall_before = _new_model(case, env, tensorboard), 0, 0.0
+        started = time.perf_counter()
+
+        def wall_time() -> float:
+            return wall_before + time.perf_counter() - started
+
+        callbacks = CallbackList(
+            [
+                HeldOutEvaluationCallback(case.env, case.evaluation, history),
+                CheckpointCallback(checkpoints, case.checkpoint_every, recipe, history, wall_time),
+            ]
         )
-        if case.policy.orthogonal_init:
-            orthogonal_init_(model.policy)
-            target = getattr(model.policy, "q_net_target", None)
-            if target is not None:
-                target.load_state_dict(model.policy.q_net.state_dict())
-    model._adaptsim_algorithm = case.algorithm
-    history: dict[str, list[float]] = {"timesteps": [], "median_energy_error": [], "mean_cost": []}
-    callbacks = CallbackList(
-        [
-            CheckpointCallback(
-                save_freq=max(case.checkpoint_every // case.n_envs, 1),
-                save_path=str(checkpoints),
-                name_prefix="model",
-                save_replay_buffer=True,
-            ),
-            HeldOutEvaluationCallback(case.env, case.evaluation, history),
-        ]
-    )
-    started = time.perf_counter()
-    remaining = case.total_timesteps - steps_done
-    if remaining > 0:
-        model.learn(
-            remaining, callback=callbacks, reset_num_timesteps=resumed_from is None, progress_bar=not is_quiet(), tb_log_name=case.algorithm
-        )
-    wall = time.perf_counter() - started
-    with atomic_path(out_dir / MODEL_FILE) as tmp, open(tmp, "wb") as handle:
-        model.save(handle)
-    env.close()
+        remaining = case.total_timesteps - steps_done
+        if remaining > 0:
+            model.learn(
+                remaining,
+                callback=callbacks,
+                reset_num_timesteps=resumed is None,
+                progress_bar=not is_quiet(),
+                tb_log_name=case.algorithm,
+            )
+        wall = wall_time()
+        write_agent(model, out_dir / MODEL_FILE, recipe)
+    finally:
+        env.close()
     facts = {"train_wall_time_s": wall, "timesteps": int(model.num_timesteps), "resumed_from_steps": steps_done}
     return model, history, facts

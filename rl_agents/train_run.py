@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from adaptsim.cases import RunContext
-from adaptsim.errors import RunError
+from adaptsim.errors import CaseError, RunError
 from adaptsim.progress import log
 from rl_agents.case import RLTrainCase
 from rl_agents.train import MODEL_FILE, train
@@ -19,6 +19,8 @@ def run(case: RLTrainCase, ctx: RunContext) -> None:
 
     try:
         model, history, facts = train(case, ctx.out_dir)
+    except CaseError:  # a checkpoint of another case
+        raise
     except ValueError as error:  # SB3 rejecting a hyper-parameter value
         raise RunError(str(error)) from error
     log(f"trained {case.algorithm} for {facts['timesteps']} steps in {facts['train_wall_time_s']:.1f} s; model {ctx.out_dir / MODEL_FILE}")

@@ -21,10 +21,16 @@ if TYPE_CHECKING:
     from rom.parallel.layout import Layout
 
 Vector3 = tuple[float, float, float]
+#: Bounds a user can check a case against before anything runs (memory is checked as well, see
+#: :meth:`HifiCase.estimated_bytes`).
+MAX_DIVISIONS = 400
+MAX_INCREMENTS = 100_000
 
 
 def existing_file(value: str | None, what: str) -> str | None:
-    """Validator: ``value`` is None or an existing file."""
+    """Validator: ``value`` is None or an existing file (a folder is named as one)."""
+    if value is not None and Path(value).is_dir():
+        raise ValueError(f"{value!r} is a folder, not a {what} file")
     if value is not None and not Path(value).is_file():
         raise ValueError(f"{what} file {value!r} does not exist")
     return value
@@ -116,14 +122,19 @@ class MeshSpec(StrictModel):
 
     _file_exists = field_validator("file")(lambda value: existing_file(value, "mesh"))
 
+    @field_validator("divisions")
+    @classmethod
+    def _division_range(cls, value: tuple[int, int, int]) -> tuple[int, int, int]:
+        if min(value) < 1 or max(value) > MAX_DIVISIONS:
+            raise ValueError(f"divisions must be between 1 and {MAX_DIVISIONS}, got {list(value)}")
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> MeshSpec:
         if self.source == "file" and self.file is None:
             raise ValueError("source 'file' needs `file`")
         if self.source == "blade" and self.file is not None:
             raise ValueError("`file` only applies to source 'file'")
-        if min(self.divisions) < 1:
-            raise ValueError(f"divisions must be >= 1, got {list(self.divisions)}")
         return self
 
     def build(self):
@@ -179,17 +190,40 @@ class TemperatureSpec(StrictModel):
         from rom.expressions import FieldExpression
 
         if self.file is not None:
-            values = np.load(self.file) if self.file.endswith(".npy") else np.loadtxt(self.file, delimiter=",", ndmin=1)
-            values = np.asarray(values, dtype=float).ravel()
-            if values.size != points.shape[0] or not np.all(np.isfinite(values)):
-                raise CaseError(
-                    f"needs {points.shape[0]} finite values (one per node), got {values.size}", field=("loading", "temperature", "file")
-                )
+            values = self.file_values(points.shape[0])
             values = values if nodes is None else values[nodes]
             return lambda t: reference + history.factor(t) * (values - reference)
         expression = FieldExpression(self.expression, self.parameters, "loading.temperature.expression")
         where = points if nodes is None else points[nodes]
         return lambda t: expression(where, t, history.factor(t))
+
+    def file_values(self, n_nodes: int) -> np.ndarray:
+        """The temperatures of ``file``, one per node, checked (:class:`CaseError` naming the file otherwise)."""
+        where = ("loading", "temperature", "file")
+        assert self.file is not None
+        try:
+            read = np.load(self.file, allow_pickle=False) if self.file.endswith(".npy") else np.loadtxt(self.file, delimiter=",", ndmin=1)
+            values = np.asarray(read, dtype=float).ravel()
+        except (OSError, ValueError, TypeError, EOFError) as error:
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+            raise CaseError(f"cannot read {self.file!r} as numbers ({reason})", field=where) from None
+        if values.size != n_nodes:
+            raise CaseError(f"{self.file!r} holds {values.size} values; the mesh has {n_nodes} nodes (one value per node)", field=where)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise CaseError(f"{self.file!r} holds {bad.size} values that are not finite (first at node {bad[0]})", field=where)
+        return values
+
+    def check_on(self, points: np.ndarray, history: History) -> None:
+        """Evaluate the field once at ``points`` at every time of ``history`` (:class:`CaseError` when it fails)."""
+        if self.file is not None:
+            self.file_values(points.shape[0])
+            return
+        from rom.expressions import FieldExpression
+
+        expression = FieldExpression(self.expression, self.parameters, "loading.temperature.expression")
+        for t in history.times:
+            expression(points, t, history.factor(t))
 
 
 class History(StrictModel):
@@ -207,6 +241,8 @@ class History(StrictModel):
             raise ValueError("times must start at 0 and increase strictly")
         if len(self.increments) != len(self.times) - 1 or min(self.increments) < 1:
             raise ValueError(f"increments needs one count >= 1 per segment ({len(self.times) - 1})")
+        if sum(self.increments) > MAX_INCREMENTS:
+            raise ValueError(f"increments add up to {sum(self.increments)}; at most {MAX_INCREMENTS}")
         return self
 
     def increment_times(self) -> np.ndarray:
@@ -232,8 +268,8 @@ class SolverSpec(StrictModel):
     """Newton-Raphson settings."""
 
     tolerance: PositiveFloat = Field(1e-8, description="Relative residual at convergence.")
-    max_iterations: int = Field(15, ge=1, description="Newton iterations before an increment is cut.")
-    max_cuts: int = Field(8, ge=0, description="Halvings of an increment before the run fails.")
+    max_iterations: int = Field(15, ge=1, le=1000, description="Newton iterations before an increment is cut.")
+    max_cuts: int = Field(8, ge=0, le=40, description="Halvings of an increment before the run fails.")
     linear_solver: Literal["auto", "pardiso", "superlu"] = Field(
         "auto", description="Sparse direct solver (auto: PARDISO when pypardiso is installed)."
     )
@@ -266,6 +302,38 @@ class HifiCase(CaseModel):
     loading: Loading = Loading()
     solver: SolverSpec = SolverSpec()
     output: Output = Output()
+
+    def estimated_bytes(self, n_nodes: int, n_cells: int) -> float:
+        """Memory of the full-model solve: the recorded snapshots (displacement and 20 values per integration point
+        per increment), the element matrices and the sparse factorisation (about 30 times the stiffness entries)."""
+        from rom.fem.quadrature import tetrahedron
+        from rom.fem.space import STIFFNESS_DEGREE
+
+        nodes_per_cell = 10 if self.mesh.order == 2 else 4
+        n_points = n_cells * tetrahedron(STIFFNESS_DEGREE[self.mesh.order]).weights.size
+        increments = sum(self.loading.history.increments)
+        snapshots = increments * (3 * n_nodes + 20 * n_points) * 8.0
+        element_entries = n_cells * (3 * nodes_per_cell) ** 2
+        return snapshots + element_entries * 8.0 * 3 + 30 * element_entries * 12.0
+
+    @model_validator(mode="after")
+    def _check_problem_inputs(self) -> HifiCase:
+        """Find before the run what building the problem would: the memory it needs, an unreadable or broken mesh
+        file, a temperature that cannot be evaluated on the mesh at the history's times."""
+        from adaptsim.memory import check_memory
+
+        if self.mesh.source == "blade":
+            a, b, c = self.mesh.divisions
+            n_cells = 6 * a * b * c
+            n_nodes = (2 * a + 1) * (2 * b + 1) * (2 * c + 1) if self.mesh.order == 2 else (a + 1) * (b + 1) * (c + 1)
+            check_memory(self.estimated_bytes(n_nodes, n_cells), f"the blade mesh {a} x {b} x {c} and its solve")
+        try:
+            mesh = self.mesh.build()
+            check_memory(self.estimated_bytes(mesh.n_nodes, mesh.n_cells), f"the mesh ({mesh.n_nodes} nodes) and its solve")
+            self.loading.temperature.check_on(mesh.points, self.loading.history)
+        except CaseError as error:
+            raise ValueError(str(error)) from None
+        return self
 
 
 KIND = KindSpec(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,12 +132,21 @@ def read_mesh(path: str | Path, field: str = "mesh.file") -> TetMesh:
     import meshio
 
     path = Path(path)
+    where = field.split(".")
+    if path.is_dir():
+        raise CaseError(f"{str(path)!r} is a folder, not a mesh file", field=where)
     if not path.is_file():
-        raise CaseError(f"mesh file {str(path)!r} does not exist", field=field.split("."))
+        raise CaseError(f"mesh file {str(path)!r} does not exist", field=where)
+    if path.stat().st_size == 0:
+        raise CaseError(f"mesh file {str(path)!r} is empty", field=where)
+    said = io.StringIO()
     try:
-        mesh = meshio.read(path)
-    except Exception as error:  # meshio raises many types for unreadable files
-        raise CaseError(f"cannot read mesh {str(path)!r}: {error}", field=field.split(".")) from None
+        with contextlib.redirect_stderr(said), contextlib.redirect_stdout(said):  # meshio prints before some of its exits
+            mesh = meshio.read(path)
+    except (Exception, SystemExit) as error:  # meshio raises many types (even SystemExit) on unreadable or truncated files
+        text = " ".join(said.getvalue().split()) if isinstance(error, SystemExit) else str(error).strip()
+        reason = (text.splitlines() or [type(error).__name__])[0][:200]
+        raise CaseError(f"cannot read mesh {str(path)!r} ({type(error).__name__}: {reason})", field=where) from None
     blocks = [block.data for block in mesh.cells if block.type in ("tetra10", "tetra")]
     if not blocks:
         raise CaseError(f"mesh {str(path)!r} has no tetrahedra", field=field.split("."))

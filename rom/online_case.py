@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from adaptsim.cases import KindSpec, PositiveFloat, StrictModel
+from adaptsim.errors import CaseError
 from rom.hifi_case import HifiCase, existing_file
 from rom.tolerances import Tolerances
 
@@ -20,6 +21,7 @@ class TrainingSpec(StrictModel):
     fields: list[dict[str, float]] = Field(
         default_factory=lambda: [dict[str, float]()],
         min_length=1,
+        max_length=1000,
         description="Training temperature fields: each overrides parameters of `loading.temperature` for one high-fidelity run.",
     )
     rom_file: str | None = Field(None, description="Reuse this ROM file (built on the same mesh) instead of training.")
@@ -32,12 +34,14 @@ class TrainingSpec(StrictModel):
 
 
 class ToleranceSpec(StrictModel):
-    """POD, cubature and indicator tolerances (all > 0)."""
+    """POD, cubature and indicator tolerances (all in (0, 1])."""
 
-    displacement: PositiveFloat = Field(_DEFAULT.displacement, description="POD of the displacements: relative discarded energy^(1/2).")
-    dual: PositiveFloat = Field(_DEFAULT.dual, description="POD of p, plastic strain, backstress.")
-    cubature: PositiveFloat = Field(_DEFAULT.cubature, description="Empirical cubature: relative integration error.")
-    indicator: PositiveFloat = Field(_DEFAULT.indicator, description="Enrich when the Gappy-POD indicator on p exceeds this.")
+    displacement: PositiveFloat = Field(
+        _DEFAULT.displacement, le=1.0, description="POD of the displacements: relative discarded energy^(1/2)."
+    )
+    dual: PositiveFloat = Field(_DEFAULT.dual, le=1.0, description="POD of p, plastic strain, backstress.")
+    cubature: PositiveFloat = Field(_DEFAULT.cubature, le=1.0, description="Empirical cubature: relative integration error.")
+    indicator: PositiveFloat = Field(_DEFAULT.indicator, le=1.0, description="Enrich when the Gappy-POD indicator on p exceeds this.")
 
 
 class RomCase(HifiCase):
@@ -60,7 +64,26 @@ class RomCase(HifiCase):
                     f"training.fields[{index}]: {unknown[0]!r} is not a parameter of loading.temperature ({', '.join(temperature.parameters)})"
                 )
             FieldExpression(temperature.expression, {**temperature.parameters, **field}, f"training.fields.{index}")
+        self._check_training_inputs()
         return self
+
+    def _check_training_inputs(self) -> None:
+        """Evaluate every training field on the mesh, and read a given ROM file against it, before the run."""
+        from rom.storage import load_rom
+
+        mesh = self.mesh.build()
+        temperature = self.loading.temperature
+        try:
+            for index, field in enumerate(self.training.fields):
+                trained = temperature.model_copy(update={"parameters": {**temperature.parameters, **field}})
+                try:
+                    trained.check_on(mesh.points, self.loading.history)
+                except CaseError as error:
+                    raise CaseError(error.message, field=("training", "fields", index)) from None
+            if self.training.rom_file is not None:
+                load_rom(self.training.rom_file, mesh)
+        except CaseError as error:
+            raise ValueError(str(error)) from None
 
 
 KIND = KindSpec(

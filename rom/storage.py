@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from adaptsim.errors import CaseError
-from adaptsim.results import load_results, write_results
+from adaptsim.results import ResultFileError, load_results, write_results
 from rom.hyperreduction import Cubature
 from rom.mesh import TetMesh
 from rom.online import OfflineROM
@@ -43,8 +43,8 @@ def save_rom(path: str | Path, offline: OfflineROM, mesh: TetMesh, case_text: st
 def saved_case_text(path: str | Path) -> str | None:
     """The resolved case a ROM file was built from, or None when the file cannot be read."""
     try:
-        return load_results(path).case_text
-    except (OSError, KeyError, ValueError):
+        return load_results(path, ROM_KIND, "ROM file").case_text
+    except ResultFileError:
         return None
 
 
@@ -58,10 +58,11 @@ def load_rom(path: str | Path, mesh: TetMesh, field: str = "training.rom_file") 
     """
     path = Path(path)
     where = tuple(field.split("."))
-    if not path.is_file():
-        raise CaseError(f"ROM file {str(path)!r} does not exist", field=where)
     try:
-        saved = load_results(path)
+        saved = load_results(path, ROM_KIND, "ROM file")
+    except ResultFileError as error:
+        raise CaseError(str(error), field=where) from None
+    try:
         arrays = {name: np.asarray(saved[name], dtype=float) for name in _ARRAYS}
         stresses = np.asarray(saved["stresses"], dtype=float)
         points = np.asarray(saved["cubature/points"], dtype=np.int64)
@@ -69,10 +70,10 @@ def load_rom(path: str | Path, mesh: TetMesh, field: str = "training.rom_file") 
         tolerances = Tolerances(**{k: float(v) for k, v in saved.attrs["tolerances"].items()})
         fingerprint = saved.attrs["/"]["mesh_fingerprint"]
         relative_error = float(saved.attrs["cubature"]["relative_error"])
-    except (OSError, KeyError, ValueError, TypeError) as error:
+    except KeyError as error:
+        raise CaseError(f"{str(path)!r} is a ROM file without {error} (truncated or written by another version)", field=where) from None
+    except (ValueError, TypeError) as error:
         raise CaseError(f"{str(path)!r} is not a readable ROM file ({type(error).__name__}: {error})", field=where) from None
-    if saved.kind != ROM_KIND:
-        raise CaseError(f"{str(path)!r} is a {saved.kind or 'foreign'} file, not a ROM file", field=where)
     if fingerprint != mesh_fingerprint(mesh):
         raise CaseError(
             f"{str(path)!r} was built on another mesh ({saved.attrs['/'].get('n_dofs')} dofs); rebuild it for this one", field=where

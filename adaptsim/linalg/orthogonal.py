@@ -134,6 +134,14 @@ def _gram(A: np.ndarray, M: Any) -> np.ndarray:
     return 0.5 * (G + G.T)
 
 
+#: Above this condition number of the first factor, CholeskyQR2's second pass cannot restore orthogonality
+#: (it needs cond(A) below about u^(-1/2) = 6.7e7): the shifted CholeskyQR3 is used instead.
+CHOLESKY_QR2_MAX_CONDITION = 1e7
+#: Shifted passes before a matrix is declared numerically rank deficient: each divides the condition number by
+#: about ``1 / sqrt(11 (m n + n (n + 1)) u)`` (1.5e5 for 400 x 40), so two reach ``1e15``.
+MAX_SHIFTED_PASSES = 3
+
+
 def cholesky_qr_pass(A: np.ndarray, gram: Callable[[np.ndarray], np.ndarray], shift: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """One CholeskyQR pass: ``G = gram(A) + shift I = R^T R``, ``Q = A R^{-1}``.
 
@@ -148,12 +156,16 @@ def cholesky_qr_pass(A: np.ndarray, gram: Callable[[np.ndarray], np.ndarray], sh
     return Q, R
 
 
-def cholesky_qr2(A: np.ndarray, *, M: Any = None, gram: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def cholesky_qr2(
+    A: np.ndarray, *, M: Any = None, gram: Callable[[np.ndarray], np.ndarray] | None = None, rows: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Tall-skinny QR by CholeskyQR2, falling back to shifted CholeskyQR3 for ill-conditioned ``A``.
 
     Two Cholesky-QR passes give orthogonality at the level of round-off for condition numbers
-    up to about ``1e8``; beyond, where the Gram matrix is not numerically positive definite, a
-    first pass with the shift ``11 (m n + n (n + 1)) u ||A||^2`` (Fukaya et al. 2020) makes it so.
+    up to about ``1e7`` (:data:`CHOLESKY_QR2_MAX_CONDITION`, measured on the first factor); beyond,
+    passes with the shift ``11 (m n + n (n + 1)) u ||A||^2`` (Fukaya et al. 2020), which make the
+    Gram matrix numerically positive definite, first bring the condition number down (shifted
+    CholeskyQR3, repeated while needed), up to condition numbers of about ``1e15``.
 
     Parameters
     ----------
@@ -165,6 +177,9 @@ def cholesky_qr2(A: np.ndarray, *, M: Any = None, gram: Callable[[np.ndarray], n
     gram
         Function computing ``X^T M X``; overrides ``M`` (the distributed version passes one that
         sums over ranks).
+    rows
+        Rows of the whole matrix (the distributed version's sum over ranks; default ``A.shape[0]``):
+        the shift depends on it, and must be the same on every rank.
 
     Returns
     -------
@@ -172,23 +187,27 @@ def cholesky_qr2(A: np.ndarray, *, M: Any = None, gram: Callable[[np.ndarray], n
         ``A = Q R`` with ``Q^T M Q = I`` and ``R`` upper triangular.
     """
     A = np.asarray(A, dtype=float)
-    m, n = A.shape
+    n = A.shape[1]
+    m = A.shape[0] if rows is None else rows
     gram = gram or (lambda X: _gram(X, M))
-    try:
-        Q, R1 = cholesky_qr_pass(A, gram)
-    except np.linalg.LinAlgError:
-        norm2 = float(np.trace(gram(A)))  # ||A||_F^2 >= ||A||_2^2
-        shift = 11.0 * (m * n + n * (n + 1)) * np.finfo(float).eps * norm2
+    Q, R = A, np.eye(n)
+    for _ in range(MAX_SHIFTED_PASSES + 1):
         try:
-            Q, R1 = cholesky_qr_pass(A, gram, shift=shift)
-            Q, R0 = cholesky_qr_pass(Q, gram)
+            Q1, R1 = cholesky_qr_pass(Q, gram)
+            if np.linalg.cond(R1) <= CHOLESKY_QR2_MAX_CONDITION:
+                Q2, R2 = cholesky_qr_pass(Q1, gram)
+                return Q2, R2 @ R1 @ R
         except np.linalg.LinAlgError:
-            raise np.linalg.LinAlgError(
-                "A is numerically rank deficient (condition number near 1/eps); use gram_schmidt, which drops dependent columns"
-            ) from None
-        R1 = R0 @ R1
-    Q, R2 = cholesky_qr_pass(Q, gram)
-    return Q, R2 @ R1
+            pass  # the Gram matrix is not numerically positive definite: shift it
+        norm2 = float(np.trace(gram(Q)))  # ||Q||_F^2 >= ||Q||_2^2
+        try:
+            Q, shifted = cholesky_qr_pass(Q, gram, shift=11.0 * (m * n + n * (n + 1)) * np.finfo(float).eps * norm2)
+        except np.linalg.LinAlgError:
+            break
+        R = shifted @ R
+    raise np.linalg.LinAlgError(
+        "A is numerically rank deficient (condition number near 1/eps); use gram_schmidt, which drops dependent columns"
+    )
 
 
 def orthonormal_complement(Q: np.ndarray, v: np.ndarray, *, M: Any = None, tol: float = 1e-10, comm: Any = None) -> np.ndarray | None:

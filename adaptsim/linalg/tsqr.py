@@ -53,14 +53,20 @@ def tsqr(local: np.ndarray, comm: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def distributed_gram(comm: Any, inner: Any = None):
-    """``X -> sum_r X_r^T M_r X_r`` over the ranks (``M_r`` this rank's block of the inner product, or None)."""
+    """``X -> sum_r X_r^T M_r X_r`` over the ranks (``M_r`` this rank's block of the inner product, or None).
+
+    The sum is reduced on rank 0 and broadcast, so that every rank holds the same bits: an ``Allreduce`` may
+    round differently on different ranks (MPICH on 3 ranks does), and CholeskyQR2's choices (shift or not)
+    must be the same everywhere, or the ranks would part ways in the collective calls that follow.
+    """
     from mpi4py import MPI
 
     def gram(block: np.ndarray) -> np.ndarray:
         weighted = block if inner is None else np.asarray(inner @ block)
         local = np.ascontiguousarray(block.T @ weighted)
         total = np.empty_like(local)
-        comm.Allreduce(local, total, op=MPI.SUM)
+        comm.Reduce(local, total, op=MPI.SUM, root=0)
+        comm.Bcast(total, root=0)
         return total
 
     return gram
@@ -74,4 +80,6 @@ def distributed_cholesky_qr2(local: np.ndarray, comm: Any, inner: Any = None) ->
     Q_local, R
         This rank's rows of ``Q`` with ``sum_r Q_r^T M_r Q_r = I``, and ``R`` (the same on every rank).
     """
-    return _positive_diagonal(*cholesky_qr2(np.asarray(local, dtype=float), gram=distributed_gram(comm, inner)))
+    local = np.asarray(local, dtype=float)
+    rows = int(comm.allreduce(local.shape[0]))
+    return _positive_diagonal(*cholesky_qr2(local, gram=distributed_gram(comm, inner), rows=rows))

@@ -38,6 +38,7 @@ class EnvConfig(StrictModel):
     parameters: list[PositiveFloat] = Field(
         default_factory=paper_parameters,
         min_length=1,
+        max_length=256,
         description="Values of the integrator parameter the actions select.",
     )
     action: Literal["discrete", "continuous"] = Field(
@@ -53,10 +54,10 @@ class EnvConfig(StrictModel):
     )
     cost_weight: float = Field(2.0, ge=0.0, description="Weight of log10 cost against log10 energy error in the `cost` reward.")
     initial_conditions: InitialConditionFamily = Field("paper", description="Family drawn at each reset.")
-    interval: PositiveFloat = Field(0.1 * YEAR, description="Integration time per environment step (N-body units; default 0.1 yr).")
-    episode_steps: int = Field(100, ge=1, description="Steps before truncation.")
+    interval: PositiveFloat = Field(0.1 * YEAR, le=1e6, description="Integration time per environment step (N-body units; default 0.1 yr).")
+    episode_steps: int = Field(100, ge=1, le=1_000_000, description="Steps before truncation.")
     max_energy_error: PositiveFloat = Field(0.1, description="Relative energy error that ends an episode.")
-    max_integrator_steps: int = Field(2_000_000, ge=1, description="Integrator steps allowed in one environment step.")
+    max_integrator_steps: int = Field(2_000_000, ge=1, le=10**9, description="Integrator steps allowed in one environment step.")
 
     @model_validator(mode="after")
     def _check(self) -> EnvConfig:
@@ -67,6 +68,11 @@ class EnvConfig(StrictModel):
         if self.parameter not in (None, "dt", natural):
             raise ValueError(f"integrator {self.integrator!r} takes {natural} or dt, not {self.parameter}")
         return self
+
+    @property
+    def observation_size(self) -> int:
+        """Length of the observation vector (13 for ``paper``, 8 for ``invariant``)."""
+        return 13 if self.observation == "paper" else 8
 
     @property
     def parameter_name(self) -> str:

@@ -96,7 +96,7 @@ class ThreeBodyEnv(gym.Env):
             self.action_space: gym.Space = gym.spaces.Discrete(len(self.parameters))
         else:
             self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
-        size = 13 if self.config.observation == "paper" else 8
+        size = self.config.observation_size
         self.observation_space = gym.spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, shape=(size,), dtype=np.float32)
         self.simulation: Simulation | None = None
         self.step_index = 0

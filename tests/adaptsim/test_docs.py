@@ -25,7 +25,7 @@ def test_the_case_reference_has_every_field_of_every_kind():
     for path in ("integrator.eta", "training.parallel", "env.parameters", "policy.orthogonality_weight", "mesh.divisions"):
         assert f"| `{path}` |" in reference, path
     # a constrained field shows its bounds and its default
-    assert re.search(r"\| `solver.max_iterations` \| int \(>= 1\) \| `15` \|", reference)
+    assert re.search(r"\| `solver.max_iterations` \| int \(>= 1, <= 1000\) \| `15` \|", reference)
 
 
 def test_every_gallery_picture_is_in_the_repository():

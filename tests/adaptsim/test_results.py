@@ -6,11 +6,12 @@ import subprocess
 import sys
 import textwrap
 
+import h5py
 import numpy as np
 import pytest
 
 import adaptsim
-from adaptsim.results import atomic_path, load_results, write_results
+from adaptsim.results import ResultFileError, atomic_path, load_results, write_results
 
 
 def test_round_trip(tmp_path):
@@ -106,3 +107,56 @@ def test_reserved_and_invalid_names(tmp_path):
     with pytest.raises(ValueError, match="invalid"):
         write_results(tmp_path / "r.h5", {"a/b": 1})
     assert list(tmp_path.iterdir()) == []
+
+
+def _foreign(path):
+    with h5py.File(path, "w") as handle:
+        handle["x"] = np.arange(3)
+
+
+def _external_link(path):
+    write_results(path, {"x": np.arange(3)}, kind="nbody")
+    other = path.with_name("secret.h5")
+    with h5py.File(other, "w") as handle:
+        handle["data"] = np.arange(5)
+    with h5py.File(path, "a") as handle:
+        handle["stolen"] = h5py.ExternalLink(str(other), "/data")
+
+
+def _dangling_link(path):
+    write_results(path, {"x": np.arange(3)}, kind="nbody")
+    with h5py.File(path, "a") as handle:
+        handle["gone"] = h5py.SoftLink("/nowhere")
+
+
+def _newer(path):
+    write_results(path, {"x": np.arange(3)}, kind="nbody")
+    with h5py.File(path, "a") as handle:
+        handle.attrs["format_version"] = 99
+
+
+def _truncated(path):
+    write_results(path, {"x": np.arange(10000)}, kind="nbody")
+    path.write_bytes(path.read_bytes()[:2000])
+
+
+@pytest.mark.parametrize(
+    "make, kind, text",
+    [
+        (_foreign, None, "an HDF5 file not written by adaptsim"),
+        (_external_link, None, "'stolen' is a link to .*secret.h5:/data"),
+        (_dangling_link, None, "'gone' is a link to /nowhere"),
+        (_newer, None, "format 99; this adaptsim reads up to 1"),
+        (_truncated, None, "is not a readable result file"),
+        (lambda p: p.write_bytes(b"plain text, not HDF5" * 20), None, "is not a readable result file"),
+        (lambda p: write_results(p, {"x": np.arange(3)}, kind="nbody"), "rom_file", "is a nbody file, not a result file"),
+        (lambda p: p.mkdir(), None, "is a folder"),
+        (lambda p: None, None, "does not exist"),
+    ],
+)
+def test_foreign_truncated_or_linking_files_raise_one_error_type(tmp_path, make, kind, text):
+    path = tmp_path / "result.h5"
+    make(path)
+    with pytest.raises(ResultFileError, match=text) as caught:
+        load_results(path, kind)
+    assert "\n" not in str(caught.value)

@@ -30,7 +30,7 @@ def train(out, *overrides):
 @pytest.mark.slow
 def test_training_is_killed_and_resumes(tmp_path):
     out = tmp_path / "train"
-    process = train(out, "total_timesteps=200000", "checkpoint_every=400", "evaluation.every=100000")
+    process = train(out, "total_timesteps=200000", "checkpoint_every=400", "evaluation.every=1200")
     checkpoints = out / "checkpoints"
     deadline = time.time() + 240
     while time.time() < deadline and not list(checkpoints.glob("model_*_steps.zip")):
@@ -40,12 +40,17 @@ def test_training_is_killed_and_resumes(tmp_path):
     process.wait()
     assert not (out / "model.zip").exists() and not (out / "result.h5").exists()
     saved = sorted(int(p.stem.split("_")[1]) for p in checkpoints.glob("model_*_steps.zip"))
+    leftover = checkpoints / ".model_9999_steps.zip.abc.partial"
+    leftover.write_bytes(b"half a file")
     assert saved, "no checkpoint before the kill"
     process = train(out, "total_timesteps=2400", "checkpoint_every=400", "evaluation.every=1200")
     _, stderr = process.communicate(timeout=300)
     assert process.returncode == 0, stderr
-    summary = load_results(out / "result.h5").attrs["summary"]
+    results = load_results(out / "result.h5")
+    summary = results.attrs["summary"]
     assert summary["resumed_from_steps"] == saved[-1] and summary["timesteps"] == 2400
+    assert results["timesteps"][0] <= 2 and results["timesteps"][-1] == 2400  # history before the kill kept, final model evaluated
+    assert not leftover.exists()
     assert (out / "learning_curve.png").exists() and (out / "tensorboard").is_dir()
     model = load_agent(out / "model.zip", EnvConfig())
     assert model.num_timesteps == 2400
@@ -54,9 +59,39 @@ def test_training_is_killed_and_resumes(tmp_path):
     eval_case = tmp_path / "eval.yaml"
     eval_case.write_text(f"kind: rl_eval\nmodel: {out / 'model.zip'}\nenv: {{observation: paper}}\n")
     with pytest.raises(
-        CaseError, match=r"eval.yaml: the agent in .* expects observations of shape \(8,\), env.observation 'paper' gives \(13,\)"
+        CaseError, match=r"eval.yaml: model: the agent in .* expects observations of shape \(8,\), env.observation 'paper' gives \(13,\)"
     ):
         load_case(eval_case)
+
+
+QUICK_SMALL = ("n_envs=1", "vec_env=dummy", "evaluation.n_seeds=1", "evaluation.steps=5", "evaluation.every=200", "checkpoint_every=200")
+
+
+def test_another_case_does_not_resume_checkpoints(tmp_path):
+    out = tmp_path / "train"
+    first = train(out, *QUICK_SMALL, "total_timesteps=400", "hyperparameters.learning_starts=100")
+    assert first.wait(timeout=300) == 0, first.stderr.read()
+    second = train(out, *QUICK_SMALL, "total_timesteps=600", "hyperparameters.learning_starts=100", "hyperparameters.gamma=0.9")
+    _, stderr = second.communicate(timeout=300)
+    assert second.returncode == 2
+    errors = [line for line in stderr.splitlines() if not line.startswith("adaptsim running")]
+    assert len(errors) == 1 and "model_400_steps.zip: was trained from another case (changed: hyperparameters)" in errors[0], stderr
+    assert "delete" in errors[0]
+
+
+def test_corrupt_latest_checkpoint_falls_back_to_the_previous_one(tmp_path):
+    out = tmp_path / "train"
+    first = train(out, *QUICK_SMALL, "total_timesteps=400", "hyperparameters.learning_starts=100")
+    assert first.wait(timeout=300) == 0, first.stderr.read()
+    latest = out / "checkpoints" / "model_400_steps.zip"
+    latest.write_bytes(latest.read_bytes()[:3000])  # truncated, as by a kill in a non-atomic writer
+    (out / "checkpoints" / "replay_buffer_200_steps.npz").unlink()
+    second = train(out, *QUICK_SMALL, "total_timesteps=600", "hyperparameters.learning_starts=100")
+    _, stderr = second.communicate(timeout=300)
+    assert second.returncode == 0, stderr
+    assert "model_400_steps.zip cannot be resumed (is not a readable agent file" in stderr
+    assert "replay buffer replay_buffer_200_steps.npz is missing: resuming with an empty replay buffer" in stderr
+    assert load_results(out / "result.h5").attrs["summary"]["resumed_from_steps"] == 200
 
 
 @pytest.mark.parametrize(

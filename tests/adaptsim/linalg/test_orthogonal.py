@@ -82,8 +82,8 @@ def test_gram_schmidt_in_mass_inner_product():
     assert projection_residual(A, Q, M=M) < 1e-10
 
 
-@pytest.mark.parametrize("condition", [1.0, 1e4, 1e7, 1e10, 1e13])
-def test_cholesky_qr2(condition):
+@pytest.mark.parametrize("condition", [1.0, 1e4, 1e7, 1e10, 1e13, 1e14, 1e15])
+def test_cholesky_qr2_orthogonal_to_round_off_up_to_cond_1e15(condition):
     A = matrix_with_condition(500, 20, condition, np.random.default_rng(6))
     Q, R = cholesky_qr2(A)
     assert orthogonality_defect(Q) < 1e-13
@@ -92,9 +92,16 @@ def test_cholesky_qr2(condition):
 
 
 def test_cholesky_qr2_rank_deficient_raises_clearly():
-    A = scipy.linalg.hilbert(12)  # cond 1.8e16 > 1/eps
+    A = np.hstack([np.ones((10, 1)), np.ones((10, 1))])  # two equal columns: exactly rank deficient
     with pytest.raises(np.linalg.LinAlgError, match="rank deficient"):
         cholesky_qr2(A)
+
+
+def test_cholesky_qr2_on_hilbert_beyond_one_over_eps_is_still_orthonormal():
+    A = scipy.linalg.hilbert(12)  # cond 1.8e16 > 1/eps: numerically singular, Q still orthonormal (as Householder's)
+    Q, R = cholesky_qr2(A)
+    assert orthogonality_defect(Q) < 1e-14
+    assert np.linalg.norm(A - Q @ R) / np.linalg.norm(A) < 1e-14
 
 
 def test_orthonormal_complement_enriches_or_returns_none():
