@@ -383,6 +383,10 @@ class RunContext:
             kind=self.loaded.spec.name,
         )
         self.artifacts.append(path)
+        from adaptsim.progress import log
+
+        for name, count in non_finite_values(data):
+            log(f"[bold yellow]warning:[/] {path.name}: {name} holds {count} NaN or infinite value{'s' if count > 1 else ''}")
         return path
 
     def save_figure(self, figure: Any, name: str, **savefig_kwargs: Any) -> Path:
@@ -397,6 +401,23 @@ class RunContext:
         plt.close(figure)
         self.artifacts.append(path)
         return path
+
+
+def non_finite_values(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, int]]:
+    """``(dataset path, count)`` of the numeric datasets of ``data`` (nested mappings) holding NaN or infinity."""
+    import numpy as np
+
+    found = []
+    for name, value in data.items():
+        if isinstance(value, Mapping):
+            found += non_finite_values(value, f"{prefix}{name}/")
+        elif not isinstance(value, str):
+            array = np.asarray(value)
+            if array.dtype.kind in "fc":
+                count = int(np.count_nonzero(~np.isfinite(array)))
+                if count:
+                    found.append((f"{prefix}{name}", count))
+    return found
 
 
 def run_case(loaded: LoadedCase, out_dir: str | Path) -> RunContext:

@@ -1,13 +1,15 @@
 """One progress and logging style for every long loop (rich).
 
-Progress bars are drawn only on an interactive terminal; in pipes, CI logs, notebooks run
-by tests, or with ``ADAPTSIM_QUIET=1``, they are silent. Log lines go to stderr.
+Progress bars are drawn only on an interactive terminal; in pipes and log files (CI, rank 0 under
+``mpiexec``, a batch job's output) a long loop prints a line every :data:`LINE_INTERVAL_S` seconds with the
+fraction done, the time elapsed and the time left; ``ADAPTSIM_QUIET=1`` silences both. Log lines go to stderr.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
@@ -26,6 +28,9 @@ from rich.progress import (
 from adaptsim.launch import launched_rank
 
 T = TypeVar("T")
+
+#: Seconds between two progress lines when the output is not a terminal.
+LINE_INTERVAL_S = 10.0
 
 _console: Console | None = None
 
@@ -72,8 +77,13 @@ class ProgressBar:
         self.enabled = enabled
         self._progress: Progress | None = None
         self._task: TaskID | None = None
+        self._lines = False  # not on a terminal: a plain line every LINE_INTERVAL_S seconds instead of a bar
+        self._done = self._last_done = 0.0
+        self._started = self._last_line = 0.0
 
     def __enter__(self) -> ProgressBar:
+        self._started = self._last_line = time.monotonic()
+        self._lines = self.enabled and not _silenced() and not console().is_terminal and self.total > 0
         if self.enabled and not is_quiet():
             columns = [
                 TextColumn("[bold blue]{task.description}"),
@@ -90,17 +100,43 @@ class ProgressBar:
 
     def update(self, completed: float) -> None:
         """Set the amount done so far."""
+        self._done = min(float(completed), self.total)
         if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, completed=min(float(completed), self.total))
+            self._progress.update(self._task, completed=self._done)
+        self._maybe_line()
 
     def advance(self, amount: float = 1.0) -> None:
         """Add ``amount`` to the amount done."""
-        if self._progress is not None and self._task is not None:
-            self._progress.advance(self._task, amount)
+        self.update(self._done + amount)
+
+    def _maybe_line(self, final: bool = False) -> None:
+        """In a pipe or a log file (e.g. rank 0 under mpiexec): a line with the fraction done, the time elapsed and
+        the time left, at most every :data:`LINE_INTERVAL_S` seconds, and a last one for a run that printed any."""
+        if not self._lines:
+            return
+        now = time.monotonic()
+        if not final and now - self._last_line < LINE_INTERVAL_S:
+            return
+        if final and (self._last_line == self._started or self._last_done == self._done):
+            return  # short (the bar would not have been worth a line), or this state was just said
+        self._last_line, self._last_done = now, self._done
+        elapsed = now - self._started
+        fraction = self._done / self.total
+        left = f", about {_clock(elapsed * (1.0 - fraction) / fraction)} left" if 0.0 < fraction < 1.0 else ""
+        amount = f"{self._done:.6g} of {self.total:.6g}{(' ' + self.unit) if self.unit else ''}"
+        log(f"{self.description}: {100.0 * fraction:.0f}% ({amount}), {_clock(elapsed)} elapsed{left}")
 
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
             self._progress.stop()
+        if exc[0] is None:
+            self._maybe_line(final=True)
+
+
+def _clock(seconds: float) -> str:
+    """``h:mm:ss``."""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
 
 
 def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:

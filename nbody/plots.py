@@ -42,7 +42,11 @@ def plot_energy_error(runs: Sequence[Run], labels: Sequence[str] | None = None, 
     for index, run in enumerate(runs):
         label = labels[index] if labels else f"{run.integrator} ({run.parameter_name}={run.parameter:g})"
         floor = np.finfo(float).eps
-        axis.semilogy(run.times, np.maximum(run.energy_error, floor), lw=0.9, label=label)
+        if run.status.failed:  # an early stop is marked where the curve ends, and named in the legend
+            label += f" - stopped at t = {run.times[-1]:.4g}: {run.status.label}"
+        (line,) = axis.semilogy(run.times, np.maximum(run.energy_error, floor), lw=0.9, label=label)
+        if run.status.failed:
+            axis.semilogy(run.times[-1:], np.maximum(run.energy_error[-1:], floor), "X", color=line.get_color(), ms=9)
     axis.set_xlabel("t")
     axis.set_ylabel(r"$|E(t) - E_0| / |E_0|$")
     axis.grid(True, which="major", alpha=0.3)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from adaptsim.cases import RunContext
@@ -13,22 +15,27 @@ from nbody.plots import plot_energy_error, plot_orbits
 
 
 def _integrate(case: NBodyCase, spec: IntegratorSpec, system, progress: bool):
-
+    """Integrate with one integrator; an early stop is logged as a warning (not only a status in the result)."""
     record_times = None if case.snapshots is None else np.linspace(0.0, case.t_end, case.snapshots)
-    return simulate.integrate(
-        system,
-        case.t_end,
-        spec.name,
-        eta=spec.eta,
-        dt=spec.dt,
-        tol=spec.tol,
-        criterion=spec.criterion,
-        record_times=record_times,
-        stop_on_escape=case.events.stop_on_escape,
-        escape_radius=case.events.escape_radius,
-        close_encounter=case.events.close_encounter,
-        progress=progress,
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", simulate.EarlyStopWarning)  # said below, in the run's own log
+        run = simulate.integrate(
+            system,
+            case.t_end,
+            spec.name,
+            eta=spec.eta,
+            dt=spec.dt,
+            tol=spec.tol,
+            criterion=spec.criterion,
+            record_times=record_times,
+            stop_on_escape=case.events.stop_on_escape,
+            escape_radius=case.events.escape_radius,
+            close_encounter=case.events.close_encounter,
+            progress=progress,
+        )
+    if run.status.failed:
+        log(f"[bold yellow]warning:[/] {spec.label} STOPPED EARLY at t = {run.times[-1]:.6g} of {case.t_end:.6g}: {run.status.label}")
+    return run
 
 
 def _summary(run) -> dict:
@@ -40,6 +47,7 @@ def _summary(run) -> dict:
         "final_angular_momentum_error": float(run.angular_momentum_error[-1]),
         "escaped": run.escaped,
         "status": run.status.label,
+        "stopped_early": run.status.failed,
         "t_final": float(run.times[-1]),
         "wall_time_s": run.wall_time,
         "integrator": run.integrator,
@@ -60,7 +68,10 @@ def run(case: NBodyCase, ctx: RunContext) -> None:
     others = []
     for spec in case.compare:
         other = _integrate(case, spec, system, progress=True)
-        log(f"{spec.label}: {other.n_steps} steps, {other.n_force_evals} force evaluations, energy error {other.energy_error[-1]:.2e}")
+        log(
+            f"{spec.label}: {other.status} at t = {other.times[-1]:.6g}, {other.n_steps} steps, "
+            f"{other.n_force_evals} force evaluations, energy error {other.energy_error[-1]:.2e}"
+        )
         others.append(other)
 
     title = f"{case.initial_conditions.problem}: {case.integrator.label}"

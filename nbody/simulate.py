@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time as _time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -46,6 +47,16 @@ class Status(IntEnum):
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def failed(self) -> bool:
+        """Whether the integration broke off before its end without an event the caller asked for."""
+        return self in (Status.MAX_STEPS, Status.NON_FINITE, Status.STEP_UNDERFLOW)
+
+
+class EarlyStopWarning(RuntimeWarning):
+    """:func:`integrate` stopped before ``t_end`` because the integrator broke down (step underflow, a
+    non-finite state) or ran out of steps; the run's ``status`` says which."""
 
 
 # the codes as plain integers, for the compiled loop
@@ -386,6 +397,10 @@ def integrate(
     l0 = float(np.linalg.norm(simulation.angular_momentum0))
     n = simulation.masses.shape[0]
     status = simulation.status
+    if Status(status).failed:
+        warnings.warn(
+            f"{integrator} stopped at t = {simulation.t:.6g} of {t_end:.6g}: {Status(status).label}", EarlyStopWarning, stacklevel=2
+        )
     return Run(
         times=times_out,
         positions=positions,

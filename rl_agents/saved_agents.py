@@ -18,6 +18,7 @@ run the stranger's code. Here nothing from the file is unpickled:
 
 from __future__ import annotations
 
+import errno
 import inspect
 import io
 import json
@@ -119,10 +120,13 @@ def write_agent(model: Any, path: str | Path, recipe: AgentRecipe) -> Path:
         "action": recipe.action,
         **recipe.extra,
     }
-    with atomic_path(path) as temporary:
-        model.save(temporary)
-        with zipfile.ZipFile(temporary, "a") as archive:
-            archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+    try:
+        with atomic_path(path) as temporary:
+            model.save(temporary)
+            with zipfile.ZipFile(temporary, "a") as archive:
+                archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+    except RuntimeError as error:  # torch reports a full disk as a RuntimeError of its zip writer
+        raise OSError(errno.EIO, (str(error).strip().splitlines() or ["write failed"])[0][:200], str(path)) from None
     return path
 
 

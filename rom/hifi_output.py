@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from adaptsim.progress import log
 from adaptsim.results import atomic_path
 from rom.materials import MaterialState
 from rom.materials.tensors import von_mises
@@ -79,8 +82,15 @@ class SnapshotRecorder:
             "max_von_mises": self.max_von_mises,
         }
 
+    @property
+    def previous(self) -> Path:
+        """The checkpoint before the newest one, kept to resume from when the newest cannot be read."""
+        return self.checkpoint.with_name(f"{self.checkpoint.stem}.previous{self.checkpoint.suffix}")
+
     def save(self) -> None:
-        """Write the checkpoint atomically."""
+        """Write the checkpoint atomically, keeping the one before as :attr:`previous`."""
+        if self.checkpoint.is_file():
+            os.replace(self.checkpoint, self.previous)
         with atomic_path(self.checkpoint) as temporary, open(temporary, "wb") as handle:
             arrays: dict[str, Any] = {
                 "fingerprint": self.fingerprint,
@@ -91,21 +101,30 @@ class SnapshotRecorder:
             np.savez(handle, **arrays)
 
     def resume(self, initial):
-        """The increment to start from: the checkpoint's last one (whole fields) if it belongs to this case, else ``initial``."""
-        if not self.checkpoint.is_file():
-            return initial
-        with np.load(self.checkpoint) as saved:
-            if (
-                set(self._arrays()) - set(saved.files)
-                or str(saved["fingerprint"]) != self.fingerprint
-                or saved["displacement"].shape != self.displacement.shape
-            ):
-                return initial
+        """The increment to start from: the last one of the newest readable checkpoint of this case (whole fields),
+        else ``initial``. An unreadable checkpoint is skipped with one line; one of another case is ignored."""
+        for path in (self.checkpoint, self.previous):
+            if not path.is_file():
+                continue
+            try:
+                with np.load(path, allow_pickle=False) as saved:
+                    if (
+                        set(self._arrays()) - set(saved.files)
+                        or str(saved["fingerprint"]) != self.fingerprint
+                        or saved["displacement"].shape != self.displacement.shape
+                    ):
+                        return initial
+                    loaded = {name: saved[name] for name in self._arrays()}
+                    next_index = int(saved["next_index"])
+                    elapsed = float(saved["elapsed"]) if "elapsed" in saved.files else 0.0
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+                log(f"checkpoint {path.name} cannot be read ({type(error).__name__}); trying the previous one")
+                continue
             for name, array in self._arrays().items():
-                array[...] = saved[name]
-            self.next_index = int(saved["next_index"])
-            self.elapsed = float(saved["elapsed"]) if "elapsed" in saved.files else 0.0
-        return self.increment(self.next_index - 1)
+                array[...] = loaded[name]
+            self.next_index, self.elapsed = next_index, elapsed
+            return self.increment(self.next_index - 1)
+        return initial
 
     @property
     def complete(self) -> bool:
@@ -132,8 +151,9 @@ class SnapshotRecorder:
         return {"time": self.time, **self._arrays()}
 
     def discard(self) -> None:
-        """Remove the checkpoint (after the result file is written)."""
+        """Remove the checkpoints (after the result file is written)."""
         self.checkpoint.unlink(missing_ok=True)
+        self.previous.unlink(missing_ok=True)
 
 
 def cell_average(space, values: np.ndarray) -> np.ndarray:

@@ -87,4 +87,5 @@ def recorded_solve(
     solver.run(times[recorder.next_index :], after, start=solver.initial() if last is None else held(last))
     if keep_checkpoint and recorder.writer:
         recorder.save()
+        recorder.previous.unlink(missing_ok=True)  # a complete solve keeps one file, read back by a later run
     return recorder, solver, increments

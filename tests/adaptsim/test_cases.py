@@ -99,3 +99,12 @@ def test_load_case_file_errors(tmp_path):
     assert load_case(good, ["t_end=5"]).case.t_end == 5.0
     with pytest.raises(CaseError, match=r"good.yaml: t_end: .*greater than 0"):
         load_case(good, ["t_end=-5"])
+
+
+def test_non_finite_values_are_found_in_nested_results():
+    import numpy as np
+
+    from adaptsim.cases import non_finite_values
+
+    data = {"a": np.array([1.0, np.nan]), "group": {"b": [np.inf, 1.0, -np.inf], "c": np.ones(3)}, "text": "x", "n": np.arange(3)}
+    assert non_finite_values(data) == [("a", 1), ("group/b", 2)]

@@ -134,3 +134,19 @@ def test_a_kind_without_mpi_refuses_to_run_under_mpiexec(tmp_path):
     lines = completed.stderr.strip().splitlines()
     assert len(lines) == 1 and "kind 'orthogonality' runs on one process, but mpiexec started 2" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_progress_prints_lines_when_not_on_a_terminal(monkeypatch, capsys):
+    import time
+
+    import adaptsim.progress as progress
+
+    monkeypatch.delenv("ADAPTSIM_QUIET", raising=False)
+    monkeypatch.setattr(progress, "LINE_INTERVAL_S", 0.05)
+    with progress.ProgressBar("increments", total=4) as bar:
+        for _ in range(4):
+            time.sleep(0.06)
+            bar.advance()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) >= 3 and all(line.startswith("adaptsim increments: ") for line in lines)
+    assert "25% (1 of 4)" in lines[0] and "left" in lines[0] and "100% (4 of 4)" in lines[-1]

@@ -1,5 +1,6 @@
 """The rom_hifi case kind: result contract, checkpoint/resume, and one-line errors for bad input."""
 
+import os
 import re
 import subprocess
 import sys
@@ -71,6 +72,19 @@ def test_a_killed_run_resumes_from_its_checkpoint_with_the_same_result(tmp_path,
     assert np.array_equal(resumed["displacement"], reference["displacement"])
     assert np.array_equal(resumed["cumulated_plasticity"], reference["cumulated_plasticity"])
     assert resumed.attrs["summary"]["newton_iterations"] == reference.attrs["summary"]["newton_iterations"]
+
+
+def test_a_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, monkeypatch, capsys):
+    reference = load_results(run_case(load_case(CASE, SMALL), tmp_path / "reference").result_path)
+    killed_run(tmp_path, monkeypatch, "resumed")
+    checkpoint = tmp_path / "resumed" / "checkpoint.npz"
+    assert (tmp_path / "resumed" / "checkpoint.previous.npz").exists()
+    checkpoint.write_bytes(checkpoint.read_bytes()[:1000])  # truncated: a disk error, not an atomic write's fault
+    capsys.readouterr()
+    resumed = load_results(run_case(load_case(CASE, SMALL), tmp_path / "resumed").result_path)
+    assert "checkpoint checkpoint.npz cannot be read (BadZipFile); trying the previous one" in capsys.readouterr().err
+    assert np.array_equal(resumed["displacement"], reference["displacement"])
+    assert not checkpoint.exists() and not (tmp_path / "resumed" / "checkpoint.previous.npz").exists()
 
 
 def inverted_mesh(path):
@@ -178,3 +192,29 @@ def test_a_failed_solve_under_mpiexec_is_one_line(tmp_path):
     lines = [line for line in completed.stderr.splitlines() if line.startswith("adaptsim:")]
     assert completed.returncode == 1 and len(lines) == 1 and "run failed: the high-fidelity solve failed" in lines[0], completed.stderr
     assert "Traceback" not in completed.stderr and not (tmp_path / "out" / "result.h5").exists()
+
+
+@pytest.mark.slow
+def test_two_runs_of_the_same_case_give_the_same_bits(tmp_path, monkeypatch):
+    from rom.fem.linear import pardiso_available
+
+    if pardiso_available():  # MKL reads it when it loads: the run's subprocesses load it fresh
+        assert os.environ["MKL_CBWR"] == "COMPATIBLE"
+    args = ["mesh.divisions=[8,2,10]", "loading.history.increments=[2,3,2]", "output.vtu=none"]
+    runs = []
+    for name in ("first", "second"):
+        command = [
+            sys.executable,
+            "-m",
+            "adaptsim.cli",
+            "run",
+            str(CASE),
+            "--out",
+            str(tmp_path / name),
+            *[a for o in args for a in ("--set", o)],
+        ]
+        env = {key: value for key, value in os.environ.items() if key != "MKL_CBWR"}
+        subprocess.run(command, check=True, capture_output=True, env=env, timeout=300)
+        runs.append(load_results(tmp_path / name / "result.h5"))
+    assert np.array_equal(runs[0]["displacement"], runs[1]["displacement"])
+    assert np.array_equal(runs[0]["stress"], runs[1]["stress"])
