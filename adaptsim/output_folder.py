@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from adaptsim.errors import CaseError
+from adaptsim.launch import launched_rank
 from adaptsim.results import remove_partial_files
 
 PROBE_BYTES = 1 << 20  # a write of this size must succeed: a full disk fails it, not only a zero-byte create
@@ -45,7 +46,12 @@ def probe(out_dir: Path) -> bool:
 @contextlib.contextmanager
 def output_folder(out_dir: Path) -> Iterator[Path]:
     """Probe ``out_dir`` and yield it; after a failure remove the temporary files, and the folder if this run made it
-    and nothing was written into it."""
+    and nothing was written into it. Under ``mpiexec`` rank 0 (the one that writes) does this alone: another rank
+    cleaning up could delete rank 0's files while it writes them."""
+    if launched_rank() != 0:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        yield out_dir
+        return
     created = probe(out_dir)
     remove_partial_files(out_dir)
     try:

@@ -8,8 +8,10 @@ it stops decreasing). Positions and velocities are updated with compensated (Kah
 Step control (parameter ``tol``, REBOUND's ``epsilon``, default 1e-9): the criterion of Pham, Rein &
 Spiegel (2024, arXiv 2401.02849), ``dt_new = dt * sqrt(min_i tau_i^2) * (7! tol)^(1/7)`` with
 ``tau_i^2 = 2 |y2|^2 / (|y3|^2 + |y4| |y2|)`` built from the acceleration at the end of the step
-(``y2``) and its first and second derivatives (``y3``, ``y4``). A step whose new estimate is below a
-quarter of the step is rejected and redone; growth is limited to a factor 4.
+(``y2``) and its first and second derivatives (``y3``, ``y4``), with ``|y2|`` floored at
+:data:`ACCELERATION_FLOOR` times the largest in the system (where a body's acceleration passes through zero
+the unfloored timescale vanishes and the steps collapse). A step whose new estimate is below a quarter of the
+step is rejected and redone; growth is limited to a factor 4.
 
 The ``b`` of the next step are predicted from the last converged ones, rescaled to the ratio of the
 steps, with the previous prediction error added back (Everhart's ``e``/``b`` scheme).
@@ -23,6 +25,11 @@ from nbody._jit import jit
 from nbody.forces import accelerations, collision_time
 
 SAFETY_FACTOR = 0.25
+#: A body's acceleration enters the step criterion as at least this fraction of the system's largest: where an
+#: acceleration passes through zero (the middle body of the figure-eight), PRS23's timescale ``|a| / |jerk|``
+#: goes to zero with it, and without a floor each step lands short of the zero (0.75 of the last), until
+#: ``t + dt == t`` (652 periods of the figure-eight at tol 1e-9).
+ACCELERATION_FLOOR = 1e-2
 #: First trial step as a fraction of the shortest collision time.
 INITIAL_STEP_FRACTION = 1e-2
 _MAX_ITERATIONS = 12
@@ -230,6 +237,14 @@ def _attempt(x, v, m, eps2, dt, work):
 def _proposed_step(work: np.ndarray, n: int, dt_done: float, tol: float) -> float:
     """Pham, Rein & Spiegel (2024) estimate of the next step."""
     b, e, br, er, g, csb, a0, at, csx, csv, xn = _views(work, n)
+    largest2 = 0.0  # the largest end-of-step acceleration squared: the floor below is relative to it
+    for i in range(n):
+        y2 = 0.0
+        for d in range(3):
+            t2 = a0[i, d] + b[0, i, d] + b[1, i, d] + b[2, i, d] + b[3, i, d] + b[4, i, d] + b[5, i, d] + b[6, i, d]
+            y2 += t2 * t2
+        largest2 = max(largest2, y2)
+    floor2 = (ACCELERATION_FLOOR**2) * largest2
     min_timescale2 = np.inf
     for i in range(n):
         a0i = 0.0
@@ -248,6 +263,7 @@ def _proposed_step(work: np.ndarray, n: int, dt_done: float, tol: float) -> floa
             y4 += t4 * t4
         if not (a0i > 0.0 and math.isfinite(a0i)):
             continue
+        y2 = max(y2, floor2)  # a body whose acceleration passes through zero must not collapse the step
         timescale2 = 2.0 * y2 / (y3 + math.sqrt(y4 * y2))
         if timescale2 > 0.0 and math.isfinite(timescale2) and timescale2 < min_timescale2:
             min_timescale2 = timescale2
