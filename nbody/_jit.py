@@ -40,6 +40,11 @@ def jit(function):
     return numba.njit(cache=True, error_model="numpy")(function)
 
 
+def jit_inline(function):
+    """:func:`jit`, inlined into its callers (for small helpers called in every step, e.g. work-array views)."""
+    return numba.njit(cache=True, error_model="numpy", inline="always")(function)
+
+
 def parallel_jit(function):
     """Compile ``function`` with ``parallel=True`` (for ``numba.prange`` loops)."""
     return numba.njit(cache=True, error_model="numpy", parallel=True)(function)

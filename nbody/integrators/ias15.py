@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from nbody._jit import jit
+from nbody._jit import jit, jit_inline
 from nbody.forces import accelerations, collision_time
 
 SAFETY_FACTOR = 0.25
@@ -96,7 +96,7 @@ def work_size(n: int) -> int:
     return (7 * _BLOCKS_7 + _BLOCKS_1) * 3 * n + 2
 
 
-@jit
+@jit_inline
 def _views(work: np.ndarray, n: int):
     size = 3 * n
     sevens = work[: 7 * _BLOCKS_7 * size].reshape(_BLOCKS_7, 7, n, 3)
