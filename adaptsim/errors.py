@@ -23,6 +23,20 @@ def format_field_path(path: Sequence[str | int]) -> str:
     return text
 
 
+def first_line(error: BaseException, limit: int | None = 200, text: str | None = None) -> str:
+    r"""The first line of an exception's message (or of ``text``), at most ``limit`` characters; the exception's type
+    name when there is none. Libraries (h5py, meshio, torch) put whole reports in their messages; a user gets one line.
+
+    >>> first_line(ValueError("bad value\n  details"))
+    'bad value'
+    >>> first_line(KeyError())
+    'KeyError'
+    """
+    lines = (str(error) if text is None else text).strip().splitlines()
+    line = lines[0] if lines else type(error).__name__
+    return line if limit is None else line[:limit]
+
+
 class CaseError(ValueError):
     """Bad input in a case file or on the command line.
 

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from adaptsim.errors import CaseError
+from adaptsim.errors import CaseError, first_line
 from adaptsim.launch import launched_rank
 from adaptsim.results import remove_partial_files
 
@@ -22,7 +22,7 @@ PROBE_BYTES = 1 << 20  # a write of this size must succeed: a full disk fails it
 
 def os_error_text(error: OSError) -> str:
     """One line for an operating-system error: what failed on which file."""
-    reason = error.strerror or (str(error).strip().splitlines() or [type(error).__name__])[0]
+    reason = error.strerror or first_line(error, limit=None)
     return f"{error.filename}: {reason}" if error.filename else reason
 
 

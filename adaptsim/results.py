@@ -27,6 +27,7 @@ import h5py
 import numpy as np
 
 import adaptsim
+from adaptsim.errors import first_line
 
 CASE_DATASET = "case"
 _RESERVED = {CASE_DATASET}
@@ -142,7 +143,7 @@ def write_results(
         _write_file(path, data, attrs, case_text, seed, kind)
     except (OSError, RuntimeError) as error:  # h5py reports a full disk as either, with its internals in the text
         found = re.search(r"error message = '([^']+)'", str(error))
-        reason = found.group(1) if found else (getattr(error, "strerror", None) or str(error).splitlines()[0])
+        reason = found.group(1) if found else (getattr(error, "strerror", None) or first_line(error, limit=None))
         raise OSError(getattr(error, "errno", None) or errno.EIO, reason, str(path)) from None
     return path
 
@@ -277,8 +278,7 @@ def load_results(path: str | Path, kind: str | None = None, what: str = "result 
             raise
         raise ResultFileError(f"{str(path)!r}: {error}") from None
     except (OSError, KeyError, ValueError, TypeError, RuntimeError) as error:  # h5py's errors on foreign/truncated files
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-        raise ResultFileError(f"{str(path)!r} is not a readable {what} ({reason})") from None
+        raise ResultFileError(f"{str(path)!r} is not a readable {what} ({first_line(error)})") from None
     seed = root_attrs.get("seed", -1)
     return Results(
         data=data,

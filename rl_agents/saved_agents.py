@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adaptsim.errors import CaseError
+from adaptsim.errors import CaseError, first_line
 from rl_agents.algorithms import ALGORITHMS_CONTRIB, ALGORITHMS_SB3, algorithm_class
 from rl_agents.envs.config import EnvConfig
 from rl_agents.policy_options import PolicyOptions, policy_kwargs
@@ -126,7 +126,7 @@ def write_agent(model: Any, path: str | Path, recipe: AgentRecipe) -> Path:
             with zipfile.ZipFile(temporary, "a") as archive:
                 archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
     except RuntimeError as error:  # torch reports a full disk as a RuntimeError of its zip writer
-        raise OSError(errno.EIO, (str(error).strip().splitlines() or ["write failed"])[0][:200], str(path)) from None
+        raise OSError(errno.EIO, first_line(error), str(path)) from None
     return path
 
 
@@ -315,8 +315,7 @@ def load_saved(agent: AgentFile, spaces_of: Any, **load_kwargs: Any) -> Any:
     try:
         return cls.load(io.BytesIO(agent.content), device="cpu", custom_objects=custom, **load_kwargs)
     except Exception as error:  # SB3 and torch raise many types on a file whose parts do not fit together
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-        raise AgentFileError(f"cannot be rebuilt as a {agent.recipe.algorithm} agent ({reason})") from None
+        raise AgentFileError(f"cannot be rebuilt as a {agent.recipe.algorithm} agent ({first_line(error)})") from None
 
 
 def load_agent(path: str | Path, config: EnvConfig, **load_kwargs: Any) -> Any:

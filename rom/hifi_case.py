@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, StrictModel
-from adaptsim.errors import CaseError
+from adaptsim.errors import CaseError, first_line
 
 if TYPE_CHECKING:
     from rom.hifi import HifiSolver, MechanicalProblem
@@ -205,8 +205,7 @@ class TemperatureSpec(StrictModel):
             read = np.load(self.file, allow_pickle=False) if self.file.endswith(".npy") else np.loadtxt(self.file, delimiter=",", ndmin=1)
             values = np.asarray(read, dtype=float).ravel()
         except (OSError, ValueError, TypeError, EOFError) as error:
-            reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-            raise CaseError(f"cannot read {self.file!r} as numbers ({reason})", field=where) from None
+            raise CaseError(f"cannot read {self.file!r} as numbers ({first_line(error)})", field=where) from None
         if values.size != n_nodes:
             raise CaseError(f"{self.file!r} holds {values.size} values; the mesh has {n_nodes} nodes (one value per node)", field=where)
         bad = np.flatnonzero(~np.isfinite(values))

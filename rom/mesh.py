@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adaptsim.errors import CaseError
+from adaptsim.errors import CaseError, first_line
 from rom.fem.elements import TETRA_EDGES, TETRA_FACES, order_of
 
 
@@ -144,8 +144,7 @@ def read_mesh(path: str | Path, field: str = "mesh.file") -> TetMesh:
         with contextlib.redirect_stderr(said), contextlib.redirect_stdout(said):  # meshio prints before some of its exits
             mesh = meshio.read(path)
     except (Exception, SystemExit) as error:  # meshio raises many types (even SystemExit) on unreadable or truncated files
-        text = " ".join(said.getvalue().split()) if isinstance(error, SystemExit) else str(error).strip()
-        reason = (text.splitlines() or [type(error).__name__])[0][:200]
+        reason = first_line(error, text=" ".join(said.getvalue().split()) if isinstance(error, SystemExit) else None)
         raise CaseError(f"cannot read mesh {str(path)!r} ({type(error).__name__}: {reason})", field=where) from None
     blocks = [block.data for block in mesh.cells if block.type in ("tetra10", "tetra")]
     if not blocks:
