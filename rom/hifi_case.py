@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, StrictModel
 from adaptsim.errors import CaseError, first_line
 
 if TYPE_CHECKING:
     from rom.hifi import HifiSolver, MechanicalProblem
+    from rom.mesh import TetMesh
     from rom.parallel.layout import Layout
 
 Vector3 = tuple[float, float, float]
@@ -301,6 +302,7 @@ class HifiCase(CaseModel):
     loading: Loading = Loading()
     solver: SolverSpec = SolverSpec()
     output: Output = Output()
+    _mesh: TetMesh | None = PrivateAttr(None)
 
     def estimated_bytes(self, n_nodes: int, n_cells: int) -> float:
         """Memory of the full-model solve: the recorded snapshots (displacement and 20 values per integration point
@@ -321,18 +323,25 @@ class HifiCase(CaseModel):
         file, a temperature that cannot be evaluated on the mesh at the history's times."""
         from adaptsim.memory import check_memory
 
-        if self.mesh.source == "blade":
+        if self.mesh.source == "blade":  # its size is known before it is generated
             a, b, c = self.mesh.divisions
             n_cells = 6 * a * b * c
             n_nodes = (2 * a + 1) * (2 * b + 1) * (2 * c + 1) if self.mesh.order == 2 else (a + 1) * (b + 1) * (c + 1)
             check_memory(self.estimated_bytes(n_nodes, n_cells), f"the blade mesh {a} x {b} x {c} and its solve")
         try:
-            mesh = self.mesh.build()
-            check_memory(self.estimated_bytes(mesh.n_nodes, mesh.n_cells), f"the mesh ({mesh.n_nodes} nodes) and its solve")
+            mesh = self.validated_mesh()
+            if self.mesh.source == "file":
+                check_memory(self.estimated_bytes(mesh.n_nodes, mesh.n_cells), f"the mesh ({mesh.n_nodes} nodes) and its solve")
             self.loading.temperature.check_on(mesh.points, self.loading.history)
         except CaseError as error:
             raise ValueError(str(error)) from None
         return self
+
+    def validated_mesh(self) -> TetMesh:
+        """The mesh of ``mesh:``, built once: by validation, then handed to the run."""
+        if self._mesh is None:
+            self._mesh = self.mesh.build()
+        return self._mesh
 
 
 KIND = KindSpec(

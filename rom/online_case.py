@@ -71,7 +71,7 @@ class RomCase(HifiCase):
         """Evaluate every training field on the mesh, and read a given ROM file against it, before the run."""
         from rom.storage import load_rom
 
-        mesh = self.mesh.build()
+        mesh = self.validated_mesh()
         temperature = self.loading.temperature
         try:
             for index, field in enumerate(self.training.fields):

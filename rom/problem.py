@@ -21,7 +21,7 @@ def build_problem(case: HifiCase, temperature: TemperatureSpec | None = None, me
     reuse an already built discretisation.
     """
 
-    mesh = mesh if mesh is not None else case.mesh.build()
+    mesh = mesh if mesh is not None else case.validated_mesh()
     space = space if space is not None else VectorSpace(mesh)
     material = case.material.build()
     loading = case.loading
