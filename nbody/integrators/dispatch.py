@@ -2,7 +2,7 @@
 :mod:`nbody.integrators.table`; do not edit)."""
 
 from nbody._jit import jit
-from nbody.integrators import dopri5, hermite, ias15, leapfrog
+from nbody.integrators import archain, dopri5, hermite, ias15, leapfrog
 
 
 @jit
@@ -24,7 +24,11 @@ def step(code, x, v, m, eps2, param, dt_max, work):
         return dopri5.step_fixed(x, v, m, eps2, param, dt_max, work)
     if code == 7:
         return ias15.step_adaptive(x, v, m, eps2, param, dt_max, work)
-    return ias15.step_fixed(x, v, m, eps2, param, dt_max, work)
+    if code == 8:
+        return ias15.step_fixed(x, v, m, eps2, param, dt_max, work)
+    if code == 9:
+        return archain.step_adaptive(x, v, m, eps2, param, dt_max, work)
+    return archain.step_fixed(x, v, m, eps2, param, dt_max, work)
 
 
 @jit
@@ -36,4 +40,6 @@ def init(module_code, x, v, m, eps2, work):
         return leapfrog.init(x, v, m, eps2, work)
     if module_code == 2:
         return dopri5.init(x, v, m, eps2, work)
-    return ias15.init(x, v, m, eps2, work)
+    if module_code == 3:
+        return ias15.init(x, v, m, eps2, work)
+    return archain.init(x, v, m, eps2, work)

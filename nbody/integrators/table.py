@@ -51,6 +51,9 @@ INTEGRATORS: tuple[IntegratorEntry, ...] = (
     IntegratorEntry("leapfrog", "leapfrog", "eta", ("dt", 1e-3), (("", "step_adaptive"),), ("leapfrog",)),
     IntegratorEntry("rk", "dopri5", "tol", ("tol", 1e-10), (("", "step_adaptive"),), ("dormand_prince",)),
     IntegratorEntry("ias15", "ias15", "tol", ("tol", 1e-9), (("", "step_adaptive"),), ("ias15",)),
+    IntegratorEntry(
+        "archain", "archain", "tol", ("tol", 1e-14), (("", "step_adaptive"),), ("logh_leapfrog", "chain_coordinates", "bulirsch_stoer")
+    ),
 )
 
 #: Names accepted by ``simulate.integrate(integrator=...)``.
