@@ -21,7 +21,7 @@ of bodies that are not neighbours are sums of the links between them. When anoth
 shorter the chain is rebuilt from sums of the old links, which keeps that precision.
 
 **Extrapolation** (Gragg-Bulirsch-Stoer, Bulirsch & Stoer 1966; Mikkola & Merritt 2008). One step of
-fictitious length ``h`` is the leapfrog with ``n = 1, 2, 3, ...`` substeps (:data:`SUBSTEPS`); the
+fictitious length ``h`` is the leapfrog with ``n = 1, 2, 3, 4, 6, 8, ...`` substeps (:data:`SUBSTEPS`); the
 leapfrog is symmetric, so its error expands in ``(h / n)^2`` and Aitken-Neville extrapolation of those
 results to ``h / n -> 0`` gains two orders per column. The difference of the last two columns,
 relative to each link's length and velocity scale and to the step's time, is the error estimate; the
@@ -44,8 +44,11 @@ import numpy as np
 
 from nbody._jit import jit, jit_inline
 
-#: Substeps of the leapfrog in each column of the extrapolation (the harmonic sequence).
-SUBSTEPS = 2 * np.arange(1, 13)
+#: Substeps of the leapfrog in each column of the extrapolation (Bulirsch's sequence: against ``2, 4, 6, ...``
+#: it halves the cost of the short steps that land on output times, and its round-off floor is lower than
+#: the harmonic ``1, 2, 3, ...``: Pythagorean problem to t = 100 at tol 1e-14, dE/E 2.4e-13 against 9.4e-13
+#: and 1.6e-12).
+SUBSTEPS = np.array([1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64])
 _COLUMNS = SUBSTEPS.shape[0]
 #: Cumulative force evaluations up to each column (the work of converging there).
 _WORK = np.cumsum(SUBSTEPS).astype(np.float64)
