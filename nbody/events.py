@@ -1,4 +1,4 @@
-"""The compiled event checks of the time loop: an escaping body, the closest pair."""
+"""The compiled event checks of the time loop: an escaping body, the closest pair, a collision."""
 
 from __future__ import annotations
 
@@ -57,3 +57,88 @@ def closest_pair(x: np.ndarray) -> tuple[float, int, int]:
                 bi = i
                 bj = j
     return best, bi, bj
+
+
+@jit
+def pericentre(total_mass: float, dx: np.ndarray, dv: np.ndarray) -> float:
+    """Pericentre distance ``p / (1 + e)`` of the two-body orbit with relative position ``dx`` and velocity ``dv``."""
+    r = math.sqrt(dx[0] ** 2 + dx[1] ** 2 + dx[2] ** 2)
+    hx = dx[1] * dv[2] - dx[2] * dv[1]
+    hy = dx[2] * dv[0] - dx[0] * dv[2]
+    hz = dx[0] * dv[1] - dx[1] * dv[0]
+    h2 = hx * hx + hy * hy + hz * hz
+    orbital_energy = 0.5 * (dv[0] ** 2 + dv[1] ** 2 + dv[2] ** 2) - total_mass / r
+    eccentricity = math.sqrt(max(0.0, 1.0 + 2.0 * orbital_energy * h2 / (total_mass * total_mass)))
+    return h2 / total_mass / (1.0 + eccentricity)
+
+
+@jit
+def time_since_pericentre(total_mass: float, dx: np.ndarray, dv: np.ndarray) -> float:
+    """Time since the pericentre of the two-body orbit through ``dx, dv`` (negative before it), from Kepler's equation."""
+    r = math.sqrt(dx[0] ** 2 + dx[1] ** 2 + dx[2] ** 2)
+    radial = dx[0] * dv[0] + dx[1] * dv[1] + dx[2] * dv[2]
+    hx = dx[1] * dv[2] - dx[2] * dv[1]
+    hy = dx[2] * dv[0] - dx[0] * dv[2]
+    hz = dx[0] * dv[1] - dx[1] * dv[0]
+    h2 = hx * hx + hy * hy + hz * hz
+    orbital_energy = 0.5 * (dv[0] ** 2 + dv[1] ** 2 + dv[2] ** 2) - total_mass / r
+    eccentricity = math.sqrt(max(0.0, 1.0 + 2.0 * orbital_energy * h2 / (total_mass * total_mass)))
+    sign = 1.0 if radial >= 0.0 else -1.0
+    if abs(orbital_energy) * r < 1e-12 * total_mass:  # parabolic (Barker's equation)
+        q = h2 / (2.0 * total_mass)
+        tan_half = math.sqrt(max(0.0, r / q - 1.0))
+        return sign * math.sqrt(2.0 * q**3 / total_mass) * (tan_half + tan_half**3 / 3.0)
+    a = -total_mass / (2.0 * orbital_energy)
+    ratio = (1.0 - r / a) / eccentricity if eccentricity > 0.0 else 1.0
+    if a > 0.0:  # ellipse: r = a (1 - e cos E)
+        anomaly = math.acos(min(1.0, max(-1.0, ratio)))
+        return sign * (anomaly - eccentricity * math.sin(anomaly)) * math.sqrt(a**3 / total_mass)
+    anomaly = math.acosh(max(1.0, ratio))  # hyperbola: r = a (1 - e cosh F), a < 0
+    return sign * (eccentricity * math.sinh(anomaly) - anomaly) * math.sqrt((-a) ** 3 / total_mass)
+
+
+@jit
+def passed_inside(total_mass: float, dx: np.ndarray, dv: np.ndarray, radial_before: float, interval: float, reach: float) -> bool:
+    """Whether a pair that was approaching (``radial_before < 0``) passed, in the last ``interval``, a pericentre of
+    its two-body orbit closer than ``reach`` (a turn-around by a third body is not a pericentre passage)."""
+    radial = dx[0] * dv[0] + dx[1] * dv[1] + dx[2] * dv[2]
+    if not (radial_before < 0.0 <= radial) or pericentre(total_mass, dx, dv) >= reach:
+        return False
+    return time_since_pericentre(total_mass, dx, dv) <= interval
+
+
+@jit
+def colliding_pair(m: np.ndarray, x: np.ndarray, v: np.ndarray, radii: np.ndarray, approach: np.ndarray, interval: float) -> int:
+    """``i * N + j`` of the first pair that touched (distance below ``radii[i] + radii[j]``), else -1.
+
+    A pair is checked where it is now and, when it passed the pericentre of its two-body orbit in the last
+    ``interval`` (:func:`passed_inside`; ``approach`` holds each pair's radial velocity at the last check and is
+    updated here), at that pericentre: a step over a grazing collision, or through a collision and out
+    again (a regularised step), does not miss it.
+    """
+    n = m.shape[0]
+    found = -1
+    pair = 0
+    dx = np.empty(3)
+    dv = np.empty(3)
+    for i in range(n):
+        for j in range(i + 1, n):
+            for k in range(3):
+                dx[k] = x[j, k] - x[i, k]
+                dv[k] = v[j, k] - v[i, k]
+            reach = radii[i] + radii[j]
+            touching = dx[0] ** 2 + dx[1] ** 2 + dx[2] ** 2 < reach * reach
+            if found < 0 and (touching or passed_inside(m[i] + m[j], dx, dv, approach[pair], interval, reach)):
+                found = i * n + j
+            approach[pair] = dx[0] * dv[0] + dx[1] * dv[1] + dx[2] * dv[2]
+            pair += 1
+    return found
+
+
+@jit
+def pair_state(x: np.ndarray, v: np.ndarray, i: int, j: int, dx: np.ndarray, dv: np.ndarray) -> tuple[float, float]:
+    """Write ``x_j - x_i`` and ``v_j - v_i`` into ``dx, dv``; returns the distance and the radial velocity ``dx . dv``."""
+    for k in range(3):
+        dx[k] = x[j, k] - x[i, k]
+        dv[k] = v[j, k] - v[i, k]
+    return math.sqrt(dx[0] ** 2 + dx[1] ** 2 + dx[2] ** 2), dx[0] * dv[0] + dx[1] * dv[1] + dx[2] * dv[2]

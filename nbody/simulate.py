@@ -13,7 +13,7 @@ import math
 import time as _time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 import numba
@@ -22,8 +22,9 @@ from numba import prange
 
 from adaptsim.errors import CaseError
 from nbody._jit import jit, parallel_jit
+from nbody.collisions import Collision, OnCollision, check_radii, merge
 from nbody.diagnostics import angular_momentum, energy, relative_energy_error
-from nbody.events import closest_pair, escaping_body
+from nbody.events import closest_pair, colliding_pair, escaping_body, pair_state, passed_inside
 from nbody.integrators.dispatch import init, step
 from nbody.integrators.stepper import Stepper, resolve
 from nbody.state import System
@@ -39,6 +40,7 @@ class Status(IntEnum):
     MAX_STEPS = 4
     NON_FINITE = 5
     STEP_UNDERFLOW = 6
+    COLLISION = 7
 
     @property
     def label(self) -> str:
@@ -60,7 +62,7 @@ class EarlyStopWarning(RuntimeWarning):
 
 
 # the codes as plain integers, for the compiled loop
-COMPLETED, BUFFER_FULL, ESCAPE, CLOSE_ENCOUNTER, MAX_STEPS, NON_FINITE, STEP_UNDERFLOW = (int(status) for status in Status)
+COMPLETED, BUFFER_FULL, ESCAPE, CLOSE_ENCOUNTER, MAX_STEPS, NON_FINITE, STEP_UNDERFLOW, COLLISION = (int(status) for status in Status)
 
 
 @jit
@@ -73,19 +75,87 @@ def _finite(x, v):
     return math.isfinite(total)
 
 
+#: The contact time of a collision found inside a step is located to this relative precision.
+CONTACT_PRECISION = 1e-13
+
+
 @jit
-def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, buf_t, buf_x, buf_v, n_rec):
+def _contact(code, x, v, m, eps2, param, work, t0, t1, reach, i, j, x0, v0, work0):
+    """First time in ``(t0, t1]`` at which bodies ``i, j`` touch, by bisection; ``x, v, work`` hold the state
+    at ``t0`` on entry (``x0, v0, work0`` are scratch) and the state at contact on return.
+
+    Touching is "closer than ``reach``, or past the pericentre of a two-body orbit that reaches inside it"
+    (:func:`~nbody.events.passed_inside`; a regularised step goes through a collision and out again).
+    Returns ``(t, force evaluations, touched)``: not touched when the collision was a false alarm (the pair's
+    orbit was not two-body enough for the pericentre test), with ``x, v, work`` then at ``t1``.
+    """
+    dx = np.empty(3)
+    dv = np.empty(3)
+    evals = 0
+    low, high = t0, t1
+    x0[:, :] = x
+    v0[:, :] = v
+    work0[:] = work
+    for _ in range(200):
+        if high - low <= CONTACT_PRECISION * max(1.0, abs(high)):
+            break
+        target = 0.5 * (low + high)
+        x[:, :] = x0
+        v[:, :] = v0
+        work[:] = work0
+        t = low
+        radial_before = pair_state(x, v, i, j, dx, dv)[1]
+        touched = False
+        while t < target:
+            dt, spent = step(code, x, v, m, eps2, param, target - t, work)
+            evals += spent
+            if not (dt > 0.0) or t + dt == t:
+                break
+            t = target if dt >= target - t else t + dt
+            distance, radial = pair_state(x, v, i, j, dx, dv)
+            if distance < reach or passed_inside(m[i] + m[j], dx, dv, radial_before, dt, reach):
+                touched = True
+                break
+            radial_before = radial
+        if touched:
+            high = t
+        else:
+            low = target
+            x0[:, :] = x
+            v0[:, :] = v
+            work0[:] = work
+    x[:, :] = x0
+    v[:, :] = v0
+    work[:] = work0
+    t = low
+    while t < high:  # from the last state before contact to the contact
+        dt, spent = step(code, x, v, m, eps2, param, high - t, work)
+        evals += spent
+        if not (dt > 0.0) or t + dt == t:
+            break
+        t = high if dt >= high - t else t + dt
+    distance, radial = pair_state(x, v, i, j, dx, dv)
+    return (
+        t,
+        evals,
+        distance < reach * (1.0 + 1e-6) or passed_inside(m[i] + m[j], dx, dv, -1.0, CONTACT_PRECISION * max(1.0, abs(t)), reach),
+    )
+
+
+@jit
+def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, radii, buf_t, buf_x, buf_v, n_rec):
     """Advance ``x, v`` in place from ``t`` towards ``t_target`` with step function ``code``, stopping early on an event.
 
     The last step is shortened to land exactly on ``t_target``. When ``buf_t`` is not empty, every
     step's state is stored in the buffers from index ``n_rec`` on, and the loop returns
-    ``BUFFER_FULL`` when they are full. ``escape_radius`` and ``close_distance`` of 0 disable the events.
+    ``BUFFER_FULL`` when they are full. ``escape_radius`` and ``close_distance`` of 0, and an empty
+    ``radii``, disable the events.
 
     Returns
     -------
     tuple
         ``(t, n_steps, n_force_evals, status, body, n_rec)``; ``body`` is the escaping body, or
-        ``i * N + j`` for a close encounter of ``i`` and ``j``, else -1.
+        ``i * N + j`` for a close encounter or a collision of ``i`` and ``j``, else -1.
     """
     n_steps = 0
     n_evals = 0
@@ -93,6 +163,16 @@ def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_rad
     body = -1
     record = buf_t.shape[0] > 0
     n = m.shape[0]
+    collisions = radii.shape[0] > 0
+    approach = np.zeros(n * (n - 1) // 2)
+    x_start = np.empty_like(x) if collisions else np.empty((0, 3))
+    v_start = np.empty_like(v) if collisions else np.empty((0, 3))
+    work_start = np.empty_like(work) if collisions else np.empty(0)
+    t_start = t
+    if collisions:
+        body = colliding_pair(m, x, v, radii, approach, 0.0)
+        if body >= 0:
+            return t, n_steps, n_evals, COLLISION, body, n_rec
     while t < t_target:
         if n_steps >= max_steps:
             status = MAX_STEPS
@@ -101,6 +181,11 @@ def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_rad
             status = BUFFER_FULL
             break
         remaining = t_target - t
+        if collisions:  # the start of the step, to go back to when a collision is found inside it
+            x_start[:, :] = x
+            v_start[:, :] = v
+            work_start[:] = work
+            t_start = t
         dt, evals = step(code, x, v, m, eps2, param, remaining, work)
         n_steps += 1
         n_evals += evals
@@ -122,6 +207,33 @@ def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_rad
                 status = CLOSE_ENCOUNTER
                 body = i * n + j
                 break
+        if collisions:
+            body = colliding_pair(m, x, v, radii, approach, t - t_start)
+            if body >= 0:
+                i, j = body // n, body % n
+                x_end = x.copy()
+                v_end = v.copy()
+                work_end = work.copy()
+                x[:, :] = x_start
+                v[:, :] = v_start
+                work[:] = work_start
+                t_end = t
+                t, spent, touched = _contact(
+                    code, x, v, m, eps2, param, work, t_start, t_end, radii[i] + radii[j], i, j, x_start, v_start, work_start
+                )
+                n_evals += spent
+                if touched:
+                    if record:
+                        buf_t[n_rec - 1] = t
+                        buf_x[n_rec - 1] = x
+                        buf_v[n_rec - 1] = v
+                    status = COLLISION
+                    break
+                x[:, :] = x_end  # a false alarm: on from the end of the step
+                v[:, :] = v_end
+                work[:] = work_end
+                t = t_end
+                body = -1
         if escape_radius > 0.0:
             body = escaping_body(m, x, v, escape_radius)
             if body >= 0:
@@ -138,9 +250,19 @@ class Simulation:
     system
         Initial conditions (copied).
     integrator
-        ``"hermite"``, ``"leapfrog"``, ``"rk"`` or ``"ias15"``.
+        A name of :data:`~nbody.integrators.table.INTEGRATOR_NAMES`.
     eta, dt, tol, criterion
         The integrator's parameter (see :func:`nbody.integrators.stepper.resolve`).
+    radii
+        One radius per body: two bodies closer than the sum of their radii collide (None: point masses).
+    on_collision
+        ``"stop"`` (status :attr:`Status.COLLISION`) or ``"merge"`` the pair into one body at their centre of
+        mass with their momentum and go on; every collision is in :attr:`collisions`.
+
+    Attributes
+    ----------
+    ids
+        The index in the initial system of each body integrated now (bodies leave by merging).
     """
 
     def __init__(
@@ -152,8 +274,14 @@ class Simulation:
         dt: float | None = None,
         tol: float | None = None,
         criterion: str = "aarseth",
+        radii: np.ndarray | list[float] | None = None,
+        on_collision: OnCollision = "stop",
     ) -> None:
         self.stepper: Stepper = resolve(integrator, eta=eta, dt=dt, tol=tol, criterion=criterion)
+        if on_collision not in ("stop", "merge"):
+            raise CaseError(f"must be 'stop' or 'merge', got {on_collision!r}", field=("on_collision",))
+        self.radii = check_radii(radii, system.n_bodies)
+        self.on_collision = on_collision
         self.masses = system.masses.copy()
         self.x = np.ascontiguousarray(system.positions, dtype=np.float64).copy()
         self.v = np.ascontiguousarray(system.velocities, dtype=np.float64).copy()
@@ -161,20 +289,58 @@ class Simulation:
         self.eps2 = system.softening**2
         self.t = 0.0
         self.n_steps = 0
-        self.work = np.zeros(self.stepper.work_size(system.n_bodies))
-        self.n_force_evals = int(init(self.stepper.module_code, self.x, self.v, self.masses, self.eps2, self.work))
+        self.n_force_evals = 0
+        self.ids = np.arange(system.n_bodies)
+        self.n_initial = system.n_bodies
+        self.collisions: list[Collision] = []
+        self._start_integrator()
         self.energy0 = float(energy(self.masses, self.x, self.v, self.softening))
         self.angular_momentum0 = angular_momentum(self.masses, self.x, self.v)
         self.status = Status.COMPLETED
         self.event_body = -1
+
+    def _start_integrator(self) -> None:
+        self.work = np.zeros(self.stepper.work_size(self.masses.shape[0]))
+        self.n_force_evals += int(init(self.stepper.module_code, self.x, self.v, self.masses, self.eps2, self.work))
+
+    @property
+    def merger_energy(self) -> float:
+        """Total energy change by mergers so far (not an integration error)."""
+        return sum(collision.energy_change for collision in self.collisions)
 
     def energy(self) -> float:
         """Current total energy."""
         return float(energy(self.masses, self.x, self.v, self.softening))
 
     def energy_error(self) -> float:
-        """Current relative energy error ``|E - E0| / |E0|``."""
-        return float(relative_energy_error(np.asarray(self.energy()), self.energy0))
+        """Current relative energy error ``|E - E0 - dE_mergers| / |E0|``."""
+        return float(relative_energy_error(np.asarray(self.energy() - self.merger_energy), self.energy0))
+
+    def _merge(self, pair: int) -> None:
+        i, j = divmod(pair, self.masses.shape[0])
+        self.masses, self.x, self.v, self.radii, energy_change, momentum_change = merge(
+            self.masses, self.x, self.v, self.radii, i, j, self.softening
+        )
+        self.collisions.append(
+            Collision(
+                self.t,
+                (int(self.ids[i]), int(self.ids[j])),
+                True,
+                energy_change,
+                (float(momentum_change[0]), float(momentum_change[1]), float(momentum_change[2])),
+            )
+        )
+        self.ids = np.delete(self.ids, j)
+        self._start_integrator()
+
+    def full(self, states: np.ndarray) -> np.ndarray:
+        """States ``(..., N_now, 3)`` of the bodies integrated now, as ``(..., N, 3)`` of the initial system with
+        NaN for the bodies merged into another."""
+        if len(self.ids) == self.n_initial:
+            return states
+        out = np.full((*states.shape[:-2], self.n_initial, 3), np.nan)
+        out[..., self.ids, :] = states
+        return out
 
     def advance(
         self,
@@ -209,22 +375,23 @@ class Simulation:
         Returns
         -------
         times, positions, velocities
-            The states after each step if ``record``, else empty arrays.
+            The states after each step if ``record``, else empty arrays; after a merger, the positions and
+            velocities are those of the initial system's bodies, NaN for the merged ones (:meth:`full`).
         """
         value = self.stepper.parameter if parameter is None else float(parameter)
         if not (np.isfinite(value) and value > 0.0):
             raise CaseError(f"must be a finite number > 0, got {value}", field=(self.stepper.parameter_name,))
-        n = self.masses.shape[0]
         chunks_t, chunks_x, chunks_v = [], [], []
         capacity = 1024 if record else 0
         remaining_steps = max_steps
         while True:
+            n = self.masses.shape[0]
             buf_t = np.empty(capacity)  # empty (capacity 0): nothing is recorded
             buf_x = np.empty((capacity, n, 3))
             buf_v = np.empty((capacity, n, 3))
             t, steps, evals, status, body, n_rec = advance(
                 self.stepper.code, self.x, self.v, self.masses, self.eps2, value, self.work, self.t, float(t_target),
-                remaining_steps, float(escape_radius), float(close_distance), buf_t, buf_x, buf_v, 0,
+                remaining_steps, float(escape_radius), float(close_distance), self.radii, buf_t, buf_x, buf_v, 0,
             )  # fmt: skip
             self.t = t
             self.n_steps += steps
@@ -232,17 +399,23 @@ class Simulation:
             remaining_steps -= steps
             if record:
                 chunks_t.append(buf_t[:n_rec])
-                chunks_x.append(buf_x[:n_rec])
-                chunks_v.append(buf_v[:n_rec])
+                chunks_x.append(self.full(buf_x[:n_rec]))
+                chunks_v.append(self.full(buf_v[:n_rec]))
             if on_progress is not None:
                 on_progress(t)
+            if status == COLLISION and self.on_collision == "merge" and n > 1:
+                self._merge(body)
+                continue
+            if status == COLLISION:
+                i, j = divmod(body, n)
+                self.collisions.append(Collision(self.t, (int(self.ids[i]), int(self.ids[j])), False))
             if status != BUFFER_FULL:
                 break
             capacity = min(2 * capacity, 1 << 20)
         self.status = Status(status)
         self.event_body = body
         if not record:
-            return np.empty(0), np.empty((0, n, 3)), np.empty((0, n, 3))
+            return np.empty(0), np.empty((0, self.n_initial, 3)), np.empty((0, self.n_initial, 3))
         return np.concatenate(chunks_t), np.concatenate(chunks_x), np.concatenate(chunks_v)
 
 
@@ -266,6 +439,10 @@ class Run:
         The pair ``(i, j)`` that came closer than the threshold, or None.
     status
         How the run ended (:class:`Status`; ``str(status)`` is its label, e.g. ``"close encounter"``).
+    collisions
+        Every collision of bodies with radii (:class:`~nbody.collisions.Collision`); after a merger the
+        merged-away body's positions and velocities are NaN and the energy error leaves out the merger's
+        energy change.
     """
 
     times: np.ndarray
@@ -285,11 +462,42 @@ class Run:
     status: Status
     wall_time: float
     energy0: float
+    collisions: list[Collision] = field(default_factory=list)
 
     @property
     def final(self) -> System:
-        """The last state as a :class:`System`."""
-        return System(self.masses.copy(), self.positions[-1].copy(), self.velocities[-1].copy(), self.softening)
+        """The last state as a :class:`System` (the bodies left after mergers, with their merged masses)."""
+        live = ~np.isnan(self.positions[-1, :, 0])
+        masses = snapshot_masses(self.masses, self.collisions, self.positions[-1])
+        return System(masses[live], self.positions[-1][live].copy(), self.velocities[-1][live].copy(), self.softening)
+
+
+def snapshot_masses(masses: np.ndarray, collisions: list[Collision], positions: np.ndarray) -> np.ndarray:
+    """The masses of a snapshot ``(N, 3)`` of a run with mergers: a merger counts once its body is NaN."""
+    masses = masses.copy()
+    for collision in collisions:
+        i, j = collision.bodies
+        if collision.merged and np.isnan(positions[j, 0]):
+            masses[i] += masses[j]
+            masses[j] = 0.0
+    return masses
+
+
+def _conserved(
+    masses: np.ndarray, collisions: list[Collision], positions: np.ndarray, velocities: np.ndarray, softening: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Energy and angular momentum of each snapshot, less the changes by the mergers before it."""
+    if not any(collision.merged for collision in collisions):
+        return energy(masses, positions, velocities, softening), angular_momentum(masses, positions, velocities)
+    energies = np.empty(positions.shape[0])
+    momenta = np.empty((positions.shape[0], 3))
+    for index, (x, v) in enumerate(zip(positions, velocities, strict=True)):
+        live = ~np.isnan(x[:, 0])
+        m = snapshot_masses(masses, collisions, x)[live]
+        done = [c for c in collisions if c.merged and np.isnan(x[c.bodies[1], 0])]
+        energies[index] = energy(m, x[live], v[live], softening) - sum(c.energy_change for c in done)
+        momenta[index] = angular_momentum(m, x[live], v[live]) - sum((np.array(c.angular_momentum_change) for c in done), np.zeros(3))
+    return energies, momenta
 
 
 def _check_times(t_end: float, record_times: np.ndarray | None) -> np.ndarray | None:
@@ -322,6 +530,8 @@ def integrate(
     stop_on_escape: bool = False,
     escape_radius: float | None = None,
     close_encounter: float = 0.0,
+    radii: np.ndarray | list[float] | None = None,
+    on_collision: OnCollision = "stop",
     max_steps: int = 100_000_000,
     progress: bool = False,
 ) -> Run:
@@ -346,6 +556,8 @@ def integrate(
         mass (default: :func:`default_escape_radius`).
     close_encounter
         Stop when two bodies come closer than this (0 disables).
+    radii, on_collision
+        Radii of the bodies, and whether a collision stops the run or merges the pair (see :class:`Simulation`).
     max_steps
         Stop after this many steps.
     progress
@@ -359,7 +571,7 @@ def integrate(
     from adaptsim.progress import ProgressBar
 
     times = _check_times(t_end, record_times)
-    simulation = Simulation(system, integrator, eta=eta, dt=dt, tol=tol, criterion=criterion)
+    simulation = Simulation(system, integrator, eta=eta, dt=dt, tol=tol, criterion=criterion, radii=radii, on_collision=on_collision)
     radius = (escape_radius if escape_radius is not None else default_escape_radius(system)) if stop_on_escape else 0.0
     targets = np.array([t_end]) if times is None else np.union1d(times[times > 0.0], [t_end])
     out_t, out_x, out_v = [np.zeros(1)], [simulation.x[None].copy()], [simulation.v[None].copy()]
@@ -382,8 +594,8 @@ def integrate(
                 out_v.append(v)
             elif simulation.status == COMPLETED or simulation.t > out_t[-1][-1]:
                 out_t.append(np.array([simulation.t]))
-                out_x.append(simulation.x[None].copy())
-                out_v.append(simulation.v[None].copy())
+                out_x.append(simulation.full(simulation.x[None].copy()))
+                out_v.append(simulation.full(simulation.v[None].copy()))
             if simulation.status != COMPLETED:
                 break
     wall = _time.perf_counter() - started
@@ -392,10 +604,10 @@ def integrate(
     velocities = np.concatenate(out_v)
     keep = np.concatenate([[True], np.diff(times_out) > 0.0])  # time 0 requested explicitly, or an event on a record time
     times_out, positions, velocities = times_out[keep], positions[keep], velocities[keep]
-    energies = energy(simulation.masses, positions, velocities, simulation.softening)
-    momenta = angular_momentum(simulation.masses, positions, velocities)
+    energies, momenta = _conserved(system.masses, simulation.collisions, positions, velocities, simulation.softening)
     l0 = float(np.linalg.norm(simulation.angular_momentum0))
-    n = simulation.masses.shape[0]
+    ids = simulation.ids
+    pair = divmod(simulation.event_body, len(ids))
     status = simulation.status
     if Status(status).failed:
         warnings.warn(
@@ -407,18 +619,19 @@ def integrate(
         velocities=velocities,
         energy_error=relative_energy_error(energies, simulation.energy0),
         angular_momentum_error=np.linalg.norm(momenta - simulation.angular_momentum0, axis=1) / (l0 if l0 > 0.0 else 1.0),
-        masses=simulation.masses,
+        masses=system.masses.copy(),
         softening=simulation.softening,
         integrator=integrator,
         parameter_name=simulation.stepper.parameter_name,
         parameter=simulation.stepper.parameter,
         n_steps=simulation.n_steps,
         n_force_evals=simulation.n_force_evals,
-        escaped=simulation.event_body if status == ESCAPE else -1,
-        close_encounter=divmod(simulation.event_body, n) if status == CLOSE_ENCOUNTER else None,
+        escaped=int(simulation.ids[simulation.event_body]) if status == ESCAPE else -1,
+        close_encounter=(int(ids[pair[0]]), int(ids[pair[1]])) if status == CLOSE_ENCOUNTER else None,
         status=Status(status),
         wall_time=wall,
         energy0=simulation.energy0,
+        collisions=simulation.collisions,
     )
 
 
@@ -439,7 +652,7 @@ class BatchResult:
 
 
 @parallel_jit
-def _run_batch(code, module_code, masses, X, V, eps2, param, t_end, max_steps, escape_radius, close_distance, work_length):
+def _run_batch(code, module_code, masses, X, V, eps2, param, t_end, max_steps, escape_radius, close_distance, radii, work_length):
     n_systems = X.shape[0]
     times = np.zeros(n_systems)
     steps = np.zeros(n_systems, dtype=np.int64)
@@ -453,7 +666,7 @@ def _run_batch(code, module_code, masses, X, V, eps2, param, t_end, max_steps, e
         work = np.zeros(work_length)
         first = init(module_code, x, v, m, eps2, work)
         t, ns, ne, st, body, _ = advance(
-            code, x, v, m, eps2, param, work, 0.0, t_end, max_steps, escape_radius, close_distance,
+            code, x, v, m, eps2, param, work, 0.0, t_end, max_steps, escape_radius, close_distance, radii,
             np.empty(0), np.empty((0, 1, 3)), np.empty((0, 1, 3)), 0,
         )  # fmt: skip
         times[s] = t
@@ -477,6 +690,7 @@ def integrate_batch(
     criterion: str = "aarseth",
     escape_radius: float = 0.0,
     close_encounter: float = 0.0,
+    radii: np.ndarray | list[float] | None = None,
     max_steps: int = 100_000_000,
     softening: float = 0.0,
 ) -> BatchResult:
@@ -490,6 +704,9 @@ def integrate_batch(
         ``(B, N, 3)`` initial states.
     t_end, integrator, eta, dt, tol, criterion, escape_radius, close_encounter, max_steps, softening
         As in :func:`integrate` (``escape_radius`` and ``close_encounter`` of 0 disable the events).
+    radii
+        ``(N,)`` radii of the bodies, shared by every system: a collision stops that system (status
+        :attr:`Status.COLLISION`, the pair ``i * N + j`` in ``event_body``).
 
     Returns
     -------
@@ -516,7 +733,7 @@ def integrate_batch(
     with numba.parallel_chunksize(1):  # systems differ in cost: hand them out one at a time
         times, steps, evals, status, bodies = _run_batch(
             stepper.code, stepper.module_code, masses, positions, velocities, eps2, stepper.parameter, float(t_end),
-            max_steps, float(escape_radius), float(close_encounter), stepper.work_size(n),
+            max_steps, float(escape_radius), float(close_encounter), check_radii(radii, n), stepper.work_size(n),
         )  # fmt: skip
     wall = _time.perf_counter() - started
     final_energy = np.array([energy(masses[s], positions[s], velocities[s], softening) for s in range(n_systems)])

@@ -409,8 +409,10 @@ def _rechain(m, work) -> None:
 def init(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, work: np.ndarray) -> int:
     """Build the chain and the first trial step; returns the number of force evaluations (1)."""
     work[:] = 0.0
-    _build(x, v, m, eps2, work)
     n = m.shape[0]
+    if n == 1:
+        return 0
+    _build(x, v, m, eps2, work)
     shortest = np.inf
     for i in range(n):
         for j in range(i + 1, n):
@@ -448,6 +450,10 @@ def _advance(x, v, m, eps2, tol, h, dt_max, extrapolate, work):
     error control proposed before the step was shortened.
     """
     n = m.shape[0]
+    if n == 1:  # a lone body (after mergers) moves uniformly
+        for d in range(3):
+            x[0, d] += v[0, d] * dt_max
+        return dt_max, 0
     evals = _sync(x, v, m, eps2, work)
     _rechain(m, work)
     order, state, centre, output, table, previous, current, a, q, u = _views(work, n)

@@ -114,8 +114,16 @@ class ThreeBodyEnv(gym.Env):
         return float(10.0 ** (low + fraction * (high - low)))
 
     def _make_simulation(self, system: System) -> Simulation:
-        kwargs = {self.config.parameter_name: float(self.parameters[0])}
-        return Simulation(system, self.config.integrator, criterion=self.config.criterion, **kwargs)
+        value = float(self.parameters[0])
+        name = self.config.parameter_name
+        return Simulation(
+            system,
+            self.config.integrator,
+            criterion=self.config.criterion,
+            eta=value if name == "eta" else None,
+            dt=value if name == "dt" else None,
+            tol=value if name == "tol" else None,
+        )
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Draw new initial conditions (or use ``options["system"]``) and return the first observation."""
