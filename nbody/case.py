@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, StrictModel
 from adaptsim.errors import CaseError
+from nbody.collisions import OnCollision
 from nbody.integrators.stepper import resolve
 from nbody.integrators.table import CriterionName, IntegratorName, integrator_citations
 
@@ -85,11 +86,15 @@ class IntegratorSpec(StrictModel):
 
 
 class Events(StrictModel):
-    """Events that end the run early."""
+    """Events that end the run early, and collisions."""
 
     stop_on_escape: bool = Field(False, description="Stop when a body escapes.")
     escape_radius: PositiveFloat | None = Field(None, description="Escape distance (default: 10x the initial size).")
     close_encounter: float = Field(0.0, ge=0.0, description="Stop when two bodies are closer than this (0: off).")
+    radii: list[Annotated[float, Field(ge=0.0, allow_inf_nan=False)]] | None = Field(
+        None, description="One radius per body: two bodies closer than the sum of their radii collide (null: point masses)."
+    )
+    on_collision: OnCollision = Field("stop", description="`stop` the run at a collision, or `merge` the pair (momentum-conserving).")
 
 
 class NBodyCase(CaseModel):
@@ -104,6 +109,14 @@ class NBodyCase(CaseModel):
     compare: list[IntegratorSpec] = Field(
         default_factory=list, description="More integrators to run on the same problem, for the energy-error plot."
     )
+
+    @model_validator(mode="after")
+    def _check_radii(self) -> NBodyCase:
+        conditions = self.initial_conditions
+        n_bodies = len(conditions.masses or []) if conditions.problem == "custom" else 3
+        if self.events.radii is not None and len(self.events.radii) != n_bodies:
+            raise ValueError(f"events.radii: give one radius per body: {len(self.events.radii)} for {n_bodies} bodies")
+        return self
 
 
 KIND = KindSpec(

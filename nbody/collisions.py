@@ -1,4 +1,7 @@
-"""Collisions of bodies with radii: what happened (:class:`Collision`) and the momentum-conserving merger."""
+"""Collisions of bodies with radii: what happened (:class:`Collision`) and the momentum-conserving merger.
+
+It imports nothing compiled at module level (the case schema takes :data:`OnCollision` from here).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from typing import Literal
 import numpy as np
 
 from adaptsim.errors import CaseError
-from nbody.diagnostics import angular_momentum, energy
 
 #: What a collision does: end the integration, or merge the two bodies into one.
 OnCollision = Literal["stop", "merge"]
@@ -69,6 +71,8 @@ def merge(
     masses, x, v, radii, energy_change, angular_momentum_change
         The arrays without row ``j``, and the changes of the total energy and angular momentum.
     """
+    from nbody.diagnostics import angular_momentum, energy
+
     before_energy = float(energy(masses, x, v, softening))
     before_momentum = angular_momentum(masses, x, v)
     total = masses[i] + masses[j]

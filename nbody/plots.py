@@ -33,7 +33,7 @@ def plot_orbits(run: Run, *, title: str = "", axis: Axes | None = None) -> Figur
 
 
 def plot_energy_error(runs: Sequence[Run], labels: Sequence[str] | None = None, *, axis: Axes | None = None) -> Figure:
-    """Relative energy error against time (log scale), one curve per run."""
+    """Relative energy error against time (log scale), one curve per run; an early stop is a cross, a collision a star."""
 
     if axis is None:
         figure, axis = plt.subplots(figsize=(6.5, 4))
@@ -47,6 +47,9 @@ def plot_energy_error(runs: Sequence[Run], labels: Sequence[str] | None = None, 
         (line,) = axis.semilogy(run.times, np.maximum(run.energy_error, floor), lw=0.9, label=label)
         if run.status.failed:
             axis.semilogy(run.times[-1:], np.maximum(run.energy_error[-1:], floor), "X", color=line.get_color(), ms=9)
+        for collision in run.collisions:  # a collision (a merger, or the stop) is a star on the curve
+            error = np.interp(collision.time, run.times, np.maximum(run.energy_error, floor))
+            axis.semilogy([collision.time], [error], "*", color=line.get_color(), ms=10)
     axis.set_xlabel("t")
     axis.set_ylabel(r"$|E(t) - E_0| / |E_0|$")
     axis.grid(True, which="major", alpha=0.3)

@@ -31,11 +31,31 @@ def _integrate(case: NBodyCase, spec: IntegratorSpec, system, progress: bool):
             stop_on_escape=case.events.stop_on_escape,
             escape_radius=case.events.escape_radius,
             close_encounter=case.events.close_encounter,
+            radii=case.events.radii,
+            on_collision=case.events.on_collision,
             progress=progress,
         )
     if run.status.failed:
         log(f"[bold yellow]warning:[/] {spec.label} STOPPED EARLY at t = {run.times[-1]:.6g} of {case.t_end:.6g}: {run.status.label}")
+    for collision in run.collisions:
+        i, j = collision.bodies
+        what = f"merged into body {i} (energy change {collision.energy_change:.6g})" if collision.merged else "the run stops"
+        log(f"{spec.label}: bodies {i} and {j} collide at t = {collision.time:.6g}: {what}")
     return run
+
+
+def _tracks(run) -> np.ndarray:
+    """Positions and velocities for the result file: a body merged into another follows it (``present`` says
+    which exist); the latest merger first, so that a host merged later is filled in before it is followed."""
+    out = []
+    for states in (run.positions, run.velocities):
+        states = states.copy()
+        for collision in reversed([c for c in run.collisions if c.merged]):
+            host, body = collision.bodies
+            gone = np.isnan(states[:, body, 0])
+            states[gone, body] = states[gone, host]
+        out.append(states)
+    return np.stack(out)
 
 
 def _summary(run) -> dict:
@@ -46,6 +66,7 @@ def _summary(run) -> dict:
         "max_energy_error": float(run.energy_error.max()),
         "final_angular_momentum_error": float(run.angular_momentum_error[-1]),
         "escaped": run.escaped,
+        "collisions": len(run.collisions),
         "status": run.status.label,
         "stopped_early": run.status.failed,
         "t_final": float(run.times[-1]),
@@ -80,10 +101,18 @@ def run(case: NBodyCase, ctx: RunContext) -> None:
     figure.axes[0].set_title(f"{case.initial_conditions.problem}: relative energy error")
     ctx.save_figure(figure, "energy_error.png")
 
+    positions, velocities = _tracks(main)
     data = {
         "times": main.times,
-        "positions": main.positions,
-        "velocities": main.velocities,
+        "positions": positions,
+        "velocities": velocities,
+        "present": ~np.isnan(main.positions[:, :, 0]),
+        "collisions": {
+            "time": np.array([c.time for c in main.collisions]),
+            "bodies": np.array([c.bodies for c in main.collisions], dtype=np.int64).reshape(-1, 2),
+            "merged": np.array([c.merged for c in main.collisions], dtype=bool),
+            "energy_change": np.array([c.energy_change for c in main.collisions]),
+        },
         "energy_error": main.energy_error,
         "angular_momentum_error": main.angular_momentum_error,
         "masses": main.masses,

@@ -72,6 +72,10 @@ ROWS = [
     (QUICK, ["initial_conditions.softening=-1"], "initial_conditions.softening"),
     (QUICK, ["initial_conditions.virial_ratio=3"], "initial_conditions.virial_ratio"),
     (QUICK, ["events.close_encounter=-1"], "events.close_encounter"),
+    (QUICK, ["events.radii=[0.1, 0.1]"], "events.radii"),
+    (QUICK, ["events.radii=[0.1, -0.1, 0.1]"], "events.radii"),
+    (QUICK, ["events.radii=[0.1, .nan, 0.1]"], "events.radii"),
+    (QUICK, ["events.on_collision=bounce"], "events.on_collision"),
     (QUICK, ["foo=1"], "foo"),
     (QUICK, ["compare=[{name: euler}]"], "compare[0].name"),
     # orthogonality

@@ -96,3 +96,21 @@ def test_batch_stops_the_systems_that_collide():
 def test_bad_radii_are_refused(radii, on_collision, message):
     with pytest.raises(CaseError, match=message):
         simulate.Simulation(two_at_rest(), "ias15", radii=radii, on_collision=on_collision)
+
+
+def test_the_merger_case_records_the_collisions_in_its_result_and_log(tmp_path, capsys):
+    from pathlib import Path
+
+    from adaptsim.cases import load_case, run_case
+    from adaptsim.results import load_results
+
+    root = Path(__file__).resolve().parents[2]
+    run_case(load_case(root / "cases" / "head_on_merger.yaml", ["t_end=1.5", "snapshots=151", "compare=[]"]), tmp_path)
+    err = capsys.readouterr().err
+    assert "bodies 1 and 2 collide at t = 0.7048" in err and "merged into body 0" in err and "NaN" not in err
+    results = load_results(tmp_path / "result.h5")
+    assert results.data["collisions"]["bodies"].tolist() == [[1, 2], [0, 1]]
+    assert results.data["present"][-1].tolist() == [True, False, False]
+    assert np.all(np.isfinite(results.data["positions"]))  # a merged body follows the one it merged into
+    assert np.array_equal(results.data["positions"][-1, 2], results.data["positions"][-1, 0])
+    assert results.attrs["summary"]["collisions"] == 2 and results.attrs["summary"]["status"] == "completed"
