@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from nbody.forces import kinetic_energy, potential_energy
@@ -40,3 +42,18 @@ def pair_energy(masses: np.ndarray, positions: np.ndarray, velocities: np.ndarra
     dv = np.asarray(velocities[i]) - np.asarray(velocities[j])
     dx = np.asarray(positions[i]) - np.asarray(positions[j])
     return 0.5 * reduced * float(dv @ dv) - mi * mj / float(np.linalg.norm(dx))
+
+
+def interval_extremes(simulation: Any, interval: float, intervals: int) -> tuple[float, float]:
+    """Advance a :class:`~nbody.simulate.Simulation` by ``intervals`` intervals (as the RL environment does); returns
+    the closest approach of any pair seen at any step and the largest relative energy error at an interval's end."""
+    closest, worst = np.inf, 0.0
+    start = simulation.t
+    for k in range(1, intervals + 1):
+        _, positions, _ = simulation.advance(start + k * interval, record=True)
+        if len(positions):
+            gaps = np.linalg.norm(positions[:, :, None] - positions[:, None, :], axis=-1)
+            rows, cols = np.triu_indices(positions.shape[1], 1)
+            closest = min(closest, float(np.nanmin(gaps[:, rows, cols])))
+        worst = max(worst, simulation.energy_error())
+    return closest, worst

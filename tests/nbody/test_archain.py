@@ -9,6 +9,7 @@ from scipy.optimize import brentq
 
 from nbody import initial_conditions as ic
 from nbody import simulate
+from nbody.diagnostics import interval_extremes
 from nbody.events import closest_pair
 from nbody.state import System
 from tests.nbody.conftest import rebound_positions, rebound_simulation
@@ -81,25 +82,15 @@ def test_pythagorean_problem_agrees_with_rebound_through_its_close_encounters():
     assert np.all(run.times == times)  # every output time landed on exactly
 
 
-def closest_approach(simulation, t_end, interval):
-    """Integrate in intervals, returning the closest approach seen at any step and the largest energy error."""
-    closest, worst = np.inf, 0.0
-    for k in range(1, int(round(t_end / interval)) + 1):
-        _, positions, _ = simulation.advance(k * interval, record=True)
-        closest = min([closest, *(closest_pair(p)[0] for p in positions)])
-        worst = max(worst, simulation.energy_error())
-    return closest, worst
-
-
 @pytest.mark.slow
 def test_near_collisions_of_the_paper_initial_conditions_at_an_energy_error_below_1e_10():
     """The RL environment's episodes (100 intervals of 0.1 yr) on 200 seeds; those with a closest approach
-    below 1e-3 au are where Hermite's and IAS15's energy errors jump (benchmarks/nbody_vs_rebound.py)."""
+    below 1e-3 au are where Hermite's and IAS15's energy errors jump (benchmarks/near_collisions.py)."""
     interval = 0.1 * ic.YEAR
     found = []
     for seed in range(200):
         simulation = simulate.Simulation(ic.saz_ulibarrena_2025(seed), "archain")
-        closest, worst = closest_approach(simulation, 100 * interval, interval)
+        closest, worst = interval_extremes(simulation, interval, 100)
         assert simulation.status is simulate.Status.COMPLETED
         if closest < 1e-3:
             found.append((seed, closest, worst))
