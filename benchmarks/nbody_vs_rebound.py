@@ -1,18 +1,20 @@
-"""adaptsim's N-body integrators against REBOUND, in one run, on the same problems and final times.
+"""adaptsim's N-body integrators against REBOUND, in one run, against the targets of issue 17.
 
-    python benchmarks/nbody_vs_rebound.py [--repeat 3]
+    python benchmarks/nbody_vs_rebound.py [--repeat 3] [--quick]
 
-Prints, for each problem, the wall time, steps, force evaluations and final relative energy error
-of each integrator, and the ratio of adaptsim's time to REBOUND's for the pairs that reach the same
-accuracy (IAS15 with the same epsilon; leapfrog with the same fixed step). Then the single-system
-Hermite throughput (steps per second) and the batch-mode speed-up from 1 to all cores.
-Times are the best of ``--repeat`` runs after a warm-up run (which also compiles the Numba code).
+Every row times adaptsim and REBOUND on the same work, as CPU time (``time.process_time``: the machine is
+shared, wall-time ratios under load do not reproduce), best of ``--repeat`` rounds in which the rows are
+interleaved (every code sees the same load), after a warm-up round that also compiles the Numba code.
+The table gives both codes' numbers, their ratio, the target and whether it is met. ``--quick`` shortens
+every run (for a smoke test; its ratios are not the ones to quote).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -22,27 +24,24 @@ from rich.table import Table
 
 from nbody import initial_conditions as ic
 from nbody import simulate
-from nbody.diagnostics import energy
-
-PROBLEMS = {
-    "figure-eight, 10 periods": (ic.figure_eight, 10 * ic.FIGURE_EIGHT_PERIOD),
-    "Pythagorean, t = 70": (ic.pythagorean, 70.0),
-}
+from nbody.state import System
 
 
-def best_time(function, repeat: int):
-    """Best wall time of ``repeat`` calls (after one warm-up call) and the last result."""
-    result = function()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - started)
-    return min(times), result
+@dataclass
+class Row:
+    """One measurement: adaptsim's and the reference's work, how to compare them, and the target."""
+
+    work: str
+    ours: Callable[[], float]  # runs the work, returns its size (steps, systems, calls)
+    theirs: Callable[[], float] | None
+    unit: str
+    target: str
+    met: Callable[[float, float], bool]  # (our CPU time per unit, theirs or 0) -> met
+    clock: Callable[[], float] = time.process_time  # wall time only where threads are compared
 
 
-def rebound_run(system, t_end: float, integrator: str, dt: float | None = None):
-    """Integrate with REBOUND (IAS15 at its default epsilon = 1e-9); returns (steps, None, relative energy error)."""
+def rebound_simulation(system: System, integrator: str, dt: float | None = None) -> rebound.Simulation:
+    """A REBOUND simulation of ``system`` (G = 1)."""
     sim = rebound.Simulation()
     sim.G = 1.0
     sim.integrator = integrator
@@ -50,109 +49,189 @@ def rebound_run(system, t_end: float, integrator: str, dt: float | None = None):
         sim.dt = dt
     for m, x, v in zip(system.masses, system.positions, system.velocities, strict=True):
         sim.add(m=float(m), x=x[0], y=x[1], z=x[2], vx=v[0], vy=v[1], vz=v[2])
-    e0 = sim.energy()
-    sim.integrate(t_end, exact_finish_time=1)
-    # IAS15: one evaluation per step plus 7 per predictor-corrector iteration, which REBOUND does not
-    # count; we report steps for it and leave its evaluations unknown ("-").
-    return sim.steps_done, None, abs(sim.energy() - e0) / abs(e0)
+    return sim
 
 
-def adaptsim_run(system, t_end: float, integrator: str, **parameter):
-    run = simulate.integrate(system, t_end, integrator, record_times=[], **parameter)
-    return run.n_steps, run.n_force_evals, float(run.energy_error[-1])
+def cluster(n_bodies: int, seed: int) -> System:
+    """``n_bodies`` equal masses uniform in the unit ball, Gaussian velocities scaled to virial ratio 0.5."""
+    rng = np.random.default_rng(seed)
+    directions = rng.standard_normal((n_bodies, 3))
+    x = directions / np.linalg.norm(directions, axis=1, keepdims=True) * rng.uniform(0, 1, (n_bodies, 1)) ** (1 / 3)
+    v = rng.standard_normal((n_bodies, 3))
+    m = np.full(n_bodies, 1.0 / n_bodies)
+    x -= m @ x / m.sum()
+    v -= m @ v / m.sum()
+    from nbody.forces import kinetic_energy, potential_energy
+
+    scale = np.sqrt(0.5 * abs(potential_energy(m, x, 0.0)) / (2.0 * kinetic_energy(m, v)))
+    return System(m, x, v * scale)
 
 
-def problem_table(name: str, make, t_end: float, repeat: int) -> Table:
-    system = make()
-    rows = [
-        ("adaptsim ias15", "eps=1e-9", lambda: adaptsim_run(system, t_end, "ias15", tol=1e-9), "ias15"),
-        ("REBOUND ias15", "eps=1e-9", lambda: rebound_run(system, t_end, "ias15"), "ias15"),
-        ("adaptsim leapfrog", "dt=1e-4", lambda: adaptsim_run(system, t_end, "leapfrog", dt=1e-4), "leapfrog"),
-        ("REBOUND leapfrog", "dt=1e-4", lambda: rebound_run(system, t_end, "leapfrog", dt=1e-4), "leapfrog"),
-        ("adaptsim hermite", "eta=0.01", lambda: adaptsim_run(system, t_end, "hermite", eta=0.01), None),
-        ("adaptsim hermite (collision)", "eta=0.01", lambda: adaptsim_run(system, t_end, "hermite", eta=0.01, criterion="collision"), None),
-        ("adaptsim rk (Dormand-Prince)", "tol=1e-12", lambda: adaptsim_run(system, t_end, "rk", tol=1e-12), None),
-        ("adaptsim leapfrog adaptive", "eta=0.002", lambda: adaptsim_run(system, t_end, "leapfrog", eta=0.002), None),
-    ]
-    table = Table(title=f"{name}: E0 = {float(energy(system.masses, system.positions, system.velocities)):.6f}")
-    for column in (
-        "code / integrator",
-        "parameter",
-        "time [ms]",
-        "steps",
-        "force evals",
-        "energy error",
-        "us / step",
-        "adaptsim / REBOUND",
-    ):
-        table.add_column(column, justify="right")
-    reference: dict[str, float] = {}
-    measured = []
-    for label, parameter, function, pair in rows:
-        seconds, (steps, evals, error) = best_time(function, repeat)
-        measured.append((label, parameter, seconds, steps, evals, error, pair))
-        if label.startswith("REBOUND"):
-            reference[pair] = seconds
-    for label, parameter, seconds, steps, evals, error, pair in measured:
-        ratio = f"{seconds / reference[pair]:.2f}" if pair and label.startswith("adaptsim") else ""
-        table.add_row(
-            label,
-            parameter,
-            f"{1e3 * seconds:.1f}",
-            str(steps),
-            "-" if evals is None else str(evals),
-            f"{error:.2e}",
-            f"{1e6 * seconds / steps:.2f}",
-            ratio,
-        )
-    return table
+def ours_integrate(system: System, t_end: float, integrator: str, **parameter) -> Callable[[], float]:
+    def run() -> float:
+        return float(simulate.integrate(system, t_end, integrator, record_times=[], **parameter).n_steps)
+
+    return run
 
 
-def hermite_throughput(repeat: int) -> tuple[float, float]:
-    """Steps per second and microseconds per step of a single three-body Hermite run (~1e6 steps)."""
-    system = ic.figure_eight()
-    seconds, run = best_time(lambda: simulate.integrate(system, 4 * ic.FIGURE_EIGHT_PERIOD, "hermite", eta=1e-5, record_times=[]), repeat)
-    return run.n_steps / seconds, 1e6 * seconds / run.n_steps
+def theirs_integrate(system: System, t_end: float, integrator: str, dt: float | None = None) -> Callable[[], float]:
+    def run() -> float:
+        sim = rebound_simulation(system, integrator, dt)
+        sim.integrate(t_end, exact_finish_time=1)
+        return float(sim.steps_done)
+
+    return run
 
 
-def batch_speedup(repeat: int, n_systems: int = 256) -> tuple[float, float, float, int]:
-    """Systems per second of the compiled batch loop with one thread and with all threads, and the speed-up."""
+def zero_length_calls(calls: int) -> tuple[Callable[[], float], Callable[[], float]]:
+    """``calls`` calls of zero length on a figure-eight (the cost of one call into each code)."""
+    ours_simulation = simulate.Simulation(ic.figure_eight(), "ias15")
+    theirs_simulation = rebound_simulation(ic.figure_eight(), "ias15")
+
+    def ours() -> float:
+        for _ in range(calls):
+            ours_simulation.advance(ours_simulation.t)
+        return float(calls)
+
+    def theirs() -> float:
+        for _ in range(calls):
+            theirs_simulation.integrate(theirs_simulation.t)
+        return float(calls)
+
+    return ours, theirs
+
+
+def batch_rows(n_systems: int, t_end: float) -> list[Row]:
+    """Batch against one-by-one on one thread, and the batch on all threads against one, for every integrator."""
     systems = [ic.random_three_body(seed, virial_ratio=0.5) for seed in range(n_systems)]
     masses = np.array([s.masses for s in systems])
     positions = np.array([s.positions for s in systems])
     velocities = np.array([s.velocities for s in systems])
-
-    def best_batch_time() -> float:
-        runs = [
-            simulate.integrate_batch(masses, positions, velocities, 20.0, "hermite", eta=0.01, close_encounter=1e-4)
-            for _ in range(repeat + 1)
-        ]
-        return min(run.wall_time for run in runs[1:])
-
     threads = numba.config.NUMBA_NUM_THREADS
-    numba.set_num_threads(1)
-    one = best_batch_time()
-    numba.set_num_threads(threads)
-    many = best_batch_time()
-    return n_systems / one, n_systems / many, one / many, threads
+    rows = []
+    for name, parameter in (
+        ("hermite", {"eta": 0.01}),
+        ("leapfrog", {"eta": 0.002}),
+        ("rk", {"tol": 1e-10}),
+        ("ias15", {}),
+        ("archain", {}),
+    ):
+
+        def batch(threads_used: int, name=name, parameter=parameter) -> float:
+            numba.set_num_threads(threads_used)
+            try:
+                simulate.integrate_batch(masses, positions, velocities, t_end, name, close_encounter=1e-4, **parameter)
+            finally:
+                numba.set_num_threads(threads)
+            return float(n_systems)
+
+        def one_by_one(name=name, parameter=parameter) -> float:
+            for system in systems:
+                simulate.integrate(system, t_end, name, close_encounter=1e-4, record_times=[], **parameter)
+            return float(n_systems)
+
+        rows.append(
+            Row(
+                f"batch {name}, 1 thread / one by one",
+                lambda b=batch: b(1),
+                one_by_one,
+                "system",
+                ">= 1.5x the rate",
+                lambda o, t: t / o >= 1.5,
+            )
+        )
+        if threads > 1:
+            rows.append(
+                Row(
+                    f"batch {name}, {threads} threads / 1 thread",
+                    lambda b=batch: b(threads),
+                    lambda b=batch: b(1),
+                    "system",
+                    f">= {0.8 * threads:.1f}x (scales; wall time)",
+                    lambda o, t, threads=threads: t / o >= 0.8 * threads,
+                    time.perf_counter,
+                )
+            )
+    return rows
+
+
+def rows(quick: bool) -> list[Row]:
+    """The rows of issue 17's target table."""
+    scale = 0.05 if quick else 1.0
+    eight, pythagorean = ic.figure_eight(), ic.pythagorean()
+    randoms = [ic.random_three_body(seed, virial_ratio=0.5) for seed in range(10)]
+    period = ic.FIGURE_EIGHT_PERIOD
+
+    def ours_randoms() -> float:
+        return sum(ours_integrate(system, 10.0 * scale, "ias15")() for system in randoms)
+
+    def theirs_randoms() -> float:
+        return sum(theirs_integrate(system, 10.0 * scale, "ias15")() for system in randoms)
+
+    faster = lambda ratio: lambda ours, theirs: ours <= ratio * theirs  # noqa: E731 - per unit of work
+    table = [
+        Row("IAS15, figure-eight, 100 periods", ours_integrate(eight, 100 * period * scale, "ias15"), theirs_integrate(eight, 100 * period * scale, "ias15"), "step", "<= 0.8x per step", faster(0.8)),
+        Row("IAS15, Pythagorean to t = 70", ours_integrate(pythagorean, 70.0 * scale, "ias15"), theirs_integrate(pythagorean, 70.0 * scale, "ias15"), "step", "<= 0.8x per step", faster(0.8)),
+        Row("IAS15, 10 random systems to t = 10", ours_randoms, theirs_randoms, "step", "<= 0.8x per step", faster(0.8)),
+        Row("leapfrog dt = 1e-4, figure-eight, 10 periods", ours_integrate(eight, 10 * period * scale, "leapfrog", dt=1e-4), theirs_integrate(eight, 10 * period * scale, "leapfrog", dt=1e-4), "step", "<= 0.5x per step", faster(0.5)),
+        Row("Hermite eta = 1e-5, figure-eight, 4 periods", ours_integrate(eight, 4 * period * scale, "hermite", eta=1e-5), None, "step", ">= 8 M steps/s", lambda ours, _: ours <= 1.0 / 8e6),
+    ]  # fmt: skip
+    for n_bodies in (32, 100, 316):
+        system = cluster(n_bodies, seed=n_bodies)
+        t_end = (0.05 if n_bodies < 300 else 0.01) * scale
+        table.append(
+            Row(
+                f"IAS15, N = {n_bodies}, t = {t_end:g}",
+                ours_integrate(system, t_end, "ias15"),
+                theirs_integrate(system, t_end, "ias15"),
+                "step",
+                "<= 0.8x per step",
+                faster(0.8),
+            )
+        )
+    ours_calls, theirs_calls = zero_length_calls(int(20_000 * scale) or 100)
+    table.append(Row("Simulation.advance of zero length", ours_calls, theirs_calls, "call", "<= REBOUND's integrate call", faster(1.0)))
+    return table + batch_rows(int(128 * scale) or 8, 20.0)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs per measurement (best is kept)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed rounds (the best is kept)")
+    parser.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
     args = parser.parse_args()
-    console = Console(width=150)
-    console.print(f"rebound {rebound.__version__}, numba {numba.__version__}, {numba.config.NUMBA_NUM_THREADS} threads")
-    for name, (make, t_end) in PROBLEMS.items():
-        console.print(problem_table(name, make, t_end, args.repeat))
-    rate, per_step = hermite_throughput(args.repeat)
-    one, many, speedup, threads = batch_speedup(args.repeat)
-    table = Table(title="Throughput")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_row("Hermite, one three-body system", f"{rate:,.0f} steps/s ({per_step:.2f} us/step)")
-    table.add_row("batch (256 random systems to t = 20), 1 thread", f"{one:.1f} systems/s")
-    table.add_row(f"batch, {threads} threads", f"{many:.1f} systems/s (speed-up {speedup:.2f}x)")
+    console = Console(width=160)
+    console.print(
+        f"rebound {rebound.__version__}, numba {numba.__version__}, {numba.config.NUMBA_NUM_THREADS} threads; CPU time, best of {args.repeat}"
+    )
+    measured = rows(args.quick)
+    best: dict[tuple[int, int], float] = {}
+    sizes: dict[tuple[int, int], float] = {}
+    for round_index in range(args.repeat + 1):  # round 0 warms up and compiles
+        for index, row in enumerate(measured):
+            for side, function in enumerate((row.ours, row.theirs)):
+                if function is None:
+                    continue
+                started = row.clock()
+                size = function()
+                elapsed = row.clock() - started
+                if round_index > 0:
+                    best[index, side] = min(best.get((index, side), np.inf), elapsed)
+                    sizes[index, side] = size
+    table = Table(title="adaptsim against REBOUND (or the one-by-one rate, or one thread)")
+    for column in ("work", "adaptsim", "reference", "ratio", "target", "met"):
+        table.add_column(column, justify="left" if column in ("work", "target") else "right")
+    for index, row in enumerate(measured):
+        ours = best[index, 0] / sizes[index, 0]
+        theirs = best[index, 1] / sizes[index, 1] if (index, 1) in best else 0.0
+        per = f"us/{row.unit}"
+        table.add_row(
+            row.work,
+            f"{1e6 * ours:.3f} {per} ({sizes[index, 0]:.0f} {row.unit}s)",
+            f"{1e6 * theirs:.3f} {per} ({sizes[index, 1]:.0f})" if theirs else f"{1.0 / ours / 1e6:.2f} M {row.unit}s/s",
+            f"{ours / theirs:.2f}" if theirs else "",
+            row.target,
+            "yes" if row.met(ours, theirs) else "NO",
+        )
     console.print(table)
 
 

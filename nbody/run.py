@@ -16,7 +16,7 @@ from nbody.plots import plot_energy_error, plot_orbits
 
 def _integrate(case: NBodyCase, spec: IntegratorSpec, system, progress: bool):
     """Integrate with one integrator; an early stop is logged as a warning (not only a status in the result)."""
-    record_times = None if case.snapshots is None else np.linspace(0.0, case.t_end, case.snapshots)
+    record_times: simulate.RecordTimes = "steps" if case.snapshots is None else np.linspace(0.0, case.t_end, case.snapshots)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", simulate.EarlyStopWarning)  # said below, in the run's own log
         run = simulate.integrate(

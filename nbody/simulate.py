@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Literal
 
 import numba
 import numpy as np
@@ -60,6 +61,9 @@ class EarlyStopWarning(RuntimeWarning):
     """:func:`integrate` stopped before ``t_end`` because the integrator broke down (step underflow, a
     non-finite state) or ran out of steps; the run's ``status`` says which."""
 
+
+#: What :func:`integrate` stores: times, ``"steps"`` (every step) or None (the start and the end).
+RecordTimes = np.ndarray | list[float] | Literal["steps"] | None
 
 # the codes as plain integers, for the compiled loop
 COMPLETED, BUFFER_FULL, ESCAPE, CLOSE_ENCOUNTER, MAX_STEPS, NON_FINITE, STEP_UNDERFLOW, COLLISION = (int(status) for status in Status)
@@ -500,11 +504,16 @@ def _conserved(
     return energies, momenta
 
 
-def _check_times(t_end: float, record_times: np.ndarray | None) -> np.ndarray | None:
+def _check_times(t_end: float, record_times: RecordTimes) -> np.ndarray | None:
+    """The record times as a sorted array (empty: the start and the end only), or None for every step."""
     if not (isinstance(t_end, (int, float, np.floating)) and np.isfinite(t_end) and t_end > 0.0):
         raise CaseError(f"must be a finite number > 0, got {t_end!r}", field=("t_end",))
-    if record_times is None:
+    if isinstance(record_times, str):
+        if record_times != "steps":
+            raise CaseError(f"must be times or 'steps', got {record_times!r}", field=("record_times",))
         return None
+    if record_times is None:
+        return np.empty(0)
     times = np.unique(np.asarray(record_times, dtype=float))
     if times.size and (not np.all(np.isfinite(times)) or times[0] < 0.0 or times[-1] > t_end):
         raise CaseError(f"must lie in [0, t_end = {t_end}]", field=("record_times",))
@@ -526,7 +535,7 @@ def integrate(
     dt: float | None = None,
     tol: float | None = None,
     criterion: str = "aarseth",
-    record_times: np.ndarray | None = None,
+    record_times: RecordTimes = None,
     stop_on_escape: bool = False,
     escape_radius: float | None = None,
     close_encounter: float = 0.0,
@@ -550,7 +559,8 @@ def integrate(
         ``"collision"``) and adaptive leapfrog, ``tol`` for ``rk`` and ``ias15``, or a fixed ``dt``
         for any of them.
     record_times
-        Times at which to store the state (``t_end`` is always stored); None stores every step.
+        Times at which to store the state (the start and ``t_end`` are always stored; None: only those), or
+        ``"steps"``: every step (costs a copy of the state per step).
     stop_on_escape
         Stop when a body is unbound and farther than ``escape_radius`` from the others' centre of
         mass (default: :func:`default_escape_radius`).

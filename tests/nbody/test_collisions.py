@@ -34,7 +34,7 @@ def test_radial_infall_stops_at_the_closed_form_contact_time(integrator):
 def test_a_step_over_a_grazing_collision_does_not_miss_it():
     """A flyby with its pericentre (0.01) inside the radii, stepped over by a fixed leapfrog step."""
     system = System(np.array([1.0, 1.0]), np.array([[-5.0, 0.0, 0.0], [5.0, 0.01, 0.0]]), np.array([[2.0, 0, 0], [-2.0, 0, 0]]))
-    free = simulate.integrate(system, 5.0, "leapfrog", dt=0.25, record_times=None)
+    free = simulate.integrate(system, 5.0, "leapfrog", dt=0.25, record_times="steps")
     gaps = np.linalg.norm(free.positions[:, 1] - free.positions[:, 0], axis=1)
     assert gaps.min() > 0.1  # no step ends near the pericentre
     run = simulate.integrate(system, 5.0, "leapfrog", dt=0.25, radii=[0.01, 0.01], record_times=[])
@@ -52,7 +52,7 @@ def test_merging_head_on_three_bodies_conserves_momentum_and_ends_in_one_body_at
     assert [c.bodies for c in run.collisions] == [(1, 2), (0, 1)] and all(c.merged for c in run.collisions)
     first, second = run.collisions
     assert 0.0 < first.time < second.time < 5.0
-    steps = simulate.integrate(start, 5.0, "archain", radii=[0.01, 0.01, 0.01], on_collision="merge", record_times=None)
+    steps = simulate.integrate(start, 5.0, "archain", radii=[0.01, 0.01, 0.01], on_collision="merge", record_times="steps")
     contact = steps.collisions[0]
     assert contact.time == pytest.approx(first.time, rel=1e-9)
     at = np.flatnonzero((steps.times == contact.time) & ~np.isnan(steps.positions[:, 2, 0]))[0]  # the state merged

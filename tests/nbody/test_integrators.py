@@ -192,8 +192,13 @@ def test_changing_the_parameter_between_intervals(figure_eight):
         simulation.advance(2.0, -1.0)
 
 
-def test_run_records_every_step_by_default(figure_eight):
+def test_run_records_only_the_start_and_the_end_by_default(figure_eight):
     run = simulate.integrate(figure_eight, 1.0, "hermite", eta=0.02)
+    assert run.times.tolist() == [0.0, 1.0] and run.positions.shape == (2, 3, 3) and run.n_steps > 10
+
+
+def test_run_records_every_step_when_asked(figure_eight):
+    run = simulate.integrate(figure_eight, 1.0, "hermite", eta=0.02, record_times="steps")
     assert run.times[0] == 0.0 and run.times[-1] == 1.0
     assert len(run.times) == run.n_steps + 1
     assert run.positions.shape == (run.n_steps + 1, 3, 3) and run.energy_error.shape == run.times.shape
