@@ -218,7 +218,7 @@ def main() -> None:
                     best[index, side] = min(best.get((index, side), np.inf), elapsed)
                     sizes[index, side] = size
     table = Table(title="adaptsim against REBOUND (or the one-by-one rate, or one thread)")
-    for column in ("work", "adaptsim", "reference", "ratio", "target", "met"):
+    for column in ("work", "adaptsim", "reference", "time ratio", "target", "met"):
         table.add_column(column, justify="left" if column in ("work", "target") else "right")
     for index, row in enumerate(measured):
         ours = best[index, 0] / sizes[index, 0]
