@@ -60,8 +60,8 @@ def closest_pair(x: np.ndarray) -> tuple[float, int, int]:
 
 
 @jit
-def pericentre(total_mass: float, dx: np.ndarray, dv: np.ndarray) -> float:
-    """Pericentre distance ``p / (1 + e)`` of the two-body orbit with relative position ``dx`` and velocity ``dv``."""
+def two_body_elements(total_mass: float, dx: np.ndarray, dv: np.ndarray) -> tuple[float, float, float, float]:
+    """``(r, |r x v|^2, orbital energy per reduced mass, eccentricity)`` of the two-body orbit through ``dx, dv``."""
     r = math.sqrt(dx[0] ** 2 + dx[1] ** 2 + dx[2] ** 2)
     hx = dx[1] * dv[2] - dx[2] * dv[1]
     hy = dx[2] * dv[0] - dx[0] * dv[2]
@@ -69,20 +69,21 @@ def pericentre(total_mass: float, dx: np.ndarray, dv: np.ndarray) -> float:
     h2 = hx * hx + hy * hy + hz * hz
     orbital_energy = 0.5 * (dv[0] ** 2 + dv[1] ** 2 + dv[2] ** 2) - total_mass / r
     eccentricity = math.sqrt(max(0.0, 1.0 + 2.0 * orbital_energy * h2 / (total_mass * total_mass)))
+    return r, h2, orbital_energy, eccentricity
+
+
+@jit
+def pericentre(total_mass: float, dx: np.ndarray, dv: np.ndarray) -> float:
+    """Pericentre distance ``p / (1 + e)`` of the two-body orbit with relative position ``dx`` and velocity ``dv``."""
+    _, h2, _, eccentricity = two_body_elements(total_mass, dx, dv)
     return h2 / total_mass / (1.0 + eccentricity)
 
 
 @jit
 def time_since_pericentre(total_mass: float, dx: np.ndarray, dv: np.ndarray) -> float:
     """Time since the pericentre of the two-body orbit through ``dx, dv`` (negative before it), from Kepler's equation."""
-    r = math.sqrt(dx[0] ** 2 + dx[1] ** 2 + dx[2] ** 2)
+    r, h2, orbital_energy, eccentricity = two_body_elements(total_mass, dx, dv)
     radial = dx[0] * dv[0] + dx[1] * dv[1] + dx[2] * dv[2]
-    hx = dx[1] * dv[2] - dx[2] * dv[1]
-    hy = dx[2] * dv[0] - dx[0] * dv[2]
-    hz = dx[0] * dv[1] - dx[1] * dv[0]
-    h2 = hx * hx + hy * hy + hz * hz
-    orbital_energy = 0.5 * (dv[0] ** 2 + dv[1] ** 2 + dv[2] ** 2) - total_mass / r
-    eccentricity = math.sqrt(max(0.0, 1.0 + 2.0 * orbital_energy * h2 / (total_mass * total_mass)))
     sign = 1.0 if radial >= 0.0 else -1.0
     if abs(orbital_energy) * r < 1e-12 * total_mass:  # parabolic (Barker's equation)
         q = h2 / (2.0 * total_mass)

@@ -84,6 +84,28 @@ CONTACT_PRECISION = 1e-13
 
 
 @jit
+def _integrate_watching(code, x, v, m, eps2, param, work, t, target, i, j, reach, watch):
+    """Integrate from ``t`` to ``target``; with ``watch``, stop at the end of the first step in which bodies ``i, j``
+    touch (:func:`_contact`). Returns ``(t, force evaluations, touched)``."""
+    dx = np.empty(3)
+    dv = np.empty(3)
+    evals = 0
+    radial_before = pair_state(x, v, i, j, dx, dv)[1]
+    while t < target:
+        dt, spent = step(code, x, v, m, eps2, param, target - t, work)
+        evals += spent
+        if not (dt > 0.0) or t + dt == t:
+            break
+        t = target if dt >= target - t else t + dt
+        if watch:
+            distance, radial = pair_state(x, v, i, j, dx, dv)
+            if distance < reach or passed_inside(m[i] + m[j], dx, dv, radial_before, dt, reach):
+                return t, evals, True
+            radial_before = radial
+    return t, evals, False
+
+
+@jit
 def _contact(code, x, v, m, eps2, param, work, t0, t1, reach, i, j, x0, v0, work0):
     """First time in ``(t0, t1]`` at which bodies ``i, j`` touch, by bisection; ``x, v, work`` hold the state
     at ``t0`` on entry (``x0, v0, work0`` are scratch) and the state at contact on return.
@@ -91,7 +113,7 @@ def _contact(code, x, v, m, eps2, param, work, t0, t1, reach, i, j, x0, v0, work
     Touching is "closer than ``reach``, or past the pericentre of a two-body orbit that reaches inside it"
     (:func:`~nbody.events.passed_inside`; a regularised step goes through a collision and out again).
     Returns ``(t, force evaluations, touched)``: not touched when the collision was a false alarm (the pair's
-    orbit was not two-body enough for the pericentre test), with ``x, v, work`` then at ``t1``.
+    orbit was not two-body enough for the pericentre test; the caller goes on from the end of the step).
     """
     dx = np.empty(3)
     dv = np.empty(3)
@@ -107,20 +129,8 @@ def _contact(code, x, v, m, eps2, param, work, t0, t1, reach, i, j, x0, v0, work
         x[:, :] = x0
         v[:, :] = v0
         work[:] = work0
-        t = low
-        radial_before = pair_state(x, v, i, j, dx, dv)[1]
-        touched = False
-        while t < target:
-            dt, spent = step(code, x, v, m, eps2, param, target - t, work)
-            evals += spent
-            if not (dt > 0.0) or t + dt == t:
-                break
-            t = target if dt >= target - t else t + dt
-            distance, radial = pair_state(x, v, i, j, dx, dv)
-            if distance < reach or passed_inside(m[i] + m[j], dx, dv, radial_before, dt, reach):
-                touched = True
-                break
-            radial_before = radial
+        t, spent, touched = _integrate_watching(code, x, v, m, eps2, param, work, low, target, i, j, reach, True)
+        evals += spent
         if touched:
             high = t
         else:
@@ -131,13 +141,8 @@ def _contact(code, x, v, m, eps2, param, work, t0, t1, reach, i, j, x0, v0, work
     x[:, :] = x0
     v[:, :] = v0
     work[:] = work0
-    t = low
-    while t < high:  # from the last state before contact to the contact
-        dt, spent = step(code, x, v, m, eps2, param, high - t, work)
-        evals += spent
-        if not (dt > 0.0) or t + dt == t:
-            break
-        t = high if dt >= high - t else t + dt
+    t, spent, _ = _integrate_watching(code, x, v, m, eps2, param, work, low, high, i, j, reach, False)
+    evals += spent
     distance, radial = pair_state(x, v, i, j, dx, dv)
     return (
         t,

@@ -22,3 +22,13 @@ def rebound_simulation(system, integrator="ias15"):
 
 def rebound_positions(simulation):
     return np.array([[p.x, p.y, p.z] for p in simulation.particles])
+
+
+def largest_difference_from_rebound(system, run):
+    """Largest position difference between ``run`` and REBOUND's IAS15 at each of the run's snapshot times."""
+    simulation = rebound_simulation(system)
+    differences = []
+    for index, t in enumerate(run.times):
+        simulation.integrate(t, exact_finish_time=1)
+        differences.append(np.abs(rebound_positions(simulation) - run.positions[index]).max())
+    return max(differences)
