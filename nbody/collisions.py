@@ -23,8 +23,8 @@ class Collision:
     Attributes
     ----------
     time
-        When the collision was detected (the end of the step in which the bodies touched or passed their
-        pericentre inside their radii).
+        When the bodies touched: located by bisection inside the step in which they came within their radii
+        or passed a pericentre inside them (:data:`nbody.simulate.CONTACT_PRECISION`).
     bodies
         The pair, as indices into the initial system.
     merged

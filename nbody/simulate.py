@@ -107,8 +107,8 @@ def _integrate_watching(code, x, v, m, eps2, param, work, t, target, i, j, reach
 
 @jit
 def _contact(code, x, v, m, eps2, param, work, t0, t1, reach, i, j, x0, v0, work0):
-    """First time in ``(t0, t1]`` at which bodies ``i, j`` touch, by bisection; ``x, v, work`` hold the state
-    at ``t0`` on entry (``x0, v0, work0`` are scratch) and the state at contact on return.
+    """First time in ``(t0, t1]`` at which bodies ``i, j`` touch, by bisection; ``x0, v0, work0`` hold the state
+    at ``t0`` on entry (they are overwritten) and ``x, v, work`` the state at contact on return.
 
     Touching is "closer than ``reach``, or past the pericentre of a two-body orbit that reaches inside it"
     (:func:`~nbody.events.passed_inside`; a regularised step goes through a collision and out again).
@@ -119,9 +119,6 @@ def _contact(code, x, v, m, eps2, param, work, t0, t1, reach, i, j, x0, v0, work
     dv = np.empty(3)
     evals = 0
     low, high = t0, t1
-    x0[:, :] = x
-    v0[:, :] = v
-    work0[:] = work
     for _ in range(200):
         if high - low <= CONTACT_PRECISION * max(1.0, abs(high)):
             break
@@ -173,7 +170,7 @@ def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_rad
     record = buf_t.shape[0] > 0
     n = m.shape[0]
     collisions = radii.shape[0] > 0
-    approach = np.zeros(n * (n - 1) // 2)
+    approach = np.zeros(n * (n - 1) // 2 if collisions else 0)
     x_start = np.empty_like(x) if collisions else np.empty((0, 3))
     v_start = np.empty_like(v) if collisions else np.empty((0, 3))
     work_start = np.empty_like(work) if collisions else np.empty(0)
@@ -223,9 +220,6 @@ def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_rad
                 x_end = x.copy()
                 v_end = v.copy()
                 work_end = work.copy()
-                x[:, :] = x_start
-                v[:, :] = v_start
-                work[:] = work_start
                 t_end = t
                 t, spent, touched = _contact(
                     code, x, v, m, eps2, param, work, t_start, t_end, radii[i] + radii[j], i, j, x_start, v_start, work_start
@@ -481,14 +475,18 @@ class Run:
         return System(masses[live], self.positions[-1][live].copy(), self.velocities[-1][live].copy(), self.softening)
 
 
+def _mergers_before(collisions: list[Collision], positions: np.ndarray) -> list[Collision]:
+    """The mergers that happened before a snapshot ``(N, 3)``: those whose merged-away body is NaN in it."""
+    return [collision for collision in collisions if collision.merged and np.isnan(positions[collision.bodies[1], 0])]
+
+
 def snapshot_masses(masses: np.ndarray, collisions: list[Collision], positions: np.ndarray) -> np.ndarray:
     """The masses of a snapshot ``(N, 3)`` of a run with mergers: a merger counts once its body is NaN."""
     masses = masses.copy()
-    for collision in collisions:
+    for collision in _mergers_before(collisions, positions):
         i, j = collision.bodies
-        if collision.merged and np.isnan(positions[j, 0]):
-            masses[i] += masses[j]
-            masses[j] = 0.0
+        masses[i] += masses[j]
+        masses[j] = 0.0
     return masses
 
 
@@ -503,7 +501,7 @@ def _conserved(
     for index, (x, v) in enumerate(zip(positions, velocities, strict=True)):
         live = ~np.isnan(x[:, 0])
         m = snapshot_masses(masses, collisions, x)[live]
-        done = [c for c in collisions if c.merged and np.isnan(x[c.bodies[1], 0])]
+        done = _mergers_before(collisions, x)
         energies[index] = energy(m, x[live], v[live], softening) - sum(c.energy_change for c in done)
         momenta[index] = angular_momentum(m, x[live], v[live]) - sum((np.array(c.angular_momentum_change) for c in done), np.zeros(3))
     return energies, momenta
@@ -641,7 +639,7 @@ def integrate(
         parameter=simulation.stepper.parameter,
         n_steps=simulation.n_steps,
         n_force_evals=simulation.n_force_evals,
-        escaped=int(simulation.ids[simulation.event_body]) if status == ESCAPE else -1,
+        escaped=int(ids[simulation.event_body]) if status == ESCAPE else -1,
         close_encounter=(int(ids[pair[0]]), int(ids[pair[1]])) if status == CLOSE_ENCOUNTER else None,
         status=Status(status),
         wall_time=wall,

@@ -43,6 +43,7 @@ import math
 import numpy as np
 
 from nbody._jit import jit, jit_inline
+from nbody.forces import free_fall_time
 
 #: Substeps of the leapfrog in each column of the extrapolation (Bulirsch's sequence: against ``2, 4, 6, ...``
 #: it halves the cost of the short steps that land on output times, and its round-off floor is lower than
@@ -87,7 +88,7 @@ def work_size(n: int) -> int:
 
 @jit_inline
 def _views(work: np.ndarray, n: int):
-    """Order, state ``[X, W, t]``, centre of mass ``[x, v]``, last output ``[x, v]``, table, three state
+    """Order, state ``[X, W, t]``, centre of mass ``[x, v]``, last output ``[x, v]``, table, two state
     buffers, accelerations, positions and velocities in chain order."""
     length = _state_length(n)
     start = _HEADER
@@ -109,7 +110,7 @@ def _views(work: np.ndarray, n: int):
 
 @jit
 def _links(y: np.ndarray, n: int):
-    """``X, W`` (each ``(n - 1, 3)``) and the time of a state vector."""
+    """``X, W`` (each ``(n - 1, 3)``) of a state vector ``[X, W, t]``."""
     size = 3 * (n - 1)
     return y[:size].reshape(n - 1, 3), y[size : 2 * size].reshape(n - 1, 3)
 
@@ -132,15 +133,17 @@ def _chain_positions(X: np.ndarray, n: int, q: np.ndarray) -> None:
 def _centred(m: np.ndarray, order: np.ndarray, q: np.ndarray, n: int) -> None:
     """Subtract the mass-weighted mean from chain-ordered vectors ``q``."""
     total = 0.0
-    mean = np.zeros(3)
+    mean_x = mean_y = mean_z = 0.0  # scalars: this runs in every drift, an array would be allocated there
     for k in range(n):
         mk = _chain_masses(m, order, k)
         total += mk
-        for d in range(3):
-            mean[d] += mk * q[k, d]
+        mean_x += mk * q[k, 0]
+        mean_y += mk * q[k, 1]
+        mean_z += mk * q[k, 2]
     for k in range(n):
-        for d in range(3):
-            q[k, d] -= mean[d] / total
+        q[k, 0] -= mean_x / total
+        q[k, 1] -= mean_y / total
+        q[k, 2] -= mean_z / total
 
 
 @jit
@@ -313,8 +316,7 @@ def _greedy_order(p: np.ndarray, n: int, order: np.ndarray) -> None:
             r2 = (p[j, 0] - p[i, 0]) ** 2 + (p[j, 1] - p[i, 1]) ** 2 + (p[j, 2] - p[i, 2]) ** 2
             if r2 < best:
                 best, first, second = r2, i, j
-    chain = np.empty(n, dtype=np.int64)
-    head = n  # the chain grows in chain[head:tail] of a buffer of 2n
+    head = n  # the chain grows in buffer[head:tail] of a buffer of 2n
     buffer = np.empty(2 * n, dtype=np.int64)
     buffer[head] = first
     buffer[head + 1] = second
@@ -337,11 +339,9 @@ def _greedy_order(p: np.ndarray, n: int, order: np.ndarray) -> None:
         else:
             buffer[tail] = body
             tail += 1
-    chain[:] = buffer[head:tail]
-    if chain[0] > chain[n - 1]:
-        chain[:] = chain[::-1]
+    reverse = buffer[head] > buffer[tail - 1]
     for k in range(n):
-        order[k] = chain[k]
+        order[k] = buffer[tail - 1 - k] if reverse else buffer[head + k]
 
 
 @jit
@@ -413,12 +413,7 @@ def init(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, work: np.ndar
     if n == 1:
         return 0
     _build(x, v, m, eps2, work)
-    shortest = np.inf
-    for i in range(n):
-        for j in range(i + 1, n):
-            r2 = (x[j, 0] - x[i, 0]) ** 2 + (x[j, 1] - x[i, 1]) ** 2 + (x[j, 2] - x[i, 2]) ** 2 + eps2
-            shortest = min(shortest, math.sqrt(r2 * math.sqrt(r2) / (m[i] + m[j])))
-    work[_STEP] = INITIAL_STEP_FRACTION * shortest * work[_U0]
+    work[_STEP] = INITIAL_STEP_FRACTION * free_fall_time(m, x, eps2) * work[_U0]
     work[_RATE] = 1.0 / work[_U0]
     work[_COLUMN] = _FIRST_COLUMNS
     return 1
@@ -446,8 +441,8 @@ def _advance(x, v, m, eps2, tol, h, dt_max, extrapolate, work):
     A step that would pass ``dt_max`` aims at :data:`AIM` of it from the last step's rate ``dt / h``; what is
     left (under :data:`FINAL_FRACTION` of a step) is landed on exactly by Newton's method for ``t(h) = dt_max``
     (``dt/dh = 1 / (T + B)`` at the end of the step), within a bracket kept by the Illinois variant of regula
-    falsi (``t`` increases with ``h``). The next step keeps the length the
-    error control proposed before the step was shortened.
+    falsi (``t`` increases with ``h``). The next step keeps the length the error control proposed before the
+    step was shortened.
     """
     n = m.shape[0]
     if n == 1:  # a lone body (after mergers) moves uniformly
