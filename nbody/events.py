@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 
-from nbody._jit import jit
+from nbody._jit import jit, jit_inline
 
 
-@jit
+@jit_inline
 def escaping_body(m: np.ndarray, x: np.ndarray, v: np.ndarray, radius: float) -> int:
     """Index of a body farther than ``radius`` from the centre of mass of the others and unbound from them, else -1.
 
@@ -42,7 +42,7 @@ def escaping_body(m: np.ndarray, x: np.ndarray, v: np.ndarray, radius: float) ->
     return -1
 
 
-@jit
+@jit_inline
 def closest_pair(x: np.ndarray) -> tuple[float, int, int]:
     """``(distance, i, j)`` of the closest pair of bodies."""
     n = x.shape[0]
@@ -136,7 +136,7 @@ def colliding_pair(m: np.ndarray, x: np.ndarray, v: np.ndarray, radii: np.ndarra
     return found
 
 
-@jit
+@jit_inline
 def pair_state(x: np.ndarray, v: np.ndarray, i: int, j: int, dx: np.ndarray, dv: np.ndarray) -> tuple[float, float]:
     """Write ``x_j - x_i`` and ``v_j - v_i`` into ``dx, dv``; returns the distance and the radial velocity ``dx . dv``."""
     for k in range(3):

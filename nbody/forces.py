@@ -8,10 +8,10 @@ import math
 
 import numpy as np
 
-from nbody._jit import jit
+from nbody._jit import jit, jit_inline
 
 
-@jit
+@jit_inline
 def accelerations(m: np.ndarray, x: np.ndarray, eps2: float, a: np.ndarray) -> None:
     """Write the accelerations ``a_i = sum_j m_j (x_j - x_i) / (|x_j - x_i|^2 + eps2)^(3/2)`` into ``a``."""
     n = m.shape[0]
@@ -33,7 +33,7 @@ def accelerations(m: np.ndarray, x: np.ndarray, eps2: float, a: np.ndarray) -> N
             a[j, 2] -= mi * dz
 
 
-@jit
+@jit_inline
 def accelerations_jerks(m: np.ndarray, x: np.ndarray, v: np.ndarray, eps2: float, a: np.ndarray, jerk: np.ndarray) -> None:
     """Write accelerations and their time derivatives (jerks) into ``a`` and ``jerk``.
 
@@ -94,7 +94,7 @@ def kinetic_energy(m: np.ndarray, v: np.ndarray) -> float:
     return energy
 
 
-@jit
+@jit_inline
 def collision_time(m: np.ndarray, x: np.ndarray, v: np.ndarray, eps2: float) -> float:
     """``min over pairs of (r / |dv|, sqrt(r^3 / (m_i + m_j)))``: the time-step scale of AMUSE's Hermite.
 
@@ -116,7 +116,7 @@ def collision_time(m: np.ndarray, x: np.ndarray, v: np.ndarray, eps2: float) -> 
     return best
 
 
-@jit
+@jit_inline
 def free_fall_time(m: np.ndarray, x: np.ndarray, eps2: float) -> float:
     """``min over pairs of sqrt(r / a_ij) = sqrt(r^3 / (m_i + m_j))``."""
     n = m.shape[0]

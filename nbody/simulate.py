@@ -22,7 +22,7 @@ import numpy as np
 from numba import prange
 
 from adaptsim.errors import CaseError
-from nbody._jit import jit, parallel_jit
+from nbody._jit import jit, jit_inline, parallel_jit
 from nbody.collisions import Collision, OnCollision, check_radii, merge
 from nbody.diagnostics import angular_momentum, energy, relative_energy_error
 from nbody.events import closest_pair, colliding_pair, escaping_body, pair_state, passed_inside
@@ -67,9 +67,13 @@ RecordTimes = np.ndarray | list[float] | Literal["steps"] | None
 
 # the codes as plain integers, for the compiled loop
 COMPLETED, BUFFER_FULL, ESCAPE, CLOSE_ENCOUNTER, MAX_STEPS, NON_FINITE, STEP_UNDERFLOW, COLLISION = (int(status) for status in Status)
+_STATUSES = tuple(Status)  # by code, without an enum lookup per call
+# the buffers of an advance that records nothing (of size 0: shared by every call)
+_NO_TIMES = np.empty(0)
+_NO_STATES = np.empty((0, 0, 3))
 
 
-@jit
+@jit_inline
 def _finite(x, v):
     """True when every coordinate is finite (a NaN or inf makes the sum non-finite)."""
     total = 0.0
@@ -295,6 +299,7 @@ class Simulation:
         self.n_force_evals = 0
         self.ids = np.arange(system.n_bodies)
         self.n_initial = system.n_bodies
+        self._no_states = np.empty((0, self.n_initial, 3))
         self.collisions: list[Collision] = []
         self._start_integrator()
         self.energy0 = float(energy(self.masses, self.x, self.v, self.softening))
@@ -382,16 +387,17 @@ class Simulation:
             velocities are those of the initial system's bodies, NaN for the merged ones (:meth:`full`).
         """
         value = self.stepper.parameter if parameter is None else float(parameter)
-        if not (np.isfinite(value) and value > 0.0):
+        if not (math.isfinite(value) and value > 0.0):
             raise CaseError(f"must be a finite number > 0, got {value}", field=(self.stepper.parameter_name,))
         chunks_t, chunks_x, chunks_v = [], [], []
         capacity = 1024 if record else 0
         remaining_steps = max_steps
         while True:
             n = self.masses.shape[0]
-            buf_t = np.empty(capacity)  # empty (capacity 0): nothing is recorded
-            buf_x = np.empty((capacity, n, 3))
-            buf_v = np.empty((capacity, n, 3))
+            if record:
+                buf_t, buf_x, buf_v = np.empty(capacity), np.empty((capacity, n, 3)), np.empty((capacity, n, 3))
+            else:  # empty buffers: nothing is recorded
+                buf_t, buf_x, buf_v = _NO_TIMES, _NO_STATES, _NO_STATES
             t, steps, evals, status, body, n_rec = advance(
                 self.stepper.code, self.x, self.v, self.masses, self.eps2, value, self.work, self.t, float(t_target),
                 remaining_steps, float(escape_radius), float(close_distance), self.radii, buf_t, buf_x, buf_v, 0,
@@ -415,10 +421,10 @@ class Simulation:
             if status != BUFFER_FULL:
                 break
             capacity = min(2 * capacity, 1 << 20)
-        self.status = Status(status)
+        self.status = _STATUSES[status]
         self.event_body = body
         if not record:
-            return np.empty(0), np.empty((0, self.n_initial, 3)), np.empty((0, self.n_initial, 3))
+            return _NO_TIMES, self._no_states, self._no_states
         return np.concatenate(chunks_t), np.concatenate(chunks_x), np.concatenate(chunks_v)
 
 

@@ -108,19 +108,19 @@ def _views(work: np.ndarray, n: int):
     return order, state, centre, output, table, buffers[0], buffers[1], scratch[0], scratch[1], scratch[2]
 
 
-@jit
+@jit_inline
 def _links(y: np.ndarray, n: int):
     """``X, W`` (each ``(n - 1, 3)``) of a state vector ``[X, W, t]``."""
     size = 3 * (n - 1)
     return y[:size].reshape(n - 1, 3), y[size : 2 * size].reshape(n - 1, 3)
 
 
-@jit
+@jit_inline
 def _chain_masses(m: np.ndarray, order: np.ndarray, k: int) -> float:
     return m[int(order[k])]
 
 
-@jit
+@jit_inline
 def _chain_positions(X: np.ndarray, n: int, q: np.ndarray) -> None:
     """Positions along the chain relative to its first body: ``q_0 = 0``, ``q_{k+1} = q_k + X_k``."""
     q[0, :] = 0.0
@@ -129,7 +129,7 @@ def _chain_positions(X: np.ndarray, n: int, q: np.ndarray) -> None:
             q[k + 1, d] = q[k, d] + X[k, d]
 
 
-@jit
+@jit_inline
 def _centred(m: np.ndarray, order: np.ndarray, q: np.ndarray, n: int) -> None:
     """Subtract the mass-weighted mean from chain-ordered vectors ``q``."""
     total = 0.0
@@ -146,7 +146,7 @@ def _centred(m: np.ndarray, order: np.ndarray, q: np.ndarray, n: int) -> None:
         q[k, 2] -= mean_z / total
 
 
-@jit
+@jit_inline
 def _kinetic(m: np.ndarray, order: np.ndarray, W: np.ndarray, n: int, u: np.ndarray) -> float:
     """Kinetic energy in the centre-of-mass frame from the link velocities."""
     _chain_positions(W, n, u)
@@ -157,7 +157,7 @@ def _kinetic(m: np.ndarray, order: np.ndarray, W: np.ndarray, n: int, u: np.ndar
     return energy
 
 
-@jit
+@jit_inline
 def _force_function(m: np.ndarray, order: np.ndarray, X: np.ndarray, eps2: float, n: int, a: np.ndarray) -> float:
     """``U = sum m_i m_j / r_ij`` and the accelerations in chain order, every separation a sum of links."""
     a[:, :] = 0.0
@@ -185,7 +185,7 @@ def _force_function(m: np.ndarray, order: np.ndarray, X: np.ndarray, eps2: float
     return potential
 
 
-@jit
+@jit_inline
 def _drift(m, order, y, ds, binding, n, u) -> bool:
     """Drift of fictitious length ``ds``; False where ``T + B`` is not positive (the step is too long)."""
     X, W = _links(y, n)
@@ -200,7 +200,7 @@ def _drift(m, order, y, ds, binding, n, u) -> bool:
     return True
 
 
-@jit
+@jit_inline
 def _kick(m, order, y, ds, eps2, n, a) -> None:
     """Kick of fictitious length ``ds``."""
     X, W = _links(y, n)
@@ -210,7 +210,7 @@ def _kick(m, order, y, ds, eps2, n, a) -> None:
             W[k, d] += dt * (a[k + 1, d] - a[k, d])
 
 
-@jit
+@jit_inline
 def _leapfrog(m, order, start, y, h, substeps, binding, eps2, n, a, u) -> bool:
     """``y`` = ``start`` advanced by ``substeps`` leapfrog substeps of total fictitious length ``h``."""
     y[:] = start
@@ -225,7 +225,7 @@ def _leapfrog(m, order, start, y, h, substeps, binding, eps2, n, a, u) -> bool:
     return bool(np.all(np.isfinite(y)))
 
 
-@jit
+@jit_inline
 def _error(m, order, high, low, n) -> float:
     """Largest difference of two extrapolations relative to each link's length and velocity scale, and to the time."""
     Xh, Wh = _links(high, n)

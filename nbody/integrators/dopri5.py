@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from nbody._jit import jit
+from nbody._jit import jit, jit_inline
 from nbody.forces import accelerations, collision_time
 
 _C = np.array([0.0, 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0, 1.0, 1.0])
@@ -42,7 +42,7 @@ def work_size(n: int) -> int:
     return (2 * _STAGES + 4) * 3 * n + 1
 
 
-@jit
+@jit_inline
 def _views(work: np.ndarray, n: int):
     size = 3 * n
     V = work[: _STAGES * size].reshape(_STAGES, n, 3)
@@ -61,7 +61,7 @@ def init(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, work: np.ndar
     return 1
 
 
-@jit
+@jit_inline
 def _attempt(x, v, m, eps2, dt, work, tol) -> float:
     """Compute the stages and the fifth-order solution for ``dt``; returns the scaled error norm."""
     n = m.shape[0]
@@ -96,7 +96,7 @@ def _attempt(x, v, m, eps2, dt, work, tol) -> float:
     return math.sqrt(total / (6 * n))
 
 
-@jit
+@jit_inline
 def _accept(x, v, work, n):
     V, A, _, _, x_new, v_new = _views(work, n)
     x[:, :] = x_new

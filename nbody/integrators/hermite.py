@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from nbody._jit import jit
+from nbody._jit import jit, jit_inline
 from nbody.forces import accelerations_jerks, collision_time
 
 _BLOCKS = 8
@@ -34,7 +34,7 @@ def work_size(n: int) -> int:
     return _BLOCKS * 3 * n + 1
 
 
-@jit
+@jit_inline
 def _views(work: np.ndarray, n: int):
     blocks = work[: _BLOCKS * 3 * n].reshape(_BLOCKS, n, 3)
     return blocks[0], blocks[1], blocks[2], blocks[3], blocks[4], blocks[5], blocks[6], blocks[7]
@@ -49,7 +49,7 @@ def init(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, work: np.ndar
     return 1
 
 
-@jit
+@jit_inline
 def advance(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, dt: float, work: np.ndarray) -> None:
     """One Hermite PEC step of length ``dt`` in place (``init`` must have been called)."""
     n = m.shape[0]
@@ -75,7 +75,7 @@ def advance(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, dt: float,
     work[-1] = 1.0
 
 
-@jit
+@jit_inline
 def aarseth_dt(work: np.ndarray, n: int, eta: float) -> float:
     """Aarseth's shared step from the stored derivatives (``eta * min |a|/|j|`` before the first step)."""
     a0, j0, a2, a3, _, _, _, _ = _views(work, n)

@@ -104,7 +104,7 @@ def _views(work: np.ndarray, n: int):
     return sevens[0], sevens[1], sevens[2], sevens[3], sevens[4], sevens[5], ones[0], ones[1], ones[2], ones[3], ones[4]
 
 
-@jit
+@jit_inline
 def _add_compensated(values, compensation, i, k, increment):
     y = increment - compensation[i, k]
     t = values[i, k] + y
@@ -123,7 +123,7 @@ def init(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, work: np.ndar
     return 1
 
 
-@jit
+@jit_inline
 def _predict(work: np.ndarray, n: int, ratio: float) -> None:
     """``e, b`` for a step ``ratio`` times the last one, from the last converged ``br`` and its prediction ``er``."""
     b, e, br, er, g, csb, a0, at, csx, csv, xn = _views(work, n)
@@ -146,7 +146,7 @@ def _predict(work: np.ndarray, n: int, ratio: float) -> None:
                 b[row, i, d] = e[row, i, d] + (br[row, i, d] - er[row, i, d])
 
 
-@jit
+@jit_inline
 def _attempt(x, v, m, eps2, dt, work):
     """Predictor-corrector iterations for a step ``dt``; returns the number of force evaluations."""
     n = m.shape[0]
@@ -233,7 +233,7 @@ def _attempt(x, v, m, eps2, dt, work):
     return evals
 
 
-@jit
+@jit_inline
 def _proposed_step(work: np.ndarray, n: int, dt_done: float, tol: float) -> float:
     """Pham, Rein & Spiegel (2024) estimate of the next step."""
     b, e, br, er, g, csb, a0, at, csx, csv, xn = _views(work, n)
@@ -272,7 +272,7 @@ def _proposed_step(work: np.ndarray, n: int, dt_done: float, tol: float) -> floa
     return dt_done / SAFETY_FACTOR
 
 
-@jit
+@jit_inline
 def _finish(x, v, m, eps2, dt, work) -> None:
     """Advance ``x, v`` to the end of the step with compensated sums; keep ``b, e`` for the next prediction."""
     n = m.shape[0]

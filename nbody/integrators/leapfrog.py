@@ -9,7 +9,7 @@ Work array: the acceleration (N x 3).
 
 import numpy as np
 
-from nbody._jit import jit
+from nbody._jit import jit, jit_inline
 from nbody.forces import accelerations, free_fall_time
 
 
@@ -25,7 +25,7 @@ def init(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, work: np.ndar
     return 1
 
 
-@jit
+@jit_inline
 def advance(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, dt: float, work: np.ndarray) -> None:
     """One kick-drift-kick step of length ``dt`` in place."""
     a = work.reshape(m.shape[0], 3)
