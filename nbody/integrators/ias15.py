@@ -4,6 +4,8 @@ The acceleration over a step is a polynomial in ``h = t / dt`` whose seven coeff
 found by predictor-corrector iterations at the 7 Gauss-Radau nodes (Everhart 1985), until the change
 of ``b_6`` relative to the largest acceleration drops below 1e-16 (at most 12 iterations, or until
 it stops decreasing). Positions and velocities are updated with compensated (Kahan) summation.
+The divided differences multiply by the reciprocals of the node differences (REBOUND divides by them;
+the two agree to rounding), and every loop runs over the ``3 N`` coordinates as one index.
 
 Step control (parameter ``tol``, REBOUND's ``epsilon``, default 1e-9): the criterion of Pham, Rein &
 Spiegel (2024, arXiv 2401.02849), ``dt_new = dt * sqrt(min_i tau_i^2) * (7! tol)^(1/7)`` with
@@ -71,21 +73,10 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 _H, _RR, _C, _D = _tables()
+_RR_INVERSE = 1.0 / _RR
 # Offsets of the rows of rr, c and d used at node n (n = 1..7).
 _RR_START = np.array([0, 0, 1, 3, 6, 10, 15, 21])
 _C_START = np.array([0, 0, 0, 1, 3, 6, 10, 15])
-# Binomial coefficients of the prediction of b for the next step.
-_PREDICT = np.array(
-    [
-        [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
-        [0.0, 1.0, 3.0, 6.0, 10.0, 15.0, 21.0],
-        [0.0, 0.0, 1.0, 4.0, 10.0, 20.0, 35.0],
-        [0.0, 0.0, 0.0, 1.0, 5.0, 15.0, 35.0],
-        [0.0, 0.0, 0.0, 0.0, 1.0, 6.0, 21.0],
-        [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 7.0],
-        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
-    ]
-)
 _BLOCKS_7 = 6  # b, e, br, er, g, csb
 _BLOCKS_1 = 6  # a0, at, csx, csv, x_n, scratch
 _PROPOSED, _LAST_DONE = -2, -1
@@ -98,26 +89,36 @@ def work_size(n: int) -> int:
 
 @jit_inline
 def _views(work: np.ndarray, n: int):
+    """The blocks of the work array over the ``3 n`` coordinates: ``b, e, br, er, g, csb`` (7, 3 n) and
+    ``a0, at, csx, csv, xn`` (3 n); the loops run over one coordinate index, without a body and axis pair."""
     size = 3 * n
-    sevens = work[: 7 * _BLOCKS_7 * size].reshape(_BLOCKS_7, 7, n, 3)
-    ones = work[7 * _BLOCKS_7 * size : (7 * _BLOCKS_7 + _BLOCKS_1) * size].reshape(_BLOCKS_1, n, 3)
+    sevens = work[: 7 * _BLOCKS_7 * size].reshape(_BLOCKS_7, 7, size)
+    ones = work[7 * _BLOCKS_7 * size : (7 * _BLOCKS_7 + _BLOCKS_1) * size].reshape(_BLOCKS_1, size)
     return sevens[0], sevens[1], sevens[2], sevens[3], sevens[4], sevens[5], ones[0], ones[1], ones[2], ones[3], ones[4]
 
 
 @jit_inline
-def _add_compensated(values, compensation, i, k, increment):
-    y = increment - compensation[i, k]
-    t = values[i, k] + y
-    compensation[i, k] = (t - values[i, k]) - y
-    values[i, k] = t
+def _bodies(values: np.ndarray, n: int) -> np.ndarray:
+    """A block of ``3 n`` coordinates as ``(n, 3)``, as the force function takes it."""
+    return values.reshape(n, 3)
+
+
+@jit_inline
+def _add_compensated(values, compensation, index, increment):
+    """``values[index] += increment`` with Kahan's compensated summation."""
+    y = increment - compensation[index]
+    t = values[index] + y
+    compensation[index] = (t - values[index]) - y
+    values[index] = t
 
 
 @jit
 def init(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, work: np.ndarray) -> int:
     """Initial acceleration and first trial step; returns the number of force evaluations (1)."""
     work[:] = 0.0
-    b, e, br, er, g, csb, a0, at, csx, csv, xn = _views(work, m.shape[0])
-    accelerations(m, x, eps2, a0)
+    n = m.shape[0]
+    a0 = _views(work, n)[6]
+    accelerations(m, x, eps2, _bodies(a0, n))
     work[_PROPOSED] = INITIAL_STEP_FRACTION * collision_time(m, x, v, eps2)
     work[_LAST_DONE] = 0.0
     return 1
@@ -128,50 +129,50 @@ def _predict(work: np.ndarray, n: int, ratio: float) -> None:
     """``e, b`` for a step ``ratio`` times the last one, from the last converged ``br`` and its prediction ``er``."""
     b, e, br, er, g, csb, a0, at, csx, csv, xn = _views(work, n)
     if ratio > 20.0:  # too far to extrapolate: start the iterations from zero
-        b[:, :, :] = 0.0
-        e[:, :, :] = 0.0
+        b[:, :] = 0.0
+        e[:, :] = 0.0
         return
-    q = np.empty(7)
-    q[0] = ratio
-    for k in range(1, 7):
-        q[k] = q[k - 1] * ratio
-    for i in range(n):
-        for d in range(3):
-            for row in range(7):
-                total = 0.0
-                for col in range(row, 7):
-                    total += _PREDICT[row, col] * br[col, i, d]
-                e[row, i, d] = q[row] * total
-            for row in range(7):
-                b[row, i, d] = e[row, i, d] + (br[row, i, d] - er[row, i, d])
+    q1 = ratio
+    q2 = q1 * ratio
+    q3 = q2 * ratio
+    q4 = q3 * ratio
+    q5 = q4 * ratio
+    q6 = q5 * ratio
+    q7 = q6 * ratio
+    for c in range(3 * n):
+        b0, b1, b2, b3, b4, b5, b6 = br[0, c], br[1, c], br[2, c], br[3, c], br[4, c], br[5, c], br[6, c]
+        # the binomial coefficients of b(t) re-expanded about the new step, summed in rising order
+        e[0, c] = q1 * (b0 + 2.0 * b1 + 3.0 * b2 + 4.0 * b3 + 5.0 * b4 + 6.0 * b5 + 7.0 * b6)
+        e[1, c] = q2 * (b1 + 3.0 * b2 + 6.0 * b3 + 10.0 * b4 + 15.0 * b5 + 21.0 * b6)
+        e[2, c] = q3 * (b2 + 4.0 * b3 + 10.0 * b4 + 20.0 * b5 + 35.0 * b6)
+        e[3, c] = q4 * (b3 + 5.0 * b4 + 15.0 * b5 + 35.0 * b6)
+        e[4, c] = q5 * (b4 + 6.0 * b5 + 21.0 * b6)
+        e[5, c] = q6 * (b5 + 7.0 * b6)
+        e[6, c] = q7 * b6
+        for row in range(7):
+            b[row, c] = e[row, c] + (br[row, c] - er[row, c])
 
 
 @jit_inline
 def _attempt(x, v, m, eps2, dt, work):
     """Predictor-corrector iterations for a step ``dt``; returns the number of force evaluations."""
     n = m.shape[0]
+    size = 3 * n
     b, e, br, er, g, csb, a0, at, csx, csv, xn = _views(work, n)
-    csb[:, :, :] = 0.0
-    for i in range(n):
-        for d in range(3):
-            g[0, i, d] = (
-                b[6, i, d] * _D[15]
-                + b[5, i, d] * _D[10]
-                + b[4, i, d] * _D[6]
-                + b[3, i, d] * _D[3]
-                + b[2, i, d] * _D[1]
-                + b[1, i, d] * _D[0]
-                + b[0, i, d]
-            )
-            g[1, i, d] = (
-                b[6, i, d] * _D[16] + b[5, i, d] * _D[11] + b[4, i, d] * _D[7] + b[3, i, d] * _D[4] + b[2, i, d] * _D[2] + b[1, i, d]
-            )
-            g[2, i, d] = b[6, i, d] * _D[17] + b[5, i, d] * _D[12] + b[4, i, d] * _D[8] + b[3, i, d] * _D[5] + b[2, i, d]
-            g[3, i, d] = b[6, i, d] * _D[18] + b[5, i, d] * _D[13] + b[4, i, d] * _D[9] + b[3, i, d]
-            g[4, i, d] = b[6, i, d] * _D[19] + b[5, i, d] * _D[14] + b[4, i, d]
-            g[5, i, d] = b[6, i, d] * _D[20] + b[5, i, d]
-            g[6, i, d] = b[6, i, d]
-    s = np.empty(9)
+    xf = x.reshape(size)
+    vf = v.reshape(size)
+    xn_bodies = _bodies(xn, n)
+    at_bodies = _bodies(at, n)
+    csb[:, :] = 0.0
+    for c in range(size):
+        b0, b1, b2, b3, b4, b5, b6 = b[0, c], b[1, c], b[2, c], b[3, c], b[4, c], b[5, c], b[6, c]
+        g[0, c] = b6 * _D[15] + b5 * _D[10] + b4 * _D[6] + b3 * _D[3] + b2 * _D[1] + b1 * _D[0] + b0
+        g[1, c] = b6 * _D[16] + b5 * _D[11] + b4 * _D[7] + b3 * _D[4] + b2 * _D[2] + b1
+        g[2, c] = b6 * _D[17] + b5 * _D[12] + b4 * _D[8] + b3 * _D[5] + b2
+        g[3, c] = b6 * _D[18] + b5 * _D[13] + b4 * _D[9] + b3
+        g[4, c] = b6 * _D[19] + b5 * _D[14] + b4
+        g[5, c] = b6 * _D[20] + b5
+        g[6, c] = b6
     error = 1e300
     last_error = 2.0
     iterations = 0
@@ -183,51 +184,49 @@ def _attempt(x, v, m, eps2, dt, work):
         iterations += 1
         for node in range(1, 8):
             hn = _H[node]
-            s[0] = dt * hn
-            s[1] = s[0] * s[0] / 2.0
-            s[2] = s[1] * hn / 3.0
-            s[3] = s[2] * hn / 2.0
-            s[4] = 3.0 * s[3] * hn / 5.0
-            s[5] = 2.0 * s[4] * hn / 3.0
-            s[6] = 5.0 * s[5] * hn / 7.0
-            s[7] = 3.0 * s[6] * hn / 4.0
-            s[8] = 7.0 * s[7] * hn / 9.0
-            for i in range(n):
-                for d in range(3):
-                    xn[i, d] = (
-                        -csx[i, d]
-                        + (
-                            s[8] * b[6, i, d]
-                            + s[7] * b[5, i, d]
-                            + s[6] * b[4, i, d]
-                            + s[5] * b[3, i, d]
-                            + s[4] * b[2, i, d]
-                            + s[3] * b[1, i, d]
-                            + s[2] * b[0, i, d]
-                            + s[1] * a0[i, d]
-                            + s[0] * v[i, d]
-                        )
-                    ) + x[i, d]
-            accelerations(m, xn, eps2, at)
+            s0 = dt * hn
+            s1 = s0 * s0 / 2.0
+            s2 = s1 * hn / 3.0
+            s3 = s2 * hn / 2.0
+            s4 = 3.0 * s3 * hn / 5.0
+            s5 = 2.0 * s4 * hn / 3.0
+            s6 = 5.0 * s5 * hn / 7.0
+            s7 = 3.0 * s6 * hn / 4.0
+            s8 = 7.0 * s7 * hn / 9.0
+            for c in range(size):
+                xn[c] = (
+                    -csx[c]
+                    + (
+                        s8 * b[6, c]
+                        + s7 * b[5, c]
+                        + s6 * b[4, c]
+                        + s5 * b[3, c]
+                        + s4 * b[2, c]
+                        + s3 * b[1, c]
+                        + s2 * b[0, c]
+                        + s1 * a0[c]
+                        + s0 * vf[c]
+                    )
+                ) + xf[c]
+            accelerations(m, xn_bodies, eps2, at_bodies)
             evals += 1
             k = node - 1  # the g (and b) coefficient this node determines
             r0 = _RR_START[node]
             c0 = _C_START[node]
             max_a = 0.0
             max_db6 = 0.0
-            for i in range(n):
-                for d in range(3):
-                    value = (at[i, d] - a0[i, d]) / _RR[r0]
-                    for previous in range(k):
-                        value = (value - g[previous, i, d]) / _RR[r0 + 1 + previous]
-                    change = value - g[k, i, d]
-                    g[k, i, d] = value
-                    for previous in range(k):
-                        _add_compensated(b[previous], csb[previous], i, d, change * _C[c0 + previous])
-                    _add_compensated(b[k], csb[k], i, d, change)
-                    if node == 7:
-                        max_a = max(max_a, abs(at[i, d]))
-                        max_db6 = max(max_db6, abs(change))
+            for c in range(size):
+                value = (at[c] - a0[c]) * _RR_INVERSE[r0]
+                for previous in range(k):
+                    value = (value - g[previous, c]) * _RR_INVERSE[r0 + 1 + previous]
+                change = value - g[k, c]
+                g[k, c] = value
+                for previous in range(k):
+                    _add_compensated(b, csb, (previous, c), change * _C[c0 + previous])
+                _add_compensated(b, csb, (k, c), change)
+                if node == 7:
+                    max_a = max(max_a, abs(at[c]))
+                    max_db6 = max(max_db6, abs(change))
             if node == 7:
                 error = max_db6 / max_a if max_a > 0.0 else 0.0
     return evals
@@ -240,8 +239,8 @@ def _proposed_step(work: np.ndarray, n: int, dt_done: float, tol: float) -> floa
     largest2 = 0.0  # the largest end-of-step acceleration squared: the floor below is relative to it
     for i in range(n):
         y2 = 0.0
-        for d in range(3):
-            t2 = a0[i, d] + b[0, i, d] + b[1, i, d] + b[2, i, d] + b[3, i, d] + b[4, i, d] + b[5, i, d] + b[6, i, d]
+        for c in range(3 * i, 3 * i + 3):
+            t2 = a0[c] + b[0, c] + b[1, c] + b[2, c] + b[3, c] + b[4, c] + b[5, c] + b[6, c]
             y2 += t2 * t2
         largest2 = max(largest2, y2)
     floor2 = (ACCELERATION_FLOOR**2) * largest2
@@ -251,13 +250,11 @@ def _proposed_step(work: np.ndarray, n: int, dt_done: float, tol: float) -> floa
         y2 = 0.0
         y3 = 0.0
         y4 = 0.0
-        for d in range(3):
-            a0i += a0[i, d] ** 2
-            t2 = a0[i, d] + b[0, i, d] + b[1, i, d] + b[2, i, d] + b[3, i, d] + b[4, i, d] + b[5, i, d] + b[6, i, d]
-            t3 = (
-                b[0, i, d] + 2.0 * b[1, i, d] + 3.0 * b[2, i, d] + 4.0 * b[3, i, d] + 5.0 * b[4, i, d] + 6.0 * b[5, i, d] + 7.0 * b[6, i, d]
-            )
-            t4 = 2.0 * b[1, i, d] + 6.0 * b[2, i, d] + 12.0 * b[3, i, d] + 20.0 * b[4, i, d] + 30.0 * b[5, i, d] + 42.0 * b[6, i, d]
+        for c in range(3 * i, 3 * i + 3):
+            a0i += a0[c] ** 2
+            t2 = a0[c] + b[0, c] + b[1, c] + b[2, c] + b[3, c] + b[4, c] + b[5, c] + b[6, c]
+            t3 = b[0, c] + 2.0 * b[1, c] + 3.0 * b[2, c] + 4.0 * b[3, c] + 5.0 * b[4, c] + 6.0 * b[5, c] + 7.0 * b[6, c]
+            t4 = 2.0 * b[1, c] + 6.0 * b[2, c] + 12.0 * b[3, c] + 20.0 * b[4, c] + 30.0 * b[5, c] + 42.0 * b[6, c]
             y2 += t2 * t2
             y3 += t3 * t3
             y4 += t4 * t4
@@ -276,22 +273,24 @@ def _proposed_step(work: np.ndarray, n: int, dt_done: float, tol: float) -> floa
 def _finish(x, v, m, eps2, dt, work) -> None:
     """Advance ``x, v`` to the end of the step with compensated sums; keep ``b, e`` for the next prediction."""
     n = m.shape[0]
+    size = 3 * n
     b, e, br, er, g, csb, a0, at, csx, csv, xn = _views(work, n)
+    xf = x.reshape(size)
+    vf = v.reshape(size)
     dt2 = dt * dt
-    for i in range(n):
-        for d in range(3):
-            # x += dt v + dt^2 (a0 / 2 + sum_k b_k / ((k + 2)(k + 3))), v += dt (a0 + sum_k b_k / (k + 2)),
-            # smallest terms first.
-            for k in range(6, -1, -1):
-                _add_compensated(x, csx, i, d, b[k, i, d] / ((k + 2.0) * (k + 3.0)) * dt2)
-            _add_compensated(x, csx, i, d, a0[i, d] / 2.0 * dt2)
-            _add_compensated(x, csx, i, d, v[i, d] * dt)
-            for k in range(6, -1, -1):
-                _add_compensated(v, csv, i, d, b[k, i, d] / (k + 2.0) * dt)
-            _add_compensated(v, csv, i, d, a0[i, d] * dt)
-    br[:, :, :] = b
-    er[:, :, :] = e
-    accelerations(m, x, eps2, a0)
+    for c in range(size):
+        # x += dt v + dt^2 (a0 / 2 + sum_k b_k / ((k + 2)(k + 3))), v += dt (a0 + sum_k b_k / (k + 2)),
+        # smallest terms first.
+        for k in range(6, -1, -1):
+            _add_compensated(xf, csx, c, b[k, c] / ((k + 2.0) * (k + 3.0)) * dt2)
+        _add_compensated(xf, csx, c, a0[c] / 2.0 * dt2)
+        _add_compensated(xf, csx, c, vf[c] * dt)
+        for k in range(6, -1, -1):
+            _add_compensated(vf, csv, c, b[k, c] / (k + 2.0) * dt)
+        _add_compensated(vf, csv, c, a0[c] * dt)
+    br[:, :] = b
+    er[:, :] = e
+    accelerations(m, x, eps2, _bodies(a0, n))
 
 
 @jit
