@@ -30,6 +30,13 @@ def test_singular_values_match_the_weighted_svd_and_truncation_follows_the_energ
 
 
 def test_singular_values_and_modes_agree_with_pymor():
+    """Both codes are backward stable: each computes the exact POD of ``X + E`` with ``||E|| <= c eps s_1``.
+
+    So (Weyl) every singular value agrees to ``c eps s_1`` in absolute terms - not relative to itself: the 7th
+    is ``7e-7 s_1`` here, so its relative difference may reach ~1e-8 - and (Davis-Kahan) the angle between the
+    k-th modes is at most ``c eps s_1 / gap_k``. ``c = 10 sqrt(n m)``; measured: 59 for the values and 267 for
+    the modes with pymor 2026.1.1, against 1060.
+    """
     pymor_pod = pytest.importorskip("pymor.algorithms.pod").pod
     from pymor.operators.numpy import NumpyMatrixOperator
     from pymor.vectorarrays.numpy import NumpyVectorSpace
@@ -44,9 +51,17 @@ def test_singular_values_and_modes_agree_with_pymor():
         space.from_numpy(snapshots), product=NumpyMatrixOperator(mass), modes=basis.n_modes, rtol=0, atol=0, l2_err=0, method="qr_svd"
     )
     assert basis.n_modes == 7
-    assert np.abs(values / basis.singular_values[: basis.n_modes] - 1).max() < 1e-8
-    overlap = modes.to_numpy().T @ (mass @ basis.modes)
-    assert np.allclose(np.abs(np.diag(overlap)), 1.0, atol=1e-8)
+    ours = basis.singular_values
+    backward = 10.0 * np.sqrt(snapshots.size) * np.finfo(float).eps * ours[0]
+    assert np.abs(values - ours[: basis.n_modes]).max() <= backward
+    theirs = modes.to_numpy()
+    theirs = theirs if theirs.shape == basis.modes.shape else theirs.T
+    cosines = np.sum(theirs * (mass @ basis.modes), axis=0)
+    rest = theirs - basis.modes * cosines
+    sines = np.sqrt(np.sum(rest * (mass @ rest), axis=0))
+    gaps = -np.diff(np.append(ours, 0.0))
+    gaps = np.minimum(gaps, np.append(np.inf, gaps[:-1]))[: basis.n_modes]
+    assert np.all(sines <= backward / gaps)
 
 
 def test_blade_displacements_compress_to_a_few_modes(blade_training):
