@@ -9,6 +9,7 @@ The compiled loop :func:`advance` is the only loop over time in the package.
 
 from __future__ import annotations
 
+import functools
 import math
 import time as _time
 import warnings
@@ -158,8 +159,8 @@ def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_rad
 
     The last step is shortened to land exactly on ``t_target``. When ``buf_t`` is not empty, every
     step's state is stored in the buffers from index ``n_rec`` on, and the loop returns
-    ``BUFFER_FULL`` when they are full. ``escape_radius`` and ``close_distance`` of 0, and an empty
-    ``radii``, disable the events.
+    ``BUFFER_FULL`` when they are full. ``escape_radius`` and ``close_distance`` of 0 disable those events;
+    ``radii`` of None disables collisions, and the loop is then compiled without the contact search.
 
     Returns
     -------
@@ -173,13 +174,12 @@ def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_rad
     body = -1
     record = buf_t.shape[0] > 0
     n = m.shape[0]
-    collisions = radii.shape[0] > 0
-    approach = np.zeros(n * (n - 1) // 2 if collisions else 0)
-    x_start = np.empty_like(x) if collisions else np.empty((0, 3))
-    v_start = np.empty_like(v) if collisions else np.empty((0, 3))
-    work_start = np.empty_like(work) if collisions else np.empty(0)
     t_start = t
-    if collisions:
+    if radii is not None:  # (each test of radii on its own: Numba prunes the branch when it is None)
+        approach = np.zeros(n * (n - 1) // 2)
+        x_start = np.empty_like(x)
+        v_start = np.empty_like(v)
+        work_start = np.empty_like(work)
         body = colliding_pair(m, x, v, radii, approach, 0.0)
         if body >= 0:
             return t, n_steps, n_evals, COLLISION, body, n_rec
@@ -191,7 +191,7 @@ def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_rad
             status = BUFFER_FULL
             break
         remaining = t_target - t
-        if collisions:  # the start of the step, to go back to when a collision is found inside it
+        if radii is not None:  # the start of the step, to go back to when a collision is found inside it
             x_start[:, :] = x
             v_start[:, :] = v
             work_start[:] = work
@@ -217,7 +217,7 @@ def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_rad
                 status = CLOSE_ENCOUNTER
                 body = i * n + j
                 break
-        if collisions:
+        if radii is not None:
             body = colliding_pair(m, x, v, radii, approach, t - t_start)
             if body >= 0:
                 i, j = body // n, body % n
@@ -247,6 +247,23 @@ def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_rad
                 status = ESCAPE
                 break
     return t, n_steps, n_evals, status, body, n_rec
+
+
+@functools.cache
+def compiled_loop(code: int) -> Callable[..., tuple[float, int, int, int, int, int]]:
+    """:func:`advance` compiled for step function ``code`` alone (a constant of the closure), callable from Python.
+
+    Each step function gets its own compiled loop, so a run compiles only the integrator it uses (Numba keeps
+    each on disk, keyed by ``code``). Takes the arguments of :func:`advance` after ``code``.
+    """
+
+    @jit
+    def advance_with(x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, radii, buf_t, buf_x, buf_v, n_rec):
+        return advance(
+            code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, radii, buf_t, buf_x, buf_v, n_rec
+        )
+
+    return advance_with
 
 
 class Simulation:
@@ -285,6 +302,7 @@ class Simulation:
         on_collision: OnCollision = "stop",
     ) -> None:
         self.stepper: Stepper = resolve(integrator, eta=eta, dt=dt, tol=tol, criterion=criterion)
+        self._advance = compiled_loop(self.stepper.code)
         if on_collision not in ("stop", "merge"):
             raise CaseError(f"must be 'stop' or 'merge', got {on_collision!r}", field=("on_collision",))
         self.radii = check_radii(radii, system.n_bodies)
@@ -398,9 +416,10 @@ class Simulation:
                 buf_t, buf_x, buf_v = np.empty(capacity), np.empty((capacity, n, 3)), np.empty((capacity, n, 3))
             else:  # empty buffers: nothing is recorded
                 buf_t, buf_x, buf_v = _NO_TIMES, _NO_STATES, _NO_STATES
-            t, steps, evals, status, body, n_rec = advance(
-                self.stepper.code, self.x, self.v, self.masses, self.eps2, value, self.work, self.t, float(t_target),
-                remaining_steps, float(escape_radius), float(close_distance), self.radii, buf_t, buf_x, buf_v, 0,
+            t, steps, evals, status, body, n_rec = self._advance(
+                self.x, self.v, self.masses, self.eps2, value, self.work, self.t, float(t_target),
+                remaining_steps, float(escape_radius), float(close_distance), self.radii if self.radii.shape[0] else None,
+                buf_t, buf_x, buf_v, 0,
             )  # fmt: skip
             self.t = t
             self.n_steps += steps
@@ -670,30 +689,36 @@ class BatchResult:
     wall_time: float
 
 
-@parallel_jit
-def _run_batch(code, module_code, masses, X, V, eps2, param, t_end, max_steps, escape_radius, close_distance, radii, work_length):
-    n_systems = X.shape[0]
-    times = np.zeros(n_systems)
-    steps = np.zeros(n_systems, dtype=np.int64)
-    evals = np.zeros(n_systems, dtype=np.int64)
-    status = np.zeros(n_systems, dtype=np.int64)
-    bodies = np.zeros(n_systems, dtype=np.int64)
-    for s in prange(n_systems):
-        x = X[s]
-        v = V[s]
-        m = masses[s]
-        work = np.zeros(work_length)
-        first = init(module_code, x, v, m, eps2, work)
-        t, ns, ne, st, body, _ = advance(
-            code, x, v, m, eps2, param, work, 0.0, t_end, max_steps, escape_radius, close_distance, radii,
-            np.empty(0), np.empty((0, 1, 3)), np.empty((0, 1, 3)), 0,
-        )  # fmt: skip
-        times[s] = t
-        steps[s] = ns
-        evals[s] = ne + first
-        status[s] = st
-        bodies[s] = body
-    return times, steps, evals, status, bodies
+@functools.cache
+def _batch_kernel(code: int, module_code: int) -> Callable[..., tuple[np.ndarray, ...]]:
+    """The batch loop compiled for step function ``code`` of integrator ``module_code`` (constants of the closure)."""
+
+    @parallel_jit
+    def run_batch(masses, X, V, eps2, param, t_end, max_steps, escape_radius, close_distance, radii, work_length):
+        n_systems = X.shape[0]
+        times = np.zeros(n_systems)
+        steps = np.zeros(n_systems, dtype=np.int64)
+        evals = np.zeros(n_systems, dtype=np.int64)
+        status = np.zeros(n_systems, dtype=np.int64)
+        bodies = np.zeros(n_systems, dtype=np.int64)
+        for s in prange(n_systems):
+            x = X[s]
+            v = V[s]
+            m = masses[s]
+            work = np.zeros(work_length)
+            first = init(module_code, x, v, m, eps2, work)
+            t, ns, ne, st, body, _ = advance(
+                code, x, v, m, eps2, param, work, 0.0, t_end, max_steps, escape_radius, close_distance, radii,
+                np.empty(0), np.empty((0, 1, 3)), np.empty((0, 1, 3)), 0,
+            )  # fmt: skip
+            times[s] = t
+            steps[s] = ns
+            evals[s] = ne + first
+            status[s] = st
+            bodies[s] = body
+        return times, steps, evals, status, bodies
+
+    return run_batch
 
 
 def integrate_batch(
@@ -746,13 +771,14 @@ def integrate_batch(
         System(masses[index], positions[index], velocities[index], softening)
     _check_times(t_end, None)
     stepper = resolve(integrator, eta=eta, dt=dt, tol=tol, criterion=criterion)
+    radii = check_radii(radii, n)
     eps2 = float(softening) ** 2
     initial_energy = np.array([energy(masses[s], positions[s], velocities[s], softening) for s in range(n_systems)])
     started = _time.perf_counter()
     with numba.parallel_chunksize(1):  # systems differ in cost: hand them out one at a time
-        times, steps, evals, status, bodies = _run_batch(
-            stepper.code, stepper.module_code, masses, positions, velocities, eps2, stepper.parameter, float(t_end),
-            max_steps, float(escape_radius), float(close_encounter), check_radii(radii, n), stepper.work_size(n),
+        times, steps, evals, status, bodies = _batch_kernel(stepper.code, stepper.module_code)(
+            masses, positions, velocities, eps2, stepper.parameter, float(t_end),
+            max_steps, float(escape_radius), float(close_encounter), radii if radii.shape[0] else None, stepper.work_size(n),
         )  # fmt: skip
     wall = _time.perf_counter() - started
     final_energy = np.array([energy(masses[s], positions[s], velocities[s], softening) for s in range(n_systems)])

@@ -5,13 +5,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests import processes
+
 MPIEXEC = Path(sys.executable).with_name("mpiexec")
 
 
 def run_under_mpiexec(script: Path | list[str], ranks: int, timeout: float = 300, **options) -> subprocess.CompletedProcess:
-    """Run ``python script`` (or a command line) on ``ranks`` processes; the timeout turns a hang into a test failure."""
+    """Run ``python script`` (or a command line) on ``ranks`` processes; the timeout turns a hang into a test failure
+    (``mpiexec`` and every rank are killed)."""
     command = [sys.executable, str(script)] if isinstance(script, Path) else script
-    return subprocess.run([str(MPIEXEC), "-n", str(ranks), *command], capture_output=True, text=True, timeout=timeout, **options)
+    return processes.run([str(MPIEXEC), "-n", str(ranks), *command], timeout, **options)
 
 
 def mpi_report(script: Path, ranks: int, timeout: float = 300) -> dict:

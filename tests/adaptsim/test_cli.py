@@ -1,7 +1,6 @@
 """The adaptsim command line: bad input gives one line, exit code 2, no traceback, no output."""
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -10,13 +9,14 @@ import pytest
 import adaptsim
 from adaptsim.cli import main
 from adaptsim.results import load_results
+from tests import processes
 
 ADAPTSIM = shutil.which("adaptsim") or str(Path(sys.executable).parent / "adaptsim")
 GOOD_CASE = "kind: orthogonality\nrows: 30\ncolumns: 5\ncondition_numbers: [1.0, 1.0e+6]\n"
 
 
 def run_cli(*args, cwd):
-    return subprocess.run([ADAPTSIM, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return processes.run([ADAPTSIM, *map(str, args)], timeout=120, cwd=cwd)
 
 
 def write(tmp_path, text, name="case.yaml"):
@@ -127,9 +127,7 @@ def test_usage_errors_exit_2(tmp_path):
 def test_a_kind_without_mpi_refuses_to_run_under_mpiexec(tmp_path):
     case = write(tmp_path, GOOD_CASE)
     mpiexec = str(Path(sys.executable).with_name("mpiexec"))
-    completed = subprocess.run(
-        [mpiexec, "-n", "2", ADAPTSIM, "run", str(case), "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120
-    )
+    completed = processes.run([mpiexec, "-n", "2", ADAPTSIM, "run", str(case), "--out", str(tmp_path / "out")], timeout=120)
     assert completed.returncode == 2
     lines = completed.stderr.strip().splitlines()
     assert len(lines) == 1 and "kind 'orthogonality' runs on one process, but mpiexec started 2" in lines[0]

@@ -12,6 +12,7 @@ import pytest
 
 from adaptsim.errors import CaseError
 from adaptsim.output_folder import probe
+from tests import processes
 
 ROOT = Path(__file__).resolve().parents[2]
 ADAPTSIM = shutil.which("adaptsim") or str(Path(sys.executable).parent / "adaptsim")
@@ -30,9 +31,7 @@ def _limit_file_size(limit: int):
 
 def _run(out: Path, limit: int | None = None, *overrides: str) -> subprocess.CompletedProcess:
     command = [ADAPTSIM, "run", str(QUICKSTART), "--out", str(out), *[a for o in overrides for a in ("--set", o)]]
-    return subprocess.run(
-        command, capture_output=True, text=True, timeout=300, preexec_fn=_limit_file_size(limit) if limit else None, cwd=out.parent
-    )
+    return processes.run(command, timeout=300, preexec_fn=_limit_file_size(limit) if limit else None, cwd=out.parent)
 
 
 def _errors(stderr: str) -> list[str]:
@@ -63,7 +62,7 @@ def test_a_read_only_output_folder_is_found_before_computing(tmp_path):
     out = tmp_path / "readonly"
     out.mkdir()
     if os.geteuid() == 0:  # root writes into a 0o555 folder: make the file system read-only instead
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,ro", "tmpfs", str(out)], capture_output=True)
+        mounted = processes.run(["mount", "-t", "tmpfs", "-o", "size=4m,ro", "tmpfs", str(out)], timeout=30)
         if mounted.returncode != 0:
             pytest.skip("root cannot mount a read-only tmpfs here")
     else:
@@ -76,7 +75,7 @@ def test_a_read_only_output_folder_is_found_before_computing(tmp_path):
         assert "Read-only file system" in errors[0] or "Permission denied" in errors[0]
     finally:
         if os.geteuid() == 0:
-            subprocess.run(["umount", str(out)], capture_output=True)
+            processes.run(["umount", str(out)], timeout=30)
         else:
             out.chmod(0o755)
 

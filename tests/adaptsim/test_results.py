@@ -2,7 +2,6 @@
 
 import os
 import signal
-import subprocess
 import sys
 import textwrap
 
@@ -12,6 +11,7 @@ import pytest
 
 import adaptsim
 from adaptsim.results import ResultFileError, atomic_path, load_results, write_results
+from tests import processes
 
 
 def test_round_trip(tmp_path):
@@ -78,13 +78,13 @@ def test_killed_writer_leaves_no_result_file(tmp_path):
         write_results({str(target)!r}, {{f"d{{i}}": np.ones(100000) for i in range(50)}})
         """
     )
-    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    for _ in range(3):
-        assert process.stdout.readline().strip() == "written"
-    partial = [p for p in tmp_path.iterdir()]
-    assert partial and all(p.name.endswith(".partial") for p in partial)  # data is being written, elsewhere
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    with processes.spawned([sys.executable, "-c", script]) as process:
+        for _ in range(3):
+            assert process.stdout.readline().strip() == "written"  # (the test's timeout ends a silent child)
+        partial = [p for p in tmp_path.iterdir()]
+        assert partial and all(p.name.endswith(".partial") for p in partial)  # data is being written, elsewhere
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
     assert not target.exists()
 
 

@@ -1,7 +1,6 @@
 """The `nbody` case kind through the command line: results contract and bad input."""
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from adaptsim.results import load_results
 from nbody import initial_conditions as ic
+from tests import processes
 
 ADAPTSIM = shutil.which("adaptsim") or str(Path(sys.executable).parent / "adaptsim")
 CASE = """kind: nbody
@@ -27,7 +27,7 @@ def run_cli(tmp_path, text, *args):
     case = tmp_path / "case.yaml"
     case.write_text(text)
     out = tmp_path / "out"
-    result = subprocess.run([ADAPTSIM, "run", str(case), "--out", str(out), *args], capture_output=True, text=True, timeout=300)
+    result = processes.run([ADAPTSIM, "run", str(case), "--out", str(out), *args], timeout=300)
     return result, case, out
 
 

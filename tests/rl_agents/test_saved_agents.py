@@ -1,7 +1,6 @@
 """Agent files load without running code from them: crafted zips, truncated files, foreign files."""
 
 import shutil
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -13,6 +12,7 @@ from adaptsim.errors import CaseError
 from rl_agents.envs.config import EnvConfig
 from rl_agents.saved_agents import AgentFileError, read_agent
 from rl_agents.saved_agents import load_agent as load_agent_file
+from tests import processes
 from tests.rl_agents.crafted import SHIPPED, crafted_agent
 
 ADAPTSIM = shutil.which("adaptsim") or str(Path(sys.executable).parent / "adaptsim")
@@ -22,7 +22,7 @@ def test_crafted_payload_is_live_under_sb3s_own_loader(tmp_path):
     """Guards the tests below: the same payload does run when Stable-Baselines3 loads the file itself."""
     crafted, marker = crafted_agent(tmp_path, "observation_space")
     code = f"import stable_baselines3, warnings; warnings.simplefilter('ignore'); stable_baselines3.DQN.load({str(crafted)!r})"
-    subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=tmp_path, timeout=120)
+    processes.run([sys.executable, "-c", code], timeout=120, cwd=tmp_path)
     assert marker.exists()
 
 
@@ -44,7 +44,7 @@ def test_payload_in_an_unknown_entry_is_refused_everywhere(tmp_path, how):
     else:
         out = tmp_path / "out"
         command = [ADAPTSIM, how, str(case)] + (["--out", str(out)] if how == "run" else [])
-        completed = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+        completed = processes.run(command, timeout=300, cwd=tmp_path)
         assert completed.returncode == 2
         lines = completed.stderr.strip().splitlines()
         assert len(lines) == 1 and "eval.yaml: model:" in lines[0] and "'evil'" in lines[0], completed.stderr

@@ -2,7 +2,6 @@
 
 import shutil
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ from adaptsim.errors import CaseError
 from adaptsim.results import load_results
 from rl_agents.envs.config import EnvConfig
 from rl_agents.saved_agents import load_agent
+from tests import processes
 
 ROOT = Path(__file__).resolve().parents[2]
 ADAPTSIM = shutil.which("adaptsim") or str(Path(sys.executable).parent / "adaptsim")
@@ -21,30 +21,31 @@ QUICK = ROOT / "cases" / "rl_train_quick.yaml"
 
 
 def train(out, *overrides):
+    """A training run in the background (a context manager: left, it is killed with its children)."""
     args = [ADAPTSIM, "run", str(QUICK), "--out", str(out)]
     for override in overrides:
         args += ["--set", override]
-    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return processes.spawned(args)
 
 
 @pytest.mark.slow
 def test_training_is_killed_and_resumes(tmp_path):
     out = tmp_path / "train"
-    process = train(out, "total_timesteps=200000", "checkpoint_every=400", "evaluation.every=1200")
     checkpoints = out / "checkpoints"
-    deadline = time.time() + 240
-    while time.time() < deadline and not list(checkpoints.glob("model_*_steps.zip")):
-        time.sleep(0.5)
-    time.sleep(1.0)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    with train(out, "total_timesteps=200000", "checkpoint_every=400", "evaluation.every=1200") as process:
+        deadline = time.time() + 240
+        while time.time() < deadline and not list(checkpoints.glob("model_*_steps.zip")):
+            time.sleep(0.5)
+        time.sleep(1.0)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
     assert not (out / "model.zip").exists() and not (out / "result.h5").exists()
     saved = sorted(int(p.stem.split("_")[1]) for p in checkpoints.glob("model_*_steps.zip"))
     leftover = checkpoints / ".model_9999_steps.zip.abc.partial"
     leftover.write_bytes(b"half a file")
     assert saved, "no checkpoint before the kill"
-    process = train(out, "total_timesteps=2400", "checkpoint_every=400", "evaluation.every=1200")
-    _, stderr = process.communicate(timeout=300)
+    with train(out, "total_timesteps=2400", "checkpoint_every=400", "evaluation.every=1200") as process:
+        _, stderr = processes.finish(process, 300)
     assert process.returncode == 0, stderr
     results = load_results(out / "result.h5")
     summary = results.attrs["summary"]
@@ -69,10 +70,11 @@ QUICK_SMALL = ("n_envs=1", "vec_env=dummy", "evaluation.n_seeds=1", "evaluation.
 
 def test_another_case_does_not_resume_checkpoints(tmp_path):
     out = tmp_path / "train"
-    first = train(out, *QUICK_SMALL, "total_timesteps=400", "hyperparameters.learning_starts=100")
-    assert first.wait(timeout=300) == 0, first.stderr.read()
-    second = train(out, *QUICK_SMALL, "total_timesteps=600", "hyperparameters.learning_starts=100", "hyperparameters.gamma=0.9")
-    _, stderr = second.communicate(timeout=300)
+    with train(out, *QUICK_SMALL, "total_timesteps=400", "hyperparameters.learning_starts=100") as first:
+        _, stderr = processes.finish(first, 300)
+    assert first.returncode == 0, stderr
+    with train(out, *QUICK_SMALL, "total_timesteps=600", "hyperparameters.learning_starts=100", "hyperparameters.gamma=0.9") as second:
+        _, stderr = processes.finish(second, 300)
     assert second.returncode == 2
     errors = [line for line in stderr.splitlines() if not line.startswith("adaptsim running")]
     assert len(errors) == 1 and "model_400_steps.zip: was trained from another case (changed: hyperparameters)" in errors[0], stderr
@@ -81,13 +83,14 @@ def test_another_case_does_not_resume_checkpoints(tmp_path):
 
 def test_corrupt_latest_checkpoint_falls_back_to_the_previous_one(tmp_path):
     out = tmp_path / "train"
-    first = train(out, *QUICK_SMALL, "total_timesteps=400", "hyperparameters.learning_starts=100")
-    assert first.wait(timeout=300) == 0, first.stderr.read()
+    with train(out, *QUICK_SMALL, "total_timesteps=400", "hyperparameters.learning_starts=100") as first:
+        _, stderr = processes.finish(first, 300)
+    assert first.returncode == 0, stderr
     latest = out / "checkpoints" / "model_400_steps.zip"
     latest.write_bytes(latest.read_bytes()[:3000])  # truncated, as by a kill in a non-atomic writer
     (out / "checkpoints" / "replay_buffer_200_steps.npz").unlink()
-    second = train(out, *QUICK_SMALL, "total_timesteps=600", "hyperparameters.learning_starts=100")
-    _, stderr = second.communicate(timeout=300)
+    with train(out, *QUICK_SMALL, "total_timesteps=600", "hyperparameters.learning_starts=100") as second:
+        _, stderr = processes.finish(second, 300)
     assert second.returncode == 0, stderr
     assert "model_400_steps.zip cannot be resumed (is not a readable agent file" in stderr
     assert "replay buffer replay_buffer_200_steps.npz is missing: resuming with an empty replay buffer" in stderr

@@ -2,7 +2,6 @@
 
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from adaptsim.cases import load_case, run_case
 from adaptsim.results import load_results
 from rom import hifi_output as output
+from tests import processes
 
 from ..mpi import run_under_mpiexec
 
@@ -112,9 +112,7 @@ def inverted_mesh(path):
 def test_bad_input_gives_one_line_and_no_result(tmp_path, overrides, message):
     inverted_mesh(tmp_path / "inverted.vtu")
     args = [a for o in [*SMALL, *overrides] for a in ("--set", o)]
-    completed = subprocess.run(
-        [ADAPTSIM, "run", str(CASE), *args, "--out", str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path, timeout=300
-    )
+    completed = processes.run([ADAPTSIM, "run", str(CASE), *args, "--out", str(tmp_path / "out")], timeout=300, cwd=tmp_path)
     assert completed.returncode != 0
     errors = [line for line in completed.stderr.splitlines() if line.startswith(("adaptsim: error:", "adaptsim: run failed:"))]
     assert len(errors) == 1 and "Traceback" not in completed.stderr, completed.stderr
@@ -214,7 +212,7 @@ def test_two_runs_of_the_same_case_give_the_same_bits(tmp_path, monkeypatch):
             *[a for o in args for a in ("--set", o)],
         ]
         env = {key: value for key, value in os.environ.items() if key != "MKL_CBWR"}
-        subprocess.run(command, check=True, capture_output=True, env=env, timeout=300)
+        processes.run(command, timeout=300, check=True, env=env)
         runs.append(load_results(tmp_path / name / "result.h5"))
     assert np.array_equal(runs[0]["displacement"], runs[1]["displacement"])
     assert np.array_equal(runs[0]["stress"], runs[1]["stress"])

@@ -1,7 +1,6 @@
 """The rom_online case kind: result contract, reuse of the ROM file, and one-line errors for bad ROM input."""
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from adaptsim.cases import load_case, run_case
 from adaptsim.results import load_results
+from tests import processes
 
 from ..mpi import run_under_mpiexec
 
@@ -66,9 +66,7 @@ def test_a_saved_rom_is_reused_without_training(small_run, tmp_path):
 
 def cli_error(tmp_path, overrides):
     args = [a for o in overrides for a in ("--set", o)]
-    completed = subprocess.run(
-        [ADAPTSIM, "run", str(CASE), *args, "--out", str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path, timeout=300
-    )
+    completed = processes.run([ADAPTSIM, "run", str(CASE), *args, "--out", str(tmp_path / "out")], timeout=300, cwd=tmp_path)
     errors = [line for line in completed.stderr.splitlines() if line.startswith(("adaptsim: error:", "adaptsim: run failed:"))]
     assert completed.returncode != 0 and len(errors) == 1 and "Traceback" not in completed.stderr, completed.stderr
     assert not (tmp_path / "out" / "result.h5").exists()

@@ -1,7 +1,6 @@
 """Orthogonal initialisation and orthogonality regularisers of torch layers."""
 
 import math
-import subprocess
 import sys
 
 import pytest
@@ -16,11 +15,12 @@ from adaptsim.linalg.nn import (  # noqa: E402
     module_orthogonality_penalty,
     orthogonal_init_,
 )
+from tests import processes  # noqa: E402
 
 
 def test_linalg_import_does_not_import_torch():
     code = "import sys, adaptsim.linalg, adaptsim.linalg.nn; print('torch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    assert processes.run([sys.executable, "-c", code], timeout=120, check=True).stdout.strip() == "False"
 
 
 @pytest.mark.parametrize("shape", [(4, 8, 3, 3), (8, 8, 3, 3), (6, 3, 5, 5), (3, 5, 1, 1)])
