@@ -3,6 +3,8 @@
 Progress bars are drawn only on an interactive terminal; in pipes and log files (CI, rank 0 under
 ``mpiexec``, a batch job's output) a long loop prints a line every :data:`LINE_INTERVAL_S` seconds with the
 fraction done, the time elapsed and the time left; ``ADAPTSIM_QUIET=1`` silences both. Log lines go to stderr.
+The time left follows from the rate since the last compilation (:mod:`adaptsim.compilation`), and is not said
+before that rate is known.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from adaptsim import compilation
 from adaptsim.launch import launched_rank
 
 T = TypeVar("T")
@@ -80,9 +83,14 @@ class ProgressBar:
         self._lines = False  # not on a terminal: a plain line every LINE_INTERVAL_S seconds instead of a bar
         self._done = self._last_done = 0.0
         self._started = self._last_line = 0.0
+        self._compiled = 0.0  # seconds of compilation seen at the last update
+        self._origin = (0.0, 0.0)  # (time, amount done) from which the rate is measured
 
     def __enter__(self) -> ProgressBar:
         self._started = self._last_line = time.monotonic()
+        compilation.watch()
+        self._compiled = compilation.compiling_seconds()
+        self._origin = (self._started, 0.0)
         self._lines = self.enabled and not _silenced() and not console().is_terminal and self.total > 0
         if self.enabled and not is_quiet():
             columns = [
@@ -101,6 +109,10 @@ class ProgressBar:
     def update(self, completed: float) -> None:
         """Set the amount done so far."""
         self._done = min(float(completed), self.total)
+        compiled = compilation.compiling_seconds()
+        if compiled != self._compiled:  # compiled since the last update: the rate is measured from here on
+            self._compiled = compiled
+            self._origin = (time.monotonic(), self._done)
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, completed=self._done)
         self._maybe_line()
@@ -122,7 +134,10 @@ class ProgressBar:
         self._last_line, self._last_done = now, self._done
         elapsed = now - self._started
         fraction = self._done / self.total
-        left = f", about {_clock(elapsed * (1.0 - fraction) / fraction)} left" if 0.0 < fraction < 1.0 else ""
+        since, done_then = self._origin
+        left = ""
+        if 0.0 < fraction < 1.0 and self._done > done_then and now > since:
+            left = f", about {_clock((now - since) * (self.total - self._done) / (self._done - done_then))} left"
         amount = f"{self._done:.6g} of {self.total:.6g}{(' ' + self.unit) if self.unit else ''}"
         log(f"{self.description}: {100.0 * fraction:.0f}% ({amount}), {_clock(elapsed)} elapsed{left}")
 
