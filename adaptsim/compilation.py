@@ -3,14 +3,16 @@
 A first run compiles its kernels (seconds to a minute; Numba keeps them on disk for the next runs). Without a word,
 a bar stands still meanwhile and the first rate, hence the time left, is wrong by orders of magnitude. Numba
 announces every compilation (``numba:compile`` events, not sent for a kernel loaded from the cache); this module
-listens to them once ``numba`` is imported: the first one prints one log line, and :func:`compiling_seconds`
-tells a progress bar how much of its time went into compiling.
+listens to them once ``numba`` is imported: the first one calls the announcement :func:`watch` was given (the
+progress module logs one line), and :func:`compiling_seconds` tells a progress bar how much of its time went into
+compiling.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,7 @@ class _Compilations:
     started: float = 0.0
     total: float = 0.0
     announced: bool = False
+    announce: Callable[[], None] | None = None
 
 
 _SEEN = _Compilations()
@@ -30,11 +33,9 @@ _SEEN = _Compilations()
 def _on_start() -> None:
     if _SEEN.depth == 0:
         _SEEN.started = time.monotonic()
-        if not _SEEN.announced:
+        if not _SEEN.announced and _SEEN.announce is not None:
             _SEEN.announced = True
-            from adaptsim.progress import log  # (progress imports this module)
-
-            log("compiling (first run only: the compiled code is kept on disk for the next runs)")
+            _SEEN.announce()
     _SEEN.depth += 1
 
 
@@ -44,8 +45,10 @@ def _on_end() -> None:
         _SEEN.total += time.monotonic() - _SEEN.started
 
 
-def watch() -> None:
-    """Listen to Numba's compilations from now on, if Numba is imported (once per process; cheap to call again)."""
+def watch(announce: Callable[[], None]) -> None:
+    """Listen to Numba's compilations from now on, if Numba is imported (once per process; cheap to call again);
+    ``announce()`` is called when the first one starts."""
+    _SEEN.announce = announce
     if _SEEN.installed or "numba" not in sys.modules:
         return
     from numba.core import event

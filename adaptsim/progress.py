@@ -88,7 +88,7 @@ class ProgressBar:
 
     def __enter__(self) -> ProgressBar:
         self._started = self._last_line = time.monotonic()
-        compilation.watch()
+        compilation.watch(_announce_compiling)
         self._compiled = compilation.compiling_seconds()
         self._origin = (self._started, 0.0)
         self._lines = self.enabled and not _silenced() and not console().is_terminal and self.total > 0
@@ -146,6 +146,10 @@ class ProgressBar:
             self._progress.stop()
         if exc[0] is None:
             self._maybe_line(final=True)
+
+
+def _announce_compiling() -> None:
+    log("compiling (first run only: the compiled code is kept on disk for the next runs)")
 
 
 def _clock(seconds: float) -> str:

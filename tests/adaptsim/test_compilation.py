@@ -14,7 +14,7 @@ def fresh(monkeypatch):
 
 
 def test_compiling_is_said_once_and_timed(fresh, capsys):
-    compilation.watch()
+    compilation.watch(progress._announce_compiling)
     before = compilation.compiling_seconds()
     for offset in (1.0, 2.0):  # two new functions: two compilations, one line
         assert numba.njit(lambda x, offset=offset: x + offset)(1.0) == 1.0 + offset
