@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from adaptsim.errors import CaseError
-from adaptsim.output_folder import probe
+from adaptsim.output_folder import LOCK_NAME, locked, probe
 from tests import processes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,3 +97,36 @@ def test_probe_leaves_no_folder_behind_when_it_fails(tmp_path):
     with pytest.raises(CaseError, match="cannot write into"):
         probe(blocker / "out")
     assert blocker.read_text() == "not a folder"
+
+
+def test_a_second_run_into_a_folder_in_use_stops_and_leaves_it_alone(tmp_path):
+    out = tmp_path / "out"
+    assert _run(out, None, "t_end=1.0", "snapshots=10").returncode == 0
+    assert not (out / LOCK_NAME).exists()  # a finished run leaves no lock behind
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    with locked(out):  # a first run, still writing
+        (out / ".result.h5.abc.partial").write_bytes(b"being written")
+        completed = _run(out, None, "t_end=2.0", "snapshots=10")
+        assert completed.returncode == 2, completed.stderr
+        errors = _errors(completed.stderr)
+        assert len(errors) == 1 and f"--out: another adaptsim run (pid {os.getpid()} on " in errors[0], completed.stderr
+        assert "is writing into" in errors[0] and "Traceback" not in completed.stderr
+        assert (out / ".result.h5.abc.partial").read_bytes() == b"being written"  # not cleaned away under the first run
+    (out / ".result.h5.abc.partial").unlink()
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+
+
+def test_the_lock_of_a_killed_run_is_free(tmp_path):
+    """The operating system releases the lock of a process that dies, so a killed run does not block the folder."""
+    out = tmp_path / "out"
+    out.mkdir()
+    holder = "from adaptsim.output_folder import locked; import pathlib, time\nwith locked(pathlib.Path({!r})):\n    print('locked', flush=True); time.sleep(100)"
+    with processes.spawned([sys.executable, "-c", holder.format(str(out))]) as process:
+        assert process.stdout.readline().strip() == "locked"
+        with pytest.raises(CaseError, match="another adaptsim run"), locked(out):
+            pass
+        process.kill()
+        process.wait(timeout=60)
+    with locked(out):
+        assert (out / LOCK_NAME).read_text().startswith(f"pid {os.getpid()} ")
+    assert not (out / LOCK_NAME).exists()
