@@ -24,7 +24,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from adaptsim.errors import CaseError
+from adaptsim.errors import CaseError, RunError, first_line
 
 ENTRY_POINT_GROUP = "adaptsim.kinds"
 
@@ -423,10 +423,21 @@ def non_finite_values(data: Mapping[str, Any], prefix: str = "") -> list[tuple[s
 def run_case(loaded: LoadedCase, out_dir: str | Path) -> RunContext:
     """Run a validated case, writing its outputs into ``out_dir`` (created and probed here, see
     :mod:`adaptsim.output_folder`)."""
+    from adaptsim.numerical_warnings import collected, summary
     from adaptsim.output_folder import output_folder
+    from adaptsim.progress import log
 
     runner = loaded.spec.load_runner()
     ctx = RunContext(out_dir=Path(out_dir), loaded=loaded)
-    with output_folder(ctx.out_dir):
-        runner(loaded.case, ctx)
+    with output_folder(ctx.out_dir), collected() as numerical:
+        try:
+            runner(loaded.case, ctx)
+        except RunError as error:
+            if not numerical:
+                raise
+            raise RunError(f"{error} (after numerical warnings: {summary(numerical)})") from None
+        except ArithmeticError as error:  # e.g. a float overflow in Python arithmetic: the numbers left any sensible range
+            raise RunError(f"numerical failure: {first_line(error)}{f' (after: {summary(numerical)})' if numerical else ''}") from None
+    for text in numerical:
+        log(f"[bold yellow]warning:[/] numerical: {text}")
     return ctx

@@ -11,7 +11,7 @@ from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, StrictModel
 from adaptsim.errors import CaseError
 from nbody.collisions import OnCollision
 from nbody.integrators.stepper import resolve
-from nbody.integrators.table import CriterionName, IntegratorName, integrator_citations
+from nbody.integrators.table import PARAMETER_LIMITS, CriterionName, IntegratorName, integrator_citations
 
 Problem = Literal["figure_eight", "pythagorean", "lagrange", "random", "custom"]
 Vector3 = tuple[float, float, float]
@@ -64,9 +64,9 @@ class IntegratorSpec(StrictModel):
     """An integrator and its one accuracy parameter."""
 
     name: IntegratorName = Field("hermite", description="Integrator.")
-    eta: PositiveFloat | None = Field(None, description="Hermite / adaptive leapfrog step parameter.")
-    dt: PositiveFloat | None = Field(None, description="Fixed step (any integrator).")
-    tol: PositiveFloat | None = Field(None, description="Tolerance of `rk` and `ias15`.")
+    eta: PositiveFloat | None = Field(None, le=PARAMETER_LIMITS["eta"], description="Hermite / adaptive leapfrog step parameter.")
+    dt: PositiveFloat | None = Field(None, le=PARAMETER_LIMITS["dt"], description="Fixed step (any integrator).")
+    tol: PositiveFloat | None = Field(None, le=PARAMETER_LIMITS["tol"], description="Tolerance of `rk`, `ias15` and `archain`.")
     criterion: CriterionName = Field("aarseth", description="Hermite step criterion.")
 
     @model_validator(mode="after")

@@ -28,7 +28,7 @@ from nbody.collisions import Collision, OnCollision, check_radii, merge
 from nbody.diagnostics import angular_momentum, energy, relative_energy_error
 from nbody.events import closest_pair, colliding_pair, escaping_body, pair_state, passed_inside
 from nbody.integrators.dispatch import init, step
-from nbody.integrators.stepper import Stepper, resolve
+from nbody.integrators.stepper import Stepper, check_limit, resolve
 from nbody.state import System
 
 
@@ -407,6 +407,8 @@ class Simulation:
         value = self.stepper.parameter if parameter is None else float(parameter)
         if not (math.isfinite(value) and value > 0.0):
             raise CaseError(f"must be a finite number > 0, got {value}", field=(self.stepper.parameter_name,))
+        if parameter is not None:
+            check_limit(self.stepper.parameter_name, value)
         chunks_t, chunks_x, chunks_v = [], [], []
         capacity = 1024 if record else 0
         remaining_steps = max_steps

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 from pydantic import Field, PrivateAttr, field_validator, model_validator
@@ -26,6 +26,8 @@ Vector3 = tuple[float, float, float]
 #: :meth:`HifiCase.estimated_bytes`).
 MAX_DIVISIONS = 400
 MAX_INCREMENTS = 100_000
+#: The longest load history (s): 300 years, past any service life.
+MAX_TIME = 1e10
 
 
 def existing_file(value: str | None, what: str) -> str | None:
@@ -155,7 +157,7 @@ class MeshSpec(StrictModel):
 class Rotation(StrictModel):
     """Rotation about the engine axis: centrifugal body force ``rho load(t) omega^2 r``."""
 
-    speed: float = Field(1000.0, ge=0.0, description="Angular speed omega at load 1 (rad/s).")
+    speed: float = Field(1000.0, ge=0.0, le=1e5, description="Angular speed omega at load 1 (rad/s), at most 1e5 (a million rpm).")
     axis: Vector3 = Field((1.0, 0.0, 0.0), description="Engine axis direction.")
     origin: Vector3 = Field((0.0, 0.0, 0.0), description="A point of the axis (m).")
 
@@ -229,7 +231,9 @@ class TemperatureSpec(StrictModel):
 class History(StrictModel):
     """Piecewise-linear load factor ``load(t)`` and the increments of each segment (ramp, hold, unload...)."""
 
-    times: list[float] = Field([0.0, 1.0, 101.0, 102.0], min_length=2, description="Increasing times (s), the first 0.")
+    times: list[Annotated[float, Field(le=MAX_TIME)]] = Field(
+        [0.0, 1.0, 101.0, 102.0], min_length=2, description=f"Increasing times (s), the first 0, at most {MAX_TIME:g} (300 years)."
+    )
     load: list[float] = Field([0.0, 1.0, 1.0, 0.0], min_length=2, description="Load factor at those times.")
     increments: list[int] = Field([4, 10, 4], description="Increments in each segment (>= 1).")
 

@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import Any
 
 from adaptsim.errors import CaseError
-from nbody.integrators.table import BY_NAME, CRITERIA, INTEGRATOR_NAMES, STEP_TABLE
+from nbody.integrators.table import BY_NAME, CRITERIA, INTEGRATOR_NAMES, PARAMETER_LIMITS, STEP_TABLE
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,12 @@ class Stepper:
         return self.module.work_size(n_bodies)
 
 
+def check_limit(name: str, value: float) -> None:
+    """Refuse a step parameter past :data:`~nbody.integrators.table.PARAMETER_LIMITS` (:class:`CaseError`)."""
+    if value > PARAMETER_LIMITS[name]:
+        raise CaseError(f"must be at most {PARAMETER_LIMITS[name]:g}, got {value!r}", field=(name,))
+
+
 def natural_parameter(integrator: str) -> str:
     """The adaptive parameter an integrator takes besides a fixed ``dt``: ``eta`` or ``tol``."""
     return BY_NAME[integrator].parameter
@@ -74,7 +80,8 @@ def resolve(
     ------
     CaseError
         For an unknown integrator or criterion, a parameter the integrator does not take, more than
-        one parameter, or a parameter that is not a finite positive number.
+        one parameter, or a parameter that is not a finite positive number or is past its limit
+        (:data:`~nbody.integrators.table.PARAMETER_LIMITS`).
     """
     if integrator not in BY_NAME:
         raise CaseError(f"unknown integrator {integrator!r}; one of {', '.join(INTEGRATOR_NAMES)}", field=("integrator",))
@@ -87,6 +94,7 @@ def resolve(
     name, value = next(iter(given.items())) if given else entry.default
     if not (isinstance(value, (int, float)) and value == value and 0.0 < value < float("inf")):
         raise CaseError(f"must be a finite number > 0, got {value!r}", field=(name,))
+    check_limit(name, float(value))
     if name == "dt":
         function = "step_fixed"
     elif name == entry.parameter:

@@ -191,6 +191,10 @@ def test_changing_the_parameter_between_intervals(figure_eight):
     assert simulation.energy_error() < 1e-4
     with pytest.raises(CaseError, match="eta: must be a finite number > 0"):
         simulation.advance(2.0, -1.0)
+    with pytest.raises(CaseError, match="eta: must be at most 1, got 1e"):
+        simulation.advance(2.0, 1e308)
+    with pytest.raises(CaseError, match="tol: must be at most 1, got 2.0"):
+        simulate.Simulation(figure_eight, "ias15", tol=2.0)
 
 
 def test_run_records_only_the_start_and_the_end_by_default(figure_eight):
