@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,8 +75,9 @@ ENTRIES = (
 )
 
 
-def build(out: Path, quick: bool = False) -> list[Path]:
-    """Run each entry's case (once per distinct setting) and copy its plot to ``out``; returns the pictures."""
+def build(out: Path, quick: bool = False, cases: Collection[str] | None = None) -> list[Path]:
+    """Run each entry's case (once per distinct setting; only ``cases`` when given) and copy its plot to ``out``;
+    returns the pictures."""
     from adaptsim.cases import load_case, run_case
 
     out.mkdir(parents=True, exist_ok=True)
@@ -83,6 +85,8 @@ def build(out: Path, quick: bool = False) -> list[Path]:
     written = []
     with tempfile.TemporaryDirectory() as scratch:
         for entry in ENTRIES:
+            if cases is not None and entry.case not in cases:
+                continue
             path = ROOT / "cases" / f"{entry.case}.yaml"
             overrides = load_case(path).spec.smoke_overrides if quick else entry.overrides
             key = (entry.case, tuple(overrides))

@@ -88,7 +88,7 @@ def _finite(x, v):
 CONTACT_PRECISION = 1e-13
 
 
-@jit
+@jit_inline
 def _integrate_watching(code, x, v, m, eps2, param, work, t, target, i, j, reach, watch):
     """Integrate from ``t`` to ``target``; with ``watch``, stop at the end of the first step in which bodies ``i, j``
     touch (:func:`_contact`). Returns ``(t, force evaluations, touched)``."""
@@ -110,7 +110,7 @@ def _integrate_watching(code, x, v, m, eps2, param, work, t, target, i, j, reach
     return t, evals, False
 
 
-@jit
+@jit_inline
 def _contact(code, x, v, m, eps2, param, work, t0, t1, reach, i, j, x0, v0, work0):
     """First time in ``(t0, t1]`` at which bodies ``i, j`` touch, by bisection; ``x0, v0, work0`` hold the state
     at ``t0`` on entry (they are overwritten) and ``x, v, work`` the state at contact on return.
@@ -153,7 +153,7 @@ def _contact(code, x, v, m, eps2, param, work, t0, t1, reach, i, j, x0, v0, work
     )
 
 
-@jit
+@jit_inline
 def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, radii, buf_t, buf_x, buf_v, n_rec):
     """Advance ``x, v`` in place from ``t`` towards ``t_target`` with step function ``code``, stopping early on an event.
 

@@ -511,13 +511,13 @@ def _advance(x, v, m, eps2, tol, h, dt_max, extrapolate, work):
     return 0.0, evals  # no step found: the time loop reports a step underflow
 
 
-@jit
+@jit_inline
 def step_adaptive(x, v, m, eps2, tol, dt_max, work):
     """One extrapolated step at accuracy ``tol``; returns ``(dt taken, force evaluations)``."""
     return _advance(x, v, m, eps2, tol, work[_STEP], dt_max, True, work)
 
 
-@jit
+@jit_inline
 def step_fixed(x, v, m, eps2, dt, dt_max, work):
     """One logH leapfrog step of fictitious length ``dt * U0`` (shortened to land on ``dt_max``)."""
     return _advance(x, v, m, eps2, 1.0, dt * work[_U0], dt_max, False, work)
