@@ -153,7 +153,7 @@ def _contact(code, x, v, m, eps2, param, work, t0, t1, reach, i, j, x0, v0, work
     )
 
 
-@jit_inline
+@jit
 def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, radii, buf_t, buf_x, buf_v, n_rec):
     """Advance ``x, v`` in place from ``t`` towards ``t_target`` with step function ``code``, stopping early on an event.
 
