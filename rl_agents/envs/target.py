@@ -1,0 +1,217 @@
+"""A Gymnasium environment with the user's question as its task: end a three-body run below a target energy error,
+at the least cost, choosing the integrator and its parameter interval by interval.
+
+An episode draws initial conditions and a target ``eps`` (log-uniform in :attr:`TargetConfig.target`). Each action
+picks one of :attr:`TargetConfig.choices` (an integrator and its parameter) for the next interval of
+``interval`` time units; with ``redo``, the actions ``n .. 2n-1`` instead integrate the *last* interval again from
+the state before it with choice ``k - n`` (the state is restored exactly; the redone work is paid for). A change of
+integrator starts it from the current state (its start-up force evaluations are paid for). The cost of an interval
+is its force evaluations weighted by each integrator's CPU cost per evaluation (:data:`EVALUATION_COST`), so it is
+deterministic and honest across integrators.
+
+Reward (:func:`target_reward`): ``-cost_weight * (log10 C_after - log10 C_before)`` each step, ``C`` the
+total weighted cost so far (telescoping to ``-cost_weight * log10 C_total``), and at the end of the run
+``+success_reward`` when the final relative energy error ``dE <= eps``, else ``-success_reward - log10(dE / eps)``.
+An episode that breaks down (``dE > max_energy_error``, a failed integration) ends as not met.
+
+Observation (11 values): ``log10 eps - log10 dE`` (the margin left), ``log10 eps``, the fraction of the run left,
+log10 of the three pair distances, of the three relative speeds and of the collision time (invariant under
+rotations and translations), and log10 of the last interval's energy jump ``|E_after - E_before| / |E0|``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from nbody.diagnostics import energy
+from nbody.forces import collision_time
+from nbody.simulate import Simulation, Status
+from nbody.state import System
+from rl_agents.envs.target_config import Choice, TargetConfig
+from rl_agents.envs.three_body import ENERGY_ERROR_FLOOR, OBSERVATION_BOUND, draw_system
+
+OBSERVATION_SIZE = 11
+_PAIRS = (np.array([0, 0, 1]), np.array([1, 2, 2]))
+
+
+def target_reward(cost_before: float, cost_after: float, final_error: float | None, target: float, config: TargetConfig) -> float:
+    """The reward of one step: ``-cost_weight * log10(cost_after / cost_before)``, plus, when the run ends
+    (``final_error`` given), ``success_reward`` if ``final_error <= target`` else ``-success_reward - log10(final_error / target)``."""
+    reward = -config.cost_weight * (math.log10(cost_after) - math.log10(cost_before))
+    if final_error is not None:
+        error = max(final_error, ENERGY_ERROR_FLOOR) if math.isfinite(final_error) else 1e3
+        reward += config.success_reward if error <= target else -config.success_reward - math.log10(error / target)
+    return reward
+
+
+@dataclass
+class _Saved:
+    """The state before an interval, to redo it from."""
+
+    x: np.ndarray
+    v: np.ndarray
+    t: float
+    energy: float
+
+
+class TargetAccuracyEnv(gym.Env):
+    """Reach a target accuracy at the least cost, choosing the integrator and its parameter per interval.
+
+    Parameters
+    ----------
+    config
+        A :class:`TargetConfig`; or its fields as keyword arguments (``gym.make("adaptsim/ThreeBodyTarget-v0", redo=False)``).
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, config: TargetConfig | None = None, **options: Any) -> None:
+        super().__init__()
+        if config is not None and options:
+            raise TypeError("give either config or keyword options, not both")
+        self.config = config if config is not None else TargetConfig(**options)
+        self.choices: list[Choice] = list(self.config.choices)
+        self.action_space = gym.spaces.Discrete(self.config.n_actions)
+        self.observation_space = gym.spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, shape=(OBSERVATION_SIZE,), dtype=np.float32)
+        self.simulation: Simulation | None = None
+        self.target = 1.0
+        self.choice = 0
+        self.intervals = 0
+        self.cost = 0.0
+        self._masses = np.zeros(0)
+        self._softening = 0.0
+        self._energy0 = 1.0
+        self._jump = 0.0
+        self._saved: _Saved | None = None
+
+    # --- the integration -------------------------------------------------------------------------------------------
+
+    def _start(self, choice: int, x: np.ndarray, v: np.ndarray, t: float) -> None:
+        """Start integrator ``choice`` from ``(x, v)`` at time ``t``, paying its start-up evaluations."""
+        spec = self.choices[choice]
+        name = spec.parameter_name
+        simulation = Simulation(
+            System(self._masses, x, v, self._softening),
+            spec.integrator,
+            criterion=spec.criterion,
+            eta=spec.value if name == "eta" else None,
+            dt=spec.value if name == "dt" else None,
+            tol=spec.value if name == "tol" else None,
+        )
+        simulation.t = t
+        self.cost += simulation.n_force_evals * self.config.evaluation_cost[spec.integrator]
+        self.simulation = simulation
+        self.choice = choice
+
+    def _same_integrator(self, choice: int) -> bool:
+        current, wanted = self.choices[self.choice], self.choices[choice]
+        return (current.integrator, current.parameter_name, current.criterion) == (
+            wanted.integrator,
+            wanted.parameter_name,
+            wanted.criterion,
+        )
+
+    def _integrate(self, choice: int) -> None:
+        """One interval with ``choice``: the integrator carries on, or the new one starts from the current state."""
+        simulation = self._running()
+        if choice != self.choice and not self._same_integrator(choice):
+            self._start(choice, simulation.x, simulation.v, simulation.t)
+            simulation = self._running()
+        self.choice = choice
+        spec = self.choices[choice]
+        evals_before = simulation.n_force_evals
+        simulation.advance(simulation.t + self.config.interval, spec.value, max_steps=self.config.max_integrator_steps)
+        self.cost += (simulation.n_force_evals - evals_before) * self.config.evaluation_cost[spec.integrator]
+
+    def energy_error(self) -> float:
+        """Relative energy error against the episode's initial energy (the integrators restart, the reference does not)."""
+        simulation = self._running()
+        value = abs(float(energy(self._masses, simulation.x, simulation.v, self._softening)) - self._energy0) / abs(self._energy0)
+        return value if math.isfinite(value) else math.inf
+
+    # --- Gymnasium ---------------------------------------------------------------------------------------------------
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        """New initial conditions (or ``options["system"]``) and a new target (or ``options["target"]``)."""
+        super().reset(seed=seed)
+        options = options or {}
+        system = options.get("system") or draw_system(self.config.initial_conditions, self.np_random)
+        low, high = self.config.target
+        self.target = float(options.get("target") or 10.0 ** self.np_random.uniform(math.log10(low), math.log10(high)))
+        self._masses, self._softening = system.masses.copy(), system.softening
+        self._energy0 = float(energy(system.masses, system.positions, system.velocities, system.softening))
+        self.cost = 0.0
+        self.intervals = 0
+        self._jump = 0.0
+        self._saved = None
+        self._start(0, system.positions, system.velocities, 0.0)
+        return self._observation(), self._info(None)
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Integrate the next interval with the chosen choice, or redo the last one with another."""
+        simulation = self._running()
+        action = int(action)
+        n_choices = len(self.choices)
+        redo = action >= n_choices
+        choice = action - n_choices if redo else action
+        cost_before = max(self.cost, 1.0)
+        if redo and self._saved is not None:  # back to the state before the last interval
+            saved = self._saved
+            self._start(choice, saved.x, saved.v, saved.t)
+            energy_before = saved.energy
+        else:
+            energy_before = float(energy(self._masses, simulation.x, simulation.v, self._softening))
+            self._saved = _Saved(simulation.x.copy(), simulation.v.copy(), simulation.t, energy_before)
+            self.intervals += 1  # (a redo before any interval is a first interval)
+        self._integrate(choice)
+        simulation = self._running()
+        energy_after = float(energy(self._masses, simulation.x, simulation.v, self._softening))
+        self._jump = abs(energy_after - energy_before) / abs(self._energy0)
+        error = self.energy_error()
+        terminated = bool(error > self.config.max_energy_error or simulation.status != Status.COMPLETED)
+        truncated = bool(self.intervals >= self.config.episode_intervals and not terminated)
+        ended = terminated or truncated
+        reward = target_reward(cost_before, max(self.cost, 1.0), error if ended else None, self.target, self.config)
+        return self._observation(), float(reward), terminated, truncated, self._info(error if ended else None, redo=redo)
+
+    def _running(self) -> Simulation:
+        if self.simulation is None:
+            raise RuntimeError("call reset() before step()")
+        return self.simulation
+
+    def _info(self, final_error: float | None, redo: bool = False) -> dict[str, Any]:
+        simulation = self._running()
+        info: dict[str, Any] = {
+            "energy_error": self.energy_error(),
+            "target": self.target,
+            "cost": self.cost,
+            "choice": self.choices[self.choice].label,
+            "redo": redo,
+            "intervals": self.intervals,
+            "time": simulation.t,
+            "status": simulation.status,
+        }
+        if final_error is not None:
+            info["met"] = bool(final_error <= self.target)
+        return info
+
+    def _observation(self) -> np.ndarray:
+        simulation = self._running()
+        x, v = simulation.x, simulation.v
+        log_error = math.log10(min(max(self.energy_error(), ENERGY_ERROR_FLOOR), 1e3))
+        log_target = math.log10(self.target)
+        first, second = _PAIRS
+        separations = np.sqrt(((x[first] - x[second]) ** 2).sum(axis=1))
+        speeds = np.sqrt(((v[first] - v[second]) ** 2).sum(axis=1))
+        t_coll = collision_time(self._masses, x, v, self._softening**2)
+        invariant = np.log10(np.clip(np.concatenate([separations, speeds, [t_coll]]), 1e-12, 1e12))
+        left = 1.0 - self.intervals / self.config.episode_intervals
+        jump = math.log10(min(max(self._jump, ENERGY_ERROR_FLOOR), 1e3))
+        values = np.concatenate([[log_target - log_error, log_target, left], invariant, [jump]])
+        observation = np.nan_to_num(values, nan=0.0)
+        return np.clip(observation, -OBSERVATION_BOUND, OBSERVATION_BOUND).astype(np.float32)

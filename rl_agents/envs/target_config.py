@@ -1,0 +1,90 @@
+"""Configuration of the target-accuracy environment (:mod:`rl_agents.envs.target`): the accuracy the user needs, the
+(integrator, parameter) choices the agent has, and the price of a force evaluation of each integrator."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from adaptsim.cases import PositiveFloat, StrictModel
+from nbody.initial_conditions import YEAR
+from nbody.integrators.stepper import natural_parameter, resolve
+from nbody.integrators.table import CriterionName, IntegratorName
+from rl_agents.envs.config import InitialConditionFamily
+
+#: CPU time of one force evaluation relative to IAS15's, on the paper's three-body initial conditions, interval by
+#: interval as the environment runs them (``python benchmarks/evaluation_cost.py --seeds 100 --repeat 5``,
+#: 2026-12-04: IAS15 0.318 us, Hermite 0.307, leapfrog 0.162, rk 0.252, archain 0.620). Force evaluations alone are
+#: not an honest cost across integrators: an archain evaluation (chain coordinates, extrapolation) costs twice IAS15's.
+EVALUATION_COST: dict[str, float] = {"hermite": 0.97, "leapfrog": 0.51, "rk": 0.79, "ias15": 1.0, "archain": 1.95}
+
+
+class Choice(StrictModel):
+    """One thing the agent may pick for an interval: an integrator and its parameter."""
+
+    integrator: IntegratorName = Field(description="Integrator.")
+    parameter: str | None = Field(None, description="`eta`, `tol` or `dt` (default: the integrator's own).")
+    value: PositiveFloat = Field(description="The parameter's value.")
+    criterion: CriterionName = Field("collision", description="Hermite step criterion.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Choice:
+        resolve(self.integrator, criterion=self.criterion, **{self.parameter_name: self.value})  # a CaseError is a ValueError
+        return self
+
+    @property
+    def parameter_name(self) -> str:
+        """``eta``, ``tol`` or ``dt``."""
+        return self.parameter or natural_parameter(self.integrator)
+
+    @property
+    def label(self) -> str:
+        """E.g. ``ias15 tol=1e-09``."""
+        return f"{self.integrator} {self.parameter_name}={self.value:g}"
+
+
+def default_choices() -> list[Choice]:
+    """IAS15 at three tolerances, the regularised integrator at two, Hermite (collision-time steps) at one."""
+    return [
+        Choice(integrator="ias15", value=1e-7),
+        Choice(integrator="ias15", value=1e-9),
+        Choice(integrator="ias15", value=1e-11),
+        Choice(integrator="archain", value=1e-12),
+        Choice(integrator="archain", value=1e-14),
+        Choice(integrator="hermite", value=4e-3),
+    ]
+
+
+class TargetConfig(StrictModel):
+    """Everything that defines a :class:`~rl_agents.envs.target.TargetAccuracyEnv`."""
+
+    target: tuple[PositiveFloat, PositiveFloat] = Field(
+        (1e-12, 1e-6),
+        description="[low, high] of the relative energy error the run must end below, drawn log-uniformly per episode (low = high: fixed).",
+    )
+    choices: list[Choice] = Field(default_factory=default_choices, min_length=1, max_length=64, description="What an action picks.")
+    redo: bool = Field(True, description="Actions may also redo the last interval with another choice (from the state before it).")
+    success_reward: float = Field(2.0, ge=0.0, le=1e3, description="Reward for ending at or below the target.")
+    cost_weight: float = Field(1.0, ge=0.0, le=1e3, description="Weight of log10 of the total cost (weighted force evaluations).")
+    evaluation_cost: dict[IntegratorName, PositiveFloat] = Field(
+        default_factory=lambda: dict(EVALUATION_COST), description="CPU cost of a force evaluation of each integrator, relative to IAS15."
+    )
+    initial_conditions: InitialConditionFamily = Field("paper", description="Family drawn at each reset.")
+    interval: PositiveFloat = Field(0.1 * YEAR, le=1e6, description="Integration time per interval (N-body units; default 0.1 yr).")
+    episode_intervals: int = Field(100, ge=1, le=100_000, description="Intervals of a run (redos do not count).")
+    max_energy_error: PositiveFloat = Field(0.1, le=1e3, description="Relative energy error that ends an episode as failed.")
+    max_integrator_steps: int = Field(2_000_000, ge=1, le=10**9, description="Integrator steps allowed in one interval.")
+
+    @model_validator(mode="after")
+    def _check(self) -> TargetConfig:
+        low, high = self.target
+        if not low <= high <= 1.0:
+            raise ValueError(f"target must be [low, high] with low <= high <= 1, got [{low:g}, {high:g}]")
+        missing = sorted({choice.integrator for choice in self.choices} - set(self.evaluation_cost))
+        if missing:
+            raise ValueError(f"evaluation_cost has no value for {', '.join(missing)}")
+        return self
+
+    @property
+    def n_actions(self) -> int:
+        """One action per choice for the next interval, and as many again for a redo of the last one."""
+        return len(self.choices) * (2 if self.redo else 1)
