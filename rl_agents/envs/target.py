@@ -29,14 +29,12 @@ import gymnasium as gym
 import numpy as np
 
 from nbody.diagnostics import energy
-from nbody.forces import collision_time
 from nbody.simulate import Simulation, Status
 from nbody.state import System
 from rl_agents.envs.target_config import Choice, TargetConfig
-from rl_agents.envs.three_body import ENERGY_ERROR_FLOOR, OBSERVATION_BOUND, draw_system
+from rl_agents.envs.three_body import ENERGY_ERROR_FLOOR, OBSERVATION_BOUND, draw_system, invariant_features
 
 OBSERVATION_SIZE = 11
-_PAIRS = (np.array([0, 0, 1]), np.array([1, 2, 2]))
 
 
 def target_reward(cost_before: float, cost_after: float, final_error: float | None, target: float, config: TargetConfig) -> float:
@@ -205,11 +203,7 @@ class TargetAccuracyEnv(gym.Env):
         x, v = simulation.x, simulation.v
         log_error = math.log10(min(max(self.energy_error(), ENERGY_ERROR_FLOOR), 1e3))
         log_target = math.log10(self.target)
-        first, second = _PAIRS
-        separations = np.sqrt(((x[first] - x[second]) ** 2).sum(axis=1))
-        speeds = np.sqrt(((v[first] - v[second]) ** 2).sum(axis=1))
-        t_coll = collision_time(self._masses, x, v, self._softening**2)
-        invariant = np.log10(np.clip(np.concatenate([separations, speeds, [t_coll]]), 1e-12, 1e12))
+        invariant = invariant_features(self._masses, x, v, self._softening**2)
         left = 1.0 - self.intervals / self.config.episode_intervals
         jump = math.log10(min(max(self._jump, ENERGY_ERROR_FLOOR), 1e3))
         values = np.concatenate([[log_target - log_error, log_target, left], invariant, [jump]])

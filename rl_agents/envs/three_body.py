@@ -64,6 +64,16 @@ def cost_reward(error_before: float, error_after: float, evals_before: int, eval
     return -(log_after - log_before) - weight * (math.log10(evals_after) - math.log10(evals_before))
 
 
+def invariant_features(masses: np.ndarray, x: np.ndarray, v: np.ndarray, eps2: float) -> np.ndarray:
+    """log10 of the three pair distances, the three relative speeds and the collision time (clipped to [1e-12, 1e12]):
+    invariant under rotations and translations."""
+    first, second = _PAIRS
+    separations = np.sqrt(((x[first] - x[second]) ** 2).sum(axis=1))
+    speeds = np.sqrt(((v[first] - v[second]) ** 2).sum(axis=1))
+    t_coll = collision_time(masses, x, v, eps2)
+    return np.log10(np.clip(np.concatenate([separations, speeds, [t_coll]]), 1e-12, 1e12))
+
+
 def draw_system(family: str, rng: np.random.Generator) -> System:
     """Initial conditions of one episode."""
     if family == "paper":
@@ -187,11 +197,6 @@ class ThreeBodyEnv(gym.Env):
         if self.config.observation == "paper":
             values = np.concatenate([x[:, :2].ravel() / 10.0, v[:, :2].ravel(), [-log_error]])
         else:
-            first, second = _PAIRS
-            separations = np.sqrt(((x[first] - x[second]) ** 2).sum(axis=1))
-            speeds = np.sqrt(((v[first] - v[second]) ** 2).sum(axis=1))
-            t_coll = collision_time(simulation.masses, x, v, simulation.eps2)
-            values = np.log10(np.clip(np.concatenate([separations, speeds, [t_coll]]), 1e-12, 1e12))
-            values = np.append(values, log_error)
+            values = np.append(invariant_features(simulation.masses, x, v, simulation.eps2), log_error)
         observation = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0)
         return np.clip(observation, -OBSERVATION_BOUND, OBSERVATION_BOUND).astype(np.float32)

@@ -1,0 +1,68 @@
+"""The bar for a learned policy on the target-accuracy environment: every fixed choice, the calibrated fixed choice
+and the hand switching rules, on held-out seeds, with bootstrap confidence intervals.
+
+    python benchmarks/target_baselines.py [--train 100] [--test 200] [--intervals 300]
+
+Paper initial conditions; seeds ``0 .. train-1`` calibrate, seeds ``10000 ..`` are held out. The *calibrated* fixed
+choice at ``eps`` and level ``p`` is the cheapest fixed choice whose success rate on the training seeds is at
+least ``p``; it is then run on the held-out seeds like every other policy. Per ``eps``: success rate (95 % CI) and
+mean cost (weighted force evaluations) with its ratio to the calibrated choice at 95 % (paired 95 % CI).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from rl_agents.envs.target_config import TargetConfig
+from rl_agents.hand_rules import FixedChoice, RuleA, RuleB
+from rl_agents.target_evaluation import Outcomes, cost_ratio_ci, run_policy, success_ci
+
+TARGETS = (1e-6, 1e-8, 1e-10, 1e-12)
+LEVELS = (0.95, 0.99)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", type=int, default=100, help="calibration seeds")
+    parser.add_argument("--test", type=int, default=200, help="held-out seeds")
+    parser.add_argument("--intervals", type=int, default=300, help="intervals of 0.1 yr per run")
+    args = parser.parse_args()
+    config = TargetConfig(episode_intervals=args.intervals)
+    train, test = range(args.train), range(10_000, 10_000 + args.test)
+    fixed = [FixedChoice(config, choice.integrator, choice.value) for choice in config.choices]
+    rules = [RuleA(config), RuleB(config)]
+    calibration = {policy.label: run_policy(config, policy, train) for policy in fixed}
+    held_out: dict[str, Outcomes] = {policy.label: run_policy(config, policy, test) for policy in [*fixed, *rules]}
+    rng = np.random.default_rng(0)
+    console = Console(width=160)
+    console.print(
+        f"{args.test} held-out seeds ({args.train} for calibration), {args.intervals} intervals of 0.1 yr, paper initial conditions"
+    )
+    for eps in TARGETS:
+        calibrated = {}
+        for level in LEVELS:
+            meeting = [label for label, outcome in calibration.items() if outcome.success(eps).mean() >= level]
+            if meeting:
+                calibrated[level] = min(meeting, key=lambda label: calibration[label].costs.mean())
+        reference = calibrated.get(0.95)
+        table = Table("policy", "success", "95 % CI", "mean cost", f"cost / calibrated 95 % ({reference})", title=f"eps = {eps:g}")
+        for label, outcome in held_out.items():
+            rate, low, high = success_ci(outcome, eps, rng)
+            ratio = "" if reference is None else "{:.2f} ({:.2f}-{:.2f})".format(*cost_ratio_ci(outcome, held_out[reference], rng))
+            tags = [f"calibrated {int(100 * level)} %" for level, name in calibrated.items() if name == label]
+            table.add_row(
+                label + (f" [{', '.join(tags)}]" if tags else ""),
+                f"{rate:.3f}",
+                f"{low:.3f}-{high:.3f}",
+                f"{outcome.costs.mean():.0f}",
+                ratio,
+            )
+        console.print(table)
+
+
+if __name__ == "__main__":
+    main()

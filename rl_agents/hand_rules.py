@@ -1,0 +1,95 @@
+"""Hand-written policies for the target-accuracy environment: the baselines a learned policy must beat.
+
+- :class:`FixedChoice`: one (integrator, parameter) for the whole run.
+- :class:`RuleA`: the regularised integrator while two bodies are close, IAS15 elsewhere.
+- :class:`RuleB`: cheap IAS15; an interval whose energy jumps is redone with the regularised integrator.
+
+A policy is called with the environment's observation and the ``info`` of the last step (``reset`` when an
+episode starts) and returns an action of :class:`~rl_agents.envs.target.TargetAccuracyEnv`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from rl_agents.envs.target_config import TargetConfig
+
+#: Observation indices (see :mod:`rl_agents.envs.target`): log10 of the pair distances, of the last energy jump.
+_DISTANCES = slice(3, 6)
+_JUMP = 10
+
+
+def choice_index(config: TargetConfig, integrator: str, value: float) -> int:
+    """The index of the choice ``(integrator, value)`` in ``config.choices`` (ValueError when it is not there)."""
+    for index, choice in enumerate(config.choices):
+        if choice.integrator == integrator and math.isclose(choice.value, value, rel_tol=1e-12):
+            return index
+    raise ValueError(f"the environment has no choice {integrator} {value:g}")
+
+
+class FixedChoice:
+    """The same choice every interval."""
+
+    def __init__(self, config: TargetConfig, integrator: str, value: float) -> None:
+        self.action = choice_index(config, integrator, value)
+        self.label = f"{integrator} {value:g}"
+
+    def reset(self) -> None:
+        """Nothing to forget."""
+
+    def __call__(self, observation: np.ndarray, info: dict[str, Any]) -> int:
+        return self.action
+
+
+class RuleA:
+    """The regularised integrator (``close``) while a pair is within ``distance``, IAS15 (``far``) elsewhere."""
+
+    def __init__(
+        self,
+        config: TargetConfig,
+        distance: float = 2.0,
+        close: tuple[str, float] = ("archain", 1e-14),
+        far: tuple[str, float] = ("ias15", 1e-9),
+    ) -> None:
+        self.close, self.far = choice_index(config, *close), choice_index(config, *far)
+        self.log_distance = math.log10(distance)
+        self.label = f"rule A ({close[0]} {close[1]:g} within {distance:g}, else {far[0]} {far[1]:g})"
+
+    def reset(self) -> None:
+        """Nothing to forget."""
+
+    def __call__(self, observation: np.ndarray, info: dict[str, Any]) -> int:
+        return self.close if float(np.min(observation[_DISTANCES])) < self.log_distance else self.far
+
+
+class RuleB:
+    """``cheap`` IAS15; an interval whose energy jump exceeds ``jump`` is redone once with ``careful``."""
+
+    def __init__(
+        self,
+        config: TargetConfig,
+        jump: float = 1e-10,
+        cheap: tuple[str, float] = ("ias15", 1e-7),
+        careful: tuple[str, float] = ("archain", 1e-12),
+    ) -> None:
+        if not config.redo:
+            raise ValueError("rule B redoes intervals: the environment needs redo=True")
+        self.cheap, self.careful = choice_index(config, *cheap), choice_index(config, *careful)
+        self.redo_careful = len(config.choices) + self.careful
+        self.log_jump = math.log10(jump)
+        self.label = f"rule B ({cheap[0]} {cheap[1]:g}, redo with {careful[0]} {careful[1]:g} past a jump of {jump:g})"
+        self._redone = False
+
+    def reset(self) -> None:
+        """A new episode: nothing was redone."""
+        self._redone = False
+
+    def __call__(self, observation: np.ndarray, info: dict[str, Any]) -> int:
+        if not self._redone and info.get("intervals", 0) > 0 and float(observation[_JUMP]) > self.log_jump:
+            self._redone = True
+            return self.redo_careful
+        self._redone = False
+        return self.cheap

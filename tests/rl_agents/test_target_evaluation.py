@@ -1,0 +1,26 @@
+"""Outcomes of policies over seeds and their bootstrap intervals."""
+
+import numpy as np
+import pytest
+
+from rl_agents.envs.target_config import TargetConfig
+from rl_agents.hand_rules import FixedChoice
+from rl_agents.target_evaluation import Outcomes, bootstrap_ci, cost_ratio_ci, run_policy, success_ci
+
+
+def test_success_and_cost_ratio_with_their_intervals():
+    rng = np.random.default_rng(0)
+    outcomes = Outcomes(np.array([1e-12, 1e-9, 1e-11, np.inf]), np.array([10.0, 20.0, 30.0, 40.0]))
+    np.testing.assert_array_equal(outcomes.success(1e-10), [True, False, True, False])
+    rate, low, high = success_ci(outcomes, 1e-10, rng)
+    assert rate == 0.5 and 0.0 <= low < 0.5 < high <= 1.0
+    assert cost_ratio_ci(outcomes, outcomes, rng) == (1.0, 1.0, 1.0)  # paired: the same seeds for both
+    doubled = Outcomes(outcomes.errors, 2.0 * outcomes.costs)
+    assert cost_ratio_ci(doubled, outcomes, rng) == pytest.approx((2.0, 2.0, 2.0))
+    assert bootstrap_ci(lambda index: 3.0, 5, rng) == (3.0, 3.0)
+
+
+def test_a_run_that_breaks_down_counts_as_an_infinite_error():
+    config = TargetConfig(episode_intervals=20, max_energy_error=1e-15)  # Hermite at eta 4e-3 passes 1e-15 at once
+    outcomes = run_policy(config, FixedChoice(config, "hermite", 4e-3), [0, 1])
+    assert np.all(np.isinf(outcomes.errors)) and np.all(outcomes.costs > 0)
