@@ -55,7 +55,7 @@ def main() -> None:
             ratio = "" if reference is None else "{:.2f} ({:.2f}-{:.2f})".format(*cost_ratio_ci(outcome, held_out[reference], rng))
             tags = [f"calibrated {int(100 * level)} %" for level, name in calibrated.items() if name == label]
             table.add_row(
-                label + (f" [{', '.join(tags)}]" if tags else ""),
+                label + (f" ({', '.join(tags)})" if tags else ""),
                 f"{rate:.3f}",
                 f"{low:.3f}-{high:.3f}",
                 f"{outcome.costs.mean():.0f}",
