@@ -1,17 +1,19 @@
 """The bar for a learned policy on the target-accuracy environment: every fixed choice, the calibrated fixed choice
 and the hand switching rules, on held-out seeds, with bootstrap confidence intervals.
 
-    python benchmarks/target_baselines.py [--train 100] [--test 200] [--intervals 300]
+    python benchmarks/target_baselines.py [--train 100] [--test 200] [--intervals 300] [--plot target_baselines.png]
 
 Paper initial conditions; seeds ``0 .. train-1`` calibrate, seeds ``10000 ..`` are held out. The *calibrated* fixed
 choice at ``eps`` and level ``p`` is the cheapest fixed choice whose success rate on the training seeds is at
 least ``p``; it is then run on the held-out seeds like every other policy. Per ``eps``: success rate (95 % CI) and
-mean cost (weighted force evaluations) with its ratio to the calibrated choice at 95 % (paired 95 % CI).
+mean cost (weighted force evaluations) with its ratio to the calibrated choice at 95 % (paired 95 % CI); with
+``--plot``, the picture of success against cost per ``eps`` (every policy, both intervals).
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 from rich.console import Console
@@ -20,6 +22,7 @@ from rich.table import Table
 from rl_agents.envs.target_config import TargetConfig
 from rl_agents.hand_rules import FixedChoice, RuleA, RuleB
 from rl_agents.target_evaluation import Outcomes, cost_ratio_ci, run_policy, success_ci
+from rl_agents.target_plots import plot_success_against_cost
 
 TARGETS = (1e-6, 1e-8, 1e-10, 1e-12)
 LEVELS = (0.95, 0.99)
@@ -30,6 +33,7 @@ def main() -> None:
     parser.add_argument("--train", type=int, default=100, help="calibration seeds")
     parser.add_argument("--test", type=int, default=200, help="held-out seeds")
     parser.add_argument("--intervals", type=int, default=300, help="intervals of 0.1 yr per run")
+    parser.add_argument("--plot", type=Path, default=None, help="write the success/cost picture here (PNG)")
     args = parser.parse_args()
     config = TargetConfig(episode_intervals=args.intervals)
     train, test = range(args.train), range(10_000, 10_000 + args.test)
@@ -62,6 +66,8 @@ def main() -> None:
                 ratio,
             )
         console.print(table)
+    if args.plot is not None:
+        console.print(f"wrote {plot_success_against_cost(held_out, TARGETS, args.plot)}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import pytest
 from rl_agents.envs.target_config import TargetConfig
 from rl_agents.hand_rules import FixedChoice
 from rl_agents.target_evaluation import Outcomes, bootstrap_ci, cost_ratio_ci, run_policy, success_ci
+from rl_agents.target_plots import plot_success_against_cost
 
 
 def test_success_and_cost_ratio_with_their_intervals():
@@ -24,3 +25,13 @@ def test_a_run_that_breaks_down_counts_as_an_infinite_error():
     config = TargetConfig(episode_intervals=20, max_energy_error=1e-15)  # Hermite at eta 4e-3 passes 1e-15 at once
     outcomes = run_policy(config, FixedChoice(config, "hermite", 4e-3), [0, 1])
     assert np.all(np.isinf(outcomes.errors)) and np.all(outcomes.costs > 0)
+
+
+def test_the_success_cost_picture_is_written(tmp_path):
+    outcomes = {
+        "cheap": Outcomes(np.array([1e-9, 1e-7, 1e-11]), np.array([100.0, 120.0, 90.0])),
+        "careful": Outcomes(np.array([1e-13, 1e-12, 1e-14]), np.array([300.0, 320.0, 280.0])),
+    }
+    path = plot_success_against_cost(outcomes, [1e-8, 1e-12], tmp_path / "front.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+    assert [p.name for p in tmp_path.iterdir()] == ["front.png"]  # written atomically, nothing left beside it

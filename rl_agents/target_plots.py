@@ -1,0 +1,54 @@
+"""The picture of the target-accuracy baselines: success rate against mean cost, one panel per target ``eps``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from adaptsim.results import atomic_path
+from rl_agents.target_evaluation import Outcomes, bootstrap_ci, success_ci
+
+
+def plot_success_against_cost(outcomes: Mapping[str, Outcomes], targets: Sequence[float], path: Path, seed: int = 0) -> Path:
+    """Every policy as a point (mean cost, success rate at ``eps``) with its 95 % bootstrap intervals on both axes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(seed)
+    figure, axes = plt.subplots(1, len(targets), figsize=(4.2 * len(targets), 4.6), sharey=True, squeeze=False)
+    markers = "osD^v<>ph*"
+    for axis, eps in zip(axes[0], targets, strict=True):
+        for index, (label, outcome) in enumerate(outcomes.items()):
+            rate, low, high = success_ci(outcome, eps, rng)
+            cost = float(outcome.costs.mean())
+            costs = outcome.costs
+
+            def mean_cost(sample: np.ndarray, costs: np.ndarray = costs) -> float:
+                return float(costs[sample].mean())
+
+            cost_low, cost_high = bootstrap_ci(mean_cost, costs.size, rng)
+            axis.errorbar(
+                cost,
+                rate,
+                xerr=[[cost - cost_low], [cost_high - cost]],
+                yerr=[[rate - low], [high - rate]],
+                marker=markers[index % len(markers)],
+                capsize=3,
+                linestyle="none",
+                label=label,
+            )
+        axis.set_title(f"target eps = {eps:g}")
+        axis.set_xlabel("mean cost (weighted force evaluations)")
+        axis.grid(alpha=0.3)
+    axes[0][0].set_ylabel("success rate (final dE <= eps)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
+    figure.tight_layout(rect=(0.0, 0.06 * (1 + (len(labels) - 1) // 4), 1.0, 1.0))
+    with atomic_path(path) as target:
+        figure.savefig(target, dpi=120, format="png")
+    plt.close(figure)
+    return path
