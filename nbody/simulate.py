@@ -28,7 +28,7 @@ from nbody.collisions import Collision, OnCollision, check_radii, merge
 from nbody.diagnostics import angular_momentum, energy, relative_energy_error
 from nbody.events import closest_pair, colliding_pair, escaping_body, pair_state, passed_inside
 from nbody.integrators.dispatch import init, step
-from nbody.integrators.stepper import Stepper, check_limit, resolve
+from nbody.integrators.stepper import Stepper, check_parameter, resolve
 from nbody.state import System
 
 
@@ -249,6 +249,11 @@ def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_rad
     return t, n_steps, n_evals, status, body, n_rec
 
 
+def _loop_radii(radii: np.ndarray) -> np.ndarray | None:
+    """The ``radii`` argument of :func:`advance`: None without radii, so the loop is compiled without collisions."""
+    return radii if radii.shape[0] else None
+
+
 @functools.cache
 def compiled_loop(code: int) -> Callable[..., tuple[float, int, int, int, int, int]]:
     """:func:`advance` compiled for step function ``code`` alone (a constant of the closure), callable from Python.
@@ -404,11 +409,7 @@ class Simulation:
             The states after each step if ``record``, else empty arrays; after a merger, the positions and
             velocities are those of the initial system's bodies, NaN for the merged ones (:meth:`full`).
         """
-        value = self.stepper.parameter if parameter is None else float(parameter)
-        if not (math.isfinite(value) and value > 0.0):
-            raise CaseError(f"must be a finite number > 0, got {value}", field=(self.stepper.parameter_name,))
-        if parameter is not None:
-            check_limit(self.stepper.parameter_name, value)
+        value = self.stepper.parameter if parameter is None else check_parameter(self.stepper.parameter_name, float(parameter))
         chunks_t, chunks_x, chunks_v = [], [], []
         capacity = 1024 if record else 0
         remaining_steps = max_steps
@@ -420,7 +421,7 @@ class Simulation:
                 buf_t, buf_x, buf_v = _NO_TIMES, _NO_STATES, _NO_STATES
             t, steps, evals, status, body, n_rec = self._advance(
                 self.x, self.v, self.masses, self.eps2, value, self.work, self.t, float(t_target),
-                remaining_steps, float(escape_radius), float(close_distance), self.radii if self.radii.shape[0] else None,
+                remaining_steps, float(escape_radius), float(close_distance), _loop_radii(self.radii),
                 buf_t, buf_x, buf_v, 0,
             )  # fmt: skip
             self.t = t
@@ -780,7 +781,7 @@ def integrate_batch(
     with numba.parallel_chunksize(1):  # systems differ in cost: hand them out one at a time
         times, steps, evals, status, bodies = _batch_kernel(stepper.code, stepper.module_code)(
             masses, positions, velocities, eps2, stepper.parameter, float(t_end),
-            max_steps, float(escape_radius), float(close_encounter), radii if radii.shape[0] else None, stepper.work_size(n),
+            max_steps, float(escape_radius), float(close_encounter), _loop_radii(radii), stepper.work_size(n),
         )  # fmt: skip
     wall = _time.perf_counter() - started
     final_energy = np.array([energy(masses[s], positions[s], velocities[s], softening) for s in range(n_systems)])

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from rl_agents.envs.target import TargetAccuracyEnv
 from rl_agents.envs.target_config import TargetConfig
 
-Policy = Callable[[np.ndarray, dict[str, Any]], int]
+
+class Policy(Protocol):
+    """What :func:`run_policy` runs: an action from the observation and the last ``info``, and ``reset`` per episode
+    (the policies of :mod:`rl_agents.hand_rules`)."""
+
+    def reset(self) -> None: ...
+
+    def __call__(self, observation: np.ndarray, info: dict[str, Any]) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -32,14 +39,13 @@ class Outcomes:
         return self.errors <= eps
 
 
-def run_policy(config: TargetConfig, policy: Any, seeds: Sequence[int]) -> Outcomes:
+def run_policy(config: TargetConfig, policy: Policy, seeds: Sequence[int]) -> Outcomes:
     """One episode per seed (the target fixed at 1: the policies here do not read it)."""
     env = TargetAccuracyEnv(config)
     errors, costs = [], []
     for seed in seeds:
         observation, info = env.reset(seed=int(seed), options={"target": 1.0})
-        if hasattr(policy, "reset"):
-            policy.reset()
+        policy.reset()
         ended = False
         while not ended:
             observation, _, terminated, truncated, info = env.step(policy(observation, info))
@@ -64,6 +70,13 @@ def success_ci(outcomes: Outcomes, eps: float, rng: np.random.Generator) -> tupl
     hits = outcomes.success(eps).astype(float)
     low, high = bootstrap_ci(lambda index: float(hits[index].mean()), hits.size, rng)
     return float(hits.mean()), low, high
+
+
+def cost_ci(outcomes: Outcomes, rng: np.random.Generator) -> tuple[float, float, float]:
+    """Mean cost and its 95 % bootstrap interval."""
+    costs = outcomes.costs
+    low, high = bootstrap_ci(lambda index: float(costs[index].mean()), costs.size, rng)
+    return float(costs.mean()), low, high
 
 
 def cost_ratio_ci(numerator: Outcomes, denominator: Outcomes, rng: np.random.Generator) -> tuple[float, float, float]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from adaptsim.results import atomic_path
-from rl_agents.target_evaluation import Outcomes, bootstrap_ci, success_ci
+from rl_agents.target_evaluation import Outcomes, cost_ci, success_ci
 
 
 def plot_success_against_cost(outcomes: Mapping[str, Outcomes], targets: Sequence[float], path: Path, seed: int = 0) -> Path:
@@ -24,13 +24,7 @@ def plot_success_against_cost(outcomes: Mapping[str, Outcomes], targets: Sequenc
     for axis, eps in zip(axes[0], targets, strict=True):
         for index, (label, outcome) in enumerate(outcomes.items()):
             rate, low, high = success_ci(outcome, eps, rng)
-            cost = float(outcome.costs.mean())
-            costs = outcome.costs
-
-            def mean_cost(sample: np.ndarray, costs: np.ndarray = costs) -> float:
-                return float(costs[sample].mean())
-
-            cost_low, cost_high = bootstrap_ci(mean_cost, costs.size, rng)
+            cost, cost_low, cost_high = cost_ci(outcome, rng)
             axis.errorbar(
                 cost,
                 rate,

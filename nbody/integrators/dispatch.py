@@ -18,16 +18,15 @@ from numba import types
 from numba.core.errors import TypingError
 from numba.extending import overload
 
-from nbody.integrators.table import INTEGRATORS, STEP_TABLE
+from nbody.integrators.table import BY_NAME, INTEGRATORS, STEP_TABLE
 
 
 def _function(module: str, name: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(f"nbody.integrators.{module}"), name)
 
 
-_MODULES = {entry.name: entry.module for entry in INTEGRATORS}
 #: The compiled step functions, numbered as :data:`~nbody.integrators.table.STEP_TABLE`.
-STEP_FUNCTIONS: tuple[Callable[..., Any], ...] = tuple(_function(_MODULES[name], function) for name, function in STEP_TABLE)
+STEP_FUNCTIONS: tuple[Callable[..., Any], ...] = tuple(_function(BY_NAME[name].module, function) for name, function in STEP_TABLE)
 #: The compiled ``init`` of each integrator, numbered as :data:`~nbody.integrators.table.INTEGRATORS`.
 INIT_FUNCTIONS: tuple[Callable[..., Any], ...] = tuple(_function(entry.module, "init") for entry in INTEGRATORS)
 

@@ -50,10 +50,14 @@ class Stepper:
         return self.module.work_size(n_bodies)
 
 
-def check_limit(name: str, value: float) -> None:
-    """Refuse a step parameter past :data:`~nbody.integrators.table.PARAMETER_LIMITS` (:class:`CaseError`)."""
+def check_parameter(name: str, value: object) -> float:
+    """Step parameter ``name`` (``eta``, ``tol`` or ``dt``) as a float: a :class:`CaseError` unless it is a finite
+    number > 0 and at most its limit (:data:`~nbody.integrators.table.PARAMETER_LIMITS`)."""
+    if not (isinstance(value, (int, float)) and value == value and 0.0 < value < float("inf")):
+        raise CaseError(f"must be a finite number > 0, got {value!r}", field=(name,))
     if value > PARAMETER_LIMITS[name]:
         raise CaseError(f"must be at most {PARAMETER_LIMITS[name]:g}, got {value!r}", field=(name,))
+    return float(value)
 
 
 def natural_parameter(integrator: str) -> str:
@@ -92,9 +96,7 @@ def resolve(
         raise CaseError(f"give one of eta, dt, tol, not {' and '.join(given)}", field=(sorted(given)[0],))
     entry = BY_NAME[integrator]
     name, value = next(iter(given.items())) if given else entry.default
-    if not (isinstance(value, (int, float)) and value == value and 0.0 < value < float("inf")):
-        raise CaseError(f"must be a finite number > 0, got {value!r}", field=(name,))
-    check_limit(name, float(value))
+    value = check_parameter(name, value)
     if name == "dt":
         function = "step_fixed"
     elif name == entry.parameter:

@@ -5,7 +5,7 @@ import pytest
 
 from rl_agents.envs.target_config import TargetConfig
 from rl_agents.hand_rules import FixedChoice
-from rl_agents.target_evaluation import Outcomes, bootstrap_ci, cost_ratio_ci, run_policy, success_ci
+from rl_agents.target_evaluation import Outcomes, bootstrap_ci, cost_ci, cost_ratio_ci, run_policy, success_ci
 from rl_agents.target_plots import plot_success_against_cost
 
 
@@ -19,6 +19,8 @@ def test_success_and_cost_ratio_with_their_intervals():
     doubled = Outcomes(outcomes.errors, 2.0 * outcomes.costs)
     assert cost_ratio_ci(doubled, outcomes, rng) == pytest.approx((2.0, 2.0, 2.0))
     assert bootstrap_ci(lambda index: 3.0, 5, rng) == (3.0, 3.0)
+    mean, low, high = cost_ci(outcomes, rng)
+    assert mean == 25.0 and 10.0 <= low < 25.0 < high <= 40.0
 
 
 def test_a_run_that_breaks_down_counts_as_an_infinite_error():
