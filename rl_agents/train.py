@@ -95,15 +95,15 @@ def train(case: RLTrainCase, out_dir: Path) -> tuple[Any, dict[str, list[float]]
                 CheckpointCallback(checkpoints, case.checkpoint_every, recipe, history, wall_time),
             ]
         )
-        remaining = case.total_timesteps - steps_done
-        if remaining > 0:
-            model.learn(
-                remaining,
-                callback=callbacks,
-                reset_num_timesteps=resumed is None,
-                progress_bar=not is_quiet(),
-                tb_log_name=case.algorithm,
-            )
+        # With nothing left (killed after its last checkpoint) ``learn`` still ends the callbacks: the final model
+        # is evaluated once.
+        model.learn(
+            max(case.total_timesteps - steps_done, 0),
+            callback=callbacks,
+            reset_num_timesteps=resumed is None,
+            progress_bar=not is_quiet(),
+            tb_log_name=case.algorithm,
+        )
         wall = wall_time()
         write_agent(model, out_dir / MODEL_FILE, recipe)
     finally:
