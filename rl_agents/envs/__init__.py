@@ -12,4 +12,8 @@ def register_envs() -> None:
     if ENV_ID not in gymnasium.registry:
         gymnasium.register(id=ENV_ID, entry_point="rl_agents.envs.three_body:ThreeBodyEnv")
     if TARGET_ENV_ID not in gymnasium.registry:
-        gymnasium.register(id=TARGET_ENV_ID, entry_point="rl_agents.envs.target:TargetAccuracyEnv")
+        gymnasium.register(
+            id=TARGET_ENV_ID,
+            entry_point="rl_agents.envs.target:TargetAccuracyEnv",
+            vector_entry_point="rl_agents.envs.target_vector:TargetAccuracyVectorEnv",
+        )

@@ -30,7 +30,8 @@ ENERGY_ERROR_FLOOR = 1e-16
 #: Bound of every observation component (positions beyond 10^7 au are clipped).
 OBSERVATION_BOUND = 1e6
 PAPER_W0 = 3000.0
-_PAIRS = (np.array([0, 0, 1]), np.array([1, 2, 2]))
+#: The three pairs of three bodies, as index arrays (first, second).
+PAIRS = (np.array([0, 0, 1]), np.array([1, 2, 2]))
 PAPER_W2 = 4.0
 
 
@@ -67,7 +68,7 @@ def cost_reward(error_before: float, error_after: float, evals_before: int, eval
 def invariant_features(masses: np.ndarray, x: np.ndarray, v: np.ndarray, eps2: float) -> np.ndarray:
     """log10 of the three pair distances, the three relative speeds and the collision time (clipped to [1e-12, 1e12]):
     invariant under rotations and translations."""
-    first, second = _PAIRS
+    first, second = PAIRS
     separations = np.sqrt(((x[first] - x[second]) ** 2).sum(axis=1))
     speeds = np.sqrt(((v[first] - v[second]) ** 2).sum(axis=1))
     t_coll = collision_time(masses, x, v, eps2)

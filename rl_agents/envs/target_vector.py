@@ -1,0 +1,203 @@
+"""The target-accuracy environment for many episodes at once, on the batch engine (:mod:`nbody.batch_engine`).
+
+:class:`TargetAccuracyVectorEnv` is a Gymnasium ``VectorEnv`` equal, step by step, to ``num_envs`` copies of
+:class:`~rl_agents.envs.target.TargetAccuracyEnv` run one by one (seeded ``seed, seed + 1, ...``, as Gymnasium's
+``SyncVectorEnv`` seeds them): one compiled, parallel call integrates every episode's interval, each with the
+integrator and parameter its action picks, and the observations, rewards and costs are computed for all episodes
+at once in NumPy. It is the ``vector_entry_point`` of ``adaptsim/ThreeBodyTarget-v0``::
+
+    gym.make_vec("adaptsim/ThreeBodyTarget-v0", num_envs=64, vectorization_mode="vector_entry_point")
+
+An episode that ends is reset in the same step (``AutoresetMode.SAME_STEP``, as Stable-Baselines3 expects): its
+last observation and info are in ``info["final_obs"]`` and ``info["final_info"]``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode
+from gymnasium.vector.utils import batch_space
+
+from nbody.batch_engine import BatchEngine
+from nbody.integrators.stepper import resolve
+from nbody.simulate import Status
+from rl_agents.envs.target import OBSERVATION_SIZE
+from rl_agents.envs.target_config import TargetConfig
+from rl_agents.envs.three_body import ENERGY_ERROR_FLOOR, OBSERVATION_BOUND, PAIRS, draw_system
+
+_FINAL_KEYS = ("energy_error", "target", "cost", "intervals", "met")
+
+
+class TargetAccuracyVectorEnv(gym.vector.VectorEnv):
+    """``num_envs`` target-accuracy episodes advanced together on the batch engine.
+
+    Parameters
+    ----------
+    num_envs
+        Episodes run side by side.
+    config
+        A :class:`~rl_agents.envs.target_config.TargetConfig`, or its fields as keyword arguments.
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP}
+
+    def __init__(self, num_envs: int, config: TargetConfig | None = None, **options: Any) -> None:
+        if config is not None and options:
+            raise TypeError("give either config or keyword options, not both")
+        self.config = config if config is not None else TargetConfig(**options)
+        self.num_envs = num_envs
+        choices = list(self.config.choices)
+        steppers = [resolve(c.integrator, criterion=c.criterion, **{c.parameter_name: c.value}) for c in choices]
+        self.single_action_space = gym.spaces.Discrete(self.config.n_actions)
+        self.single_observation_space = gym.spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, shape=(OBSERVATION_SIZE,), dtype=np.float32)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.engine = BatchEngine(steppers, num_envs, 3)
+        self._n_choices = len(choices)
+        self._kind = np.array([self.engine.kind_of(stepper) for stepper in steppers], dtype=np.int64)
+        self._value = np.array([c.value for c in choices])
+        self._price = np.array([self.config.evaluation_cost[c.integrator] for c in choices])
+        self._labels = np.array([c.label for c in choices], dtype=object)
+        self._everyone = np.arange(num_envs)
+        self._generators: list[np.random.Generator] = [np.random.default_rng() for _ in range(num_envs)]
+        self.target = np.ones(num_envs)
+        self.cost = np.zeros(num_envs)
+        self.intervals = np.zeros(num_envs, dtype=np.int64)
+        self.choice = np.zeros(num_envs, dtype=np.int64)
+        self._energy0 = np.ones(num_envs)
+        self._jump = np.zeros(num_envs)
+        self._saved_x = np.zeros((num_envs, 3, 3))
+        self._saved_v = np.zeros((num_envs, 3, 3))
+        self._saved_t = np.zeros(num_envs)
+        self._saved_energy = np.zeros(num_envs)
+        self._has_saved = np.zeros(num_envs, dtype=bool)
+
+    # --- episodes ----------------------------------------------------------------------------------------------------
+
+    def _start_episodes(self, envs: np.ndarray, options: dict[str, Any]) -> None:
+        """Draw new initial conditions and targets for ``envs`` (each from its own generator, as the single env does)
+        and start their first choice."""
+        low, high = self.config.target
+        for index in envs:
+            rng = self._generators[index]
+            system = options.get("system") or draw_system(self.config.initial_conditions, rng)
+            self.target[index] = float(options.get("target") or 10.0 ** rng.uniform(math.log10(low), math.log10(high)))
+            self.engine.load(index, system.masses, system.positions, system.velocities, system.softening, 0.0)
+        self._energy0[envs] = self.engine.energy[envs]
+        self.cost[envs] = 0.0
+        self.intervals[envs] = 0
+        self._jump[envs] = 0.0
+        self._has_saved[envs] = False
+        self.choice[envs] = 0
+        restart = np.zeros(self.num_envs, dtype=bool)
+        restart[envs] = True
+        self.engine.advance(envs, self._kind[self.choice], self._value[self.choice], self.engine.t, restart)
+        self.cost[envs] += self.engine.n_force_evals[envs] * self._price[0]
+
+    def reset(
+        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """New episodes for every environment; an int ``seed`` seeds them ``seed, seed + 1, ...``."""
+        if seed is not None:
+            seeds = [seed + index for index in range(self.num_envs)] if isinstance(seed, int) else list(seed)
+            if len(seeds) != self.num_envs:
+                raise ValueError(f"{len(seeds)} seeds for {self.num_envs} environments")
+            self._generators = [gym.utils.seeding.np_random(s)[0] for s in seeds]
+        self._start_episodes(self._everyone, options or {})
+        return self._observations(), self._infos(None)
+
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """One interval (or the redo of the last one) for every environment, in one compiled call."""
+        engine = self.engine
+        actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
+        redo = actions >= self._n_choices
+        choice = np.where(redo, actions - self._n_choices, actions)
+        cost_before = np.maximum(self.cost, 1.0)
+        back = redo & self._has_saved  # back to the state before the last interval
+        onward = ~back
+        energy_before = np.where(back, self._saved_energy, engine.energy)
+        self._saved_x[onward] = engine.positions[onward]
+        self._saved_v[onward] = engine.velocities[onward]
+        self._saved_t[onward] = engine.t[onward]
+        self._saved_energy[onward] = engine.energy[onward]
+        self._has_saved[onward] = True
+        self.intervals[onward] += 1
+        engine.positions[back] = self._saved_x[back]
+        engine.velocities[back] = self._saved_v[back]
+        engine.t[back] = self._saved_t[back]
+        restart = back | (self._kind[choice] != self._kind[self.choice])
+        self.choice = choice
+        engine.advance(
+            self._everyone, self._kind[choice], self._value[choice], engine.t + self.config.interval, restart,
+            max_steps=self.config.max_integrator_steps,
+        )  # fmt: skip
+        self.cost += engine.n_force_evals * self._price[choice]
+        self._jump = np.abs(engine.energy - energy_before) / np.abs(self._energy0)
+        error = self.energy_error()
+        terminated = (error > self.config.max_energy_error) | (engine.status != Status.COMPLETED.value)
+        truncated = (self.intervals >= self.config.episode_intervals) & ~terminated
+        ended = terminated | truncated
+        rewards = self._rewards(cost_before, error, ended)
+        observations = self._observations()
+        infos = self._infos(ended, redo)
+        if ended.any():
+            envs = np.flatnonzero(ended)
+            infos["final_obs"] = np.full(self.num_envs, None, dtype=object)
+            infos["final_info"] = {key: infos[key].copy() for key in _FINAL_KEYS}
+            for index in envs:
+                infos["final_obs"][index] = observations[index].copy()
+            infos["_final_obs"] = ended.copy()
+            infos["_final_info"] = ended.copy()
+            self._start_episodes(envs, {})
+            observations[envs] = self._observations()[envs]
+        return observations, rewards, terminated, truncated, infos
+
+    # --- what the agent sees -----------------------------------------------------------------------------------------
+
+    def energy_error(self) -> np.ndarray:
+        """Relative energy error of each episode against its initial energy (inf where not finite)."""
+        error = np.abs(self.engine.energy - self._energy0) / np.abs(self._energy0)
+        return np.where(np.isfinite(error), error, np.inf)
+
+    def _rewards(self, cost_before: np.ndarray, error: np.ndarray, ended: np.ndarray) -> np.ndarray:
+        """:func:`~rl_agents.envs.target.target_reward` of every episode."""
+        config = self.config
+        rewards = -config.cost_weight * (np.log10(np.maximum(self.cost, 1.0)) - np.log10(cost_before))
+        final = np.where(np.isfinite(error), np.maximum(error, ENERGY_ERROR_FLOOR), 1e3)
+        met = final <= self.target
+        ending = np.where(met, config.success_reward, -config.success_reward - np.log10(final / self.target))
+        return np.where(ended, rewards + ending, rewards)
+
+    def _observations(self) -> np.ndarray:
+        engine = self.engine
+        first, second = PAIRS
+        separations = np.sqrt(((engine.positions[:, first] - engine.positions[:, second]) ** 2).sum(axis=2))
+        speeds = np.sqrt(((engine.velocities[:, first] - engine.velocities[:, second]) ** 2).sum(axis=2))
+        invariant = np.log10(np.clip(np.column_stack([separations, speeds, engine.collision_time]), 1e-12, 1e12))
+        log_error = np.log10(np.minimum(np.maximum(self.energy_error(), ENERGY_ERROR_FLOOR), 1e3))
+        log_target = np.log10(self.target)
+        left = 1.0 - self.intervals / self.config.episode_intervals
+        jump = np.log10(np.minimum(np.maximum(self._jump, ENERGY_ERROR_FLOOR), 1e3))
+        values = np.column_stack([log_target - log_error, log_target, left, invariant, jump])
+        return np.clip(np.nan_to_num(values, nan=0.0), -OBSERVATION_BOUND, OBSERVATION_BOUND).astype(np.float32)
+
+    def _infos(self, ended: np.ndarray | None, redo: np.ndarray | None = None) -> dict[str, Any]:
+        error = self.energy_error()
+        infos: dict[str, Any] = {
+            "energy_error": error,
+            "target": self.target.copy(),
+            "cost": self.cost.copy(),
+            "choice": self._labels[self.choice],
+            "redo": redo if redo is not None else np.zeros(self.num_envs, dtype=bool),
+            "intervals": self.intervals.copy(),
+            "time": self.engine.t.copy(),
+            "status": self.engine.status.copy(),
+        }
+        if ended is not None:
+            infos["met"] = error <= self.target
+            infos["_met"] = ended
+        return infos

@@ -1,0 +1,74 @@
+"""The native vector environment of the target-accuracy task: equal step by step to the single environment."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import rl_agents  # noqa: F401  registers the ids
+from rl_agents.envs import TARGET_ENV_ID
+from rl_agents.envs.target import TargetAccuracyEnv
+from rl_agents.envs.target_vector import TargetAccuracyVectorEnv
+
+N_ENVS = 5
+# short episodes, so that several end (and are reset in the same step) within the test; a low breakdown level, so
+# that some end early (terminated) on Hermite
+OPTIONS = {"episode_intervals": 6, "max_energy_error": 3e-12}
+
+
+def _actions(n_actions, n_steps, seed):
+    return np.random.default_rng(seed).integers(0, n_actions, size=(n_steps, N_ENVS))
+
+
+def test_make_vec_by_id_gives_the_native_vector_env():
+    env = gym.make_vec(TARGET_ENV_ID, num_envs=4, vectorization_mode="vector_entry_point", redo=False)
+    assert isinstance(env.unwrapped, TargetAccuracyVectorEnv) and env.num_envs == 4
+    assert env.action_space.shape == (4,) and env.single_action_space.n == 6
+    assert env.observation_space.shape == (4, 11)
+
+
+def test_vector_env_equals_the_single_env_step_by_step():
+    vector = TargetAccuracyVectorEnv(N_ENVS, **OPTIONS)
+    singles = [TargetAccuracyEnv(**OPTIONS) for _ in range(N_ENVS)]
+    observations, infos = vector.reset(seed=11)
+    for index, env in enumerate(singles):
+        observation, info = env.reset(seed=11 + index)
+        np.testing.assert_array_equal(observations[index], observation)
+        assert infos["target"][index] == info["target"] and infos["cost"][index] == info["cost"]
+    ended_count = terminated_count = redone = 0
+    for actions in _actions(vector.single_action_space.n, 24, seed=5):
+        observations, rewards, terminated, truncated, infos = vector.step(actions)
+        for index, env in enumerate(singles):
+            observation, reward, single_terminated, single_truncated, info = env.step(actions[index])
+            assert (terminated[index], truncated[index]) == (single_terminated, single_truncated)
+            assert rewards[index] == pytest.approx(reward, rel=1e-12, abs=1e-12)
+            redone += info["redo"]
+            if single_terminated or single_truncated:
+                ended_count += 1
+                terminated_count += single_terminated
+                np.testing.assert_array_equal(infos["final_obs"][index], observation)
+                assert infos["final_info"]["cost"][index] == pytest.approx(info["cost"], rel=1e-12)
+                assert infos["final_info"]["met"][index] == info["met"]
+                observation, info = env.reset()  # the vector env resets it in the same step
+            else:
+                # (the single env adds a restart's and the interval's cost one by one: round-off apart)
+                assert infos["cost"][index] == pytest.approx(info["cost"], rel=1e-12)
+                assert infos["energy_error"][index] == info["energy_error"]
+                assert infos["choice"][index] == info["choice"]
+            np.testing.assert_array_equal(observations[index], observation)
+    assert ended_count >= N_ENVS and terminated_count >= 1 and redone >= 10  # every path was taken
+
+
+def test_the_same_seed_repeats_and_another_differs():
+    def run(seed):
+        env = TargetAccuracyVectorEnv(N_ENVS, **OPTIONS)
+        trace = [env.reset(seed=seed)[0]]
+        for actions in _actions(env.single_action_space.n, 8, seed=2):
+            observations, rewards, *_ = env.step(actions)
+            trace += [observations, rewards]
+        return trace
+
+    first, again, other = run(3), run(3), run(4)
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert np.abs(first[0] - other[0]).max() > 1e-3
+    assert all(env_obs in TargetAccuracyVectorEnv(N_ENVS).single_observation_space for env_obs in first[-2])
