@@ -50,6 +50,7 @@ class TargetAccuracyVectorEnv(gym.vector.VectorEnv):
             raise TypeError("give either config or keyword options, not both")
         self.config = config if config is not None else TargetConfig(**options)
         self.num_envs = num_envs
+        self.render_mode = None
         choices = list(self.config.choices)
         steppers = [resolve(c.integrator, criterion=c.criterion, **{c.parameter_name: c.value}) for c in choices]
         self.single_action_space = gym.spaces.Discrete(self.config.n_actions)

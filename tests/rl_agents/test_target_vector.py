@@ -3,9 +3,12 @@
 import gymnasium as gym
 import numpy as np
 import pytest
+from stable_baselines3 import PPO
+from stable_baselines3.common.vec_env import VecMonitor
 
 import rl_agents  # noqa: F401  registers the ids
 from rl_agents.envs import TARGET_ENV_ID
+from rl_agents.envs.sb3_vector import SB3VectorAdapter
 from rl_agents.envs.target import TargetAccuracyEnv
 from rl_agents.envs.target_vector import TargetAccuracyVectorEnv
 
@@ -72,3 +75,26 @@ def test_the_same_seed_repeats_and_another_differs():
         np.testing.assert_array_equal(a, b)
     assert np.abs(first[0] - other[0]).max() > 1e-3
     assert all(env_obs in TargetAccuracyVectorEnv(N_ENVS).single_observation_space for env_obs in first[-2])
+
+
+def test_stable_baselines3_sees_the_episodes_end_and_learns_on_it():
+    adapter = SB3VectorAdapter(TargetAccuracyVectorEnv(N_ENVS, **OPTIONS), final_keys=("met", "cost"))
+    adapter.seed(11)
+    observations = adapter.reset()
+    single = TargetAccuracyEnv(**OPTIONS)
+    np.testing.assert_array_equal(observations[2], single.reset(seed=13)[0])
+    ended = 0
+    for actions in _actions(adapter.action_space.n, 24, seed=5):
+        adapter.step_async(actions)
+        _, rewards, dones, infos = adapter.step_wait()
+        for index in np.flatnonzero(dones):
+            ended += 1
+            info = infos[index]
+            assert info["terminal_observation"].shape == (11,) and isinstance(info["met"], np.bool_)
+            assert info["TimeLimit.truncated"] == (info["terminal_observation"][2] == 0.0)  # no intervals left
+        assert all(infos[index] == {} for index in np.flatnonzero(~dones)) and rewards.dtype == np.float32
+    assert ended >= N_ENVS
+    env = VecMonitor(adapter)
+    model = PPO("MlpPolicy", env, n_steps=8, batch_size=20, n_epochs=1, seed=0, device="cpu")
+    model.learn(80)
+    assert model.num_timesteps == 80 and len(model.ep_info_buffer) > 0
