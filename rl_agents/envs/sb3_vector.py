@@ -41,7 +41,7 @@ class SB3VectorAdapter(VecEnv):
     def reset(self) -> VecEnvObs:
         """Reset every environment (with the seeds given by :meth:`seed`, once)."""
         seeds = None if all(seed is None for seed in self._seeds) else list(self._seeds)
-        observations, _ = self.vector_env.reset(seed=seeds)
+        observations, _ = self.vector_env.reset(seed=seeds)  # type: ignore[arg-type]  # (Gymnasium takes a list too)
         self._reset_seeds()
         return observations
 
@@ -68,7 +68,7 @@ class SB3VectorAdapter(VecEnv):
 
     def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
         """The vector environment's attribute, once per environment asked for."""
-        return [getattr(self.vector_env, attr_name)] * len(self._get_indices(indices))
+        return [getattr(self.vector_env, attr_name)] * len(list(self._get_indices(indices)))
 
     def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
         """Set an attribute of the vector environment (shared by every environment)."""
@@ -81,4 +81,4 @@ class SB3VectorAdapter(VecEnv):
 
     def env_is_wrapped(self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None) -> list[bool]:
         """No environment is wrapped (the episodes live inside one vector environment)."""
-        return [False] * len(self._get_indices(indices))
+        return [False] * len(list(self._get_indices(indices)))
