@@ -5,7 +5,9 @@
 Part 1, per integrator: ``--systems`` systems of the paper's initial conditions, each advanced ``--intervals``
 intervals of 0.1 yr, (a) one :class:`~nbody.simulate.Simulation` per system, interval by interval from Python
 (what one environment per system does), (b) the batch engine on 1 thread, (c) on 2 threads. Intervals per second,
-best of ``--repeat`` interleaved repeats; (b)/(a) is per core (CPU time), (c)/(b) the thread scaling (wall time).
+best of ``--repeat`` interleaved repeats; (b)/(a) is the gain per core, (c)/(b) the thread scaling, (c)/(a) the
+gain on the machine. Wall times: CPU time would count the OpenMP workers' spin-wait after a parallel call into
+whatever runs next.
 
 Part 2: environment steps per second of ``adaptsim/ThreeBodyTarget-v0`` with actions drawn at random from its
 default action space (every choice and every redo), one environment stepped from Python against the native vector
@@ -77,19 +79,18 @@ def batched(stepper: Stepper, systems: list, intervals: int) -> Callable[[], Non
     return run
 
 
-def best(functions: dict[str, Callable[[], None]], repeat: int) -> dict[str, tuple[float, float]]:
-    """Best wall and CPU seconds of each function, over interleaved repeats (the first call of each not counted:
-    it may compile). A name ending in ``@1`` runs on one thread."""
+def best(functions: dict[str, Callable[[], None]], repeat: int) -> dict[str, float]:
+    """Best wall seconds of each function, over interleaved repeats (the first call of each not counted: it may
+    compile). A name ending in ``@1`` runs on one thread."""
     for function in functions.values():
         function()
-    times = {name: (np.inf, np.inf) for name in functions}
+    times = dict.fromkeys(functions, np.inf)
     for _ in range(repeat):
         for name, function in functions.items():
             numba.set_num_threads(1 if name.endswith("@1") else numba.config.NUMBA_NUM_THREADS)
-            wall, cpu = time.perf_counter(), time.process_time()
+            started = time.perf_counter()
             function()
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            times[name] = (min(times[name][0], wall), min(times[name][1], cpu))
+            times[name] = min(times[name], time.perf_counter() - started)
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     return times
 
@@ -114,7 +115,7 @@ def env_rates(steps: int, n_envs: int, repeat: int) -> tuple[float, float]:
             vector.step(actions)
 
     times = best({"single": run_single, "vector": run_vector}, repeat)
-    return steps / times["single"][0], vector_actions.size / times["vector"][0]
+    return steps / times["single"], vector_actions.size / times["vector"]
 
 
 def main() -> None:
@@ -127,7 +128,8 @@ def main() -> None:
     systems = _systems(args.systems)
     work = args.systems * args.intervals
     table = Table(title=f"{args.systems} systems x {args.intervals} intervals of 0.1 yr, intervals per second (best of {args.repeat})")
-    for column in ("integrator", "one by one", "engine 1 thread", "engine 2 threads", "per core (CPU)", "2 threads / 1 (wall)"):
+    columns = ("integrator", "one by one", "engine 1 thread", "engine 2 threads", "per core", "2 threads / 1", "2 threads / one by one")
+    for column in columns:
         table.add_column(column, justify="right")
     for name, stepper in STEPPERS.items():
         times = best(
@@ -140,11 +142,12 @@ def main() -> None:
         )
         table.add_row(
             name,
-            f"{work / times['single@1'][0]:,.0f}",
-            f"{work / times['engine@1'][0]:,.0f}",
-            f"{work / times['engine'][0]:,.0f}",
-            f"{times['single@1'][1] / times['engine@1'][1]:.2f}",
-            f"{times['engine@1'][0] / times['engine'][0]:.2f}",
+            f"{work / times['single@1']:,.0f}",
+            f"{work / times['engine@1']:,.0f}",
+            f"{work / times['engine']:,.0f}",
+            f"{times['single@1'] / times['engine@1']:.2f}",
+            f"{times['engine@1'] / times['engine']:.2f}",
+            f"{times['single@1'] / times['engine']:.2f}",
         )
     console = Console(width=160)
     console.print(table)

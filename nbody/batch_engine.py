@@ -26,7 +26,7 @@ from numba import prange, types
 from numba.core.errors import TypingError
 from numba.extending import overload
 
-from nbody._jit import jit_inline, parallel_jit
+from nbody._jit import jit, jit_inline, parallel_jit
 from nbody.forces import collision_time, kinetic_energy, potential_energy
 from nbody.integrators.dispatch import init
 from nbody.integrators.stepper import Stepper
@@ -94,6 +94,20 @@ def _run_menu_compiled(menu_mask, kind, restart, x, v, m, eps2, param, work, t, 
     return call
 
 
+@jit
+def _advance_system(
+    menu_mask, s, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals, status, energies, t_coll
+):
+    """System ``s`` of the kernel's arrays: :func:`run_menu`, then its energy and collision time. (A compiled
+    function of its own: inlined into the parallel loop, the integrators ran up to 30 % slower.)"""
+    k = kind[s]
+    t[s], steps[s], evals[s], status[s] = run_menu(
+        menu_mask, k, restart[s], x[s], v[s], m[s], eps2[s], param[s], work[s, : sizes[k]], t[s], t_target[s], max_steps
+    )
+    energies[s] = kinetic_energy(m[s], v[s]) + potential_energy(m[s], x[s], eps2[s])
+    t_coll[s] = collision_time(m[s], x[s], v[s], eps2[s])
+
+
 @functools.cache
 def _kernel(menu_mask: int) -> Callable[..., None]:
     """The parallel kernel of a menu of step functions (one compilation per menu, kept on disk)."""
@@ -101,13 +115,10 @@ def _kernel(menu_mask: int) -> Callable[..., None]:
     @parallel_jit
     def kernel(systems, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals, status, energies, t_coll):
         for index in prange(systems.shape[0]):
-            s = systems[index]
-            k = kind[s]
-            t[s], steps[s], evals[s], status[s] = run_menu(
-                menu_mask, k, restart[s], x[s], v[s], m[s], eps2[s], param[s], work[s, : sizes[k]], t[s], t_target[s], max_steps
-            )
-            energies[s] = kinetic_energy(m[s], v[s]) + potential_energy(m[s], x[s], eps2[s])
-            t_coll[s] = collision_time(m[s], x[s], v[s], eps2[s])
+            _advance_system(
+                menu_mask, systems[index], restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps,
+                evals, status, energies, t_coll,
+            )  # fmt: skip
 
     return kernel
 
