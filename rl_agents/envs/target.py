@@ -9,10 +9,17 @@ integrator starts it from the current state (its start-up force evaluations are 
 is its force evaluations weighted by each integrator's CPU cost per evaluation (:data:`EVALUATION_COST`), so it is
 deterministic and honest across integrators.
 
-Reward (:func:`target_reward`): ``-cost_weight * (log10 C_after - log10 C_before)`` each step, ``C`` the
-total weighted cost so far (telescoping to ``-cost_weight * log10 C_total``), and at the end of the run
-``+success_reward`` when the final relative energy error ``dE <= eps``, else ``-success_reward - log10(dE / eps)``.
-An episode that breaks down (``dE > max_energy_error``, a failed integration) ends as not met.
+Reward (:func:`target_reward`), in two parts that telescope over an episode. Cost: each step
+``-cost_weight * (C_after - C_before) / (reference_cost * episode_intervals)``, ``C`` the total weighted cost so far,
+linear because the mean cost is what a user pays (a run at ``reference_cost`` per interval, about IAS15 tol 1e-7 on
+the paper's initial conditions, costs ``cost_weight``). Verdict: the change of the potential
+``phi(dE) = -2 success_reward [dE > eps] - max(0, log10(dE / eps))`` of the relative energy error ``dE``, and
+``+success_reward`` at the end. Summed over an episode: ``-cost_weight C_total / (reference_cost episode_intervals)``
+plus ``+success_reward`` when the final ``dE <= eps``, else ``-success_reward - log10(dE / eps)``: the verdict on the
+final error alone, but paid out as the error crosses the target (potential-based shaping, which leaves the best
+policy unchanged; Ng, Harada & Russell 1999), so the interval that breaks the budget is the one that pays for it,
+and a redo that repairs it earns it back. An episode that breaks down (``dE > max_energy_error``, a failed
+integration) ends there, its ``dE`` counted as 1e3.
 
 Observation (11 values): ``log10 eps - log10 dE`` (the margin left), ``log10 eps``, the fraction of the run left,
 log10 of the three pair distances, of the three relative speeds and of the collision time (invariant under
@@ -37,14 +44,29 @@ from rl_agents.envs.three_body import ENERGY_ERROR_FLOOR, OBSERVATION_BOUND, dra
 OBSERVATION_SIZE = 11
 
 
-def target_reward(cost_before: float, cost_after: float, final_error: float | None, target: float, config: TargetConfig) -> float:
-    """The reward of one step: ``-cost_weight * log10(cost_after / cost_before)``, plus, when the run ends
-    (``final_error`` given), ``success_reward`` if ``final_error <= target`` else ``-success_reward - log10(final_error / target)``."""
-    reward = -config.cost_weight * (math.log10(cost_after) - math.log10(cost_before))
-    if final_error is not None:
-        error = max(final_error, ENERGY_ERROR_FLOOR) if math.isfinite(final_error) else 1e3
-        reward += config.success_reward if error <= target else -config.success_reward - math.log10(error / target)
-    return reward
+def verdict_potential(error: np.ndarray | float, target: np.ndarray | float, config: TargetConfig) -> np.ndarray:
+    """``-2 success_reward [dE > eps] - max(0, log10(dE / eps))``, ``dE`` floored at round-off and 1e3 where not finite."""
+    error = np.asarray(error, dtype=float)
+    error = np.where(np.isfinite(error), np.maximum(error, ENERGY_ERROR_FLOOR), 1e3)
+    decades = np.log10(error / target)
+    return -2.0 * config.success_reward * (decades > 0.0) - np.maximum(decades, 0.0)
+
+
+def target_reward(
+    cost_before: np.ndarray | float,
+    cost_after: np.ndarray | float,
+    error_before: np.ndarray | float,
+    error_after: np.ndarray | float,
+    ended: np.ndarray | bool,
+    target: np.ndarray | float,
+    config: TargetConfig,
+) -> np.ndarray:
+    """The reward of one step (of one episode, or of many as arrays): the cost of the step, the change of
+    :func:`verdict_potential`, and ``success_reward`` when the episode ends."""
+    scale = config.reference_cost * config.episode_intervals
+    reward = -config.cost_weight * (np.asarray(cost_after) - cost_before) / scale
+    reward = reward + verdict_potential(error_after, target, config) - verdict_potential(error_before, target, config)
+    return reward + np.where(ended, config.success_reward, 0.0)
 
 
 @dataclass
@@ -157,7 +179,7 @@ class TargetAccuracyEnv(gym.Env):
         n_choices = len(self.choices)
         redo = action >= n_choices
         choice = action - n_choices if redo else action
-        cost_before = max(self.cost, 1.0)
+        cost_before, error_before = self.cost, self.energy_error()
         if redo and self._saved is not None:  # back to the state before the last interval
             saved = self._saved
             self._start(choice, saved.x, saved.v, saved.t)
@@ -174,7 +196,7 @@ class TargetAccuracyEnv(gym.Env):
         terminated = bool(error > self.config.max_energy_error or simulation.status != Status.COMPLETED)
         truncated = bool(self.intervals >= self.config.episode_intervals and not terminated)
         ended = terminated or truncated
-        reward = target_reward(cost_before, max(self.cost, 1.0), error if ended else None, self.target, self.config)
+        reward = target_reward(cost_before, self.cost, error_before, error, ended, self.target, self.config)
         return self._observation(), float(reward), terminated, truncated, self._info(error if ended else None, redo=redo)
 
     def _running(self) -> Simulation:

@@ -63,8 +63,15 @@ class TargetConfig(StrictModel):
     )
     choices: list[Choice] = Field(default_factory=default_choices, min_length=1, max_length=64, description="What an action picks.")
     redo: bool = Field(True, description="Actions may also redo the last interval with another choice (from the state before it).")
-    success_reward: float = Field(2.0, ge=0.0, le=1e3, description="Reward for ending at or below the target.")
-    cost_weight: float = Field(1.0, ge=0.0, le=1e3, description="Weight of log10 of the total cost (weighted force evaluations).")
+    success_reward: float = Field(
+        2.0, ge=0.0, le=1e3, description="Reward for ending at or below the target (as much again lost for ending above it)."
+    )
+    cost_weight: float = Field(1.0, ge=0.0, le=1e3, description="Reward lost by a run that costs `reference_cost` per interval.")
+    reference_cost: PositiveFloat = Field(
+        45.0,
+        le=1e9,
+        description="Weighted cost per interval that the cost part of the reward is measured in (default: about IAS15 tol 1e-7).",
+    )
     evaluation_cost: dict[IntegratorName, PositiveFloat] = Field(
         default_factory=lambda: dict(EVALUATION_COST), description="CPU cost of a force evaluation of each integrator, relative to IAS15."
     )

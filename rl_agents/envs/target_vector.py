@@ -25,7 +25,7 @@ from gymnasium.vector.utils import batch_space
 from nbody.batch_engine import BatchEngine
 from nbody.integrators.stepper import resolve
 from nbody.simulate import Status
-from rl_agents.envs.target import OBSERVATION_SIZE
+from rl_agents.envs.target import OBSERVATION_SIZE, target_reward
 from rl_agents.envs.target_config import TargetConfig
 from rl_agents.envs.three_body import ENERGY_ERROR_FLOOR, OBSERVATION_BOUND, PAIRS, draw_system
 
@@ -117,7 +117,7 @@ class TargetAccuracyVectorEnv(gym.vector.VectorEnv):
         actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
         redo = actions >= self._n_choices
         choice = np.where(redo, actions - self._n_choices, actions)
-        cost_before = np.maximum(self.cost, 1.0)
+        cost_before, error_before = self.cost.copy(), self.energy_error()
         back = redo & self._has_saved  # back to the state before the last interval
         onward = ~back
         energy_before = np.where(back, self._saved_energy, engine.energy)
@@ -142,7 +142,7 @@ class TargetAccuracyVectorEnv(gym.vector.VectorEnv):
         terminated = (error > self.config.max_energy_error) | (engine.status != Status.COMPLETED.value)
         truncated = (self.intervals >= self.config.episode_intervals) & ~terminated
         ended = terminated | truncated
-        rewards = self._rewards(cost_before, error, ended)
+        rewards = target_reward(cost_before, self.cost, error_before, error, ended, self.target, self.config)
         observations = self._observations()
         infos = self._infos(ended, redo)
         if ended.any():
@@ -163,15 +163,6 @@ class TargetAccuracyVectorEnv(gym.vector.VectorEnv):
         """Relative energy error of each episode against its initial energy (inf where not finite)."""
         error = np.abs(self.engine.energy - self._energy0) / np.abs(self._energy0)
         return np.where(np.isfinite(error), error, np.inf)
-
-    def _rewards(self, cost_before: np.ndarray, error: np.ndarray, ended: np.ndarray) -> np.ndarray:
-        """:func:`~rl_agents.envs.target.target_reward` of every episode."""
-        config = self.config
-        rewards = -config.cost_weight * (np.log10(np.maximum(self.cost, 1.0)) - np.log10(cost_before))
-        final = np.where(np.isfinite(error), np.maximum(error, ENERGY_ERROR_FLOOR), 1e3)
-        met = final <= self.target
-        ending = np.where(met, config.success_reward, -config.success_reward - np.log10(final / self.target))
-        return np.where(ended, rewards + ending, rewards)
 
     def _observations(self) -> np.ndarray:
         engine = self.engine

@@ -12,7 +12,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 import rl_agents  # noqa: F401  registers the ids
 from nbody.diagnostics import energy
 from rl_agents.envs import TARGET_ENV_ID
-from rl_agents.envs.target import OBSERVATION_SIZE, TargetAccuracyEnv, target_reward
+from rl_agents.envs.target import OBSERVATION_SIZE, TargetAccuracyEnv, target_reward, verdict_potential
 from rl_agents.envs.target_config import EVALUATION_COST, TargetConfig
 
 # default choices: 0-2 IAS15 tol 1e-7/1e-9/1e-11, 3-4 archain tol 1e-12/1e-14, 5 Hermite eta 4e-3; 6-11 the same as redos
@@ -49,28 +49,40 @@ def test_determinism_with_a_seed_and_different_seeds_differ():
 
 
 def test_reward_on_hand_computed_values():
-    config = TargetConfig(success_reward=2.0, cost_weight=1.5)
-    assert target_reward(10.0, 1000.0, None, 1e-10, config) == pytest.approx(-3.0, rel=1e-12)  # -1.5 * log10(100)
-    assert target_reward(10.0, 100.0, 1e-12, 1e-10, config) == pytest.approx(-1.5 + 2.0, rel=1e-12)  # met
-    assert target_reward(10.0, 100.0, 1e-8, 1e-10, config) == pytest.approx(-1.5 - 2.0 - 2.0, rel=1e-12)  # 2 decades off
-    assert target_reward(10.0, 10.0, math.inf, 1e-10, config) == pytest.approx(-2.0 - 13.0, rel=1e-12)  # broke down: 1e3
+    config = TargetConfig(success_reward=2.0, cost_weight=1.5, reference_cost=10.0, episode_intervals=20)  # a run: 200
+
+    def reward(cost_before, cost_after, error_before, error_after, ended=False, target=1e-10):
+        return float(target_reward(cost_before, cost_after, error_before, error_after, ended, target, config))
+
+    assert reward(10.0, 110.0, 1e-12, 1e-12) == pytest.approx(-0.75, rel=1e-12)  # -1.5 * 100 / 200
+    assert reward(10.0, 10.0, 1e-12, 1e-8) == pytest.approx(-4.0 - 2.0, rel=1e-12)  # crosses the target by 2 decades
+    assert reward(10.0, 10.0, 1e-8, 1e-11) == pytest.approx(6.0, rel=1e-12)  # a redo back below it earns it back
+    assert reward(10.0, 10.0, 1e-9, 1e-8) == pytest.approx(-1.0, rel=1e-12)  # one decade further off
+    assert reward(10.0, 50.0, 1e-12, 1e-11, ended=True) == pytest.approx(-0.3 + 2.0, rel=1e-12)  # met at the end
+    assert reward(10.0, 10.0, 1e-12, math.inf, ended=True) == pytest.approx(-4.0 - 13.0 + 2.0, rel=1e-12)  # broke down: 1e3
+    assert verdict_potential(0.0, 1e-10, config) == 0.0 and verdict_potential(1e-10, 1e-10, config) == 0.0
 
 
-def test_an_episode_returns_minus_log_cost_plus_the_verdict():
-    """Over a whole episode the rewards telescope: -cost_weight * log10(total cost / start-up cost) +- success."""
-    env = TargetAccuracyEnv(episode_intervals=4, target=(1e-6, 1e-6))
-    env.reset(seed=3)
-    start_cost = env.cost
-    rewards, infos = [], []
-    for action in [IAS15_LOOSE, REDO + IAS15_TIGHT, HERMITE, ARCHAIN, IAS15_LOOSE]:
-        _, reward, terminated, truncated, info = env.step(action)
-        rewards.append(reward)
-        infos.append(info)
-        if terminated or truncated:
-            break
-    assert truncated and infos[-1]["intervals"] == 4 and len(rewards) == 5  # the redo is not an interval
-    assert infos[-1]["met"] and infos[-1]["energy_error"] <= 1e-6
-    assert sum(rewards) == pytest.approx(-math.log10(infos[-1]["cost"] / start_cost) + 2.0, rel=1e-12)
+def test_an_episode_returns_minus_its_cost_plus_the_verdict():
+    """Over a whole episode the rewards telescope: -cost_weight * (total cost - start-up cost) / (reference * intervals)
+    and +success_reward if the final error is at most eps, else -success_reward - log10(dE / eps)."""
+    for target, met in ((1e-6, True), (1e-16, False)):
+        env = TargetAccuracyEnv(episode_intervals=4, target=(target, target))
+        env.reset(seed=3)
+        start_cost = env.cost
+        rewards, infos = [], []
+        for action in [IAS15_LOOSE, REDO + IAS15_TIGHT, HERMITE, ARCHAIN, IAS15_LOOSE]:
+            _, reward, terminated, truncated, info = env.step(action)
+            rewards.append(reward)
+            infos.append(info)
+            if terminated or truncated:
+                break
+        assert truncated and infos[-1]["intervals"] == 4 and len(rewards) == 5  # the redo is not an interval
+        final = infos[-1]["energy_error"]
+        assert infos[-1]["met"] == met == (final <= target)
+        verdict = 2.0 if met else -2.0 - math.log10(final / target)
+        cost = -(infos[-1]["cost"] - start_cost) / (45.0 * 4)
+        assert sum(rewards) == pytest.approx(cost + verdict, rel=1e-12)
 
 
 def test_a_redo_restores_the_state_before_the_interval_exactly():
