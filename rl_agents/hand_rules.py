@@ -4,8 +4,9 @@
 - :class:`RuleA`: the regularised integrator while two bodies are close, IAS15 elsewhere.
 - :class:`RuleB`: cheap IAS15; an interval whose energy jumps is redone with the regularised integrator.
 
-A policy is called with the environment's observation and the ``info`` of the last step (``reset`` when an
-episode starts) and returns an action of :class:`~rl_agents.envs.target.TargetAccuracyEnv`.
+A policy acts on many episodes at once, as :class:`~rl_agents.envs.target_vector.TargetAccuracyVectorEnv` runs them:
+it is called with the observations ``(B, 11)`` and the infos (arrays of ``B``) of the last step, and returns ``B``
+actions; ``reset(B)`` starts it on ``B`` new episodes.
 """
 
 from __future__ import annotations
@@ -37,11 +38,11 @@ class FixedChoice:
         self.action = choice_index(config, integrator, value)
         self.label = f"{integrator} {value:g}"
 
-    def reset(self) -> None:
+    def reset(self, n_envs: int) -> None:
         """Nothing to forget."""
 
-    def __call__(self, observation: np.ndarray, info: dict[str, Any]) -> int:
-        return self.action
+    def __call__(self, observations: np.ndarray, infos: dict[str, Any]) -> np.ndarray:
+        return np.full(observations.shape[0], self.action)
 
 
 class RuleA:
@@ -58,11 +59,11 @@ class RuleA:
         self.log_distance = math.log10(distance)
         self.label = f"rule A ({close[0]} {close[1]:g} within {distance:g}, else {far[0]} {far[1]:g})"
 
-    def reset(self) -> None:
+    def reset(self, n_envs: int) -> None:
         """Nothing to forget."""
 
-    def __call__(self, observation: np.ndarray, info: dict[str, Any]) -> int:
-        return self.close if float(np.min(observation[_DISTANCES])) < self.log_distance else self.far
+    def __call__(self, observations: np.ndarray, infos: dict[str, Any]) -> np.ndarray:
+        return np.where(observations[:, _DISTANCES].min(axis=1) < self.log_distance, self.close, self.far)
 
 
 class RuleB:
@@ -81,15 +82,14 @@ class RuleB:
         self.redo_careful = len(config.choices) + self.careful
         self.log_jump = math.log10(jump)
         self.label = f"rule B ({cheap[0]} {cheap[1]:g}, redo with {careful[0]} {careful[1]:g} past a jump of {jump:g})"
-        self._redone = False
+        self._redone = np.zeros(0, dtype=bool)
 
-    def reset(self) -> None:
-        """A new episode: nothing was redone."""
-        self._redone = False
+    def reset(self, n_envs: int) -> None:
+        """New episodes: nothing was redone."""
+        self._redone = np.zeros(n_envs, dtype=bool)
 
-    def __call__(self, observation: np.ndarray, info: dict[str, Any]) -> int:
-        if not self._redone and info.get("intervals", 0) > 0 and float(observation[_JUMP]) > self.log_jump:
-            self._redone = True
-            return self.redo_careful
-        self._redone = False
-        return self.cheap
+    def __call__(self, observations: np.ndarray, infos: dict[str, Any]) -> np.ndarray:
+        # (an episode that has just started has no interval to redo: intervals == 0 also clears the flag)
+        redo = ~self._redone & (np.asarray(infos["intervals"]) > 0) & (observations[:, _JUMP] > self.log_jump)
+        self._redone = redo
+        return np.where(redo, self.redo_careful, self.cheap)

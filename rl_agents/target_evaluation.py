@@ -14,17 +14,18 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rl_agents.envs.target import TargetAccuracyEnv
 from rl_agents.envs.target_config import TargetConfig
+from rl_agents.envs.target_vector import TargetAccuracyVectorEnv
 
 
 class Policy(Protocol):
-    """What :func:`run_policy` runs: an action from the observation and the last ``info``, and ``reset`` per episode
-    (the policies of :mod:`rl_agents.hand_rules`)."""
+    """What :func:`run_policy` runs: actions for many episodes at once, from their observations ``(B, 11)`` and the
+    infos of the last step (arrays of ``B``), and ``reset(B)`` for ``B`` new episodes (the policies of
+    :mod:`rl_agents.hand_rules`)."""
 
-    def reset(self) -> None: ...
+    def reset(self, n_envs: int) -> None: ...
 
-    def __call__(self, observation: np.ndarray, info: dict[str, Any]) -> int: ...
+    def __call__(self, observations: np.ndarray, infos: dict[str, Any]) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -39,20 +40,23 @@ class Outcomes:
         return self.errors <= eps
 
 
-def run_policy(config: TargetConfig, policy: Policy, seeds: Sequence[int]) -> Outcomes:
-    """One episode per seed (the target fixed at 1: the policies here do not read it)."""
-    env = TargetAccuracyEnv(config)
-    errors, costs = [], []
-    for seed in seeds:
-        observation, info = env.reset(seed=int(seed), options={"target": 1.0})
-        policy.reset()
-        ended = False
-        while not ended:
-            observation, _, terminated, truncated, info = env.step(policy(observation, info))
-            ended = terminated or truncated
-        errors.append(info["energy_error"] if not terminated else np.inf)
-        costs.append(info["cost"])
-    return Outcomes(np.asarray(errors, dtype=float), np.asarray(costs, dtype=float))
+def run_policy(config: TargetConfig, policy: Policy, seeds: Sequence[int], target: float = 1.0) -> Outcomes:
+    """One episode per seed, all at once in the vector environment (equal to one environment per seed), with the
+    target ``target`` (policies that do not read it, as fixed choices and the hand rules, can keep the default)."""
+    env = TargetAccuracyVectorEnv(len(seeds), config)
+    observations, infos = env.reset(seed=[int(seed) for seed in seeds], options={"target": target})
+    policy.reset(len(seeds))
+    errors, costs = np.zeros(len(seeds)), np.zeros(len(seeds))
+    running = np.ones(len(seeds), dtype=bool)
+    while running.any():
+        observations, _, terminated, truncated, infos = env.step(policy(observations, infos))
+        ended = (terminated | truncated) & running
+        if ended.any():  # (an episode that ended was reset: its outcome is in final_info)
+            final = infos["final_info"]
+            errors[ended] = np.where(terminated[ended], np.inf, final["energy_error"][ended])
+            costs[ended] = final["cost"][ended]
+            running &= ~ended
+    return Outcomes(errors, costs)
 
 
 def bootstrap_ci(

@@ -14,10 +14,15 @@ N = len(CONFIG.choices)
 
 
 def observation(closest: float = 10.0, jump: float = 1e-16) -> np.ndarray:
-    values = np.zeros(11, dtype=np.float32)
-    values[3:6] = np.log10([closest, 5.0, 7.0])
-    values[10] = math.log10(jump)
+    """One episode's observation, as a batch of one."""
+    values = np.zeros((1, 11), dtype=np.float32)
+    values[0, 3:6] = np.log10([closest, 5.0, 7.0])
+    values[0, 10] = math.log10(jump)
     return values
+
+
+def intervals(n: int) -> dict:
+    return {"intervals": np.array([n])}
 
 
 def test_choice_index_finds_the_choice_or_says_which_is_missing():
@@ -28,17 +33,20 @@ def test_choice_index_finds_the_choice_or_says_which_is_missing():
 
 def test_rule_a_is_regularised_only_near_a_close_pair():
     rule = RuleA(CONFIG, distance=2.0)
-    assert rule(observation(closest=1.9), {}) == choice_index(CONFIG, "archain", 1e-14)
-    assert rule(observation(closest=2.1), {}) == choice_index(CONFIG, "ias15", 1e-9)
+    rule.reset(2)
+    both = np.concatenate([observation(closest=1.9), observation(closest=2.1)])
+    np.testing.assert_array_equal(rule(both, {}), [choice_index(CONFIG, "archain", 1e-14), choice_index(CONFIG, "ias15", 1e-9)])
 
 
 def test_rule_b_redoes_a_jump_once_then_goes_on_cheaply():
     rule = RuleB(CONFIG, jump=1e-10)
     cheap, redo = choice_index(CONFIG, "ias15", 1e-7), N + choice_index(CONFIG, "archain", 1e-12)
-    assert rule(observation(jump=1e-9), {"intervals": 0}) == cheap  # nothing to redo before the first interval
-    assert rule(observation(jump=1e-11), {"intervals": 3}) == cheap
-    assert rule(observation(jump=1e-9), {"intervals": 3}) == redo
-    assert rule(observation(jump=1e-9), {"intervals": 3}) == cheap  # the redone interval is not redone again
+    rule.reset(1)
+    assert rule(observation(jump=1e-9), intervals(0)) == cheap  # nothing to redo before the first interval
+    assert rule(observation(jump=1e-11), intervals(3)) == cheap
+    assert rule(observation(jump=1e-9), intervals(3)) == redo
+    assert rule(observation(jump=1e-9), intervals(3)) == cheap  # the redone interval is not redone again
+    assert rule(observation(jump=1e-9), intervals(4)) == redo
     with pytest.raises(ValueError, match="redo=True"):
         RuleB(TargetConfig(redo=False))
 
