@@ -289,19 +289,24 @@ def read_agent(path: str | Path) -> AgentFile:
     return AgentFile(path, recipe, content, data)
 
 
+def check_agent_fits(path: str | Path, env: Any, env_name: str) -> None:
+    """Raise ``ValueError`` when the agent saved at ``path`` cannot be rebuilt or does not fit ``env`` (called
+    ``env_name`` in the message)."""
+    try:
+        agent = read_agent(path)
+        agent.custom_objects(env)
+    except AgentFileError as error:
+        raise ValueError(f"the agent file {str(path)!r} {error}") from None
+    problem = space_mismatch(agent.recipe.observation, agent.recipe.action, env, env_name)
+    if problem:
+        raise ValueError(f"the agent in {str(path)!r} {problem}")
+
+
 def check_saved_spaces(path: str | Path, config: EnvConfig) -> None:
     """Raise ``ValueError`` when the agent saved at ``path`` cannot be rebuilt or does not fit the environment of ``config``."""
     from rl_agents.envs.three_body import ThreeBodyEnv
 
-    try:
-        agent = read_agent(path)
-        env = ThreeBodyEnv(config)
-        agent.custom_objects(env)
-    except AgentFileError as error:
-        raise ValueError(f"the agent file {str(path)!r} {error}") from None
-    problem = space_mismatch(agent.recipe.observation, agent.recipe.action, env, f"env.observation {config.observation!r}")
-    if problem:
-        raise ValueError(f"the agent in {str(path)!r} {problem}")
+    check_agent_fits(path, ThreeBodyEnv(config), f"env.observation {config.observation!r}")
 
 
 def load_saved(agent: AgentFile, spaces_of: Any, **load_kwargs: Any) -> Any:

@@ -19,7 +19,7 @@ plus ``+success_reward`` when the final ``dE <= eps``, else ``-success_reward - 
 final error alone, but paid out as the error crosses the target (potential-based shaping, which leaves the best
 policy unchanged; Ng, Harada & Russell 1999), so the interval that breaks the budget is the one that pays for it,
 and a redo that repairs it earns it back. An episode that breaks down (``dE > max_energy_error``, a failed
-integration) ends there, its ``dE`` counted as 1e3.
+integration, more redos than ``episode_intervals``) ends there, its ``dE`` counted as 1e3.
 
 Observation (11 values): ``log10 eps - log10 dE`` (the margin left), ``log10 eps``, the fraction of the run left,
 log10 of the three pair distances, of the three relative speeds and of the collision time (invariant under
@@ -102,6 +102,7 @@ class TargetAccuracyEnv(gym.Env):
         self.target = 1.0
         self.choice = 0
         self.intervals = 0
+        self.redos = 0
         self.cost = 0.0
         self._masses = np.zeros(0)
         self._softening = 0.0
@@ -167,6 +168,7 @@ class TargetAccuracyEnv(gym.Env):
         self._energy0 = self._energy = float(energy(system.masses, system.positions, system.velocities, system.softening))
         self.cost = 0.0
         self.intervals = 0
+        self.redos = 0
         self._jump = 0.0
         self._saved = None
         self._start(0, system.positions, system.velocities, 0.0)
@@ -184,6 +186,7 @@ class TargetAccuracyEnv(gym.Env):
             saved = self._saved
             self._start(choice, saved.x, saved.v, saved.t)
             energy_before = saved.energy
+            self.redos += 1
         else:
             energy_before = self._energy
             self._saved = _Saved(simulation.x.copy(), simulation.v.copy(), simulation.t, energy_before)
@@ -193,6 +196,8 @@ class TargetAccuracyEnv(gym.Env):
         self._energy = float(energy(self._masses, simulation.x, simulation.v, self._softening))
         self._jump = abs(self._energy - energy_before) / abs(self._energy0)
         error = self.energy_error()
+        if self.redos > self.config.episode_intervals:  # redoing for ever is not a way to finish: a failed run
+            error = math.inf
         terminated = bool(error > self.config.max_energy_error or simulation.status != Status.COMPLETED)
         truncated = bool(self.intervals >= self.config.episode_intervals and not terminated)
         ended = terminated or truncated

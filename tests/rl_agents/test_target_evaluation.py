@@ -29,11 +29,11 @@ def test_a_run_that_breaks_down_counts_as_an_infinite_error():
     assert np.all(np.isinf(outcomes.errors)) and np.all(outcomes.costs > 0)
 
 
-def test_the_success_cost_picture_is_written(tmp_path):
-    outcomes = {
-        "cheap": Outcomes(np.array([1e-9, 1e-7, 1e-11]), np.array([100.0, 120.0, 90.0])),
-        "careful": Outcomes(np.array([1e-13, 1e-12, 1e-14]), np.array([300.0, 320.0, 280.0])),
-    }
-    path = plot_success_against_cost(outcomes, [1e-8, 1e-12], tmp_path / "front.png")
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
-    assert [p.name for p in tmp_path.iterdir()] == ["front.png"]  # written atomically, nothing left beside it
+def test_the_success_cost_picture_has_a_panel_per_target_and_a_point_per_policy():
+    cheap = Outcomes(np.array([1e-9, 1e-7, 1e-11]), np.array([100.0, 120.0, 90.0]))
+    careful = Outcomes(np.array([1e-13, 1e-12, 1e-14]), np.array([300.0, 320.0, 280.0]))
+    figure = plot_success_against_cost({1e-8: {"cheap": cheap, "careful": careful}, 1e-12: {"cheap": cheap, "careful": careful}})
+    axes = figure.axes
+    assert [axis.get_title() for axis in axes] == ["target eps = 1e-08", "target eps = 1e-12"]
+    centres = {tuple(np.round(line.get_xydata()[0], 6)) for line in axes[0].lines if len(line.get_xydata()) == 1}
+    assert (round(310.0 / 3, 6), round(2 / 3, 6)) in centres and (300.0, 1.0) in centres  # (mean cost, success)

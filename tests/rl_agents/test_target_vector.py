@@ -98,3 +98,18 @@ def test_stable_baselines3_sees_the_episodes_end_and_learns_on_it():
     model = PPO("MlpPolicy", env, n_steps=8, batch_size=20, n_epochs=1, seed=0, device="cpu")
     model.learn(80)
     assert model.num_timesteps == 80 and len(model.ep_info_buffer) > 0
+
+
+def test_redoing_for_ever_ends_the_episode_as_failed_in_both_envs():
+    options = {"episode_intervals": 3}
+    vector, single = TargetAccuracyVectorEnv(1, **options), TargetAccuracyEnv(**options)
+    vector.reset(seed=1)
+    single.reset(seed=1)
+    redo = len(single.choices)  # redo with the first choice
+    for step in range(5):  # one interval, then redos: the fourth redo is one too many
+        action = 0 if step == 0 else redo
+        _, reward, terminated, truncated, info = single.step(action)
+        _, rewards, vector_terminated, _, infos = vector.step(np.array([action]))
+        assert vector_terminated[0] == terminated == (step == 4) and not truncated
+        assert rewards[0] == pytest.approx(reward, rel=1e-12)
+    assert not info["met"] and not infos["final_info"]["met"][0] and reward < -10.0  # counted as 1e3
