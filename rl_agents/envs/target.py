@@ -69,6 +69,20 @@ def target_reward(
     return reward + np.where(ended, config.success_reward, 0.0)
 
 
+def target_observations(
+    error: np.ndarray | float, target: np.ndarray | float, left: np.ndarray | float, invariant: np.ndarray, jump: np.ndarray | float
+) -> np.ndarray:
+    """The observations ``(B, 11)`` of ``B`` episodes (float32, NaN as 0, clipped to the bound) from their energy
+    errors, targets, fractions of the run left, :func:`~rl_agents.envs.three_body.pair_features` ``(B, 7)`` and
+    last energy jumps (each of ``B`` values, or one for all)."""
+    error, target, left, jump = (np.broadcast_to(np.asarray(a, dtype=float), invariant.shape[:1]) for a in (error, target, left, jump))
+    log_error = np.log10(np.minimum(np.maximum(error, ENERGY_ERROR_FLOOR), 1e3))
+    log_target = np.log10(target)
+    log_jump = np.log10(np.minimum(np.maximum(jump, ENERGY_ERROR_FLOOR), 1e3))
+    values = np.column_stack([log_target - log_error, log_target, left, invariant, log_jump])
+    return np.clip(np.nan_to_num(values, nan=0.0), -OBSERVATION_BOUND, OBSERVATION_BOUND).astype(np.float32)
+
+
 @dataclass
 class _Saved:
     """The state before an interval, to redo it from."""
@@ -227,12 +241,6 @@ class TargetAccuracyEnv(gym.Env):
 
     def _observation(self) -> np.ndarray:
         simulation = self._running()
-        x, v = simulation.x, simulation.v
-        log_error = math.log10(min(max(self.energy_error(), ENERGY_ERROR_FLOOR), 1e3))
-        log_target = math.log10(self.target)
-        invariant = invariant_features(self._masses, x, v, self._softening**2)
+        invariant = invariant_features(self._masses, simulation.x, simulation.v, self._softening**2)
         left = 1.0 - self.intervals / self.config.episode_intervals
-        jump = math.log10(min(max(self._jump, ENERGY_ERROR_FLOOR), 1e3))
-        values = np.concatenate([[log_target - log_error, log_target, left], invariant, [jump]])
-        observation = np.nan_to_num(values, nan=0.0)
-        return np.clip(observation, -OBSERVATION_BOUND, OBSERVATION_BOUND).astype(np.float32)
+        return target_observations(self.energy_error(), self.target, left, invariant[None], self._jump)[0]

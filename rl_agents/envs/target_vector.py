@@ -25,9 +25,9 @@ from gymnasium.vector.utils import batch_space
 from nbody.batch_engine import BatchEngine
 from nbody.integrators.stepper import resolve
 from nbody.simulate import Status
-from rl_agents.envs.target import OBSERVATION_SIZE, target_reward
+from rl_agents.envs.target import OBSERVATION_SIZE, target_observations, target_reward
 from rl_agents.envs.target_config import TargetConfig
-from rl_agents.envs.three_body import ENERGY_ERROR_FLOOR, OBSERVATION_BOUND, PAIRS, draw_system
+from rl_agents.envs.three_body import OBSERVATION_BOUND, draw_system, pair_features
 
 _FINAL_KEYS = ("energy_error", "target", "cost", "intervals", "met")
 
@@ -169,16 +169,9 @@ class TargetAccuracyVectorEnv(gym.vector.VectorEnv):
 
     def _observations(self) -> np.ndarray:
         engine = self.engine
-        first, second = PAIRS
-        separations = np.sqrt(((engine.positions[:, first] - engine.positions[:, second]) ** 2).sum(axis=2))
-        speeds = np.sqrt(((engine.velocities[:, first] - engine.velocities[:, second]) ** 2).sum(axis=2))
-        invariant = np.log10(np.clip(np.column_stack([separations, speeds, engine.collision_time]), 1e-12, 1e12))
-        log_error = np.log10(np.minimum(np.maximum(self.energy_error(), ENERGY_ERROR_FLOOR), 1e3))
-        log_target = np.log10(self.target)
+        invariant = pair_features(engine.positions, engine.velocities, engine.collision_time)
         left = 1.0 - self.intervals / self.config.episode_intervals
-        jump = np.log10(np.minimum(np.maximum(self._jump, ENERGY_ERROR_FLOOR), 1e3))
-        values = np.column_stack([log_target - log_error, log_target, left, invariant, jump])
-        return np.clip(np.nan_to_num(values, nan=0.0), -OBSERVATION_BOUND, OBSERVATION_BOUND).astype(np.float32)
+        return target_observations(self.energy_error(), self.target, left, invariant, self._jump)
 
     def _infos(self, ended: np.ndarray | None, redo: np.ndarray | None = None, final_error: np.ndarray | None = None) -> dict[str, Any]:
         error = self.energy_error()

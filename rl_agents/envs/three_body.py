@@ -65,14 +65,18 @@ def cost_reward(error_before: float, error_after: float, evals_before: int, eval
     return -(log_after - log_before) - weight * (math.log10(evals_after) - math.log10(evals_before))
 
 
-def invariant_features(masses: np.ndarray, x: np.ndarray, v: np.ndarray, eps2: float) -> np.ndarray:
-    """log10 of the three pair distances, the three relative speeds and the collision time (clipped to [1e-12, 1e12]):
-    invariant under rotations and translations."""
+def pair_features(x: np.ndarray, v: np.ndarray, t_coll: np.ndarray | float) -> np.ndarray:
+    """log10 of the three pair distances, the three relative speeds and the collision time (clipped to
+    [1e-12, 1e12]), for one state ``(3, 3)`` or a batch ``(B, 3, 3)``: invariant under rotations and translations."""
     first, second = PAIRS
-    separations = np.sqrt(((x[first] - x[second]) ** 2).sum(axis=1))
-    speeds = np.sqrt(((v[first] - v[second]) ** 2).sum(axis=1))
-    t_coll = collision_time(masses, x, v, eps2)
-    return np.log10(np.clip(np.concatenate([separations, speeds, [t_coll]]), 1e-12, 1e12))
+    separations = np.sqrt(((x[..., first, :] - x[..., second, :]) ** 2).sum(axis=-1))
+    speeds = np.sqrt(((v[..., first, :] - v[..., second, :]) ** 2).sum(axis=-1))
+    return np.log10(np.clip(np.concatenate([separations, speeds, np.asarray(t_coll)[..., None]], axis=-1), 1e-12, 1e12))
+
+
+def invariant_features(masses: np.ndarray, x: np.ndarray, v: np.ndarray, eps2: float) -> np.ndarray:
+    """:func:`pair_features` of one state, its collision time computed here."""
+    return pair_features(x, v, collision_time(masses, x, v, eps2))
 
 
 def draw_system(family: str, rng: np.random.Generator) -> System:
