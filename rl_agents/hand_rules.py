@@ -21,6 +21,9 @@ from rl_agents.envs.target_config import TargetConfig
 #: Observation indices (see :mod:`rl_agents.envs.target`): log10 of the pair distances, of the last energy jump.
 _DISTANCES = slice(3, 6)
 _JUMP = 10
+#: The choices the rules use by default: rule A's close and far, rule B's cheap and careful.
+RULE_A_CLOSE, RULE_A_FAR = ("archain", 1e-14), ("ias15", 1e-9)
+RULE_B_CHEAP, RULE_B_CAREFUL = ("ias15", 1e-7), ("archain", 1e-12)
 
 
 def choice_index(config: TargetConfig, integrator: str, value: float) -> int:
@@ -52,8 +55,8 @@ class RuleA:
         self,
         config: TargetConfig,
         distance: float = 2.0,
-        close: tuple[str, float] = ("archain", 1e-14),
-        far: tuple[str, float] = ("ias15", 1e-9),
+        close: tuple[str, float] = RULE_A_CLOSE,
+        far: tuple[str, float] = RULE_A_FAR,
     ) -> None:
         self.close, self.far = choice_index(config, *close), choice_index(config, *far)
         self.log_distance = math.log10(distance)
@@ -73,8 +76,8 @@ class RuleB:
         self,
         config: TargetConfig,
         jump: float = 1e-10,
-        cheap: tuple[str, float] = ("ias15", 1e-7),
-        careful: tuple[str, float] = ("archain", 1e-12),
+        cheap: tuple[str, float] = RULE_B_CHEAP,
+        careful: tuple[str, float] = RULE_B_CAREFUL,
     ) -> None:
         if not config.redo:
             raise ValueError("rule B redoes intervals: the environment needs redo=True")

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from adaptsim.cases import CaseModel, KindSpec, PositiveFloat
 from rl_agents.envs.target_config import TargetConfig
+from rl_agents.hand_rules import RULE_A_CLOSE, RULE_A_FAR, RULE_B_CAREFUL, RULE_B_CHEAP
 
 
 def _default_env() -> TargetConfig:
@@ -57,7 +58,8 @@ class RLTargetEvalCase(CaseModel):
     def _check(self) -> RLTargetEvalCase:
         if self.seed_start < self.calibration_seeds:
             raise ValueError(f"seed_start {self.seed_start} overlaps the calibration seeds 0 .. {self.calibration_seeds - 1}")
-        for integrator, value in (("archain", 1e-14), ("ias15", 1e-9), ("ias15", 1e-7), ("archain", 1e-12)):
+        needed = [RULE_A_CLOSE, RULE_A_FAR, *([RULE_B_CHEAP, RULE_B_CAREFUL] if self.env.redo else [])]  # (rule B redoes)
+        for integrator, value in needed:
             if not any(c.integrator == integrator and c.value == value for c in self.env.choices):
                 raise ValueError(f"env.choices needs {integrator} {value:g} for the hand rules")
         if self.model is not None:  # (builds the environment: nbody and Numba)
