@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
@@ -12,37 +13,40 @@ from stable_baselines3.common.callbacks import BaseCallback
 from rl_agents.case import HeldOutEvaluation
 from rl_agents.checkpoints import buffer_path, checkpoint_path, remove_stale, save_replay_buffer
 from rl_agents.envs.config import EnvConfig
-from rl_agents.policy_evaluation import agent_policy, evaluate_policy
+from rl_agents.envs.target_config import TargetConfig
+from rl_agents.normalization import normalization_entry
+from rl_agents.policy_evaluation import evaluate_policy
 from rl_agents.saved_agents import AgentRecipe, write_agent
+from rl_agents.target_evaluation import run_policy
+from rl_agents.target_train_case import TargetHeldOut
 
 
-class HeldOutEvaluationCallback(BaseCallback):
-    """At the first step, every ``evaluation.every`` steps and at the end: median final energy error and mean cost on
-    held-out seeds.
+class ScheduledEvaluation(BaseCallback):
+    """Evaluate the agent at the first step, every ``every`` environment steps and at the end, appending to
+    ``history`` (a resumed run passes the history of its checkpoint and continues it); subclasses say what is
+    measured (:meth:`measure`).
 
     Parameters
     ----------
-    env
-        The environment the agent is trained in.
-    evaluation
-        Which held-out seeds, how long, how often.
-    history
-        Filled with ``timesteps``, ``median_energy_error`` and ``mean_cost`` at each evaluation; a resumed run
-        passes the history of its checkpoint and continues it.
+    every
+        Environment steps between evaluations.
+    keys
+        What :meth:`measure` returns, recorded in the history besides ``timesteps``.
     """
 
-    def __init__(self, env: EnvConfig, evaluation: HeldOutEvaluation, history: dict[str, list[float]]) -> None:
+    def __init__(self, every: int, keys: Sequence[str]) -> None:
         super().__init__()
-        self.env, self.evaluation, self.history = env, evaluation, history
+        self.every, self.keys = every, tuple(keys)
+        self.history: dict[str, list[float]] = {key: [] for key in ("timesteps", *self.keys)}
         self.next_at = 0
 
     def _on_training_start(self) -> None:
         done = self.history.get("timesteps") or []
-        self.next_at = int(done[-1]) + self.evaluation.every if done else 0
+        self.next_at = int(done[-1]) + self.every if done else 0
 
     def _on_step(self) -> bool:
         if self.num_timesteps >= self.next_at:
-            self.next_at = self.num_timesteps + self.evaluation.every
+            self.next_at = self.num_timesteps + self.every
             self.evaluate()
         return True
 
@@ -53,13 +57,81 @@ class HeldOutEvaluationCallback(BaseCallback):
 
     def evaluate(self) -> None:
         """Evaluate the current policy and append to the history (and to the SB3 logger)."""
-        seeds = range(self.evaluation.seed_start, self.evaluation.seed_start + self.evaluation.n_seeds)
-        result = evaluate_policy(self.env, agent_policy(self.model), seeds, self.evaluation.steps)
+        values = self.measure()
         self.history["timesteps"].append(self.num_timesteps)
-        self.history["median_energy_error"].append(result.median_energy_error)
-        self.history["mean_cost"].append(result.mean_cost)
+        for key in self.keys:
+            self.history[key].append(values[key])
+
+    def measure(self) -> dict[str, float]:
+        """The values of ``keys`` for the current policy."""
+        raise NotImplementedError
+
+    def act(self, observations: np.ndarray) -> np.ndarray:
+        """The current policy's deterministic actions, on observations as the training env normalizes them."""
+        normalizer = self.model.get_vec_normalize_env()
+        seen = normalizer.normalize_obs(observations) if normalizer is not None else observations
+        return self.model.predict(seen, deterministic=True)[0]
+
+
+class HeldOutEvaluationCallback(ScheduledEvaluation):
+    """Median final energy error and mean cost of the agent on held-out seeds of the paper's environment.
+
+    Parameters
+    ----------
+    env
+        The environment the agent is trained in.
+    evaluation
+        Which held-out seeds, how long, how often.
+    """
+
+    def __init__(self, env: EnvConfig, evaluation: HeldOutEvaluation) -> None:
+        super().__init__(evaluation.every, ("median_energy_error", "mean_cost"))
+        self.env, self.evaluation = env, evaluation
+
+    def measure(self) -> dict[str, float]:
+        """Median final energy error and mean force evaluations on the held-out seeds."""
+        seeds = range(self.evaluation.seed_start, self.evaluation.seed_start + self.evaluation.n_seeds)
+        result = evaluate_policy(self.env, self.act, seeds, self.evaluation.steps)
         self.logger.record("heldout/log10_median_energy_error", float(np.log10(max(result.median_energy_error, 1e-16))))
         self.logger.record("heldout/mean_force_evals", result.mean_cost)
+        return {"median_energy_error": result.median_energy_error, "mean_cost": result.mean_cost}
+
+
+class TargetEvaluationCallback(ScheduledEvaluation):
+    """Success rate and mean cost of the agent at each target on held-out seeds of the target-accuracy environment
+    (history keys ``success_<eps>`` and ``cost_<eps>``).
+
+    Parameters
+    ----------
+    env
+        The environment the agent is trained in.
+    evaluation
+        Which held-out seeds, which targets, how often.
+    """
+
+    def __init__(self, env: TargetConfig, evaluation: TargetHeldOut) -> None:
+        keys = [f"{what}_{eps:g}" for eps in evaluation.targets for what in ("success", "cost")]
+        super().__init__(evaluation.every, keys)
+        self.env, self.evaluation = env, evaluation
+
+    def reset(self, n_envs: int) -> None:
+        """Nothing to forget (the agent is a function of the observation): the :class:`Policy` protocol."""
+
+    def __call__(self, observations: np.ndarray, infos: dict[str, Any]) -> np.ndarray:
+        """The agent's actions: the :class:`Policy` protocol."""
+        return self.act(observations)
+
+    def measure(self) -> dict[str, float]:
+        """Success rate and mean cost per target."""
+        seeds = range(self.evaluation.seed_start, self.evaluation.seed_start + self.evaluation.n_seeds)
+        values: dict[str, float] = {}
+        for eps in self.evaluation.targets:
+            outcomes = run_policy(self.env, self, seeds, target=eps)
+            values[f"success_{eps:g}"] = float(outcomes.success(eps).mean())
+            values[f"cost_{eps:g}"] = float(outcomes.costs.mean())
+            self.logger.record(f"heldout/success_{eps:g}", values[f"success_{eps:g}"])
+            self.logger.record(f"heldout/cost_{eps:g}", values[f"cost_{eps:g}"])
+        return values
 
 
 class CheckpointCallback(BaseCallback):
@@ -99,6 +171,6 @@ class CheckpointCallback(BaseCallback):
         buffer = getattr(self.model, "replay_buffer", None)
         if buffer is not None:
             save_replay_buffer(buffer, buffer_path(self.directory, steps))
-        extra = self.recipe.extra | {"history": self.history, "train_wall_time_s": self.wall_time()}
+        extra = self.recipe.extra | {"history": self.history, "train_wall_time_s": self.wall_time()} | normalization_entry(self.model)
         write_agent(self.model, checkpoint_path(self.directory, steps), replace(self.recipe, extra=extra))
         remove_stale(self.directory)

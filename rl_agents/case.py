@@ -1,5 +1,5 @@
-"""The ``rl_train`` and ``rl_eval`` case kinds (pydantic models; the runners are :mod:`rl_agents.train_run` and
-:mod:`rl_agents.eval_run`)."""
+"""The ``rl_train`` and ``rl_eval`` case kinds, and the fields every training kind shares (pydantic models; the
+runners are :mod:`rl_agents.train_run` and :mod:`rl_agents.eval_run`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, StrictModel
 from nbody.integrators.table import CriterionName, IntegratorName, integrator_citations
 from rl_agents.algorithms import ALGORITHMS_CONTRIB, ALGORITHMS_SB3, CONTINUOUS_ONLY, DISCRETE_ONLY, check_hyperparameters
 from rl_agents.envs.config import EnvConfig
+from rl_agents.normalization import FOLDABLE_ALGORITHMS
 from rl_agents.policy_options import PolicyOptions
 
 
@@ -24,11 +25,10 @@ class HeldOutEvaluation(StrictModel):
     every: int = Field(10_000, ge=1, description="Evaluate every this many environment steps.")
 
 
-class RLTrainCase(CaseModel):
-    """Train an agent that picks the integrator parameter (Stable-Baselines3)."""
+class AgentTrainingCase(CaseModel):
+    """What every training case has: the algorithm, its network, how long, and the checkpoints (subclassed by each
+    environment's training kind, which adds the environment and the evaluation during training)."""
 
-    kind: Literal["rl_train"]
-    env: EnvConfig = EnvConfig()
     algorithm: str = Field(
         "DQN", description=f"SB3 ({', '.join(ALGORITHMS_SB3)}) or sb3-contrib ({', '.join(ALGORITHMS_CONTRIB)}) algorithm."
     )
@@ -36,10 +36,12 @@ class RLTrainCase(CaseModel):
         default_factory=dict, description="Keyword arguments of the algorithm (learning_rate, buffer_size, ...)."
     )
     policy: PolicyOptions = PolicyOptions()
+    normalize_observations: bool = Field(
+        False,
+        description=f"Train on observations normalized by their running mean and variance (SB3 VecNormalize; "
+        f"{', '.join(FOLDABLE_ALGORITHMS)}); the saved agent has them folded into its first layers.",
+    )
     total_timesteps: int = Field(100_000, ge=1, le=10**9, description="Environment steps to train for.")
-    n_envs: int = Field(2, ge=1, le=256, description="Parallel environments.")
-    vec_env: Literal["subproc", "dummy"] = Field("subproc", description="`subproc`: one process per environment.")
-    evaluation: HeldOutEvaluation = HeldOutEvaluation()
     checkpoint_every: int = Field(
         20_000, ge=1, description="Save model (and replay buffer) every this many steps; a re-run resumes from the last one."
     )
@@ -52,17 +54,24 @@ class RLTrainCase(CaseModel):
             raise ValueError(f"unknown algorithm {value!r}; one of {', '.join(ALGORITHMS_SB3 + ALGORITHMS_CONTRIB)}")
         return value
 
-    @model_validator(mode="after")
-    def _check_compatibility(self) -> RLTrainCase:
-        if self.algorithm in DISCRETE_ONLY and self.env.action != "discrete":
-            raise ValueError(f"{self.algorithm} needs env.action: discrete")
-        if self.algorithm in CONTINUOUS_ONLY and self.env.action != "continuous":
-            raise ValueError(f"{self.algorithm} needs env.action: continuous")
+    def check_algorithm(self, discrete: bool, observation_size: int, action_field: str | None = None) -> None:
+        """Raise ``ValueError`` when the algorithm does not fit the action type (naming ``action_field``, the case
+        field that sets it, if any), a hyper-parameter is refused, the observations cannot be normalized for it, or
+        its replay buffer does not fit in memory."""
+        wanted = "discrete" if self.algorithm in DISCRETE_ONLY else "continuous" if self.algorithm in CONTINUOUS_ONLY else None
+        if wanted is not None and (wanted == "discrete") != discrete:
+            has = "discrete" if discrete else "continuous"
+            raise ValueError(
+                f"{self.algorithm} needs {action_field}: {wanted}"
+                if action_field
+                else f"{self.algorithm} needs {wanted} actions, not {has}"
+            )
+        if self.normalize_observations and self.algorithm not in FOLDABLE_ALGORITHMS:
+            raise ValueError(f"normalize_observations needs one of {', '.join(FOLDABLE_ALGORITHMS)}, not {self.algorithm}")
         check_hyperparameters(self.algorithm, self.hyperparameters)
-        self._check_buffer_memory()
-        return self
+        self._check_buffer_memory(observation_size)
 
-    def _check_buffer_memory(self) -> None:
+    def _check_buffer_memory(self, observation_size: int) -> None:
         """Refuse a replay buffer that does not fit in memory (observations and next observations in float32)."""
         import inspect
 
@@ -73,8 +82,23 @@ class RLTrainCase(CaseModel):
         if default is None:
             return
         size = int(self.hyperparameters.get("buffer_size", default.default))
-        per_transition = 2 * 4 * self.env.observation_size + 8 + 3 * 4
+        per_transition = 2 * 4 * observation_size + 8 + 3 * 4
         check_memory(size * per_transition, f"hyperparameters.buffer_size: {size} transitions")
+
+
+class RLTrainCase(AgentTrainingCase):
+    """Train an agent that picks the integrator parameter (Stable-Baselines3)."""
+
+    kind: Literal["rl_train"]
+    env: EnvConfig = EnvConfig()
+    n_envs: int = Field(2, ge=1, le=256, description="Parallel environments.")
+    vec_env: Literal["subproc", "dummy"] = Field("subproc", description="`subproc`: one process per environment.")
+    evaluation: HeldOutEvaluation = HeldOutEvaluation()
+
+    @model_validator(mode="after")
+    def _check_compatibility(self) -> RLTrainCase:
+        self.check_algorithm(self.env.action == "discrete", self.env.observation_size, "env.action")
+        return self
 
 
 class Transfer(StrictModel):
@@ -150,16 +174,20 @@ def _environment_citations(env: EnvConfig) -> list[str]:
     return ["rl_three_body", "gymnasium", "stable_baselines3", *integrator_citations(env.integrator, env.criterion)]
 
 
-def train_citations(case: RLTrainCase) -> list[str]:
-    """Reference keys of a training case: the environment, its integrator, the algorithm, optimizer and regulariser."""
+def agent_citations(case: AgentTrainingCase) -> list[str]:
+    """Reference keys of a training case's agent: the algorithm, optimizer and regulariser."""
     policy = case.policy
     return [
-        *_environment_citations(case.env),
         case.algorithm,
         *([policy.optimizer] if policy.optimizer != "sgd" else []),
         *(["orthogonal_init"] if policy.orthogonal_init else []),
         *(["orthogonal_conv"] if policy.orthogonality_weight > 0 else []),
     ]
+
+
+def train_citations(case: RLTrainCase) -> list[str]:
+    """Reference keys of a training case: the environment, its integrator and the agent."""
+    return [*_environment_citations(case.env), *agent_citations(case)]
 
 
 def eval_citations(case: RLEvalCase) -> list[str]:

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from stable_baselines3.common.vec_env import VecNormalize
 
 from adaptsim.errors import CaseError
 from adaptsim.progress import log
 from adaptsim.results import atomic_path
-from rl_agents.saved_agents import AgentFile, AgentFileError, load_saved, read_agent
+from rl_agents.saved_agents import AgentFile, AgentFileError, load_model, observation_statistics, read_agent
 
 CHECKPOINT_DIR = "checkpoints"
 KEEP = 2
@@ -132,10 +133,15 @@ def resume(directory: Path, fields: dict[str, Any], env: Any, tensorboard_log: s
         try:
             agent = read_agent(path)
             _check_same_case(agent, fields, str(path))
-            model = load_saved(agent, env, env=env, tensorboard_log=tensorboard_log)
+            statistics = observation_statistics(agent)
+            if (statistics is not None) != isinstance(env, VecNormalize) or (statistics is not None and statistics.folded):
+                raise AgentFileError("its observation statistics do not fit the case")
+            model = load_model(agent, env, env=env, tensorboard_log=tensorboard_log)
         except AgentFileError as error:
             log(f"checkpoint {path.name} cannot be resumed ({error}); trying the previous one")
             continue
+        if statistics is not None:
+            statistics.restore(env)
         if hasattr(model, "replay_buffer") and model.replay_buffer is not None:
             buffer = buffer_path(directory, steps)
             try:

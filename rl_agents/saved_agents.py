@@ -31,6 +31,7 @@ from typing import Any
 from adaptsim.errors import CaseError, first_line
 from rl_agents.algorithms import ALGORITHMS_CONTRIB, ALGORITHMS_SB3, algorithm_class
 from rl_agents.envs.config import EnvConfig
+from rl_agents.normalization import ObservationNormalization
 from rl_agents.policy_options import PolicyOptions, policy_kwargs
 
 MANIFEST = "adaptsim.json"
@@ -295,6 +296,7 @@ def check_agent_fits(path: str | Path, env: Any, env_name: str) -> None:
     try:
         agent = read_agent(path)
         agent.custom_objects(env)
+        observation_statistics(agent)
     except AgentFileError as error:
         raise ValueError(f"the agent file {str(path)!r} {error}") from None
     problem = space_mismatch(agent.recipe.observation, agent.recipe.action, env, env_name)
@@ -309,9 +311,10 @@ def check_saved_spaces(path: str | Path, config: EnvConfig) -> None:
     check_agent_fits(path, ThreeBodyEnv(config), f"env.observation {config.observation!r}")
 
 
-def load_saved(agent: AgentFile, spaces_of: Any, **load_kwargs: Any) -> Any:
-    """The SB3 model of a read agent file, its pickled entries rebuilt for the spaces of ``spaces_of`` (a Gymnasium or
-    vectorised env); ``load_kwargs`` go to SB3's ``load`` (e.g. ``env`` to train it further)."""
+def load_model(agent: AgentFile, spaces_of: Any, **load_kwargs: Any) -> Any:
+    """The SB3 model of a read agent file with its weights as saved, its pickled entries rebuilt for the spaces of
+    ``spaces_of`` (a Gymnasium or vectorised env); ``load_kwargs`` go to SB3's ``load`` (e.g. ``env`` to train it
+    further). A training checkpoint's weights expect normalized observations (see :func:`load_saved`)."""
     problem = space_mismatch(agent.recipe.observation, agent.recipe.action, spaces_of)
     if problem:
         raise AgentFileError(problem)
@@ -323,7 +326,29 @@ def load_saved(agent: AgentFile, spaces_of: Any, **load_kwargs: Any) -> Any:
         raise AgentFileError(f"cannot be rebuilt as a {agent.recipe.algorithm} agent ({first_line(error)})") from None
 
 
-def load_agent(path: str | Path, config: EnvConfig, **load_kwargs: Any) -> Any:
+def observation_statistics(agent: AgentFile) -> ObservationNormalization | None:
+    """The observation statistics in an agent file's manifest (None: it acts on raw observations as saved)."""
+    size = int((agent.recipe.observation.get("shape") or [0])[0])
+    try:
+        return ObservationNormalization.from_manifest(agent.recipe.extra, size)
+    except ValueError as error:
+        raise AgentFileError(str(error)) from None
+
+
+def load_saved(agent: AgentFile, spaces_of: Any) -> Any:
+    """The SB3 model of a read agent file, acting on the environment's raw observations: the observation statistics of
+    a training checkpoint are folded into its first layers (:mod:`rl_agents.normalization`)."""
+    statistics = observation_statistics(agent)
+    model = load_model(agent, spaces_of)
+    if statistics is not None and not statistics.folded:
+        try:
+            statistics.fold_into(model.policy)
+        except ValueError as error:
+            raise AgentFileError(f"holds observation statistics that {agent.recipe.algorithm}'s network cannot take ({error})") from None
+    return model
+
+
+def load_agent(path: str | Path, config: EnvConfig) -> Any:
     """Load a trained agent, without unpickling anything, and check it against the environment ``config`` describes.
 
     Raises :class:`~adaptsim.errors.CaseError` (one line naming the file) when it cannot be read, rebuilt or
@@ -332,6 +357,6 @@ def load_agent(path: str | Path, config: EnvConfig, **load_kwargs: Any) -> Any:
     from rl_agents.envs.three_body import ThreeBodyEnv
 
     try:
-        return load_saved(read_agent(path), ThreeBodyEnv(config), **load_kwargs)
+        return load_saved(read_agent(path), ThreeBodyEnv(config))
     except AgentFileError as error:
         raise CaseError(str(error), source=str(path)) from None

@@ -80,9 +80,14 @@ TARGET_EVAL_KIND = KindSpec(
 )
 
 
-def citations(case: RLTargetEvalCase) -> list[str]:
-    """Reference keys: the environment's libraries and its integrators."""
+def environment_citations(env: TargetConfig) -> list[str]:
+    """Reference keys of the target-accuracy environment: its libraries and its integrators."""
     from nbody.integrators.table import integrator_citations
 
-    integrators = sorted({choice.integrator for choice in case.env.choices})
+    integrators = sorted({choice.integrator for choice in env.choices})
     return ["gymnasium", "stable_baselines3", *[key for name in integrators for key in integrator_citations(name)]]
+
+
+def citations(case: RLTargetEvalCase) -> list[str]:
+    """Reference keys: the environment's libraries and its integrators."""
+    return environment_citations(case.env)

@@ -1,30 +1,33 @@
-"""Train an agent with Stable-Baselines3 from an ``rl_train`` case: vectorised envs, held-out evaluation,
-checkpoints that a re-run of the same case resumes from, TensorBoard logs and SB3's progress bar."""
+"""Train an agent with Stable-Baselines3 from a training case (``rl_train``, ``rl_target_train``): vectorised envs,
+observations normalized on request, held-out evaluation, checkpoints that a re-run of the same case resumes from,
+TensorBoard logs and SB3's progress bar."""
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import torch
 from stable_baselines3.common.callbacks import CallbackList
 from stable_baselines3.common.env_util import make_vec_env as sb3_make_vec_env
-from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecNormalize
 
 from adaptsim.linalg.nn import orthogonal_init_
 from adaptsim.progress import is_quiet, log
 from rl_agents.algorithms import algorithm_class
-from rl_agents.callbacks import CheckpointCallback, HeldOutEvaluationCallback
-from rl_agents.case import RLTrainCase
+from rl_agents.callbacks import CheckpointCallback, ScheduledEvaluation
+from rl_agents.case import AgentTrainingCase
 from rl_agents.checkpoints import CHECKPOINT_DIR, RESUMABLE_CHANGES, case_fingerprint, resume
 from rl_agents.envs.config import EnvConfig
 from rl_agents.envs.three_body import ThreeBodyEnv
+from rl_agents.normalization import MANIFEST_KEY, ObservationNormalization
 from rl_agents.policy_options import policy_kwargs
 from rl_agents.saved_agents import AgentRecipe, describe_space, write_agent
 
 MODEL_FILE = "model.zip"
-ENV_CONFIG_FILE = "env_config.json"
 
 
 def make_vec_env(config: EnvConfig, n_envs: int, seed: int, kind: str):
@@ -34,7 +37,7 @@ def make_vec_env(config: EnvConfig, n_envs: int, seed: int, kind: str):
     return sb3_make_vec_env(ThreeBodyEnv, n_envs=n_envs, seed=seed, vec_env_cls=vec_cls, env_kwargs={"config": config})
 
 
-def agent_recipe(case: RLTrainCase, env: Any) -> AgentRecipe:
+def agent_recipe(case: AgentTrainingCase, env: Any) -> AgentRecipe:
     """What rebuilds the case's agent, with the case's fingerprint (checkpoints of another case are refused)."""
     fields = case.model_dump(mode="json", exclude=set(RESUMABLE_CHANGES))
     return AgentRecipe(
@@ -47,7 +50,7 @@ def agent_recipe(case: RLTrainCase, env: Any) -> AgentRecipe:
     )
 
 
-def _new_model(case: RLTrainCase, env: Any, tensorboard: str | None) -> Any:
+def _new_model(case: AgentTrainingCase, env: Any, tensorboard: str | None) -> Any:
     model = algorithm_class(case.algorithm)(
         "MlpPolicy",
         env,
@@ -66,18 +69,31 @@ def _new_model(case: RLTrainCase, env: Any, tensorboard: str | None) -> Any:
     return model
 
 
-def train(case: RLTrainCase, out_dir: Path) -> tuple[Any, dict[str, list[float]], dict[str, Any]]:
-    """Train (or resume) the agent of ``case`` in ``out_dir``; returns the model, the held-out history and facts."""
+def _final_agent(model: Any, recipe: AgentRecipe, history: dict[str, list[float]], wall: float) -> AgentRecipe:
+    """The recipe of the final agent file; observation statistics are folded into the model's weights (in place)."""
+    extra = recipe.extra | {"history": history, "train_wall_time_s": wall}
+    normalizer = model.get_vec_normalize_env()
+    if normalizer is not None:
+        folded = ObservationNormalization.of(normalizer).fold_into(model.policy)
+        extra[MANIFEST_KEY] = folded.to_manifest()
+    return replace(recipe, extra=extra)
+
+
+def train(
+    case: AgentTrainingCase, out_dir: Path, env: VecEnv, evaluation: ScheduledEvaluation
+) -> tuple[Any, dict[str, list[float]], dict[str, Any]]:
+    """Train (or resume) the agent of ``case`` in ``out_dir`` on ``env`` (closed at the end), evaluated by
+    ``evaluation``; returns the model, the evaluation history and facts (wall time, steps, resumed from)."""
 
     torch.set_num_threads(1)
     checkpoints = out_dir / CHECKPOINT_DIR
-    env = make_vec_env(case.env, case.n_envs, case.seed, case.vec_env)
+    if case.normalize_observations:
+        env = VecNormalize(env, norm_obs=True, norm_reward=False, clip_obs=math.inf)
     recipe = agent_recipe(case, env)
     tensorboard = str(out_dir / "tensorboard") if case.tensorboard else None
+    history = evaluation.history
     try:
         resumed = resume(checkpoints, recipe.extra["case"], env, tensorboard)
-        (out_dir / ENV_CONFIG_FILE).write_text(case.env.model_dump_json(indent=2))
-        history: dict[str, list[float]] = {"timesteps": [], "median_energy_error": [], "mean_cost": []}
         if resumed is not None:
             model, steps_done, wall_before = resumed.model, resumed.steps, resumed.wall_time
             history |= resumed.history
@@ -89,12 +105,7 @@ def train(case: RLTrainCase, out_dir: Path) -> tuple[Any, dict[str, list[float]]
         def wall_time() -> float:
             return wall_before + time.perf_counter() - started
 
-        callbacks = CallbackList(
-            [
-                HeldOutEvaluationCallback(case.env, case.evaluation, history),
-                CheckpointCallback(checkpoints, case.checkpoint_every, recipe, history, wall_time),
-            ]
-        )
+        callbacks = CallbackList([evaluation, CheckpointCallback(checkpoints, case.checkpoint_every, recipe, history, wall_time)])
         # With nothing left (killed after its last checkpoint) ``learn`` still ends the callbacks: the final model
         # is evaluated once.
         model.learn(
@@ -105,7 +116,7 @@ def train(case: RLTrainCase, out_dir: Path) -> tuple[Any, dict[str, list[float]]
             tb_log_name=case.algorithm,
         )
         wall = wall_time()
-        write_agent(model, out_dir / MODEL_FILE, recipe)
+        write_agent(model, out_dir / MODEL_FILE, _final_agent(model, recipe, history, wall))
     finally:
         env.close()
     facts = {"train_wall_time_s": wall, "timesteps": int(model.num_timesteps), "resumed_from_steps": steps_done}

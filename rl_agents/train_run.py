@@ -10,15 +10,17 @@ import numpy as np
 from adaptsim.cases import RunContext
 from adaptsim.errors import CaseError, RunError
 from adaptsim.progress import log
+from rl_agents.callbacks import HeldOutEvaluationCallback
 from rl_agents.case import RLTrainCase
-from rl_agents.train import MODEL_FILE, train
+from rl_agents.train import MODEL_FILE, make_vec_env, train
 
 
 def run(case: RLTrainCase, ctx: RunContext) -> None:
     """Train, then write ``model.zip``, the learning curve (PNG) and the HDF5 result."""
 
     try:
-        model, history, facts = train(case, ctx.out_dir)
+        env = make_vec_env(case.env, case.n_envs, case.seed, case.vec_env)
+        model, history, facts = train(case, ctx.out_dir, env, HeldOutEvaluationCallback(case.env, case.evaluation))
     except CaseError:  # a checkpoint of another case
         raise
     except ValueError as error:  # SB3 rejecting a hyper-parameter value
