@@ -113,6 +113,59 @@ def random_three_body(
     return System(system.masses, system.positions, system.velocities * scale)
 
 
+def kepler_orbit(total_mass: float, semi_major_axis: float, eccentricity: float, true_anomaly: float) -> tuple[np.ndarray, np.ndarray]:
+    """Relative position and velocity of a bound two-body orbit in its plane (pericentre on +x, motion counter-clockwise).
+
+    ``r = p / (1 + e cos f)`` with ``p = a (1 - e^2)``; radial velocity ``sqrt(M/p) e sin f``, transverse
+    ``sqrt(M/p) (1 + e cos f)``.
+    """
+    if not (semi_major_axis > 0.0 and 0.0 <= eccentricity < 1.0 and total_mass > 0.0):
+        raise ValueError(f"a bound orbit needs a > 0, 0 <= e < 1 and M > 0, got a={semi_major_axis}, e={eccentricity}, M={total_mass}")
+    p = semi_major_axis * (1.0 - eccentricity**2)
+    radius = p / (1.0 + eccentricity * np.cos(true_anomaly))
+    radial, transverse = np.sqrt(total_mass / p) * np.array(
+        [eccentricity * np.sin(true_anomaly), 1.0 + eccentricity * np.cos(true_anomaly)]
+    )
+    direction = np.array([np.cos(true_anomaly), np.sin(true_anomaly), 0.0])
+    normal = np.array([-np.sin(true_anomaly), np.cos(true_anomaly), 0.0])
+    return radius * direction, radial * direction + transverse * normal
+
+
+def _random_rotation(rng: np.random.Generator) -> np.ndarray:
+    """A rotation matrix drawn uniformly (QR of a Gaussian matrix, signs fixed)."""
+    q, r = np.linalg.qr(rng.standard_normal((3, 3)))
+    q = q * np.sign(np.diag(r))
+    return q if np.linalg.det(q) > 0 else -q
+
+
+def hierarchical_triple(
+    rng: np.random.Generator | int | None = None,
+    *,
+    inner_axis: tuple[float, float] = (1.0, 2.0),
+    outer_axis: tuple[float, float] = (15.0, 25.0),
+    inner_eccentricity: float = 0.5,
+    outer_eccentricity: float = 0.3,
+) -> System:
+    """A hierarchical triple of unit masses: a binary (semi-major axis uniform in ``inner_axis``, eccentricity
+    uniform below ``inner_eccentricity``) and a third body on a wide orbit about its centre of mass (``outer_axis``,
+    ``outer_eccentricity``), each orbit in a uniformly random orientation at a uniformly random true anomaly.
+
+    The defaults keep the ratio of the semi-major axes above 7.5, beyond the Mardling & Aarseth (2001) stability
+    limit (about 5.6 at outer eccentricity 0.3): long-lived triples whose inner orbit sets the time step.
+    """
+    rng = np.random.default_rng(rng)
+    masses = np.ones(3)
+    orbits = []
+    for mass, axis, max_e in ((2.0, inner_axis, inner_eccentricity), (3.0, outer_axis, outer_eccentricity)):
+        x, v = kepler_orbit(mass, rng.uniform(*axis), rng.uniform(0.0, max_e), rng.uniform(0.0, 2.0 * np.pi))
+        rotation = _random_rotation(rng)
+        orbits.append((rotation @ x, rotation @ v))
+    (x_in, v_in), (x_out, v_out) = orbits
+    positions = np.array([-0.5 * x_in, 0.5 * x_in, x_out])
+    velocities = np.array([-0.5 * v_in, 0.5 * v_in, v_out])
+    return centre_of_mass_frame(System(masses, positions, velocities))
+
+
 #: Astronomical unit in metres (IAU 2012).
 AU_M = 1.495978707e11
 #: Gaussian gravitational constant: with lengths in au, masses in solar masses and G = 1, the time unit is 1/k days.

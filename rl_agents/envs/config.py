@@ -12,7 +12,12 @@ from nbody.initial_conditions import YEAR
 from nbody.integrators.stepper import natural_parameter
 from nbody.integrators.table import CriterionName, IntegratorName
 
-InitialConditionFamily = Literal["paper", "random", "figure_eight", "pythagorean", "lagrange"]
+InitialConditionFamily = Literal["paper", "random", "random_3d", "hierarchical", "figure_eight", "pythagorean", "lagrange"]
+INITIAL_CONDITIONS_HELP = (
+    "Family drawn at each reset: `paper` (Saz Ulibarrena & Portegies Zwart 2025), `random` (planar, unit disk, virial "
+    "ratio 0.5), `random_3d` (the same in the unit ball), `hierarchical` (a binary of axis 1-2 and a third body at "
+    "15-25, random orientations), or one fixed system (`figure_eight`, `pythagorean`, `lagrange`)."
+)
 
 
 def paper_parameters() -> list[float]:
@@ -53,7 +58,7 @@ class EnvConfig(StrictModel):
         description="`paper`: the paper's formula; `cost`: -(change of log10 dE) - cost_weight * (change of log10 cumulative force evaluations).",
     )
     cost_weight: float = Field(2.0, ge=0.0, description="Weight of log10 cost against log10 energy error in the `cost` reward.")
-    initial_conditions: InitialConditionFamily = Field("paper", description="Family drawn at each reset.")
+    initial_conditions: InitialConditionFamily = Field("paper", description=INITIAL_CONDITIONS_HELP)
     interval: PositiveFloat = Field(0.1 * YEAR, le=1e6, description="Integration time per environment step (N-body units; default 0.1 yr).")
     episode_steps: int = Field(100, ge=1, le=1_000_000, description="Steps before truncation.")
     max_energy_error: PositiveFloat = Field(0.1, description="Relative energy error that ends an episode.")

@@ -9,7 +9,7 @@ from adaptsim.cases import PositiveFloat, StrictModel
 from nbody.initial_conditions import YEAR
 from nbody.integrators.stepper import natural_parameter, resolve
 from nbody.integrators.table import CriterionName, IntegratorName
-from rl_agents.envs.config import InitialConditionFamily
+from rl_agents.envs.config import INITIAL_CONDITIONS_HELP, InitialConditionFamily
 
 #: CPU time of one force evaluation relative to IAS15's, on the paper's three-body initial conditions, interval by
 #: interval as the environment runs them (``python benchmarks/evaluation_cost.py --seeds 100 --repeat 5``,
@@ -75,7 +75,7 @@ class TargetConfig(StrictModel):
     evaluation_cost: dict[IntegratorName, PositiveFloat] = Field(
         default_factory=lambda: dict(EVALUATION_COST), description="CPU cost of a force evaluation of each integrator, relative to IAS15."
     )
-    initial_conditions: InitialConditionFamily = Field("paper", description="Family drawn at each reset.")
+    initial_conditions: InitialConditionFamily = Field("paper", description=INITIAL_CONDITIONS_HELP)
     interval: PositiveFloat = Field(0.1 * YEAR, le=1e6, description="Integration time per interval (N-body units; default 0.1 yr).")
     episode_intervals: int = Field(100, ge=1, le=100_000, description="Intervals of a run (redos do not count).")
     max_energy_error: PositiveFloat = Field(0.1, le=1e3, description="Relative energy error that ends an episode as failed.")

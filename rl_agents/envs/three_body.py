@@ -83,8 +83,10 @@ def draw_system(family: str, rng: np.random.Generator) -> System:
     """Initial conditions of one episode."""
     if family == "paper":
         return ic.saz_ulibarrena_2025(rng)
-    if family == "random":
-        return ic.random_three_body(rng, planar=True)
+    if family in ("random", "random_3d"):
+        return ic.random_three_body(rng, planar=family == "random")
+    if family == "hierarchical":
+        return ic.hierarchical_triple(rng)
     return {"figure_eight": ic.figure_eight, "pythagorean": ic.pythagorean, "lagrange": ic.lagrange}[family]()
 
 
