@@ -2,7 +2,7 @@
 
     python benchmarks/rl_env.py [--steps 2000]
 
-Measures environment steps per second (one environment, and two in subprocesses), the integrator's
+Measures environment steps per second (one environment, two in subprocesses, 64 in the native vector env), the integrator's
 steps per second inside the environment, and one environment step (0.1 yr of the paper's initial
 conditions at fixed mu) against REBOUND integrating the same 0.1 yr from Python with the observation
 and energy computed from its particles, as an AMUSE/REBOUND-driven environment has to.
@@ -39,9 +39,9 @@ def env_rate(config: EnvConfig, action: int, steps: int) -> tuple[float, float]:
     return steps / seconds, (env.simulation.n_steps - integrator_steps) / seconds
 
 
-def vec_env_rate(config: EnvConfig, action: int, steps: int, n_envs: int) -> float:
-    """Environment steps per second summed over ``n_envs`` subprocess environments."""
-    env = make_vec_env(config.model_copy(update={"episode_steps": 10**9, "max_energy_error": 1e9}), n_envs, 0, "subproc")
+def vec_env_rate(config: EnvConfig, action: int, steps: int, n_envs: int, kind: str = "subproc") -> float:
+    """Environment steps per second summed over ``n_envs`` environments (``kind`` as ``rl_train``'s ``vec_env``)."""
+    env = make_vec_env(config.model_copy(update={"episode_steps": 10**9, "max_energy_error": 1e9}), n_envs, 0, kind)
     env.reset()
     actions = np.full(n_envs, action)
     env.step(actions)
@@ -101,6 +101,7 @@ def main() -> None:
     one, integrator_rate = env_rate(config, action, args.steps)
     small_mu, small_mu_integrator = env_rate(config, 3, args.steps // 4)
     two = vec_env_rate(config, action, args.steps, 2)
+    native = vec_env_rate(config, action, 20 * args.steps, 64, "native")
     reb, reb_integrator = rebound_env_rate(mu, max(args.steps // 10, 50))
     table = Table(title=f"adaptsim/ThreeBody-v0, paper initial conditions, Hermite collision criterion (rebound {rebound.__version__})")
     for column in ("measure", "value"):
@@ -110,6 +111,7 @@ def main() -> None:
     table.add_row("env steps/s, 1 env, mu = 0.001", f"{small_mu:,.0f}")
     table.add_row("integrator steps/s inside the env, mu = 0.001", f"{small_mu_integrator:,.0f}")
     table.add_row("env steps/s, 2 envs in subprocesses, mu = 0.01", f"{two:,.0f}")
+    table.add_row("env steps/s, native vector env of 64 (batch engine), mu = 0.01", f"{native:,.0f}")
     table.add_row("REBOUND driven from Python: env steps/s, mu = 0.01", f"{reb:,.0f}")
     table.add_row("REBOUND driven from Python: integrator steps/s", f"{reb_integrator:,.0f}")
     table.add_row("env step cost ratio REBOUND-from-Python / adaptsim", f"{one / reb:.1f}x")

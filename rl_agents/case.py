@@ -92,7 +92,10 @@ class RLTrainCase(AgentTrainingCase):
     kind: Literal["rl_train"]
     env: EnvConfig = EnvConfig()
     n_envs: int = Field(2, ge=1, le=256, description="Parallel environments.")
-    vec_env: Literal["subproc", "dummy"] = Field("subproc", description="`subproc`: one process per environment.")
+    vec_env: Literal["subproc", "dummy", "native"] = Field(
+        "subproc",
+        description="`subproc`: one process per environment; `dummy`: one by one in this process; `native`: one vector env on the batch engine.",
+    )
     evaluation: HeldOutEvaluation = HeldOutEvaluation()
 
     @model_validator(mode="after")

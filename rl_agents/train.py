@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from stable_baselines3.common.callbacks import CallbackList
 from stable_baselines3.common.env_util import make_vec_env as sb3_make_vec_env
-from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecNormalize
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecMonitor, VecNormalize
 
 from adaptsim.linalg.nn import orthogonal_init_
 from adaptsim.progress import is_quiet, log
@@ -22,7 +22,9 @@ from rl_agents.callbacks import CheckpointCallback, ScheduledEvaluation
 from rl_agents.case import AgentTrainingCase
 from rl_agents.checkpoints import CHECKPOINT_DIR, RESUMABLE_CHANGES, case_fingerprint, resume
 from rl_agents.envs.config import EnvConfig
+from rl_agents.envs.sb3_vector import SB3VectorAdapter
 from rl_agents.envs.three_body import ThreeBodyEnv
+from rl_agents.envs.three_body_vector import ThreeBodyVectorEnv
 from rl_agents.normalization import MANIFEST_KEY, ObservationNormalization
 from rl_agents.policy_options import policy_kwargs
 from rl_agents.saved_agents import AgentRecipe, describe_space, write_agent
@@ -30,9 +32,13 @@ from rl_agents.saved_agents import AgentRecipe, describe_space, write_agent
 MODEL_FILE = "model.zip"
 
 
-def make_vec_env(config: EnvConfig, n_envs: int, seed: int, kind: str):
-    """``n_envs`` environments of ``config``, in subprocesses or in this process."""
-
+def make_vec_env(config: EnvConfig, n_envs: int, seed: int, kind: str) -> VecEnv:
+    """``n_envs`` environments of ``config``: ``native`` (one vector env on the batch engine), ``subproc`` (one
+    process each) or ``dummy`` (one by one in this process)."""
+    if kind == "native":
+        env = VecMonitor(SB3VectorAdapter(ThreeBodyVectorEnv(n_envs, config)))
+        env.seed(seed)
+        return env
     vec_cls = SubprocVecEnv if kind == "subproc" and n_envs > 1 else DummyVecEnv
     return sb3_make_vec_env(ThreeBodyEnv, n_envs=n_envs, seed=seed, vec_env_cls=vec_cls, env_kwargs={"config": config})
 

@@ -10,7 +10,11 @@ def register_envs() -> None:
     import gymnasium
 
     if ENV_ID not in gymnasium.registry:
-        gymnasium.register(id=ENV_ID, entry_point="rl_agents.envs.three_body:ThreeBodyEnv")
+        gymnasium.register(
+            id=ENV_ID,
+            entry_point="rl_agents.envs.three_body:ThreeBodyEnv",
+            vector_entry_point="rl_agents.envs.three_body_vector:ThreeBodyVectorEnv",
+        )
     if TARGET_ENV_ID not in gymnasium.registry:
         gymnasium.register(
             id=TARGET_ENV_ID,

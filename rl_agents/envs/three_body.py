@@ -35,8 +35,9 @@ PAIRS = (np.array([0, 0, 1]), np.array([1, 2, 2]))
 PAPER_W2 = 4.0
 
 
-def paper_reward(energy_error: float, parameter: float, step_index: int) -> float:
-    """The paper's reward ``-W0 log10(dE / 1e-10) / (|log10 dE|^3 k) + W2 / |log10 mu|``, 0 for ``k = 0``.
+def paper_reward(energy_error: np.ndarray | float, parameter: np.ndarray | float, step_index: np.ndarray | int) -> np.ndarray:
+    """The paper's reward ``-W0 log10(dE / 1e-10) / (|log10 dE|^3 k) + W2 / |log10 mu|``, 0 for ``k = 0`` (of one
+    step, or of many as arrays).
 
     Parameters
     ----------
@@ -47,22 +48,50 @@ def paper_reward(energy_error: float, parameter: float, step_index: int) -> floa
     step_index
         ``k``, the number of steps taken before this one.
     """
-    if step_index == 0:
-        return 0.0
-    error = max(energy_error, ENERGY_ERROR_FLOOR)
-    log_error = math.log10(error)
-    return -PAPER_W0 * math.log10(error / 1e-10) / (abs(log_error) ** 3 * step_index) + PAPER_W2 / abs(math.log10(parameter))
+    error = np.maximum(energy_error, ENERGY_ERROR_FLOOR)
+    log_error = np.log10(error)
+    k = np.maximum(step_index, 1)
+    reward = -PAPER_W0 * np.log10(error / 1e-10) / (np.abs(log_error) ** 3 * k) + PAPER_W2 / np.abs(np.log10(parameter))
+    return np.where(np.asarray(step_index) == 0, 0.0, reward)
 
 
-def cost_reward(error_before: float, error_after: float, evals_before: int, evals_after: int, weight: float) -> float:
-    """``-(log10 dE_after - log10 dE_before) - weight (log10 C_after - log10 C_before)``.
+def cost_reward(
+    error_before: np.ndarray | float,
+    error_after: np.ndarray | float,
+    evals_before: np.ndarray | int,
+    evals_after: np.ndarray | int,
+    weight: float,
+) -> np.ndarray:
+    """``-(log10 dE_after - log10 dE_before) - weight (log10 C_after - log10 C_before)`` (of one step, or of many as
+    arrays).
 
     Summed over an episode it telescopes to ``-(log10 dE_final + weight log10 C_final)`` plus a constant:
     the agent minimises a weighted sum of log energy error and log cost (force evaluations ``C``).
     """
-    log_after = math.log10(max(error_after, ENERGY_ERROR_FLOOR))
-    log_before = math.log10(max(error_before, ENERGY_ERROR_FLOOR))
-    return -(log_after - log_before) - weight * (math.log10(evals_after) - math.log10(evals_before))
+    log_after = np.log10(np.maximum(error_after, ENERGY_ERROR_FLOOR))
+    log_before = np.log10(np.maximum(error_before, ENERGY_ERROR_FLOOR))
+    return -(log_after - log_before) - weight * (np.log10(evals_after) - np.log10(evals_before))
+
+
+def continuous_parameter(action: float, log_range: tuple[float, float]) -> float:
+    """The parameter a continuous action in [-1, 1] selects: log-linear over ``log_range`` (log10 of the lowest and
+    highest parameter)."""
+    fraction = (min(max(action, -1.0), 1.0) + 1.0) / 2.0
+    low, high = log_range
+    return float(10.0 ** (low + fraction * (high - low)))
+
+
+def three_body_observations(kind: str, x: np.ndarray, v: np.ndarray, t_coll: np.ndarray, error: np.ndarray) -> np.ndarray:
+    """The observations ``(B, 13)`` (``kind`` ``paper``: positions / 10 and velocities in the plane, ``-log10 dE``)
+    or ``(B, 8)`` (``invariant``: :func:`pair_features`, ``log10 dE``) of ``B`` states ``(B, 3, 3)`` with their
+    collision times and relative energy errors (float32, NaN as 0, clipped to the bound)."""
+    log_error = np.where(np.isfinite(error), np.log10(np.clip(error, ENERGY_ERROR_FLOOR, 1e3)), 3.0)
+    if kind == "paper":
+        batch = x.shape[0]
+        values = np.column_stack([x[:, :, :2].reshape(batch, -1) / 10.0, v[:, :, :2].reshape(batch, -1), -log_error])
+    else:
+        values = np.column_stack([pair_features(x, v, t_coll), log_error])
+    return np.clip(np.nan_to_num(values, nan=0.0), -OBSERVATION_BOUND, OBSERVATION_BOUND).astype(np.float32)
 
 
 def pair_features(x: np.ndarray, v: np.ndarray, t_coll: np.ndarray | float) -> np.ndarray:
@@ -126,9 +155,7 @@ class ThreeBodyEnv(gym.Env):
         """The integrator parameter an action selects."""
         if self.config.action == "discrete":
             return float(self.parameters[int(action)])
-        fraction = (float(np.clip(np.asarray(action).reshape(-1)[0], -1.0, 1.0)) + 1.0) / 2.0
-        low, high = self._log_range
-        return float(10.0 ** (low + fraction * (high - low)))
+        return continuous_parameter(float(np.asarray(action).reshape(-1)[0]), self._log_range)
 
     def _make_simulation(self, system: System) -> Simulation:
         value = float(self.parameters[0])
@@ -168,16 +195,16 @@ class ThreeBodyEnv(gym.Env):
             error = math.inf
         self._energy_error = error
         if self.config.reward == "paper":
-            reward = paper_reward(error, parameter, self.step_index)
+            reward = float(paper_reward(error, parameter, self.step_index))
         else:
-            reward = cost_reward(error_before, error, evals_before, simulation.n_force_evals, self.config.cost_weight)
+            reward = float(cost_reward(error_before, error, evals_before, simulation.n_force_evals, self.config.cost_weight))
         self.step_index += 1
         terminated = bool(error > self.config.max_energy_error or simulation.status != Status.COMPLETED)
         truncated = bool(self.step_index >= self.config.episode_steps and not terminated)
         if not math.isfinite(reward):
             reward = -100.0
         info = self._info(simulation.n_force_evals - evals_before, parameter)
-        return self._observation(), float(reward), terminated, truncated, info
+        return self._observation(), reward, terminated, truncated, info
 
     def _running(self) -> Simulation:
         """The simulation of the current episode."""
@@ -198,12 +225,6 @@ class ThreeBodyEnv(gym.Env):
 
     def _observation(self) -> np.ndarray:
         simulation = self._running()
-        error = self._energy_error
-        log_error = math.log10(min(max(error, ENERGY_ERROR_FLOOR), 1e3)) if math.isfinite(error) else 3.0
         x, v = simulation.x, simulation.v
-        if self.config.observation == "paper":
-            values = np.concatenate([x[:, :2].ravel() / 10.0, v[:, :2].ravel(), [-log_error]])
-        else:
-            values = np.append(invariant_features(simulation.masses, x, v, simulation.eps2), log_error)
-        observation = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0)
-        return np.clip(observation, -OBSERVATION_BOUND, OBSERVATION_BOUND).astype(np.float32)
+        t_coll = collision_time(simulation.masses, x, v, simulation.eps2)
+        return three_body_observations(self.config.observation, x[None], v[None], np.array([t_coll]), np.array([self._energy_error]))[0]

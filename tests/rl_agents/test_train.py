@@ -97,6 +97,19 @@ def test_a_run_killed_after_its_last_checkpoint_evaluates_the_final_agent_on_res
     assert list(results["timesteps"]) == [1, 301, 400]
 
 
+def test_training_in_the_native_vector_env_with_normalized_observations(tmp_path):
+    out = tmp_path / "train"
+    native = ("n_envs=8", "vec_env=native", "evaluation.n_seeds=1", "evaluation.steps=5", "evaluation.every=200", "checkpoint_every=200")
+    with train(
+        out, *native, "total_timesteps=400", "algorithm=PPO", "hyperparameters={n_steps: 16, batch_size: 32}", "normalize_observations=true"
+    ) as run:
+        _, stderr = processes.finish(run, 300)
+    assert run.returncode == 0, stderr
+    assert load_results(out / "result.h5").attrs["summary"]["timesteps"] >= 400
+    model = load_agent(out / "model.zip", EnvConfig())  # (statistics folded in: acts on raw observations)
+    assert model.policy.mlp_extractor.policy_net[0].in_features == 8
+
+
 def test_corrupt_latest_checkpoint_falls_back_to_the_previous_one(tmp_path):
     out = tmp_path / "train"
     with train(out, *QUICK_SMALL, "total_timesteps=400", "hyperparameters.learning_starts=100") as first:
