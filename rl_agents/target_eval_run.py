@@ -100,13 +100,14 @@ def run(case: RLTargetEvalCase, ctx: RunContext) -> None:
             summary |= {f"{role}: {key}": value for key, value in _statistics(outcome, eps, rng).items()}
         if "agent" in outcomes:
             agent_run = outcomes["agent"]
-            for level in LEVELS:
-                baseline = roles.get(f"calibrated {int(100 * level)} %")
-                summary[f"beats_calibrated_{int(100 * level)}"] = bool(
-                    baseline is not None and compare(agent_run, judged[baseline], eps, rng).beats
-                )
-            rules = [role for role in ("rule A", "rule B") if role in roles]
-            summary["beats_hand_rules"] = all(compare(agent_run, judged[roles[role]], eps, rng).beats for role in rules)
+            for role, label in roles.items():
+                comparison = compare(agent_run, judged[label], eps, rng)
+                summary[f"agent vs {role}: cost_ratio"] = np.array(comparison.cost_ratio)
+                summary[f"agent vs {role}: success_difference"] = np.array(comparison.success_difference)
+                summary[_verdict_key(role)] = comparison.beats
+            for level in LEVELS:  # (False when no fixed choice met the level on the calibration seeds)
+                summary.setdefault(_verdict_key(f"calibrated {int(100 * level)} %"), False)
+            summary["beats_hand_rules"] = all(summary[_verdict_key(role)] for role in ("rule A", "rule B") if role in roles)
             data.setdefault("agent", {})[f"{eps:g}"] = {"errors": agent_run.errors, "costs": agent_run.costs}
         attrs[group] = summary
         data.setdefault("tolerance", {})[f"{eps:g}"] = {}
@@ -119,6 +120,11 @@ def run(case: RLTargetEvalCase, ctx: RunContext) -> None:
     ctx.write_results(data, attrs=attrs)
 
 
+def _verdict_key(role: str) -> str:
+    """``beats_calibrated_95``, ``beats_rule_A``, ``beats_best_fixed_in_hindsight``, ... of a role."""
+    return "beats_" + role.replace(" %", "").replace(" ", "_")
+
+
 def _log_target(eps: float, outcomes: dict[str, Outcomes], roles: dict[str, str], summary: dict[str, Any]) -> None:
     lines = [f"eps {eps:g}:"]
     for role, outcome in outcomes.items():
@@ -129,6 +135,13 @@ def _log_target(eps: float, outcomes: dict[str, Outcomes], roles: dict[str, str]
             f"  {name}: success {summary[f'{role}: success']:.3f} ({low:.3f}-{high:.3f}), "
             f"mean cost {outcome.costs.mean():.0f} ({cost_low:.0f}-{cost_high:.0f})"
         )
+    for role in roles:
+        if f"agent vs {role}: cost_ratio" in summary:
+            ratio, low, high = summary[f"agent vs {role}: cost_ratio"]
+            difference, d_low, d_high = summary[f"agent vs {role}: success_difference"]
+            lines.append(
+                f"  agent vs {role}: cost ratio {ratio:.3f} ({low:.3f}-{high:.3f}), success {difference:+.3f} ({d_low:+.3f} to {d_high:+.3f})"
+            )
     verdicts = {key: summary[key] for key in summary if key.startswith("beats_")}
     if verdicts:
         lines.append("  " + ", ".join(f"{key}={value}" for key, value in verdicts.items()))

@@ -78,3 +78,20 @@ def test_unreadable_agent_files_are_one_line(tmp_path, make, text):
     with pytest.raises(AgentFileError, match=text) as caught:
         read_agent(path)
     assert "\n" not in str(caught.value)
+
+
+def test_shipped_target_agent_is_small_folded_and_acts_on_raw_observations():
+    from rl_agents.envs.target import TargetAccuracyEnv
+    from rl_agents.saved_agents import load_saved, observation_statistics
+
+    path = Path(__file__).resolve().parents[2] / "rl_agents" / "trained" / "ppo_target.zip"
+    assert path.stat().st_size <= 2 * 2**20
+    agent = read_agent(path)
+    statistics = observation_statistics(agent)
+    assert agent.recipe.algorithm == "PPO" and statistics is not None and statistics.folded
+    assert agent.recipe.extra["train_wall_time_s"] > 0 and agent.recipe.extra["case"]["kind"] == "rl_target_train"
+    env = TargetAccuracyEnv(episode_intervals=3)
+    model = load_saved(agent, env)
+    observation, _ = env.reset(seed=0, options={"target": 1e-10})
+    action, _ = model.predict(observation, deterministic=True)
+    assert env.action_space.contains(int(action))

@@ -64,6 +64,17 @@ def test_an_agent_is_judged_per_target_and_the_verdicts_follow_from_the_statisti
             if summary[f"beats_calibrated_{level}"]:  # a win is at no more cost and at least the same success
                 assert summary["agent: mean_cost"] <= summary[f"calibrated {level} %: mean_cost"]
                 assert summary["agent: success"] >= summary[f"calibrated {level} %: success"] or baseline is None
+        for role, key in (
+            ("rule A", "beats_rule_A"),
+            ("rule B", "beats_rule_B"),
+            ("best fixed in hindsight", "beats_best_fixed_in_hindsight"),
+        ):
+            ratio, _, ratio_high = summary[f"agent vs {role}: cost_ratio"]
+            difference, difference_low, _ = summary[f"agent vs {role}: success_difference"]
+            assert ratio == pytest.approx(summary["agent: mean_cost"] / summary[f"{role}: mean_cost"])
+            assert difference == pytest.approx(summary["agent: success"] - summary[f"{role}: success"])
+            assert summary[key] == ((difference >= 0 and ratio_high < 1) or (difference_low > 0 and ratio <= 1))
+        assert summary["beats_hand_rules"] == (summary["beats_rule_A"] and summary["beats_rule_B"])
         if summary["beats_hand_rules"]:
             assert all(summary["agent: mean_cost"] <= summary[f"{rule}: mean_cost"] for rule in ("rule A", "rule B"))
     assert "eps 1e-12:" in output and "beats_hand_rules=" in output
