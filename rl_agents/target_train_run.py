@@ -3,33 +3,26 @@
 
 from __future__ import annotations
 
-import json
-
 import matplotlib.pyplot as plt
-import numpy as np
-from stable_baselines3.common.vec_env import VecMonitor
+from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 
 from adaptsim.cases import RunContext
-from adaptsim.errors import CaseError, RunError
-from adaptsim.progress import log
 from rl_agents.callbacks import TargetEvaluationCallback
 from rl_agents.envs.sb3_vector import SB3VectorAdapter
 from rl_agents.envs.target_vector import TargetAccuracyVectorEnv
 from rl_agents.target_train_case import RLTargetTrainCase
-from rl_agents.train import MODEL_FILE, train
+from rl_agents.train import train_in_run, write_training_results
 
 
 def run(case: RLTargetTrainCase, ctx: RunContext) -> None:
     """Train, then write ``model.zip``, ``learning_curve.png`` and the HDF5 result."""
-    env = VecMonitor(SB3VectorAdapter(TargetAccuracyVectorEnv(case.n_envs, case.env), final_keys=("met", "cost")))
-    env.seed(case.seed)
-    try:
-        model, history, facts = train(case, ctx.out_dir, env, TargetEvaluationCallback(case.env, case.evaluation))
-    except CaseError:  # a checkpoint of another case
-        raise
-    except ValueError as error:  # SB3 rejecting a hyper-parameter value
-        raise RunError(str(error)) from error
-    log(f"trained {case.algorithm} for {facts['timesteps']} steps in {facts['train_wall_time_s']:.1f} s; model {ctx.out_dir / MODEL_FILE}")
+
+    def make_env() -> VecEnv:
+        env = VecMonitor(SB3VectorAdapter(TargetAccuracyVectorEnv(case.n_envs, case.env), final_keys=("met", "cost")))
+        env.seed(case.seed)
+        return env
+
+    history, facts = train_in_run(case, ctx, make_env, TargetEvaluationCallback(case.env, case.evaluation))
     figure, axis = plt.subplots(figsize=(6.5, 4))
     twin = axis.twinx()
     for index, eps in enumerate(case.evaluation.targets):
@@ -43,8 +36,4 @@ def run(case: RLTargetTrainCase, ctx: RunContext) -> None:
     axis.legend(loc="lower right", fontsize=8)
     axis.set_title(f"{case.algorithm} on adaptsim/ThreeBodyTarget-v0")
     ctx.save_figure(figure, "learning_curve.png")
-    ctx.write_results(
-        {key: np.asarray(value, dtype=float) for key, value in history.items()}
-        | {"env_config": json.dumps(case.env.model_dump(mode="json")), "summary": {}},
-        attrs={"summary": facts | {"algorithm": case.algorithm}},
-    )
+    write_training_results(ctx, case, case.env, history, facts)

@@ -4,17 +4,23 @@ TensorBoard logs and SB3's progress bar."""
 
 from __future__ import annotations
 
+import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from pydantic import BaseModel
 from stable_baselines3.common.callbacks import CallbackList
 from stable_baselines3.common.env_util import make_vec_env as sb3_make_vec_env
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecMonitor, VecNormalize
 
+from adaptsim.cases import RunContext
+from adaptsim.errors import CaseError, RunError
 from adaptsim.linalg.nn import orthogonal_init_
 from adaptsim.progress import is_quiet, log
 from rl_agents.algorithms import algorithm_class
@@ -127,3 +133,29 @@ def train(
         env.close()
     facts = {"train_wall_time_s": wall, "timesteps": int(model.num_timesteps), "resumed_from_steps": steps_done}
     return model, history, facts
+
+
+def train_in_run(
+    case: AgentTrainingCase, ctx: RunContext, make_env: Callable[[], VecEnv], evaluation: ScheduledEvaluation
+) -> tuple[dict[str, list[float]], dict[str, Any]]:
+    """:func:`train` for a runner: a value SB3 refuses becomes a :class:`~adaptsim.errors.RunError` (a checkpoint of
+    another case stays a ``CaseError``), and the outcome goes to the log; returns the history and the facts."""
+    try:
+        _, history, facts = train(case, ctx.out_dir, make_env(), evaluation)
+    except CaseError:
+        raise
+    except ValueError as error:
+        raise RunError(str(error)) from error
+    log(f"trained {case.algorithm} for {facts['timesteps']} steps in {facts['train_wall_time_s']:.1f} s; model {ctx.out_dir / MODEL_FILE}")
+    return history, facts
+
+
+def write_training_results(
+    ctx: RunContext, case: AgentTrainingCase, env: BaseModel, history: dict[str, list[float]], facts: dict[str, Any]
+) -> None:
+    """``result.h5`` of a training run: the history as arrays, the environment's configuration and the facts."""
+    ctx.write_results(
+        {key: np.asarray(value, dtype=float) for key, value in history.items()}
+        | {"env_config": json.dumps(env.model_dump(mode="json")), "summary": {}},
+        attrs={"summary": facts | {"algorithm": case.algorithm}},
+    )

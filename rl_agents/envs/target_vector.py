@@ -19,12 +19,11 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.vector import AutoresetMode
-from gymnasium.vector.utils import batch_space
 
 from nbody.batch_engine import BatchEngine
 from nbody.integrators.stepper import resolve
 from nbody.simulate import Status
+from rl_agents.envs.episode_batch import EpisodeBatch
 from rl_agents.envs.target import OBSERVATION_SIZE, target_observations, target_reward
 from rl_agents.envs.target_config import TargetConfig
 from rl_agents.envs.three_body import OBSERVATION_BOUND, draw_system, pair_features
@@ -32,7 +31,7 @@ from rl_agents.envs.three_body import OBSERVATION_BOUND, draw_system, pair_featu
 _FINAL_KEYS = ("energy_error", "target", "cost", "intervals", "met")
 
 
-class TargetAccuracyVectorEnv(gym.vector.VectorEnv):
+class TargetAccuracyVectorEnv(EpisodeBatch):
     """``num_envs`` target-accuracy episodes advanced together on the batch engine.
 
     Parameters
@@ -43,28 +42,20 @@ class TargetAccuracyVectorEnv(gym.vector.VectorEnv):
         A :class:`~rl_agents.envs.target_config.TargetConfig`, or its fields as keyword arguments.
     """
 
-    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP}
-
     def __init__(self, num_envs: int, config: TargetConfig | None = None, **options: Any) -> None:
         if config is not None and options:
             raise TypeError("give either config or keyword options, not both")
         self.config = config if config is not None else TargetConfig(**options)
-        self.num_envs = num_envs
-        self.render_mode = None
         choices = list(self.config.choices)
         steppers = [resolve(c.integrator, criterion=c.criterion, **{c.parameter_name: c.value}) for c in choices]
-        self.single_action_space = gym.spaces.Discrete(self.config.n_actions)
-        self.single_observation_space = gym.spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, shape=(OBSERVATION_SIZE,), dtype=np.float32)
-        self.action_space = batch_space(self.single_action_space, num_envs)
-        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        observation = gym.spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, shape=(OBSERVATION_SIZE,), dtype=np.float32)
+        self._set_spaces(num_envs, observation, gym.spaces.Discrete(self.config.n_actions))
         self.engine = BatchEngine(steppers, num_envs, 3)
         self._n_choices = len(choices)
         self._kind = np.array([self.engine.kind_of(stepper) for stepper in steppers], dtype=np.int64)
         self._value = np.array([c.value for c in choices])
         self._price = np.array([self.config.evaluation_cost[c.integrator] for c in choices])
         self._labels = np.array([c.label for c in choices], dtype=object)
-        self._everyone = np.arange(num_envs)
-        self._generators: list[np.random.Generator] = [np.random.default_rng() for _ in range(num_envs)]
         self.target = np.ones(num_envs)
         self.cost = np.zeros(num_envs)
         self.intervals = np.zeros(num_envs, dtype=np.int64)
@@ -101,18 +92,6 @@ class TargetAccuracyVectorEnv(gym.vector.VectorEnv):
         self.engine.advance(envs, self._kind[self.choice], self._value[self.choice], self.engine.t, restart)
         self.cost[envs] += self.engine.n_force_evals[envs] * self._price[0]
 
-    def reset(
-        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        """New episodes for every environment; an int ``seed`` seeds them ``seed, seed + 1, ...``."""
-        if seed is not None:
-            seeds = [seed + index for index in range(self.num_envs)] if isinstance(seed, int) else list(seed)
-            if len(seeds) != self.num_envs:
-                raise ValueError(f"{len(seeds)} seeds for {self.num_envs} environments")
-            self._generators = [gym.utils.seeding.np_random(s)[0] for s in seeds]
-        self._start_episodes(self._everyone, options or {})
-        return self._observations(), self._infos(None)
-
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """One interval (or the redo of the last one) for every environment, in one compiled call."""
         engine = self.engine
@@ -148,16 +127,7 @@ class TargetAccuracyVectorEnv(gym.vector.VectorEnv):
         rewards = target_reward(cost_before, self.cost, error_before, error, ended, self.target, self.config)
         observations = self._observations()
         infos = self._infos(ended, redo, error)
-        if ended.any():
-            envs = np.flatnonzero(ended)
-            infos["final_obs"] = np.full(self.num_envs, None, dtype=object)
-            infos["final_info"] = {key: infos[key].copy() for key in _FINAL_KEYS}
-            for index in envs:
-                infos["final_obs"][index] = observations[index].copy()
-            infos["_final_obs"] = ended.copy()
-            infos["_final_info"] = ended.copy()
-            self._start_episodes(envs, {})
-            observations[envs] = self._observations()[envs]
+        self._autoreset(observations, infos, ended, _FINAL_KEYS)
         return observations, rewards, terminated, truncated, infos
 
     # --- what the agent sees -----------------------------------------------------------------------------------------
@@ -172,6 +142,9 @@ class TargetAccuracyVectorEnv(gym.vector.VectorEnv):
         invariant = pair_features(engine.positions, engine.velocities, engine.collision_time)
         left = 1.0 - self.intervals / self.config.episode_intervals
         return target_observations(self.energy_error(), self.target, left, invariant, self._jump)
+
+    def _reset_infos(self) -> dict[str, Any]:
+        return self._infos(None)
 
     def _infos(self, ended: np.ndarray | None, redo: np.ndarray | None = None, final_error: np.ndarray | None = None) -> dict[str, Any]:
         error = self.energy_error()

@@ -19,13 +19,12 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.vector import AutoresetMode
-from gymnasium.vector.utils import batch_space
 
 from nbody.batch_engine import BatchEngine
 from nbody.integrators.stepper import resolve
 from nbody.simulate import Status
 from rl_agents.envs.config import EnvConfig
+from rl_agents.envs.episode_batch import EpisodeBatch
 from rl_agents.envs.three_body import (
     OBSERVATION_BOUND,
     continuous_parameter,
@@ -38,7 +37,7 @@ from rl_agents.envs.three_body import (
 _FINAL_KEYS = ("energy_error", "total_force_evals", "parameter", "time", "status")
 
 
-class ThreeBodyVectorEnv(gym.vector.VectorEnv):
+class ThreeBodyVectorEnv(EpisodeBatch):
     """``num_envs`` episodes of the paper's task advanced together on the batch engine.
 
     Parameters
@@ -49,30 +48,22 @@ class ThreeBodyVectorEnv(gym.vector.VectorEnv):
         An :class:`~rl_agents.envs.config.EnvConfig`, or its fields as keyword arguments.
     """
 
-    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP}
-
     def __init__(self, num_envs: int, config: EnvConfig | None = None, **options: Any) -> None:
         if config is not None and options:
             raise TypeError("give either config or keyword options, not both")
         self.config = config if config is not None else EnvConfig(**options)
-        self.num_envs = num_envs
-        self.render_mode = None
         self.parameters = np.asarray(self.config.parameters, dtype=float)
         self._log_range = (math.log10(self.parameters[0]), math.log10(self.parameters[-1]))
         if self.config.action == "discrete":
-            self.single_action_space: gym.Space = gym.spaces.Discrete(len(self.parameters))
+            action: gym.Space = gym.spaces.Discrete(len(self.parameters))
         else:
-            self.single_action_space = gym.spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
+            action = gym.spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
         size = self.config.observation_size
-        self.single_observation_space = gym.spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, shape=(size,), dtype=np.float32)
-        self.action_space = batch_space(self.single_action_space, num_envs)
-        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self._set_spaces(num_envs, gym.spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, shape=(size,), dtype=np.float32), action)
         name = self.config.parameter_name
         stepper = resolve(self.config.integrator, criterion=self.config.criterion, **{name: float(self.parameters[0])})
         self.engine = BatchEngine([stepper], num_envs, 3)
         self._kind = np.full(num_envs, self.engine.kind_of(stepper), dtype=np.int64)
-        self._everyone = np.arange(num_envs)
-        self._generators: list[np.random.Generator] = [np.random.default_rng() for _ in range(num_envs)]
         self.step_index = np.zeros(num_envs, dtype=np.int64)
         self.total_force_evals = np.zeros(num_envs, dtype=np.int64)
         self._energy0 = np.ones(num_envs)
@@ -101,18 +92,6 @@ class ThreeBodyVectorEnv(gym.vector.VectorEnv):
         self.step_index[envs] = 0
         self._parameter[envs] = np.nan
 
-    def reset(
-        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        """New episodes for every environment; an int ``seed`` seeds them ``seed, seed + 1, ...``."""
-        if seed is not None:
-            seeds = [seed + index for index in range(self.num_envs)] if isinstance(seed, int) else list(seed)
-            if len(seeds) != self.num_envs:
-                raise ValueError(f"{len(seeds)} seeds for {self.num_envs} environments")
-            self._generators = [gym.utils.seeding.np_random(s)[0] for s in seeds]
-        self._start_episodes(self._everyone, options or {})
-        return self._observations(), self._infos(np.zeros(self.num_envs, dtype=np.int64))
-
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """One interval for every environment, in one compiled call."""
         engine = self.engine
@@ -137,21 +116,15 @@ class ThreeBodyVectorEnv(gym.vector.VectorEnv):
         ended = terminated | truncated
         observations = self._observations()
         infos = self._infos(engine.n_force_evals.copy())
-        if ended.any():
-            envs = np.flatnonzero(ended)
-            infos["final_obs"] = np.full(self.num_envs, None, dtype=object)
-            infos["final_info"] = {key: infos[key].copy() for key in _FINAL_KEYS}
-            for index in envs:
-                infos["final_obs"][index] = observations[index].copy()
-            infos["_final_obs"] = ended.copy()
-            infos["_final_info"] = ended.copy()
-            self._start_episodes(envs, {})
-            observations[envs] = self._observations()[envs]
+        self._autoreset(observations, infos, ended, _FINAL_KEYS)
         return observations, rewards, terminated, truncated, infos
 
     def _observations(self) -> np.ndarray:
         engine = self.engine
         return three_body_observations(self.config.observation, engine.positions, engine.velocities, engine.collision_time, self._error)
+
+    def _reset_infos(self) -> dict[str, Any]:
+        return self._infos(np.zeros(self.num_envs, dtype=np.int64))
 
     def _infos(self, evals: np.ndarray) -> dict[str, Any]:
         return {
