@@ -1,6 +1,7 @@
 """The process under ``mpiexec``: whether it was launched so and as which rank (read from the launcher's
 environment, MPICH/Hydra or Open MPI, without importing mpi4py, which would initialise MPI in every serial
-run), its share of the node's cores, and the policy that ends the whole job when one rank fails.
+run), its share of the node's cores, and the policy that ends the whole job when one rank fails; and the thread
+limit of the dense linear algebra where its problems are small.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 from adaptsim.errors import CaseError, RunError
@@ -55,6 +57,23 @@ def share_cores(comm: Any, library: str = "openblas") -> Any:
     on_this_node = comm.Split_type(MPI.COMM_TYPE_SHARED).Get_size()
     threads = max(1, len(os.sched_getaffinity(0)) // on_this_node)
     return ThreadpoolController().select(internal_api=library).limit(limits=threads)
+
+
+@cache
+def _threadpools() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def serial_blas() -> Any:
+    """Limit NumPy/SciPy's BLAS (OpenBLAS) to one thread, in a ``with`` block (the previous limit comes back at its end).
+
+    For small dense algebra (matrices of a few hundred columns), threads cost more than they give, and right after a
+    PARDISO solve MKL's OpenMP threads still spin on the cores: the online ROM's cubature update took 175 ms with two
+    BLAS threads against 28 ms with one (default blade, 2 cores; ``python benchmarks/rom_online.py``).
+    """
+    return _threadpools().select(internal_api="openblas").limit(limits=1)
 
 
 @contextmanager

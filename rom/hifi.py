@@ -146,8 +146,9 @@ class HifiSolver:
         zeros = np.zeros(space.n_points)
         return Increment(0.0, np.zeros(space.n_dofs), MaterialState.zeros(space.n_points), np.zeros((space.n_points, 6)), zeros, 0, 0)
 
-    def newton(self, previous: Increment, t: float) -> Increment:
-        """Solve the increment from ``previous`` to time ``t`` (no cutting).
+    def newton(self, previous: Increment, t: float, guess: np.ndarray | None = None) -> Increment:
+        """Solve the increment from ``previous`` to time ``t`` (no cutting), Newton started from the displacement
+        ``guess`` at ``t`` (default: ``previous``'s).
 
         Raises
         ------
@@ -159,7 +160,7 @@ class HifiSolver:
         temperature = problem.temperature_at_points(t)
         coefficients = problem.material.coefficients(temperature)
         f_ext = problem.external_force(t)
-        u = previous.displacement.copy()
+        u = (previous.displacement if guess is None else guess).copy()
         history = []
         for iteration in range(1, self.max_iterations + 1):
             started = time.perf_counter()
@@ -189,9 +190,17 @@ class HifiSolver:
             f"no convergence in {self.max_iterations} iterations (residual {history[-1]:.3g}, relative {history[-1] / reference:.3g})"
         )
 
-    def step(self, previous: Increment, t: float) -> Increment:
-        """Solve to time ``t``, splitting the increment in 2, 4, ... equal pieces when Newton fails (``max_cuts`` times)."""
-        return solve_with_cuts(self.newton, previous, t, self.max_cuts, "high-fidelity")
+    def step(self, previous: Increment, t: float, guess: np.ndarray | None = None) -> Increment:
+        """Solve to time ``t``, splitting the increment in 2, 4, ... equal pieces when Newton fails (``max_cuts`` times).
+
+        ``guess``: a displacement at ``t`` to start Newton from (an enriching ROM's own solution); the pieces of a cut
+        increment start from the state before them.
+        """
+
+        def newton(start: Increment, time: float) -> Increment:
+            return self.newton(start, time, guess if start is previous and time == t else None)
+
+        return solve_with_cuts(newton, previous, t, self.max_cuts, "high-fidelity")
 
     def run(self, times: np.ndarray, callback: Callable[[int, Increment], None] | None = None, start: Increment | None = None) -> Increment:
         """Solve the increments ending at ``times`` (increasing, after ``start.time``); ``callback(index, increment)`` after each."""

@@ -21,6 +21,7 @@ communicated.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -28,10 +29,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from adaptsim.launch import serial_blas
 from adaptsim.progress import log
 from rom.fem.space import VectorSpace
 from rom.hifi import HifiSolver, Increment
-from rom.hyperreduction import Cubature, empirical_cubature, qdeim_points
+from rom.hyperreduction import Cubature, IntegrandBasis, compress_integrands, qdeim_points, select_points
 from rom.indicator import GappyPOD
 from rom.materials import MaterialState
 from rom.parallel.layout import Layout
@@ -45,7 +47,9 @@ TemperatureFactory = Callable[[np.ndarray], Callable[[float], np.ndarray]]
 
 @dataclass
 class OfflineROM:
-    """Everything the online phase needs: bases, training stresses (for cubature updates) and the cubature."""
+    """Everything the online phase needs: bases, training stresses (for cubature updates) and the cubature; and, when
+    just built, the compressed force integrands the cubature integrates (not stored in a ROM file: an enriching
+    online run computes them at its first enrichment, from the stresses and modes)."""
 
     modes: np.ndarray
     p_modes: np.ndarray
@@ -55,6 +59,7 @@ class OfflineROM:
     cubature: Cubature
     singular_values: np.ndarray
     tolerances: Tolerances = field(default_factory=Tolerances)
+    integrands: IntegrandBasis | None = None
 
 
 def force_integrands(space: VectorSpace, stresses: list[np.ndarray], modes: np.ndarray) -> np.ndarray:
@@ -112,7 +117,8 @@ def build_offline(
     strain_modes = layout.pod(np.array([inc.state.plastic_strain.ravel() for inc in training]).T, quadrature6, tolerances.dual).modes
     back_modes = layout.pod(np.array([inc.state.backstress.ravel() for inc in training]).T, quadrature6, tolerances.dual).modes
     stresses = [inc.stress for inc in training]
-    cubature = _cubature(layout, stresses, displacement.modes, tolerances.cubature)
+    integrands = _integrand_basis(layout, stresses, displacement.modes, tolerances.cubature)
+    cubature = select_points(integrands, comm=layout.comm, point_ids=layout.points)
     return OfflineROM(
         displacement.modes,
         p_modes,
@@ -122,12 +128,13 @@ def build_offline(
         _with_qdeim(cubature, p_modes, layout),
         displacement.singular_values,
         tolerances,
+        integrands,
     )
 
 
-def _cubature(layout: Layout, stresses: list[np.ndarray], modes: np.ndarray, tolerance: float, start: np.ndarray | None = None) -> Cubature:
-    integrands = force_integrands(layout.space, stresses, modes)
-    return empirical_cubature(integrands, layout.space.weights.ravel(), tolerance, start=start, comm=layout.comm, point_ids=layout.points)
+def _integrand_basis(layout: Layout, stresses: list[np.ndarray], modes: np.ndarray, tolerance: float) -> IntegrandBasis:
+    """The compressed reduced-force integrands of every stress snapshot and mode (this rank's points)."""
+    return compress_integrands(force_integrands(layout.space, stresses, modes), layout.space.weights.ravel(), tolerance, layout.comm)
 
 
 def localise(offline: OfflineROM, layout: Layout) -> OfflineROM:
@@ -137,6 +144,7 @@ def localise(offline: OfflineROM, layout: Layout) -> OfflineROM:
     rows = _rows(layout.points)
     return replace(
         offline,
+        integrands=None,  # a whole-mesh basis: rebuilt from this rank's rows when needed
         modes=offline.modes[layout.dofs],
         p_modes=offline.p_modes[layout.points],
         plastic_strain_modes=offline.plastic_strain_modes[rows],
@@ -158,6 +166,19 @@ def gather(offline: OfflineROM, layout: Layout) -> OfflineROM | None:
         stresses=[layout.point_rows(stress, every, root_only=True) for stress in offline.stresses],
     )
     return replace(offline, **whole) if layout.is_root else None
+
+
+@dataclass
+class EnrichmentTiming:
+    """Seconds the enrichments spent (this rank's clock): the full-model increments, the bases, the cubature update
+    (integrands, their compression, the points), and the rebuild of the reduced model; and the full model's Newton
+    iterations."""
+
+    full_model: float = 0.0
+    bases: float = 0.0
+    cubature: float = 0.0
+    rebuild: float = 0.0
+    newton_iterations: int = 0
 
 
 @dataclass
@@ -217,6 +238,7 @@ class AdaptiveROM:
         self.space = self.layout.space
         self.quadrature, self.quadrature6 = dual_inner_products(self.space)
         self.n_enrichments = 0
+        self.timing = EnrichmentTiming()
         self._build()
 
     def _build(self) -> None:
@@ -266,22 +288,48 @@ class AdaptiveROM:
         displacement = self.layout.to_global(self.offline.modes @ increment.coordinates)  # the solver's vectors are whole
         return Increment(increment.time, displacement, state, np.zeros((n, 6)), np.zeros(n), 0, 0)
 
-    def _enrich(self, previous: ReducedIncrement, t: float) -> ReducedIncrement:
-        """Solve ``previous -> t`` with the full model, enrich bases and cubature, and restart the reduced model."""
-        full = self.hifi.step(self.full_state(previous), t)
+    def _enrich(self, previous: ReducedIncrement, t: float, candidate: ReducedIncrement) -> ReducedIncrement:
+        """Solve ``previous -> t`` with the full model (Newton started from the reduced solution ``candidate`` at ``t``),
+        enrich bases and cubature, and restart the reduced model."""
+        started = time.perf_counter()
+        guess = self.layout.to_global(self.offline.modes @ candidate.coordinates)
+        full = self.hifi.step(self.full_state(previous), t, guess)
+        solved = time.perf_counter()
         offline, layout = self.offline, self.layout
         displacement = full.displacement[layout.dofs]
+        n_modes = offline.modes.shape[1]
         offline.modes, _ = enrich(offline.modes, displacement, self.mass, comm=layout.comm)
         offline.p_modes, _ = enrich(offline.p_modes, full.state.cumulated_plasticity, self.quadrature, comm=layout.comm)
         offline.plastic_strain_modes, _ = enrich(
             offline.plastic_strain_modes, full.state.plastic_strain.ravel(), self.quadrature6, comm=layout.comm
         )
         offline.backstress_modes, _ = enrich(offline.backstress_modes, full.state.backstress.ravel(), self.quadrature6, comm=layout.comm)
+        enriched = time.perf_counter()
+        if offline.integrands is None:  # a ROM read from a file: compressed at its first enrichment, extended after
+            offline.integrands = _integrand_basis(layout, offline.stresses, offline.modes[:, :n_modes], offline.tolerances.cubature)
+        # the integrands gained: the new stress with every mode, every earlier stress with the new mode (if any)
+        added = [force_integrands(self.space, [full.stress], offline.modes)]
+        if offline.modes.shape[1] > n_modes:
+            added.append(force_integrands(self.space, offline.stresses, offline.modes[:, n_modes:]))
         offline.stresses.append(full.stress)
-        positive = offline.cubature.points[offline.cubature.weights > 0]
-        cubature = _cubature(layout, offline.stresses, offline.modes, offline.tolerances.cubature, start=positive)
+        offline.integrands = offline.integrands.extended(np.column_stack(added), self.space.weights.ravel(), layout.comm)
+        positive = offline.cubature.weights > 0  # not the QDEIM points
+        cubature = select_points(
+            offline.integrands,
+            start=offline.cubature.points[positive],
+            start_weights=offline.cubature.weights[positive],
+            comm=layout.comm,
+            point_ids=layout.points,
+        )
         offline.cubature = _with_qdeim(cubature, offline.p_modes, layout)
+        updated = time.perf_counter()
         self._build()
+        timing = self.timing
+        timing.full_model += solved - started
+        timing.bases += enriched - solved
+        timing.cubature += updated - enriched
+        timing.rebuild += time.perf_counter() - updated
+        timing.newton_iterations += full.newton_iterations
         self.n_enrichments += 1
         local = self.model.points  # this rank's reduced points (local indices)
         coordinates = layout.sum(offline.modes.T @ (self.mass @ displacement))
@@ -292,18 +340,19 @@ class AdaptiveROM:
         """Online increments ending at ``times``; returns one :class:`OnlineStep` each."""
         current = self.model.initial()
         steps = []
-        for index, t in enumerate(times):
-            candidate = self.model.step(current, float(t))
-            p_reduced = self._gathered(candidate.state.cumulated_plasticity)
-            indicator = self.p_fit.indicator(p_reduced)
-            enriched = self.enrichment and indicator > self.offline.tolerances.indicator
-            if enriched:
-                candidate = self._enrich(current, float(t))
+        with serial_blas():  # small dense algebra, between PARDISO solves (see adaptsim.launch.serial_blas)
+            for index, t in enumerate(times):
+                candidate = self.model.step(current, float(t))
                 p_reduced = self._gathered(candidate.state.cumulated_plasticity)
                 indicator = self.p_fit.indicator(p_reduced)
-            current = candidate
-            step = OnlineStep(float(t), current.coordinates.copy(), indicator, enriched, p_reduced.copy(), self.offline.cubature.points)
-            steps.append(step)
-            if callback is not None:
-                callback(index, step)
+                enriched = self.enrichment and indicator > self.offline.tolerances.indicator
+                if enriched:
+                    candidate = self._enrich(current, float(t), candidate)
+                    p_reduced = self._gathered(candidate.state.cumulated_plasticity)
+                    indicator = self.p_fit.indicator(p_reduced)
+                current = candidate
+                step = OnlineStep(float(t), current.coordinates.copy(), indicator, enriched, p_reduced.copy(), self.offline.cubature.points)
+                steps.append(step)
+                if callback is not None:
+                    callback(index, step)
         return steps

@@ -223,11 +223,18 @@ def _write(ctx, mesh, space, layout, times, offline, runs, timings: dict[str, fl
         data[label]["enriched_steps"] = np.array([s.enriched for s in run_data["steps"]])
     if "enriched" in runs:
         enriched = runs["enriched"]["rom"]
+        timing = enriched.timing
         summary.update(
             n_enrichments=enriched.n_enrichments,
             n_modes_final=int(enriched.offline.modes.shape[1]),
             n_reduced_points_final=enriched.n_points,
+            **{f"enrichment_{part}_s": getattr(timing, part) for part in ("full_model", "bases", "cubature", "rebuild")},
+            enrichment_newton_iterations=timing.newton_iterations,
         )
+        if enriched.n_enrichments:  # one enrichment's time in full-model increments of the reference solve
+            per_enrichment = sum(getattr(timing, part) for part in ("full_model", "bases", "cubature", "rebuild")) / enriched.n_enrichments
+            summary["enrichment_cost_in_increments"] = per_enrichment / (timings["hifi_time_s"] / times.size)
+        summary["speedup_enriched"] = timings["hifi_time_s"] / runs["enriched"]["time"]
     if "plain" in runs:
         summary["speedup_online"] = timings["hifi_time_s"] / runs["plain"]["time"]
     data["indicator"], data["true_error"] = main["indicator"], main["p_relative_error"]

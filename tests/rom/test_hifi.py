@@ -83,3 +83,22 @@ def test_increments_are_cut_when_newton_fails_and_a_hopeless_solve_raises():
     assert result.state.cumulated_plasticity.mean() == pytest.approx(fine.state.cumulated_plasticity.mean(), rel=2e-3)
     with pytest.raises(RunError, match=r"failed at t = 1e-06 after 0 increment cuts: no convergence in 2 iterations"):
         HifiSolver(problem, max_iterations=2, max_cuts=0).run(np.array([1e-6, 100.0]))
+
+
+def test_a_guess_at_the_solution_saves_the_newton_iterations_and_changes_nothing_else():
+    solver = HifiSolver(creep_problem())
+    start = solver.run(np.array([1e-6, 1.0]))
+    plain = solver.step(start, 10.0)
+    assert plain.newton_iterations >= 2
+    exact = solver.step(start, 10.0, guess=plain.displacement)
+    assert exact.newton_iterations == 0
+    np.testing.assert_array_equal(exact.displacement, plain.displacement)
+    near = solver.step(start, 10.0, guess=plain.displacement * (1 + 1e-3))  # as an enriching ROM's solution would be
+    assert near.newton_iterations < plain.newton_iterations
+    assert np.abs(near.displacement - plain.displacement).max() < 1e-7 * np.abs(plain.displacement).max()
+    np.testing.assert_allclose(near.state.cumulated_plasticity, plain.state.cumulated_plasticity, rtol=1e-6)
+    # a guess only for the whole increment: a cut increment's pieces start from the state before them
+    cut = HifiSolver(creep_problem(), max_iterations=5, max_cuts=10)
+    guessed, unguessed = cut.step(start, 100.0, guess=plain.displacement * 50), cut.step(start, 100.0)
+    assert guessed.cuts == unguessed.cuts >= 1
+    np.testing.assert_array_equal(guessed.displacement, unguessed.displacement)

@@ -5,7 +5,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from rom.hifi import HifiSolver
-from rom.online import AdaptiveROM, build_offline
+from rom.online import AdaptiveROM, build_offline, force_integrands
 from rom.tolerances import Tolerances
 
 
@@ -44,6 +44,13 @@ def test_enrichment_repairs_the_rom_outside_its_training_range(blade_training, h
     assert u_errors.max() < 0.01 and p_errors.max() < 0.05
     assert plain_u.max() > 5 * u_errors.max() and plain_u.max() > 0.05
     assert plain_p.max() > 2 * p_errors.max()
+    # the cubature, updated from its points at each enrichment, integrates every stress snapshot (training and
+    # enrichment) against every mode (the initial and the added ones) as the full quadrature does
+    integrands = force_integrands(blade_training.space, rom.offline.stresses, rom.offline.modes)
+    exact = integrands.T @ blade_training.space.weights.ravel()
+    cubature = rom.offline.cubature
+    assert len(rom.offline.stresses) == len(blade_training.increments) + rom.n_enrichments
+    assert np.linalg.norm(integrands[cubature.points].T @ cubature.weights - exact) <= 1e-5 * np.linalg.norm(exact)
 
 
 def test_indicator_ranks_the_true_error(blade_training, hotter_blade):

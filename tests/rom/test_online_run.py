@@ -38,9 +38,17 @@ def test_result_contract_plots_and_rom_file(small_run):
         "n_integration_points",
         "n_modes",
         "speedup_online",
+        "speedup_enriched",
         "indicator_spearman",
+        "enrichment_cost_in_increments",
     ):
         assert key in summary, key
+    parts = [summary[f"enrichment_{part}_s"] for part in ("full_model", "bases", "cubature", "rebuild")]
+    assert min(parts) > 0 and sum(parts) <= summary["online_time_enriched_s"]
+    assert summary["enrichment_newton_iterations"] >= 1
+    assert summary["speedup_enriched"] == pytest.approx(summary["hifi_time_s"] / summary["online_time_enriched_s"])
+    increment = summary["hifi_time_s"] / summary["n_increments"]
+    assert summary["enrichment_cost_in_increments"] == pytest.approx(sum(parts) / summary["n_enrichments"] / increment)
     assert results["indicator"].shape == results["true_error"].shape == (9,)
     assert summary["n_enrichments"] >= 1
     assert summary["n_reduced_points"] < summary["n_integration_points"]
@@ -62,6 +70,12 @@ def test_a_saved_rom_is_reused_without_training(small_run, tmp_path):
     reused = load_results(again.result_path)
     assert not (tmp_path / "rom.h5").exists()
     assert np.allclose(reused["plain/displacement_error"], results["plain/displacement_error"], rtol=1e-8, atol=1e-14)
+    # enriching a ROM read from its file: its compressed integrands are rebuilt at the first enrichment, as in training
+    again = run_case(load_case(CASE, [*SMALL, f"training.rom_file={out / 'rom.h5'}", "variants=enriched"]), tmp_path / "enriched")
+    reused = load_results(again.result_path)
+    assert reused.attrs["summary"]["n_enrichments"] == results.attrs["summary"]["n_enrichments"]
+    assert reused.attrs["summary"]["n_reduced_points_final"] == results.attrs["summary"]["n_reduced_points_final"]
+    assert np.allclose(reused["enriched/displacement_error"], results["enriched/displacement_error"], rtol=1e-6, atol=1e-12)
 
 
 def cli_error(tmp_path, overrides):
