@@ -5,17 +5,18 @@ quantities at the integration points (cumulated plasticity ``p``, plastic strain
 inner product), empirical cubature of the reduced internal forces, plus the QDEIM points of the ``p`` basis
 (zero weight) so that ``p`` can be fitted there.
 
-Online (:class:`AdaptiveROM`): reduced Newton increments; after each one the Gappy-POD indicator on ``p``
-(:mod:`rom.indicator`). When it exceeds the tolerance (and enrichment is on), the increment is redone with
+Online (:class:`AdaptiveROM`): reduced Newton increments; after each one the error estimated from the Gappy-POD fits
+of the stress and of ``p`` at the reduced points (:mod:`rom.indicator`; the stress basis is the POD of the training
+stresses). When it exceeds the online tolerance (and enrichment is on), the increment is redone with
 the high-fidelity model from the full state reconstructed at its start (``u = Psi gamma``, internal variables
-by Gappy-POD), the new snapshot enriches every basis (orthogonal complement, dropped when already in the
-span), the cubature is updated starting from its previous points, and the reduced model restarts from the
+by Gappy-POD), the new snapshot enriches every basis, the stress basis included (orthogonal complement, dropped when
+already in the span), the cubature is updated starting from its previous points, and the reduced model restarts from the
 high-fidelity state. Casenave & Akkari (2019); Casenave et al. (2020); docs/methods.md.
 
 Under MPI every array of the mesh's size holds this rank's rows only (:class:`rom.parallel.layout.Layout`): POD and
 enrichment sum their inner products over the ranks, the cubature picks among every rank's points, each
 rank integrates the reduced forces at its own reduced points (summed by ``Allreduce``), and the indicator
-fits ``p`` gathered from all reduced points (a vector of their size). With the serial layout nothing is
+fits the stress and ``p`` gathered from all reduced points (vectors of their size). With the serial layout nothing is
 communicated.
 """
 
@@ -34,12 +35,12 @@ from adaptsim.progress import log
 from rom.fem.space import VectorSpace
 from rom.hifi import HifiSolver, Increment
 from rom.hyperreduction import Cubature, IntegrandBasis, compress_integrands, qdeim_points, select_points
-from rom.indicator import GappyPOD
+from rom.indicator import ErrorEstimator, GappyPOD
 from rom.materials import MaterialState
 from rom.parallel.layout import Layout
 from rom.pod import enrich
 from rom.reduced import ReducedIncrement, ReducedModel
-from rom.tolerances import Tolerances
+from rom.tolerances import ENRICHMENT_TOLERANCE, Tolerances
 
 #: ``factory(point indices) -> temperature(t)`` at those integration points.
 TemperatureFactory = Callable[[np.ndarray], Callable[[float], np.ndarray]]
@@ -47,9 +48,11 @@ TemperatureFactory = Callable[[np.ndarray], Callable[[float], np.ndarray]]
 
 @dataclass
 class OfflineROM:
-    """Everything the online phase needs: bases, training stresses (for cubature updates) and the cubature; and, when
-    just built, the compressed force integrands the cubature integrates (not stored in a ROM file: an enriching
-    online run computes them at its first enrichment, from the stresses and modes)."""
+    """Everything the online phase needs: bases, training stresses (for cubature updates and the stress basis), the
+    cubature and the training's sizes (``scales``: largest displacement in the mass norm, largest ``p`` in the quadrature
+    norm; the references of the error estimate); and, when just built,
+    the compressed force integrands the cubature integrates (not stored in a ROM file: an enriching online run
+    computes them at its first enrichment, from the stresses and modes)."""
 
     modes: np.ndarray
     p_modes: np.ndarray
@@ -60,6 +63,7 @@ class OfflineROM:
     singular_values: np.ndarray
     tolerances: Tolerances = field(default_factory=Tolerances)
     integrands: IntegrandBasis | None = None
+    scales: dict[str, float] = field(default_factory=dict)
 
 
 def force_integrands(space: VectorSpace, stresses: list[np.ndarray], modes: np.ndarray) -> np.ndarray:
@@ -129,7 +133,18 @@ def build_offline(
         displacement.singular_values,
         tolerances,
         integrands,
+        {
+            "displacement": float(np.sqrt(np.max(layout.sum([inc.displacement @ (mass @ inc.displacement) for inc in training])))),
+            "p": _largest_norm(layout, [inc.state.cumulated_plasticity for inc in training]),
+        },
     )
+
+
+def _largest_norm(layout: Layout, fields: list[np.ndarray]) -> float:
+    """The largest quadrature norm among fields at the integration points (scalar or 6-component; this rank's rows)."""
+    weights = layout.space.weights.ravel()
+    squares = layout.sum(np.array([np.sum(weights[:, None] * np.reshape(f, (weights.size, -1)) ** 2) for f in fields]))
+    return float(np.sqrt(np.max(squares))) if len(fields) else 0.0
 
 
 def _integrand_basis(layout: Layout, stresses: list[np.ndarray], modes: np.ndarray, tolerance: float) -> IntegrandBasis:
@@ -183,8 +198,9 @@ class EnrichmentTiming:
 
 @dataclass
 class OnlineStep:
-    """One online increment: time, coordinates, indicator, whether it was a high-fidelity enrichment step, and
-    ``p`` at the reduced points of that moment (``points``)."""
+    """One online increment: time, coordinates, the estimated relative error (``indicator``, the largest of its
+    ``indicator_parts`` per dual quantity), whether it was a high-fidelity enrichment step, and ``p`` at the reduced
+    points of that moment (``points``)."""
 
     time: float
     coordinates: np.ndarray
@@ -192,6 +208,7 @@ class OnlineStep:
     enriched: bool
     p_reduced: np.ndarray
     points: np.ndarray
+    indicator_parts: dict[str, float] = field(default_factory=dict)
 
 
 class AdaptiveROM:
@@ -212,7 +229,9 @@ class AdaptiveROM:
     temperature_factory
         ``factory(points)(t)``: temperatures at those integration points.
     enrichment
-        Whether to enrich when the indicator exceeds ``offline.tolerances.indicator``.
+        Whether to enrich when the estimated error exceeds ``tolerance``.
+    tolerance
+        The online tolerance on the estimated relative error (:class:`rom.indicator.ErrorEstimator`).
     layout
         Under MPI, this rank's :class:`rom.parallel.layout.Layout` (``offline`` and ``mass`` then hold this rank's
         rows, ``hifi`` is a distributed solver); the serial layout of ``hifi``'s space by default.
@@ -228,15 +247,19 @@ class AdaptiveROM:
         temperature_factory: TemperatureFactory,
         enrichment: bool = True,
         layout: Layout | None = None,
+        tolerance: float = ENRICHMENT_TOLERANCE,
     ) -> None:
         self.offline = replace(offline, stresses=list(offline.stresses))
         self.hifi, self.mass, self.load = hifi, mass, load
         self.temperature_factory = temperature_factory
-        self.enrichment = enrichment
+        self.enrichment, self.tolerance = enrichment, tolerance
         self.layout = layout or Layout.serial(hifi.problem.space)
         self.unit_force = np.where(self.layout.owned, unit_force[self.layout.dofs], 0.0)  # each dof counted once
         self.space = self.layout.space
         self.quadrature, self.quadrature6 = dual_inner_products(self.space)
+        stresses = self.offline.stresses
+        self.stress_modes = self.layout.pod(np.array([s.ravel() for s in stresses]).T, self.quadrature6, self.offline.tolerances.dual).modes
+        self.estimator = ErrorEstimator({"stress": _largest_norm(self.layout, stresses), "p": self.offline.scales.get("p", 0.0)})
         self.n_enrichments = 0
         self.timing = EnrichmentTiming()
         self._build()
@@ -259,9 +282,9 @@ class AdaptiveROM:
             None if layout.comm is None else layout.sum,
         )
         self.p_fit = GappyPOD(offline.p_modes, points, layout.point_rows(offline.p_modes, points))
-        self.strain_fit, self.back_fit = (
+        self.strain_fit, self.back_fit, self.stress_fit = (
             GappyPOD(modes, _rows(points), _six_point_rows(layout, modes, points))
-            for modes in (offline.plastic_strain_modes, offline.backstress_modes)
+            for modes in (offline.plastic_strain_modes, offline.backstress_modes, self.stress_modes)
         )
 
     def _gathered(self, local: np.ndarray) -> np.ndarray:
@@ -304,6 +327,7 @@ class AdaptiveROM:
             offline.plastic_strain_modes, full.state.plastic_strain.ravel(), self.quadrature6, comm=layout.comm
         )
         offline.backstress_modes, _ = enrich(offline.backstress_modes, full.state.backstress.ravel(), self.quadrature6, comm=layout.comm)
+        self.stress_modes, _ = enrich(self.stress_modes, full.stress.ravel(), self.quadrature6, comm=layout.comm)
         enriched = time.perf_counter()
         if offline.integrands is None:  # a ROM read from a file: compressed at its first enrichment, extended after
             offline.integrands = _integrand_basis(layout, offline.stresses, offline.modes[:, :n_modes], offline.tolerances.cubature)
@@ -336,6 +360,12 @@ class AdaptiveROM:
         log(f"enrichment {self.n_enrichments} at t = {t:g}: {offline.modes.shape[1]} modes, {offline.cubature.size} reduced points")
         return ReducedIncrement(t, coordinates, full.state.take(local), full.stress[local], full.newton_iterations)
 
+    def estimate(self, increment: ReducedIncrement) -> dict[str, float]:
+        """The estimated relative error of a reduced increment, per dual quantity (:class:`rom.indicator.ErrorEstimator`)."""
+        fits = {"stress": self.stress_fit, "p": self.p_fit}
+        values = {"stress": self._gathered(increment.stress).ravel(), "p": self._gathered(increment.state.cumulated_plasticity)}
+        return self.estimator.estimate(fits, values)
+
     def run(self, times: np.ndarray, callback: Callable[[int, OnlineStep], None] | None = None) -> list[OnlineStep]:
         """Online increments ending at ``times``; returns one :class:`OnlineStep` each."""
         current = self.model.initial()
@@ -343,15 +373,22 @@ class AdaptiveROM:
         with serial_blas():  # small dense algebra, between PARDISO solves (see adaptsim.launch.serial_blas)
             for index, t in enumerate(times):
                 candidate = self.model.step(current, float(t))
-                p_reduced = self._gathered(candidate.state.cumulated_plasticity)
-                indicator = self.p_fit.indicator(p_reduced)
-                enriched = self.enrichment and indicator > self.offline.tolerances.indicator
+                parts = self.estimate(candidate)
+                enriched = self.enrichment and max(parts.values()) > self.tolerance
                 if enriched:
                     candidate = self._enrich(current, float(t), candidate)
-                    p_reduced = self._gathered(candidate.state.cumulated_plasticity)
-                    indicator = self.p_fit.indicator(p_reduced)
+                    parts = self.estimate(candidate)
                 current = candidate
-                step = OnlineStep(float(t), current.coordinates.copy(), indicator, enriched, p_reduced.copy(), self.offline.cubature.points)
+                p_reduced = self._gathered(current.state.cumulated_plasticity)
+                step = OnlineStep(
+                    float(t),
+                    current.coordinates.copy(),
+                    max(parts.values()),
+                    enriched,
+                    p_reduced.copy(),
+                    self.offline.cubature.points,
+                    parts,
+                )
                 steps.append(step)
                 if callback is not None:
                     callback(index, step)

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from adaptsim.cases import KindSpec, PositiveFloat, StrictModel
 from adaptsim.errors import CaseError
 from rom.hifi_case import HifiCase, existing_file
-from rom.tolerances import Tolerances
+from rom.tolerances import ENRICHMENT_TOLERANCE, Tolerances
 
 _DEFAULT = Tolerances()
 
@@ -41,7 +41,9 @@ class ToleranceSpec(StrictModel):
     )
     dual: PositiveFloat = Field(_DEFAULT.dual, le=1.0, description="POD of p, plastic strain, backstress.")
     cubature: PositiveFloat = Field(_DEFAULT.cubature, le=1.0, description="Empirical cubature: relative integration error.")
-    indicator: PositiveFloat = Field(_DEFAULT.indicator, le=1.0, description="Enrich when the Gappy-POD indicator on p exceeds this.")
+    indicator: PositiveFloat = Field(
+        ENRICHMENT_TOLERANCE, le=1.0, description="Enrich when the estimated relative error (stress and p, rom.indicator) exceeds this."
+    )
 
 
 class RomCase(HifiCase):

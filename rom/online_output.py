@@ -12,11 +12,11 @@ def _figure(ncols: int = 1):
 
 
 def plot_indicator(times: np.ndarray, runs: dict):
-    """Indicator and true error of p per increment, for each variant."""
+    """Estimated and true relative error per increment, for each variant."""
     figure, axes = _figure(len(runs))
     for axis, (label, run) in zip(axes[0], runs.items(), strict=True):
-        axis.semilogy(times, np.maximum(run["indicator"], 1e-16), "o-", ms=3, label="indicator")
-        axis.semilogy(times, np.maximum(run["p_relative_error"], 1e-16), "s--", ms=3, label="true relative error of p")
+        axis.semilogy(times, np.maximum(run["indicator"], 1e-16), "o-", ms=3, label="estimated error (indicator)")
+        axis.semilogy(times, np.maximum(run["true_error"], 1e-16), "s--", ms=3, label="true relative error (u, p)")
         enriched = [t for t, s in zip(times, run["steps"], strict=True) if s.enriched]
         if enriched:
             axis.vlines(enriched, *axis.get_ylim(), colors="tab:gray", lw=0.8, label="enrichment")

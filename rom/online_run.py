@@ -88,7 +88,7 @@ def _train(case: RomCase, mesh, space, layout, mass, times, ctx: RunContext, tim
     else:
         # the distributed solver's displacements are whole vectors, its internal variables this rank's already
         training = [replace(increments[key], displacement=increments[key].displacement[layout.dofs]) for key in sorted(increments)]
-    tolerances = Tolerances(**case.tolerances.model_dump())
+    tolerances = Tolerances.from_mapping(case.tolerances.model_dump())
     offline = build_offline(layout, mass, training, tolerances)
     timings["time_reduction_s"] = time.perf_counter() - started
     whole = gather(offline, layout)
@@ -131,7 +131,8 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
     earlier = ctx.out_dir / "rom.h5"  # written by an earlier (perhaps killed) run of this very case
     if case.training.rom_file:
         offline = localise(load_rom(case.training.rom_file, mesh), layout)
-        offline.tolerances = Tolerances(**case.tolerances.model_dump())
+        if offline.tolerances != Tolerances.from_mapping(case.tolerances.model_dump()):
+            log(f"{case.training.rom_file} was built with tolerances {vars(offline.tolerances)}: enrichment extends it with those")
     elif earlier.is_file() and saved_case_text(earlier) == ctx.loaded.resolved_text:
         log(f"reusing {earlier}, built by an earlier run of this case")
         offline = localise(load_rom(earlier, mesh, "rom.h5"), layout)
@@ -152,25 +153,36 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
     runs: dict[str, dict[str, Any]] = {}
     for enrichment in variants:
         hifi = case.solver.build(problem, layout)
-        rom = AdaptiveROM(offline, hifi, mass, unit_force, case.loading.history.factor, factory, enrichment, layout)
+        rom = AdaptiveROM(
+            offline, hifi, mass, unit_force, case.loading.history.factor, factory, enrichment, layout, case.tolerances.indicator
+        )
         u_errors: list[float] = []
         p_errors: list[float] = []
-        p_relative: list[float] = []
+        true_errors: list[float] = []
         indicators: list[float] = []
         checking = [0.0]
+        sizes = [offline.scales.get("displacement", 0.0), offline.scales.get("p", 0.0)]  # references: largest u, p trained or so far
 
         def compare(
-            index, step, rom=rom, u_errors=u_errors, p_errors=p_errors, p_relative=p_relative, indicators=indicators, checking=checking
+            index,
+            step,
+            rom=rom,
+            u_errors=u_errors,
+            p_errors=p_errors,
+            true_errors=true_errors,
+            indicators=indicators,
+            checking=checking,
+            sizes=sizes,
         ):
             began = time.perf_counter()
             truth = reference[index]
-            u_errors.append(
-                norm(rom.offline.modes[:, : step.coordinates.size] @ step.coordinates - truth.displacement[layout.dofs]) / u_scale
-            )
+            u_error = norm(rom.offline.modes[:, : step.coordinates.size] @ step.coordinates - truth.displacement[layout.dofs])
             p_error = point_norm(rom.p_fit.reconstruct(step.p_reduced) - truth.state.cumulated_plasticity)
+            u_errors.append(u_error / u_scale)
             p_errors.append(p_error / p_scale)
-            p_now = point_norm(truth.state.cumulated_plasticity)
-            p_relative.append(p_error / p_now if p_now > 0 else 0.0)  # what the indicator estimates
+            sizes[0] = max(sizes[0], norm(truth.displacement[layout.dofs]))
+            sizes[1] = max(sizes[1], point_norm(truth.state.cumulated_plasticity))
+            true_errors.append(max(u_error / sizes[0] if sizes[0] else 0.0, p_error / sizes[1] if sizes[1] else 0.0))
             indicators.append(step.indicator)
             layout.synchronize()  # a rank's share of this check must not show up as another's online time
             checking[0] += time.perf_counter() - began
@@ -188,7 +200,8 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
             "displacement_error": np.array(u_errors),
             "p_error": np.array(p_errors),
             "indicator": np.array(indicators),
-            "p_relative_error": np.array(p_relative),
+            **{f"indicator_{name}": np.array([s.indicator_parts[name] for s in steps]) for name in steps[0].indicator_parts},
+            "true_error": np.array(true_errors),
             "coordinates": np.array([np.pad(s.coordinates, (0, rom.offline.modes.shape[1] - s.coordinates.size)) for s in steps]),
         }
         log(f"{label}: max displacement error {max(u_errors):.2e}, max p error {max(p_errors):.2e}, {rom.n_enrichments} enrichments")
@@ -199,11 +212,19 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
             checkpoint.unlink(missing_ok=True)  # the result is written: nothing left to resume
 
 
+def worst_factor(estimate: np.ndarray, truth: np.ndarray, above: float = 1e-3) -> float:
+    """The largest factor between the estimated and the true error where the true error exceeds ``above`` (nan: never)."""
+    where = truth > above
+    if not where.any():
+        return float("nan")
+    return float(np.exp(np.max(np.abs(np.log(np.maximum(estimate[where], 1e-300) / truth[where])))))
+
+
 def _write(ctx, mesh, space, layout, times, offline, runs, timings: dict[str, float]) -> None:
     """Result file, plots and VTU of the reduced points (rank 0)."""
 
     main = runs.get("plain") or runs["enriched"]
-    correlation = spearmanr(main["indicator"], main["p_relative_error"])[0] if np.ptp(main["indicator"]) > 0 else float("nan")
+    correlation = spearmanr(main["indicator"], main["true_error"])[0] if np.ptp(main["indicator"]) > 0 else float("nan")
     summary = {
         "n_dofs": space.n_dofs,
         "n_integration_points": space.n_points,
@@ -211,6 +232,7 @@ def _write(ctx, mesh, space, layout, times, offline, runs, timings: dict[str, fl
         "n_modes": int(offline.modes.shape[1]),
         "n_reduced_points": int(offline.cubature.size),
         "indicator_spearman": float(correlation),
+        "indicator_worst_factor": worst_factor(main["indicator"], main["true_error"]),
         "n_ranks": layout.n_ranks,
         **timings,
     }
@@ -219,7 +241,10 @@ def _write(ctx, mesh, space, layout, times, offline, runs, timings: dict[str, fl
         summary[f"error_displacement_{label}"] = float(run_data["displacement_error"].max())
         summary[f"error_p_{label}"] = float(run_data["p_error"].max())
         summary[f"online_time_{label}_s"] = run_data["time"]
-        data[label] = {key: run_data[key] for key in ("displacement_error", "p_error", "p_relative_error", "indicator", "coordinates")}
+        data[label] = {
+            key: run_data[key]
+            for key in ("displacement_error", "p_error", "true_error", "indicator", "indicator_stress", "indicator_p", "coordinates")
+        }
         data[label]["enriched_steps"] = np.array([s.enriched for s in run_data["steps"]])
     if "enriched" in runs:
         enriched = runs["enriched"]["rom"]
@@ -237,7 +262,7 @@ def _write(ctx, mesh, space, layout, times, offline, runs, timings: dict[str, fl
         summary["speedup_enriched"] = timings["hifi_time_s"] / runs["enriched"]["time"]
     if "plain" in runs:
         summary["speedup_online"] = timings["hifi_time_s"] / runs["plain"]["time"]
-    data["indicator"], data["true_error"] = main["indicator"], main["p_relative_error"]
+    data["indicator"], data["true_error"] = main["indicator"], main["true_error"]
     ctx.save_figure(plot_indicator(times, runs), "indicator.png")
     ctx.save_figure(plot_errors(times, runs), "errors.png")
     ctx.save_figure(plot_singular_values(offline.singular_values, offline.modes.shape[1]), "singular_values.png")

@@ -35,8 +35,9 @@ def save_rom(path: str | Path, offline: OfflineROM, mesh: TetMesh, case_text: st
         "/": {"mesh_fingerprint": mesh_fingerprint(mesh), "n_dofs": 3 * mesh.n_nodes},
         "cubature": {"relative_error": offline.cubature.relative_error},
         "tolerances": dict(vars(offline.tolerances)),
+        "scales": dict(offline.scales),
     }
-    data["tolerances"] = {}
+    data["tolerances"], data["scales"] = {}, {}
     return write_results(path, data, attrs=attrs, case_text=case_text, kind=ROM_KIND)
 
 
@@ -67,7 +68,8 @@ def load_rom(path: str | Path, mesh: TetMesh, field: str = "training.rom_file") 
         stresses = np.asarray(saved["stresses"], dtype=float)
         points = np.asarray(saved["cubature/points"], dtype=np.int64)
         weights = np.asarray(saved["cubature/weights"], dtype=float)
-        tolerances = Tolerances(**{k: float(v) for k, v in saved.attrs["tolerances"].items()})
+        tolerances = Tolerances.from_mapping(saved.attrs["tolerances"])
+        scales = {k: float(v) for k, v in saved.attrs.get("scales", {}).items()}  # older files: none (the run's own sizes)
         fingerprint = saved.attrs["/"]["mesh_fingerprint"]
         relative_error = float(saved.attrs["cubature"]["relative_error"])
     except KeyError as error:
@@ -87,4 +89,5 @@ def load_rom(path: str | Path, mesh: TetMesh, field: str = "training.rom_file") 
         Cubature(points, weights, relative_error),
         arrays["singular_values"],
         tolerances,
+        scales=scales,
     )

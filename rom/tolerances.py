@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+
+#: Default online tolerance: enrich when the estimated relative error exceeds it (an argument of the online run,
+#: :class:`rom.online.AdaptiveROM`, not a property of the offline ROM).
+ENRICHMENT_TOLERANCE = 0.003
 
 
 @dataclass
 class Tolerances:
-    """POD truncation (displacement, dual quantities), cubature, and the indicator's enrichment threshold."""
+    """How the offline ROM is built (and extended by enrichment): POD truncation (displacement, dual quantities) and
+    the cubature's relative integration error."""
 
     displacement: float = 1e-5
     dual: float = 1e-5
     cubature: float = 1e-6
-    indicator: float = 0.003
+
+    @classmethod
+    def from_mapping(cls, values: dict) -> Tolerances:
+        """The tolerances named in ``values`` (others, as an older ROM file's indicator tolerance, are ignored)."""
+        names = {field.name for field in fields(cls)}
+        return cls(**{name: float(value) for name, value in values.items() if name in names})
