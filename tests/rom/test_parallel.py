@@ -57,9 +57,11 @@ def test_reduced_model_with_points_split_over_ranks_equals_the_serial_one(ranks)
 def test_cubature_with_points_split_over_ranks_integrates_like_the_serial_one(ranks):
     report = mpi_report(HERE / "mpi_ecm_check.py", ranks)
     assert report["same_points"] and report["n_points"][0] == report["n_points"][1]
-    # measured: weights 1.1e-11 / 1.6e-11 apart, integrals 2e-15 / 3e-15 (the Gram-matrix route: 5e-6 and 9e-11)
+    # measured: weights 1.1e-11 / 1.6e-11 apart, integrals 2e-15 / 3e-15, or 5e-12 on snapshots that differ at the
+    # Newton tolerance (a symmetric factorisation); the Gram-matrix route: 5e-6 and 9e-11. The cubature's own error
+    # is 1e-6: a wrong point or weight shows far above 1e-10.
     assert report["weight_difference"] < 1e-10
-    assert report["integral_difference"] < 1e-12
+    assert report["integral_difference"] < 1e-10
     assert report["integral_error"] < 1e-5 and report["serial_integral_error"] < 1e-5
 
 
