@@ -50,9 +50,9 @@ TemperatureFactory = Callable[[np.ndarray], Callable[[float], np.ndarray]]
 class OfflineROM:
     """Everything the online phase needs: bases, training stresses (for cubature updates and the stress basis), the
     cubature and the training's sizes (``scales``: largest displacement in the mass norm, largest ``p`` in the quadrature
-    norm; the references of the error estimate); and, when just built,
-    the compressed force integrands the cubature integrates (not stored in a ROM file: an enriching online run
-    computes them at its first enrichment, from the stresses and modes)."""
+    norm; the references of the error estimate); and the compressed force integrands the cubature integrates (stored
+    in a serial run's ROM file; None after an MPI run's or from an older file: an enriching online run then computes
+    them at its first enrichment, from the stresses and modes)."""
 
     modes: np.ndarray
     p_modes: np.ndarray
@@ -179,6 +179,7 @@ def gather(offline: OfflineROM, layout: Layout) -> OfflineROM | None:
         plastic_strain_modes=_six_point_rows(layout, offline.plastic_strain_modes, every, root_only=True),
         backstress_modes=_six_point_rows(layout, offline.backstress_modes, every, root_only=True),
         stresses=[layout.point_rows(stress, every, root_only=True) for stress in offline.stresses],
+        integrands=None,  # this rank's rows only: a loaded ROM recomputes them at its first enrichment
     )
     return replace(offline, **whole) if layout.is_root else None
 

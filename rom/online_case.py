@@ -46,16 +46,14 @@ class ToleranceSpec(StrictModel):
     )
 
 
-class RomCase(HifiCase):
-    """Adaptive POD + empirical-cubature ROM of the blade, with and without enrichment, against the full model."""
+class TrainedRomCase(HifiCase):
+    """The blade case with what trains its adaptive ROM: the training fields (or a ROM file) and the tolerances."""
 
-    kind: Literal["rom_online"]  # type: ignore[assignment]
     training: TrainingSpec = TrainingSpec()
     tolerances: ToleranceSpec = ToleranceSpec()
-    variants: Literal["both", "enriched", "plain"] = Field("both", description="Which online runs: with enrichment, without, or both.")
 
     @model_validator(mode="after")
-    def _check_fields(self) -> RomCase:
+    def _check_fields(self) -> TrainedRomCase:
         from rom.expressions import FieldExpression
 
         temperature = self.loading.temperature
@@ -86,6 +84,13 @@ class RomCase(HifiCase):
                 load_rom(self.training.rom_file, mesh)
         except CaseError as error:
             raise ValueError(str(error)) from None
+
+
+class RomCase(TrainedRomCase):
+    """Adaptive POD + empirical-cubature ROM of the blade, with and without enrichment, against the full model."""
+
+    kind: Literal["rom_online"]  # type: ignore[assignment]
+    variants: Literal["both", "enriched", "plain"] = Field("both", description="Which online runs: with enrichment, without, or both.")
 
 
 KIND = KindSpec(

@@ -71,3 +71,23 @@ def write_reduced_points(ctx, mesh, space, runs: dict) -> None:
     path = ctx.out_dir / "reduced_points.vtu"
     write_vtu(path, mesh, {}, cell_data)
     ctx.artifacts.append(path)
+
+
+def plot_campaign(records: dict[str, np.ndarray], tolerance: float):
+    """The campaign's learning curve: enrichments per loading, and the estimated and (where verified) true errors."""
+    figure, axes = _figure(2)
+    loadings = np.arange(1, records["enrichments"].size + 1)
+    axes[0, 0].bar(loadings, records["enrichments"], color="tab:blue")
+    axes[0, 0].set_ylabel("enrichments")
+    axis = axes[0, 1]
+    axis.semilogy(loadings, np.maximum(records["estimated_error"], 1e-16), "o-", ms=3, label="largest estimated error")
+    verified = records["verified"] > 0
+    for name, label in (("error_displacement", "displacement error (verified)"), ("error_p", "p error (verified)")):
+        axis.semilogy(loadings[verified], np.maximum(records[name][verified], 1e-16), "s", ms=4, label=label)
+    axis.axhline(tolerance, color="tab:red", lw=0.8, ls=":", label="tolerance")
+    axis.set_ylabel("relative error")
+    axis.legend()
+    for axis in axes[0]:
+        axis.set_xlabel("loading")
+    figure.tight_layout()
+    return figure

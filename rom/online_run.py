@@ -18,8 +18,9 @@ from scipy.stats import spearmanr
 from adaptsim.cases import RunContext
 from adaptsim.launch import COLLECTIVE_ERRORS, abort_on_error, share_cores
 from adaptsim.progress import ProgressBar, log
+from rom.hifi_case import HifiCase
 from rom.online import AdaptiveROM, build_offline, gather, localise
-from rom.online_case import RomCase
+from rom.online_case import RomCase, TrainedRomCase
 from rom.online_output import plot_errors, plot_indicator, plot_singular_values, write_reduced_points
 from rom.parallel.layout import process_layout, redistribute
 from rom.problem import build_problem, check_temperature_range, unit_body_force
@@ -28,7 +29,7 @@ from rom.storage import load_rom, save_rom, saved_case_text
 from rom.tolerances import Tolerances
 
 
-def temperature_factory(case: RomCase, mesh, space):
+def temperature_factory(case: HifiCase, mesh, space):
     """``factory(points)(t)``: temperatures at integration points from their elements' nodes only (mesh-independent)."""
     history, reference = case.loading.history, case.material.reference_temperature
     per_element = space.weights.shape[1]
@@ -45,7 +46,7 @@ def temperature_factory(case: RomCase, mesh, space):
     return factory
 
 
-def _train(case: RomCase, mesh, space, layout, mass, times, ctx: RunContext, timings: dict[str, float]):
+def train(case: TrainedRomCase, mesh, space, layout, mass, times, ctx: RunContext, timings: dict[str, float]):
     """High-fidelity training runs and the offline phase; this rank's rows of the ROM. Rank 0 writes ``rom.h5``.
 
     ``timings`` gets ``time_training_s`` (the training solves) and ``time_reduction_s`` (POD, cubature, QDEIM).
@@ -137,7 +138,7 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
         log(f"reusing {earlier}, built by an earlier run of this case")
         offline = localise(load_rom(earlier, mesh, "rom.h5"), layout)
     else:
-        offline = _train(case, mesh, space, layout, mass, times, ctx, timings)
+        offline = train(case, mesh, space, layout, mass, times, ctx, timings)
     timings["time_offline_s"] = time.perf_counter() - started
     with ProgressBar("reference (high-fidelity)", total=times.size) as bar:
         recorder, _, reference = recorded_solve(

@@ -1,4 +1,5 @@
-"""The ROM file: everything the online phase needs, in one HDF5 file tied to its mesh."""
+"""The ROM file: everything the online phase needs, in one HDF5 file tied to its mesh (and, for a campaign, the records
+of the loadings the ROM has run: one atomic file, so a killed campaign resumes from a consistent state)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from adaptsim.errors import CaseError
 from adaptsim.results import ResultFileError, load_results, write_results
-from rom.hyperreduction import Cubature
+from rom.hyperreduction import Cubature, IntegrandBasis
 from rom.mesh import TetMesh
 from rom.online import OfflineROM
 from rom.tolerances import Tolerances
@@ -26,9 +27,12 @@ def mesh_fingerprint(mesh: TetMesh) -> str:
     return digest.hexdigest()[:24]
 
 
-def save_rom(path: str | Path, offline: OfflineROM, mesh: TetMesh, case_text: str = "") -> Path:
-    """Write ``offline`` atomically to ``path``."""
-    data = {name: getattr(offline, name) for name in _ARRAYS}
+def save_rom(
+    path: str | Path, offline: OfflineROM, mesh: TetMesh, case_text: str = "", campaign: dict[str, np.ndarray] | None = None
+) -> Path:
+    """Write ``offline`` (with its compressed integrands, when it has them) atomically to ``path``; ``campaign``: the
+    per-loading records of a campaign, stored beside it."""
+    data: dict[str, Any] = {name: getattr(offline, name) for name in _ARRAYS}
     data["stresses"] = np.asarray(offline.stresses)
     data["cubature"] = {"points": offline.cubature.points, "weights": offline.cubature.weights}
     attrs: dict[str, dict[str, Any]] = {
@@ -38,6 +42,11 @@ def save_rom(path: str | Path, offline: OfflineROM, mesh: TetMesh, case_text: st
         "scales": dict(offline.scales),
     }
     data["tolerances"], data["scales"] = {}, {}
+    if offline.integrands is not None:
+        data["integrands"] = {"functions": offline.integrands.functions, "integrals": offline.integrands.integrals}
+        attrs["integrands"] = {"scale": offline.integrands.scale, "tolerance": offline.integrands.tolerance}
+    if campaign is not None:
+        data["campaign"] = campaign
     return write_results(path, data, attrs=attrs, case_text=case_text, kind=ROM_KIND)
 
 
@@ -70,6 +79,15 @@ def load_rom(path: str | Path, mesh: TetMesh, field: str = "training.rom_file") 
         weights = np.asarray(saved["cubature/weights"], dtype=float)
         tolerances = Tolerances.from_mapping(saved.attrs["tolerances"])
         scales = {k: float(v) for k, v in saved.attrs.get("scales", {}).items()}  # older files: none (the run's own sizes)
+        integrands = None
+        if "integrands" in saved.data:  # absent: computed from the stresses and modes at the first enrichment
+            stored = saved.attrs["integrands"]
+            integrands = IntegrandBasis(
+                np.asarray(saved["integrands/functions"], dtype=float),
+                np.asarray(saved["integrands/integrals"], dtype=float),
+                float(stored["scale"]),
+                float(stored["tolerance"]),
+            )
         fingerprint = saved.attrs["/"]["mesh_fingerprint"]
         relative_error = float(saved.attrs["cubature"]["relative_error"])
     except KeyError as error:
@@ -89,5 +107,6 @@ def load_rom(path: str | Path, mesh: TetMesh, field: str = "training.rom_file") 
         Cubature(points, weights, relative_error),
         arrays["singular_values"],
         tolerances,
+        integrands=integrands,
         scales=scales,
     )

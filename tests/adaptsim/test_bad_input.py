@@ -54,6 +54,7 @@ def files(tmp_path_factory) -> Path:
 
 F = "{files}"
 QUICK, ORTHO, TRAIN, EVAL, HIFI, ROM = "quickstart", "orthogonality", "rl_train_quick", "rl_eval", "blade_hifi", "blade_rom"
+CAMPAIGN = "rom_campaign"
 MESH_FILE = ("mesh.source=file",)
 
 ROWS = [
@@ -187,6 +188,11 @@ ROWS = [
     (ROM, [f"training.rom_file={F}/empty_rom.h5"], "training.rom_file"),
     (ROM, ["training.rom_file=nowhere.h5"], "training.rom_file"),
     (ROM, ["training.fields=[{nope: 1.0}]"], "training.fields"),
+    (CAMPAIGN, ["campaign.loadings=[{temperature.parameters.nope: 1.0}]"], "campaign.loadings[0]"),
+    (CAMPAIGN, ["campaign.loadings=[{rotation.speed: -1.0}]"], "loading.rotation.speed"),
+    (CAMPAIGN, ["campaign.family={rotation.speed: [2.0, 1.0]}"], "campaign.family.rotation.speed"),
+    (CAMPAIGN, ["campaign.loadings=[]", "campaign.draws=0"], "campaign: no loadings"),
+    (CAMPAIGN, ["campaign.verify_every=-1"], "campaign.verify_every"),
     (ROM, ["training.fields=[{height: 0.0}]"], "training.fields[0]"),
     # the command line
     (QUICK, ["t_end"], "--set"),

@@ -214,7 +214,7 @@ def test_a_killed_run_resumes_without_repeating_finished_solves(tmp_path, monkey
         run_case(load_case(CASE, two_fields), out)  # resumes field 1 at increment 4, builds rom.h5, dies in the reference
     assert (out / "rom.h5").exists() and (out / "reference.npz").exists()
     monkeypatch.setattr(output.SnapshotRecorder, "record", original)
-    monkeypatch.setattr(online_run, "_train", lambda *args: pytest.fail("the ROM of the killed run must be reused"))
+    monkeypatch.setattr(online_run, "train", lambda *args: pytest.fail("the ROM of the killed run must be reused"))
     resumed = load_results(run_case(load_case(CASE, two_fields), out).result_path)
     for name in ("singular_values", "plain/indicator", "enriched/indicator", "plain/displacement_error", "enriched/p_error"):
         assert np.allclose(resumed[name], reference[name], rtol=1e-12, atol=1e-15), name

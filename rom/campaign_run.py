@@ -1,0 +1,184 @@
+"""The runner of the ``rom_campaign`` kind: train the adaptive ROM once (or load it), then run it with enrichment on
+every loading of the campaign, carrying the enriched bases and cubature from one loading to the next.
+
+After each loading ``rom.h5`` is rewritten atomically with the enriched ROM and the records of the loadings run so
+far: a killed campaign resumes after its last finished loading (a verification solve in progress resumes from its
+checkpoint); ``rom.h5`` of another case is refused. Outputs: ``rom.h5``, ``result.h5`` (per loading: enrichments,
+estimated error, ROM time, and where verified the full model's time and the ROM's errors), ``campaign.png``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from adaptsim.cases import RunContext
+from adaptsim.errors import CaseError
+from adaptsim.progress import log
+from adaptsim.results import load_results
+from rom.campaign_case import CampaignCase, changed_loading
+from rom.online import AdaptiveROM, OfflineROM
+from rom.online_output import plot_campaign
+from rom.online_run import temperature_factory, train
+from rom.parallel.layout import process_layout
+from rom.problem import build_problem, check_temperature_range, unit_body_force
+from rom.recorded_solve import recorded_solve
+from rom.storage import ROM_KIND, load_rom, save_rom, saved_case_text
+
+#: Per-loading records (one value per loading run), as stored in ``rom.h5`` and ``result.h5``.
+RECORDS = (
+    "enrichments",
+    "estimated_error",
+    "rom_time_s",
+    "verified",
+    "full_model_time_s",
+    "error_displacement",
+    "error_p",
+    "n_modes",
+    "n_reduced_points",
+)
+
+
+def _resume(case: CampaignCase, ctx: RunContext, mesh) -> tuple[OfflineROM | None, dict[str, list[float]]]:
+    """The ROM and the records of an earlier run of this very case in the output folder (None, empty: none)."""
+    path = ctx.out_dir / "rom.h5"
+    records: dict[str, list[float]] = {name: [] for name in RECORDS}
+    if not path.is_file():
+        return None, records
+    text = saved_case_text(path)
+    if text != ctx.loaded.resolved_text:
+        raise CaseError(f"{path} holds the ROM of another case (or is unreadable): use another --out, or delete it to start over")
+    saved = load_results(path, ROM_KIND, "ROM file")
+    for name in RECORDS:
+        records[name] = [float(v) for v in np.atleast_1d(saved.data.get("campaign", {}).get(name, []))]
+    if records["enrichments"]:
+        log(f"resuming the campaign after loading {len(records['enrichments'])}")
+    return load_rom(path, mesh, "rom.h5"), records
+
+
+def run(case: CampaignCase, ctx: RunContext) -> None:
+    """Offline (or load, or resume), then every loading: the full model where verified, the enriched ROM; results."""
+    mesh, space, _ = build_problem(case)
+    layout = process_layout(mesh, space)
+    mass = layout.mass_matrix()
+    weights = space.weights.ravel()
+    offline, records = _resume(case, ctx, mesh)
+    timings: dict[str, float] = {}
+    if offline is None:
+        if case.training.rom_file:
+            offline = load_rom(case.training.rom_file, mesh)
+        else:
+            offline = train(case, mesh, space, layout, mass, case.loading.history.increment_times(), ctx, timings)
+    loadings = case.campaign_loadings()
+    every = case.campaign.verify_every
+    for index in range(len(records["enrichments"]), len(loadings)):
+        loading_case = case.model_copy(update={"loading": changed_loading(case.loading, loadings[index])})
+        _, _, problem = build_problem(loading_case, mesh=mesh, space=space)
+        times = loading_case.loading.history.increment_times()
+        check_temperature_range(problem, times)
+        verified = bool(every) and index % every == 0
+        reference: list[Any] = []
+        full_time = float("nan")
+        if verified:
+            recorder, _, reference = recorded_solve(loading_case, problem, layout, times, ctx, f"verify_{index}", keep_increments=True)
+            full_time = recorder.elapsed
+        rom = AdaptiveROM(
+            offline,
+            loading_case.solver.build(problem),
+            mass,
+            unit_body_force(loading_case, space),
+            loading_case.loading.history.factor,
+            temperature_factory(loading_case, mesh, space),
+            tolerance=case.tolerances.indicator,
+        )
+        errors = _Errors(rom, reference, mass, weights)
+        started = time.perf_counter()
+        steps = rom.run(times, errors.compare if verified else None)
+        rom_time = time.perf_counter() - started - errors.checking
+        offline = rom.offline  # enriched: carried over to the next loading
+        record = {
+            "enrichments": rom.n_enrichments,
+            "estimated_error": max(step.indicator for step in steps),
+            "rom_time_s": rom_time,
+            "verified": float(verified),
+            "full_model_time_s": full_time,
+            "error_displacement": errors.largest("u"),
+            "error_p": errors.largest("p"),
+            "n_modes": offline.modes.shape[1],
+            "n_reduced_points": offline.cubature.size,
+        }
+        for name in RECORDS:
+            records[name].append(float(record[name]))
+        save_rom(ctx.out_dir / "rom.h5", offline, mesh, ctx.loaded.resolved_text, campaign={k: np.array(v) for k, v in records.items()})
+        checked = (
+            f", error u {record['error_displacement']:.2e}, p {record['error_p']:.2e}, full model {full_time:.2f} s" if verified else ""
+        )
+        log(
+            f"loading {index + 1}/{len(loadings)}: {rom.n_enrichments} enrichments, estimated error {record['estimated_error']:.2e}, "
+            f"ROM {rom_time:.2f} s{checked}"
+        )
+    _write(case, ctx, {name: np.array(values) for name, values in records.items()}, timings)
+
+
+class _Errors:
+    """The ROM's largest displacement and p errors over a loading's increments against the full model's, each relative
+    to the largest norm over the reference history; measured at each step (later enrichments change the bases)."""
+
+    def __init__(self, rom: AdaptiveROM, reference: list[Any], mass, weights: np.ndarray) -> None:
+        self.rom, self.reference, self.mass, self.weights = rom, reference, mass, weights
+        self.u: list[float] = []
+        self.p: list[float] = []
+        self.checking = 0.0
+        if reference:
+            self.u_scale = max(self._norm(inc.displacement) for inc in reference) or 1.0
+            self.p_scale = max(self._point_norm(inc.state.cumulated_plasticity) for inc in reference) or 1.0
+
+    def _norm(self, u: np.ndarray) -> float:
+        return float(np.sqrt(u @ (self.mass @ u)))
+
+    def _point_norm(self, values: np.ndarray) -> float:
+        return float(np.sqrt(self.weights @ values**2))
+
+    def compare(self, index: int, step) -> None:
+        began = time.perf_counter()
+        truth, offline = self.reference[index], self.rom.offline
+        self.u.append(self._norm(offline.modes[:, : step.coordinates.size] @ step.coordinates - truth.displacement) / self.u_scale)
+        self.p.append(self._point_norm(self.rom.p_fit.reconstruct(step.p_reduced) - truth.state.cumulated_plasticity) / self.p_scale)
+        self.checking += time.perf_counter() - began
+
+    def largest(self, name: str) -> float:
+        values = getattr(self, name)
+        return max(values) if values else float("nan")
+
+
+def _write(case: CampaignCase, ctx: RunContext, records: dict[str, np.ndarray], timings: dict[str, float]) -> None:
+    """``result.h5`` with the records and the campaign's summary, and ``campaign.png``."""
+    verified = records["verified"] > 0
+    summary: dict[str, Any] = {
+        "n_loadings": int(records["enrichments"].size),
+        "n_verified": int(verified.sum()),
+        "n_enrichments": int(records["enrichments"].sum()),
+        "rom_time_s": float(records["rom_time_s"].sum()),
+        "n_modes_final": int(records["n_modes"][-1]),
+        "n_reduced_points_final": int(records["n_reduced_points"][-1]),
+        "tolerance": case.tolerances.indicator,
+        **timings,
+    }
+    if verified.any():
+        full, rom = records["full_model_time_s"][verified], records["rom_time_s"][verified]
+        summary.update(
+            max_error_displacement=float(np.max(records["error_displacement"][verified])),
+            max_error_p=float(np.max(records["error_p"][verified])),
+            full_model_time_verified_s=float(full.sum()),
+            campaign_speedup_verified=float(full.sum() / rom.sum()),
+            # every loading's full-model time taken as the verified ones' mean (all loadings, enrichments included)
+            campaign_speedup=float(full.mean() * verified.size / records["rom_time_s"].sum()),
+        )
+    ctx.save_figure(plot_campaign(records, case.tolerances.indicator), "campaign.png")
+    ctx.write_results({"loading": {name: values for name, values in records.items()}}, attrs={"summary": summary})
+    log(
+        f"campaign: {summary['n_loadings']} loadings, {summary['n_enrichments']} enrichments, ROM {summary['rom_time_s']:.2f} s"
+        + (f", speed-up {summary['campaign_speedup']:.1f}x" if "campaign_speedup" in summary else "")
+    )
