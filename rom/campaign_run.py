@@ -58,12 +58,27 @@ def _resume(case: CampaignCase, ctx: RunContext, mesh) -> tuple[OfflineROM | Non
     return load_rom(path, mesh, "rom.h5"), records
 
 
+def _check_temperatures(case: CampaignCase, loadings: list, mesh, space) -> None:
+    """Every loading's temperatures inside the material tables, before anything is run or written."""
+    given = len(case.campaign.loadings)
+    for index, changes in enumerate(loadings):
+        loading_case = case.model_copy(update={"loading": changed_loading(case.loading, changes)})
+        _, _, problem = build_problem(loading_case, mesh=mesh, space=space)
+        try:
+            check_temperature_range(problem, loading_case.loading.history.increment_times())
+        except CaseError as error:
+            field = ("campaign", "loadings", index) if index < given else ("campaign", "family")
+            raise CaseError(f"loading {index + 1} of the campaign ({changes}): {error.message}", field=field) from None
+
+
 def run(case: CampaignCase, ctx: RunContext) -> None:
     """Offline (or load, or resume), then every loading: the full model where verified, the enriched ROM; results."""
     mesh, space, _ = build_problem(case)
     layout = process_layout(mesh, space)
     mass = layout.mass_matrix()
     weights = space.weights.ravel()
+    loadings = case.campaign_loadings()
+    _check_temperatures(case, loadings, mesh, space)
     offline, records = _resume(case, ctx, mesh)
     timings: dict[str, float] = {}
     if offline is None:
@@ -71,7 +86,8 @@ def run(case: CampaignCase, ctx: RunContext) -> None:
             offline = load_rom(case.training.rom_file, mesh)
         else:
             offline = train(case, mesh, space, layout, mass, case.loading.history.increment_times(), ctx, timings)
-    loadings = case.campaign_loadings()
+    for checkpoint in ctx.out_dir.glob("training_*.npz"):
+        checkpoint.unlink()  # the ROM is in rom.h5
     every = case.campaign.verify_every
     for index in range(len(records["enrichments"]), len(loadings)):
         loading_case = case.model_copy(update={"loading": changed_loading(case.loading, loadings[index])})
@@ -112,6 +128,8 @@ def run(case: CampaignCase, ctx: RunContext) -> None:
         for name in RECORDS:
             records[name].append(float(record[name]))
         save_rom(ctx.out_dir / "rom.h5", offline, mesh, ctx.loaded.resolved_text, campaign={k: np.array(v) for k, v in records.items()})
+        for checkpoint in ctx.out_dir.glob(f"verify_{index}.*npz"):
+            checkpoint.unlink()  # recorded in rom.h5
         checked = (
             f", error u {record['error_displacement']:.2e}, p {record['error_p']:.2e}, full model {full_time:.2f} s" if verified else ""
         )

@@ -45,6 +45,7 @@ def test_a_repeated_loading_needs_no_enrichment(campaign):
     # speed-up = full-model time / ROM time (enrichments included), over the verified loadings
     assert summary["campaign_speedup_verified"] == pytest.approx(loading["full_model_time_s"].sum() / loading["rom_time_s"].sum())
     assert (out / "campaign.png").is_file() and (out / "rom.h5").is_file()
+    assert not list(out.glob("*.npz"))  # training and verification checkpoints are gone once recorded in rom.h5
 
 
 def test_a_killed_campaign_resumes_exactly(campaign, tmp_path, monkeypatch):
@@ -75,3 +76,11 @@ def test_another_case_in_the_output_folder_is_refused(campaign, tmp_path):
     with pytest.raises(CaseError, match="another case"):
         run_case(load_case(CASE, [*SMALL, "campaign.draws=3"]), out)
     assert records(out)["enrichments"].size == 4  # nothing touched
+
+
+def test_a_loading_outside_the_material_tables_stops_before_anything_runs(tmp_path):
+    too_hot = [*SMALL[:2], "campaign.loadings=[{temperature.parameters.T_tip: 1100.0}, {temperature.parameters.T_tip: 1250.0}]"]
+    with pytest.raises(CaseError, match="loading 2 of the campaign.*outside the table's range") as error:
+        run_case(load_case(CASE, [*too_hot, "campaign.draws=0"]), tmp_path)
+    assert error.value.field == ("campaign", "loadings", 1)
+    assert not list(tmp_path.iterdir())
