@@ -249,7 +249,7 @@ class _WeightFit:
             if factor is None:
                 self.factor = scipy.linalg.qr(row[:, None], mode="economic")
             else:
-                self.factor = scipy.linalg.qr_insert(factor[0], factor[1], row, k, which="col")
+                self.factor = scipy.linalg.qr_insert(factor[0], factor[1], row, k, which="col", check_finite=False)
             self.weights = np.append(self.weights, 0.0)
             if self._descend(new=point):
                 return
@@ -267,7 +267,8 @@ class _WeightFit:
             diagonal = np.abs(np.diag(r))
             if not diagonal.min() > 1e-10 * diagonal.max():
                 return False
-            target = scipy.linalg.solve_triangular(r, q.T @ self.exact)
+            projected = q.T @ self.exact
+            target = scipy.linalg.solve_triangular(r, projected, check_finite=False)
             negative = target <= 0.0
             if not negative.any():
                 break
@@ -278,12 +279,12 @@ class _WeightFit:
             if new is not None and new in (points[d] for d in drop):
                 return False
             for column in drop[::-1]:
-                q, r = scipy.linalg.qr_delete(q, r, column, 1, which="col")
+                q, r = scipy.linalg.qr_delete(q, r, column, 1, which="col", check_finite=False)
                 self.factor = q, r
                 del self.rows[points[column]]
             self.weights = np.delete(self.weights, drop)
         self.weights = target
-        self.residual = self.exact - self._matrix() @ target
+        self.residual = self.exact - q @ projected  # the rows times the least-squares weights: Q Q^T exact
         return True
 
     def _nnls(self) -> None:
