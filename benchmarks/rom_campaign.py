@@ -1,6 +1,6 @@
 """The adaptive ROM over a campaign of unseen loadings: errors, enrichments and the campaign speed-up.
 
-    python benchmarks/rom_campaign.py [--loadings 100] [--verify-every 1] [--mesh 8,2,10]
+    python benchmarks/rom_campaign.py [--loadings 100] [--verify-every 1] [--mesh 8,2,10] [--set FIELD=VALUE ...]
 
 Runs ``cases/rom_campaign.yaml`` (trained once on a 1000 K tip) on ``--loadings`` draws of the tip and root
 temperatures and the rotation speed, verifying every ``--verify-every``-th loading against the full model, and
@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--mesh", default="8,2,10", help="blade divisions (default: the bundled case's)")
     parser.add_argument("--block", type=int, default=10, help="loadings per table row")
     parser.add_argument("--out", default=None, help="keep the run's folder here (default: a temporary one)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="further case overrides (e.g. tolerances.cubature=1e-5)")
     args = parser.parse_args()
     os.environ.setdefault("ADAPTSIM_QUIET", "1")
     overrides = [
@@ -43,6 +44,7 @@ def main() -> None:
         f"campaign.draws={args.loadings}",
         f"campaign.family={FAMILY}",
         f"campaign.verify_every={args.verify_every}",
+        *args.set,
     ]
     with tempfile.TemporaryDirectory() as scratch:
         ctx = run_case(load_case(CASE, overrides), args.out or scratch)
