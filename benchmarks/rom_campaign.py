@@ -35,7 +35,9 @@ def main() -> None:
     parser.add_argument("--mesh", default="8,2,10", help="blade divisions (default: the bundled case's)")
     parser.add_argument("--block", type=int, default=10, help="loadings per table row")
     parser.add_argument("--out", default=None, help="keep the run's folder here (default: a temporary one)")
-    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="further case overrides (e.g. tolerances.cubature=1e-5)")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE", help="further case overrides (e.g. tolerances.cubature=1e-5)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("ADAPTSIM_QUIET", "1")
     overrides = [
