@@ -11,7 +11,7 @@ from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, StrictModel
 from adaptsim.errors import CaseError
 from nbody.collisions import OnCollision
 from nbody.integrators.stepper import resolve
-from nbody.integrators.table import PARAMETER_LIMITS, CriterionName, IntegratorName, integrator_citations
+from nbody.integrators.table import ENERGY_WARNING, PARAMETER_LIMITS, CriterionName, IntegratorName, integrator_citations
 
 Problem = Literal["figure_eight", "pythagorean", "lagrange", "random", "custom"]
 Vector3 = tuple[float, float, float]
@@ -108,6 +108,10 @@ class NBodyCase(CaseModel):
     events: Events = Events()
     compare: list[IntegratorSpec] = Field(
         default_factory=list, description="More integrators to run on the same problem, for the energy-error plot."
+    )
+    energy_warning: PositiveFloat = Field(
+        ENERGY_WARNING,
+        description="Warn (log, summary flag `energy_error_exceeded`, plot marker) when the relative energy error passes this.",
     )
 
     @model_validator(mode="after")

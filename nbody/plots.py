@@ -33,7 +33,8 @@ def plot_orbits(run: Run, *, title: str = "", axis: Axes | None = None) -> Figur
 
 
 def plot_energy_error(runs: Sequence[Run], labels: Sequence[str] | None = None, *, axis: Axes | None = None) -> Figure:
-    """Relative energy error against time (log scale), one curve per run; an early stop is a cross, a collision a star."""
+    """Relative energy error against time (log scale), one curve per run; an early stop is a cross, a collision a star,
+    the first snapshot past the run's energy-error threshold a triangle (named in the legend)."""
 
     if axis is None:
         figure, axis = plt.subplots(figsize=(6.5, 4))
@@ -44,9 +45,14 @@ def plot_energy_error(runs: Sequence[Run], labels: Sequence[str] | None = None, 
         floor = np.finfo(float).eps
         if run.status.failed:  # an early stop is marked where the curve ends, and named in the legend
             label += f" - stopped at t = {run.times[-1]:.4g}: {run.status.label}"
+        if run.energy_exceeded_at is not None:
+            label += f" - energy error past its threshold at t = {run.energy_exceeded_at:.4g}"
         (line,) = axis.semilogy(run.times, np.maximum(run.energy_error, floor), lw=0.9, label=label)
         if run.status.failed:
             axis.semilogy(run.times[-1:], np.maximum(run.energy_error[-1:], floor), "X", color=line.get_color(), ms=9)
+        if run.energy_exceeded_at is not None:
+            error = np.interp(run.energy_exceeded_at, run.times, np.nan_to_num(np.maximum(run.energy_error, floor), nan=1.0, posinf=1.0))
+            axis.semilogy([run.energy_exceeded_at], [error], "v", color=line.get_color(), ms=9)
         for collision in run.collisions:  # a collision (a merger, or the stop) is a star on the curve
             error = np.interp(collision.time, run.times, np.maximum(run.energy_error, floor))
             axis.semilogy([collision.time], [error], "*", color=line.get_color(), ms=10)

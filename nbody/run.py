@@ -19,6 +19,7 @@ def _integrate(case: NBodyCase, spec: IntegratorSpec, system, progress: bool):
     record_times: simulate.RecordTimes = "steps" if case.snapshots is None else np.linspace(0.0, case.t_end, case.snapshots)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", simulate.EarlyStopWarning)  # said below, in the run's own log
+        warnings.simplefilter("ignore", simulate.EnergyErrorWarning)
         run = simulate.integrate(
             system,
             case.t_end,
@@ -34,7 +35,11 @@ def _integrate(case: NBodyCase, spec: IntegratorSpec, system, progress: bool):
             radii=case.events.radii,
             on_collision=case.events.on_collision,
             progress=progress,
+            energy_warning=case.energy_warning,
         )
+    message = simulate.energy_warning_message(run, case.energy_warning)
+    if message is not None:
+        log(f"[bold yellow]warning:[/] {spec.label}: {message}")
     if run.status.failed:
         log(f"[bold yellow]warning:[/] {spec.label} STOPPED EARLY at t = {run.times[-1]:.6g} of {case.t_end:.6g}: {run.status.label}")
     for collision in run.collisions:
@@ -69,6 +74,7 @@ def _summary(run) -> dict:
         "collisions": len(run.collisions),
         "status": run.status.label,
         "stopped_early": run.status.failed,
+        "energy_error_exceeded": run.energy_exceeded,
         "t_final": float(run.times[-1]),
         "wall_time_s": run.wall_time,
         "integrator": run.integrator,

@@ -29,6 +29,7 @@ from nbody.diagnostics import angular_momentum, energy, relative_energy_error
 from nbody.events import closest_pair, colliding_pair, escaping_body, pair_state, passed_inside
 from nbody.integrators.dispatch import init, step
 from nbody.integrators.stepper import Stepper, check_parameter, resolve
+from nbody.integrators.table import ENERGY_WARNING
 from nbody.state import System
 
 
@@ -61,6 +62,32 @@ class Status(IntEnum):
 class EarlyStopWarning(RuntimeWarning):
     """:func:`integrate` stopped before ``t_end`` because the integrator broke down (step underflow, a
     non-finite state) or ran out of steps; the run's ``status`` says which."""
+
+
+class EnergyErrorWarning(RuntimeWarning):
+    """:func:`integrate` went through, but the relative energy error passed the run's ``energy_warning`` threshold
+    (or is not finite): the result is not to be trusted."""
+
+
+def energy_exceeded_at(run: Run, threshold: float) -> float | None:
+    """The first snapshot time at which ``run``'s relative energy error passes ``threshold`` or is not finite (None: never)."""
+    bad = ~np.isfinite(run.energy_error) | (run.energy_error > threshold)
+    return float(run.times[int(np.argmax(bad))]) if bad.any() else None
+
+
+def energy_warning_message(run: Run, threshold: float) -> str | None:
+    """What to tell the user when ``run``'s relative energy error passes ``threshold`` (None: it does not)."""
+    errors = run.energy_error
+    when = energy_exceeded_at(run, threshold)
+    if when is None:
+        return None
+    largest = float(np.nanmax(np.where(np.isfinite(errors), errors, np.inf)))
+    cause = (
+        "a fixed step cannot follow a close encounter: use archain (regularised) or ias15"
+        if run.parameter_name == "dt"
+        else f"tighten {run.parameter_name} or, for close encounters, use archain"
+    )
+    return f"{run.integrator}: relative energy error {largest:.3g} passed {threshold:g} at t = {when:.6g} ({cause})"
 
 
 #: What :func:`integrate` stores: times, ``"steps"`` (every step) or None (the start and the end).
@@ -474,6 +501,9 @@ class Run:
         Every collision of bodies with radii (:class:`~nbody.collisions.Collision`); after a merger the
         merged-away body's positions and velocities are NaN and the energy error leaves out the merger's
         energy change.
+    energy_exceeded_at
+        The first snapshot time at which the relative energy error passed :func:`integrate`'s ``energy_warning``
+        (which then warned), or None.
     """
 
     times: np.ndarray
@@ -494,6 +524,12 @@ class Run:
     wall_time: float
     energy0: float
     collisions: list[Collision] = field(default_factory=list)
+    energy_exceeded_at: float | None = None
+
+    @property
+    def energy_exceeded(self) -> bool:
+        """Whether the relative energy error passed :func:`integrate`'s ``energy_warning`` (which then warned)."""
+        return self.energy_exceeded_at is not None
 
     @property
     def final(self) -> System:
@@ -574,6 +610,7 @@ def integrate(
     on_collision: OnCollision = "stop",
     max_steps: int = 100_000_000,
     progress: bool = False,
+    energy_warning: float = ENERGY_WARNING,
 ) -> Run:
     """Integrate ``system`` from t = 0 to ``t_end`` (or to an event).
 
@@ -603,6 +640,9 @@ def integrate(
         Stop after this many steps.
     progress
         Show a progress bar in simulated time (only on a terminal).
+    energy_warning
+        Warn (:class:`EnergyErrorWarning`) when the relative energy error at a stored snapshot passes this, or is not
+        finite; the run's ``energy_exceeded`` says so too.
 
     Returns
     -------
@@ -654,7 +694,7 @@ def integrate(
         warnings.warn(
             f"{integrator} stopped at t = {simulation.t:.6g} of {t_end:.6g}: {Status(status).label}", EarlyStopWarning, stacklevel=2
         )
-    return Run(
+    run = Run(
         times=times_out,
         positions=positions,
         velocities=velocities,
@@ -674,6 +714,11 @@ def integrate(
         energy0=simulation.energy0,
         collisions=simulation.collisions,
     )
+    message = energy_warning_message(run, energy_warning)
+    if message is not None:
+        run.energy_exceeded_at = energy_exceeded_at(run, energy_warning)
+        warnings.warn(message, EnergyErrorWarning, stacklevel=2)
+    return run
 
 
 @dataclass

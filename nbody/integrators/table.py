@@ -71,6 +71,9 @@ else:
 #: The largest meaningful value of each step parameter: ``eta`` and ``tol`` are relative accuracies (past 1 a step
 #: outgrows the orbit it follows), ``dt`` at most the longest run a case may ask for (``t_end <= 1e7``).
 PARAMETER_LIMITS: dict[str, float] = {"eta": 1.0, "tol": 1.0, "dt": 1e7}
+
+#: Relative energy error above which a run warns: the default for every integrator (``integrate(energy_warning=)``).
+ENERGY_WARNING = 0.01
 #: Citation keys of the criteria beyond the integrator's own.
 CRITERION_CITATIONS: dict[str, tuple[str, ...]] = {"collision": ("collision_time",)}
 #: The integrators by name.
