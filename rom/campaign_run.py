@@ -19,6 +19,7 @@ from adaptsim.errors import CaseError
 from adaptsim.progress import log
 from adaptsim.results import load_results
 from rom.campaign_case import CampaignCase, changed_loading
+from rom.history_errors import HistoryErrors
 from rom.online import AdaptiveROM, OfflineROM
 from rom.online_output import plot_campaign
 from rom.online_run import temperature_factory, train
@@ -76,7 +77,6 @@ def run(case: CampaignCase, ctx: RunContext) -> None:
     mesh, space, _ = build_problem(case)
     layout = process_layout(mesh, space)
     mass = layout.mass_matrix()
-    weights = space.weights.ravel()
     loadings = case.campaign_loadings()
     _check_temperatures(case, loadings, mesh, space)
     offline, records = _resume(case, ctx, mesh)
@@ -92,8 +92,7 @@ def run(case: CampaignCase, ctx: RunContext) -> None:
     for index in range(len(records["enrichments"]), len(loadings)):
         loading_case = case.model_copy(update={"loading": changed_loading(case.loading, loadings[index])})
         _, _, problem = build_problem(loading_case, mesh=mesh, space=space)
-        times = loading_case.loading.history.increment_times()
-        check_temperature_range(problem, times)
+        times = loading_case.loading.history.increment_times()  # its temperatures checked before the campaign
         verified = bool(every) and index % every == 0
         reference: list[Any] = []
         full_time = float("nan")
@@ -109,7 +108,7 @@ def run(case: CampaignCase, ctx: RunContext) -> None:
             temperature_factory(loading_case, mesh, space),
             tolerance=case.tolerances.indicator,
         )
-        errors = _Errors(rom, reference, mass, weights)
+        errors = HistoryErrors(rom, reference, layout, mass)
         started = time.perf_counter()
         steps = rom.run(times, errors.compare if verified else None)
         rom_time = time.perf_counter() - started - errors.checking
@@ -138,37 +137,6 @@ def run(case: CampaignCase, ctx: RunContext) -> None:
             f"ROM {rom_time:.2f} s{checked}"
         )
     _write(case, ctx, {name: np.array(values) for name, values in records.items()}, timings)
-
-
-class _Errors:
-    """The ROM's largest displacement and p errors over a loading's increments against the full model's, each relative
-    to the largest norm over the reference history; measured at each step (later enrichments change the bases)."""
-
-    def __init__(self, rom: AdaptiveROM, reference: list[Any], mass, weights: np.ndarray) -> None:
-        self.rom, self.reference, self.mass, self.weights = rom, reference, mass, weights
-        self.u: list[float] = []
-        self.p: list[float] = []
-        self.checking = 0.0
-        if reference:
-            self.u_scale = max(self._norm(inc.displacement) for inc in reference) or 1.0
-            self.p_scale = max(self._point_norm(inc.state.cumulated_plasticity) for inc in reference) or 1.0
-
-    def _norm(self, u: np.ndarray) -> float:
-        return float(np.sqrt(u @ (self.mass @ u)))
-
-    def _point_norm(self, values: np.ndarray) -> float:
-        return float(np.sqrt(self.weights @ values**2))
-
-    def compare(self, index: int, step) -> None:
-        began = time.perf_counter()
-        truth, offline = self.reference[index], self.rom.offline
-        self.u.append(self._norm(offline.modes[:, : step.coordinates.size] @ step.coordinates - truth.displacement) / self.u_scale)
-        self.p.append(self._point_norm(self.rom.p_fit.reconstruct(step.p_reduced) - truth.state.cumulated_plasticity) / self.p_scale)
-        self.checking += time.perf_counter() - began
-
-    def largest(self, name: str) -> float:
-        values = getattr(self, name)
-        return max(values) if values else float("nan")
 
 
 def _write(case: CampaignCase, ctx: RunContext, records: dict[str, np.ndarray], timings: dict[str, float]) -> None:

@@ -19,6 +19,7 @@ from adaptsim.cases import RunContext
 from adaptsim.launch import COLLECTIVE_ERRORS, abort_on_error, share_cores
 from adaptsim.progress import ProgressBar, log
 from rom.hifi_case import HifiCase
+from rom.history_errors import HistoryErrors
 from rom.online import AdaptiveROM, build_offline, gather, localise
 from rom.online_case import RomCase, TrainedRomCase
 from rom.online_output import plot_errors, plot_indicator, plot_singular_values, write_reduced_points
@@ -118,14 +119,7 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
     times = case.loading.history.increment_times()
     check_temperature_range(problem, times)
     mass = layout.mass_matrix()
-    weights = layout.space.weights.ravel()
     log(f"blade: {space.n_dofs} dofs, {space.n_points} integration points, {times.size} increments, {layout.n_ranks} rank(s)")
-
-    def norm(dof_rows: np.ndarray) -> float:
-        return float(np.sqrt(layout.sum(dof_rows @ (mass @ dof_rows))))
-
-    def point_norm(values: np.ndarray) -> float:
-        return float(np.sqrt(layout.sum(np.sum(weights * values**2))))
 
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -145,9 +139,6 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
             case, problem, layout, times, ctx, "reference", advance=bar.advance, keep_increments=True, keep_checkpoint=True
         )
     timings["hifi_time_s"] = recorder.elapsed
-    # errors are relative to the largest norm over the history (the unloaded end state is nearly zero)
-    u_scale = max(norm(inc.displacement[layout.dofs]) for inc in reference) or 1.0
-    p_scale = max(point_norm(inc.state.cumulated_plasticity) for inc in reference) or 1.0
     unit_force = unit_body_force(case, space)
     factory = temperature_factory(case, mesh, space)
     variants = {"both": (False, True), "plain": (False,), "enriched": (True,)}[case.variants]
@@ -157,55 +148,27 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
         rom = AdaptiveROM(
             offline, hifi, mass, unit_force, case.loading.history.factor, factory, enrichment, layout, case.tolerances.indicator
         )
-        u_errors: list[float] = []
-        p_errors: list[float] = []
-        true_errors: list[float] = []
-        indicators: list[float] = []
-        checking = [0.0]
-        sizes = [offline.scales.get("displacement", 0.0), offline.scales.get("p", 0.0)]  # references: largest u, p trained or so far
-
-        def compare(
-            index,
-            step,
-            rom=rom,
-            u_errors=u_errors,
-            p_errors=p_errors,
-            true_errors=true_errors,
-            indicators=indicators,
-            checking=checking,
-            sizes=sizes,
-        ):
-            began = time.perf_counter()
-            truth = reference[index]
-            u_error = norm(rom.offline.modes[:, : step.coordinates.size] @ step.coordinates - truth.displacement[layout.dofs])
-            p_error = point_norm(rom.p_fit.reconstruct(step.p_reduced) - truth.state.cumulated_plasticity)
-            u_errors.append(u_error / u_scale)
-            p_errors.append(p_error / p_scale)
-            sizes[0] = max(sizes[0], norm(truth.displacement[layout.dofs]))
-            sizes[1] = max(sizes[1], point_norm(truth.state.cumulated_plasticity))
-            true_errors.append(max(u_error / sizes[0] if sizes[0] else 0.0, p_error / sizes[1] if sizes[1] else 0.0))
-            indicators.append(step.indicator)
-            layout.synchronize()  # a rank's share of this check must not show up as another's online time
-            checking[0] += time.perf_counter() - began
-
+        errors = HistoryErrors(rom, reference, layout, mass)
         initial_points = offline.cubature.points
         started = time.perf_counter()
-        steps = rom.run(times, compare)
-        online_time = time.perf_counter() - started - checking[0]  # the comparison with the reference is not online work
+        steps = rom.run(times, errors.compare)
+        online_time = time.perf_counter() - started - errors.checking  # the comparison with the reference is not online work
         label = "enriched" if enrichment else "plain"
         runs[label] = {
             "time": online_time,
             "rom": rom,
             "steps": steps,
             "initial_points": initial_points,
-            "displacement_error": np.array(u_errors),
-            "p_error": np.array(p_errors),
-            "indicator": np.array(indicators),
+            "displacement_error": np.array(errors.u),
+            "p_error": np.array(errors.p),
+            "indicator": np.array(errors.indicators),
             **{f"indicator_{name}": np.array([s.indicator_parts[name] for s in steps]) for name in steps[0].indicator_parts},
-            "true_error": np.array(true_errors),
+            "true_error": np.array(errors.true),
             "coordinates": np.array([np.pad(s.coordinates, (0, rom.offline.modes.shape[1] - s.coordinates.size)) for s in steps]),
         }
-        log(f"{label}: max displacement error {max(u_errors):.2e}, max p error {max(p_errors):.2e}, {rom.n_enrichments} enrichments")
+        log(
+            f"{label}: max displacement error {errors.largest('u'):.2e}, max p error {errors.largest('p'):.2e}, {rom.n_enrichments} enrichments"
+        )
     if layout.is_root:
         timings["time_online_s"] = float(sum(run_data["time"] for run_data in runs.values()))
         _write(ctx, mesh, space, layout, times, offline, runs, timings)
