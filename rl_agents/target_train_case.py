@@ -44,9 +44,7 @@ class RLTargetTrainCase(AgentTrainingCase):
 
     @model_validator(mode="after")
     def _check_compatibility(self) -> RLTargetTrainCase:
-        from rl_agents.envs.target import OBSERVATION_SIZE  # (nbody and Numba)
-
-        self.check_algorithm(True, OBSERVATION_SIZE)
+        self.check_algorithm(True, self.env.observation_size)
         if any(eps > 1.0 for eps in self.evaluation.targets):
             raise ValueError("evaluation.targets must be at most 1")
         return self

@@ -24,6 +24,10 @@ integration, more redos than ``episode_intervals``) ends there, its ``dE`` count
 Observation (11 values): ``log10 eps - log10 dE`` (the margin left), ``log10 eps``, the fraction of the run left,
 log10 of the three pair distances, of the three relative speeds and of the collision time (invariant under
 rotations and translations), and log10 of the last interval's energy jump ``|E_after - E_before| / |E0|``.
+With ``features="scaled"`` (12 values) the distances, speeds and collision time are in units of the system's own
+size ``R = sum_{i<j} m_i m_j / |E0|``, speed ``V = sqrt(M / R)`` and crossing time ``T = R / V`` (G = 1), and
+``log10(interval / T)`` follows them (:func:`scaled_features`): two systems that differ only by a change of units
+(``x -> l x``, ``v -> v / sqrt(l)``, ``t -> l^1.5 t``, the interval too) look the same to the agent.
 """
 
 from __future__ import annotations
@@ -41,7 +45,29 @@ from nbody.state import System
 from rl_agents.envs.target_config import Choice, TargetConfig
 from rl_agents.envs.three_body import ENERGY_ERROR_FLOOR, OBSERVATION_BOUND, draw_system, invariant_features
 
-OBSERVATION_SIZE = 11
+
+def system_scales(masses: np.ndarray, initial_energy: np.ndarray | float) -> np.ndarray:
+    """log10 of the own length ``R = sum_{i<j} m_i m_j / |E0|``, speed ``V = sqrt(M / R)`` and time ``T = R / V``
+    (G = 1) of one system (``masses (3,)``, a number) or of ``B`` systems (``(B, 3)``, ``(B,)``), as ``(..., 3)``."""
+    masses = np.asarray(masses, dtype=float)
+    pairs = masses[..., 0] * masses[..., 1] + masses[..., 0] * masses[..., 2] + masses[..., 1] * masses[..., 2]
+    log_length = np.log10(pairs) - np.log10(np.maximum(np.abs(initial_energy), 1e-300))
+    log_speed = 0.5 * (np.log10(masses.sum(axis=-1)) - log_length)
+    return np.stack([log_length, log_speed, log_length - log_speed], axis=-1)
+
+
+def scaled_features(invariant: np.ndarray, scales: np.ndarray, interval: float) -> np.ndarray:
+    """:func:`~rl_agents.envs.three_body.pair_features` ``(B, 7)`` in units of each system's :func:`system_scales`
+    ``(B, 3)``, and ``log10(interval / T)``: ``(B, 8)``."""
+    log_length, log_speed, log_time = scales[:, 0:1], scales[:, 1:2], scales[:, 2:3]
+    return np.hstack(
+        [invariant[:, :3] - log_length, invariant[:, 3:6] - log_speed, invariant[:, 6:7] - log_time, math.log10(interval) - log_time]
+    )
+
+
+def body_features(config: TargetConfig, invariant: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """What the agent sees of the bodies: ``invariant`` ``(B, 7)`` as it is, or :func:`scaled_features`."""
+    return scaled_features(invariant, scales, config.interval) if config.features == "scaled" else invariant
 
 
 def verdict_potential(error: np.ndarray | float, target: np.ndarray | float, config: TargetConfig) -> np.ndarray:
@@ -72,9 +98,9 @@ def target_reward(
 def target_observations(
     error: np.ndarray | float, target: np.ndarray | float, left: np.ndarray | float, invariant: np.ndarray, jump: np.ndarray | float
 ) -> np.ndarray:
-    """The observations ``(B, 11)`` of ``B`` episodes (float32, NaN as 0, clipped to the bound) from their energy
-    errors, targets, fractions of the run left, :func:`~rl_agents.envs.three_body.pair_features` ``(B, 7)`` and
-    last energy jumps (each of ``B`` values, or one for all)."""
+    """The observations ``(B, 4 + F)`` of ``B`` episodes (float32, NaN as 0, clipped to the bound) from their energy
+    errors, targets, fractions of the run left, :func:`body_features` ``(B, F)`` and last energy jumps (each of
+    ``B`` values, or one for all)."""
     error, target, left, jump = (np.broadcast_to(np.asarray(a, dtype=float), invariant.shape[:1]) for a in (error, target, left, jump))
     log_error = np.log10(np.minimum(np.maximum(error, ENERGY_ERROR_FLOOR), 1e3))
     log_target = np.log10(target)
@@ -111,7 +137,8 @@ class TargetAccuracyEnv(gym.Env):
         self.config = config if config is not None else TargetConfig(**options)
         self.choices: list[Choice] = list(self.config.choices)
         self.action_space = gym.spaces.Discrete(self.config.n_actions)
-        self.observation_space = gym.spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, shape=(OBSERVATION_SIZE,), dtype=np.float32)
+        size = self.config.observation_size
+        self.observation_space = gym.spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, shape=(size,), dtype=np.float32)
         self.simulation: Simulation | None = None
         self.target = 1.0
         self.choice = 0
@@ -121,6 +148,7 @@ class TargetAccuracyEnv(gym.Env):
         self._masses = np.zeros(0)
         self._softening = 0.0
         self._energy0 = 1.0
+        self._scales = np.zeros(3)  # log10 of the system's own length, speed and time
         self._energy = 1.0  # of the current state
         self._jump = 0.0
         self._saved: _Saved | None = None
@@ -180,6 +208,7 @@ class TargetAccuracyEnv(gym.Env):
         self.target = float(options.get("target") or 10.0 ** self.np_random.uniform(math.log10(low), math.log10(high)))
         self._masses, self._softening = system.masses.copy(), system.softening
         self._energy0 = self._energy = float(energy(system.masses, system.positions, system.velocities, system.softening))
+        self._scales = system_scales(self._masses, self._energy0)
         self.cost = 0.0
         self.intervals = 0
         self.redos = 0
@@ -242,5 +271,6 @@ class TargetAccuracyEnv(gym.Env):
     def _observation(self) -> np.ndarray:
         simulation = self._running()
         invariant = invariant_features(self._masses, simulation.x, simulation.v, self._softening**2)
+        bodies = body_features(self.config, invariant[None], self._scales[None])
         left = 1.0 - self.intervals / self.config.episode_intervals
-        return target_observations(self.energy_error(), self.target, left, invariant[None], self._jump)[0]
+        return target_observations(self.energy_error(), self.target, left, bodies, self._jump)[0]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from adaptsim.cases import PositiveFloat, StrictModel
@@ -76,6 +78,14 @@ class TargetConfig(StrictModel):
         default_factory=lambda: dict(EVALUATION_COST), description="CPU cost of a force evaluation of each integrator, relative to IAS15."
     )
     initial_conditions: InitialConditionFamily = Field("paper", description=INITIAL_CONDITIONS_HELP)
+    features: Literal["absolute", "scaled"] = Field(
+        "absolute",
+        description=(
+            "How the agent sees the bodies: `absolute` (log10 of distances, speeds and the collision time in the "
+            "case's units) or `scaled` (the same in units of the system's own size, speed and crossing time, and the "
+            "interval in crossing times: one more value; equal for two systems that differ by a change of units)."
+        ),
+    )
     interval: PositiveFloat = Field(0.1 * YEAR, le=1e6, description="Integration time per interval (N-body units; default 0.1 yr).")
     episode_intervals: int = Field(100, ge=1, le=100_000, description="Intervals of a run (redos do not count).")
     max_energy_error: PositiveFloat = Field(0.1, le=1e3, description="Relative energy error that ends an episode as failed.")
@@ -90,6 +100,11 @@ class TargetConfig(StrictModel):
         if missing:
             raise ValueError(f"evaluation_cost has no value for {', '.join(missing)}")
         return self
+
+    @property
+    def observation_size(self) -> int:
+        """11 values (``absolute``), 12 (``scaled``: the interval in crossing times too)."""
+        return 12 if self.features == "scaled" else 11
 
     @property
     def n_actions(self) -> int:

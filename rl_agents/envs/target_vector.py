@@ -24,7 +24,7 @@ from nbody.batch_engine import BatchEngine
 from nbody.integrators.stepper import resolve
 from nbody.simulate import Status
 from rl_agents.envs.episode_batch import EpisodeBatch
-from rl_agents.envs.target import OBSERVATION_SIZE, target_observations, target_reward
+from rl_agents.envs.target import body_features, system_scales, target_observations, target_reward
 from rl_agents.envs.target_config import TargetConfig
 from rl_agents.envs.three_body import OBSERVATION_BOUND, draw_system, pair_features
 
@@ -48,7 +48,7 @@ class TargetAccuracyVectorEnv(EpisodeBatch):
         self.config = config if config is not None else TargetConfig(**options)
         choices = list(self.config.choices)
         steppers = [resolve(c.integrator, criterion=c.criterion, **{c.parameter_name: c.value}) for c in choices]
-        observation = gym.spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, shape=(OBSERVATION_SIZE,), dtype=np.float32)
+        observation = gym.spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, shape=(self.config.observation_size,), dtype=np.float32)
         self._set_spaces(num_envs, observation, gym.spaces.Discrete(self.config.n_actions))
         self.engine = BatchEngine(steppers, num_envs, 3)
         self._n_choices = len(choices)
@@ -62,6 +62,7 @@ class TargetAccuracyVectorEnv(EpisodeBatch):
         self.redos = np.zeros(num_envs, dtype=np.int64)
         self.choice = np.zeros(num_envs, dtype=np.int64)
         self._energy0 = np.ones(num_envs)
+        self._scales = np.zeros((num_envs, 3))  # log10 of each system's own length, speed and time
         self._jump = np.zeros(num_envs)
         self._saved_x = np.zeros((num_envs, 3, 3))
         self._saved_v = np.zeros((num_envs, 3, 3))
@@ -81,6 +82,7 @@ class TargetAccuracyVectorEnv(EpisodeBatch):
             self.target[index] = float(options.get("target") or 10.0 ** rng.uniform(math.log10(low), math.log10(high)))
             self.engine.load(index, system.masses, system.positions, system.velocities, system.softening, 0.0)
         self._energy0[envs] = self.engine.energy[envs]
+        self._scales[envs] = system_scales(self.engine.masses[envs], self._energy0[envs])
         self.cost[envs] = 0.0
         self.intervals[envs] = 0
         self.redos[envs] = 0
@@ -139,9 +141,9 @@ class TargetAccuracyVectorEnv(EpisodeBatch):
 
     def _observations(self) -> np.ndarray:
         engine = self.engine
-        invariant = pair_features(engine.positions, engine.velocities, engine.collision_time)
+        bodies = body_features(self.config, pair_features(engine.positions, engine.velocities, engine.collision_time), self._scales)
         left = 1.0 - self.intervals / self.config.episode_intervals
-        return target_observations(self.energy_error(), self.target, left, invariant, self._jump)
+        return target_observations(self.energy_error(), self.target, left, bodies, self._jump)
 
     def _reset_infos(self) -> dict[str, Any]:
         return self._infos(None)

@@ -7,8 +7,11 @@ import torch
 from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
-from rl_agents.envs.target import OBSERVATION_SIZE, TargetAccuracyEnv
+from rl_agents.envs.target import TargetAccuracyEnv
+from rl_agents.envs.target_config import TargetConfig
 from rl_agents.normalization import ObservationNormalization
+
+SIZE = TargetConfig().observation_size  # the default layout's
 
 
 def _outputs(policy, observations):
@@ -22,9 +25,9 @@ def test_folded_statistics_give_the_same_actions_and_values_on_raw_observations(
     env = VecNormalize(DummyVecEnv([lambda: TargetAccuracyEnv(episode_intervals=5)]), norm_reward=False, clip_obs=np.inf)
     model = PPO("MlpPolicy", env, policy_kwargs={"net_arch": net_arch}, seed=1, device="cpu")
     rng = np.random.default_rng(0)
-    env.obs_rms.mean = rng.normal(0.0, 5.0, OBSERVATION_SIZE)
-    env.obs_rms.var = rng.uniform(0.01, 30.0, OBSERVATION_SIZE)
-    raw = rng.normal(env.obs_rms.mean, np.sqrt(env.obs_rms.var), (50, OBSERVATION_SIZE))
+    env.obs_rms.mean = rng.normal(0.0, 5.0, SIZE)
+    env.obs_rms.var = rng.uniform(0.01, 30.0, SIZE)
+    raw = rng.normal(env.obs_rms.mean, np.sqrt(env.obs_rms.var), (50, SIZE))
     logits, values = _outputs(model.policy, env.normalize_obs(raw))
     statistics = ObservationNormalization.of(env)
     folded = statistics.fold_into(model.policy)
@@ -37,7 +40,7 @@ def test_folded_statistics_give_the_same_actions_and_values_on_raw_observations(
 
 def test_statistics_fold_only_into_actor_critic_networks():
     model = DQN("MlpPolicy", DummyVecEnv([lambda: TargetAccuracyEnv(episode_intervals=5)]), buffer_size=10, device="cpu")
-    statistics = ObservationNormalization(np.zeros(OBSERVATION_SIZE), np.ones(OBSERVATION_SIZE), 1.0, 1e-8)
+    statistics = ObservationNormalization(np.zeros(SIZE), np.ones(SIZE), 1.0, 1e-8)
     with pytest.raises(ValueError, match="actor-critic"):
         statistics.fold_into(model.policy)
 

@@ -11,8 +11,10 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import rl_agents  # noqa: F401  registers the ids
 from nbody.diagnostics import energy
+from nbody.initial_conditions import saz_ulibarrena_2025
+from nbody.state import System
 from rl_agents.envs import TARGET_ENV_ID
-from rl_agents.envs.target import OBSERVATION_SIZE, TargetAccuracyEnv, target_reward, verdict_potential
+from rl_agents.envs.target import TargetAccuracyEnv, system_scales, target_reward, verdict_potential
 from rl_agents.envs.target_config import EVALUATION_COST, TargetConfig
 
 # default choices: 0-2 IAS15 tol 1e-7/1e-9/1e-11, 3-4 archain tol 1e-12/1e-14, 5 Hermite eta 4e-3; 6-11 the same as redos
@@ -20,12 +22,12 @@ IAS15_LOOSE, IAS15_TIGHT, ARCHAIN, HERMITE = 0, 2, 3, 5
 REDO = 6
 
 
-@pytest.mark.parametrize("options", [{}, {"redo": False, "target": (1e-8, 1e-8)}, {"initial_conditions": "random"}])
+@pytest.mark.parametrize("options", [{}, {"redo": False, "target": (1e-8, 1e-8)}, {"initial_conditions": "random"}, {"features": "scaled"}])
 def test_env_passes_both_checkers(options):
     env = gym.make(TARGET_ENV_ID, **options)
     gym_check_env(env.unwrapped, skip_render_check=True)
     sb3_check_env(env.unwrapped, warn=False)
-    assert env.observation_space.shape == (OBSERVATION_SIZE,)
+    assert env.observation_space.shape == (12 if options.get("features") == "scaled" else 11,)
     assert env.action_space.n == 6 * (1 if options.get("redo") is False else 2)
 
 
@@ -137,3 +139,37 @@ def test_the_target_is_drawn_log_uniformly_or_given():
 def test_bad_configuration(options, text):
     with pytest.raises(ValidationError, match=text):
         TargetConfig(**options)
+
+
+def test_system_scales_on_a_hand_computed_system():
+    # three unit masses, E0 = -1.5: R = 3 / 1.5 = 2, V = sqrt(3 / 2), T = R / V
+    np.testing.assert_allclose(system_scales(np.ones(3), -1.5), np.log10([2.0, math.sqrt(1.5), 2.0 / math.sqrt(1.5)]), rtol=1e-14)
+    batch = system_scales(np.array([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]]), np.array([-11.0, -3.0]))  # 2 + 3 + 6 = 11: R = 1
+    np.testing.assert_allclose(batch, np.log10([[1.0, math.sqrt(6.0), 1.0 / math.sqrt(6.0)], [1.0, math.sqrt(3.0), 1.0 / math.sqrt(3.0)]]))
+
+
+def _scaled_system(system, length):
+    return System(system.masses, system.positions * length, system.velocities / math.sqrt(length), system.softening * length)
+
+
+@pytest.mark.parametrize("length", [1e-3, 40.0])
+def test_scaled_features_do_not_see_a_change_of_units(length):
+    """x -> l x, v -> v / sqrt(l), t -> l^1.5 t (the interval too) is the same motion: with ``features="scaled"`` the
+    agent sees the same bodies at every interval (round-off apart); with ``absolute`` it does not."""
+    system = saz_ulibarrena_2025(3)
+    interval = TargetConfig().interval
+    seen = {}
+    for features in ("scaled", "absolute"):
+        for scale in (1.0, length):
+            env = TargetAccuracyEnv(features=features, interval=interval * scale**1.5, episode_intervals=5)
+            observation, _ = env.reset(seed=0, options={"system": _scaled_system(system, scale), "target": 1e-10})
+            trace = [observation]
+            for action in (IAS15_TIGHT, ARCHAIN, ARCHAIN):
+                trace.append(env.step(action)[0])
+            seen[features, scale] = np.array(trace)[:, 3:-1]  # the bodies (not the margin, target, time left, jump)
+    assert seen["scaled", 1.0].shape == (4, 8) and seen["absolute", 1.0].shape == (4, 7)
+    np.testing.assert_allclose(seen["scaled", length], seen["scaled", 1.0], atol=1e-5)
+    assert np.abs(seen["absolute", length][:, :3] - seen["absolute", 1.0][:, :3] - math.log10(length)).max() < 1e-5  # in units
+    assert seen["scaled", 1.0][0, -1] == pytest.approx(
+        math.log10(interval) - system_scales(system.masses, energy(system.masses, system.positions, system.velocities))[2]
+    )

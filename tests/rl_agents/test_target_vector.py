@@ -29,9 +29,11 @@ def test_make_vec_by_id_gives_the_native_vector_env():
     assert env.observation_space.shape == (4, 11)
 
 
-def test_vector_env_equals_the_single_env_step_by_step():
-    vector = TargetAccuracyVectorEnv(N_ENVS, **OPTIONS)
-    singles = [TargetAccuracyEnv(**OPTIONS) for _ in range(N_ENVS)]
+@pytest.mark.parametrize("features", ["absolute", "scaled"])
+def test_vector_env_equals_the_single_env_step_by_step(features):
+    options = OPTIONS | {"features": features}
+    vector = TargetAccuracyVectorEnv(N_ENVS, **options)
+    singles = [TargetAccuracyEnv(**options) for _ in range(N_ENVS)]
     observations, infos = vector.reset(seed=11)
     for index, env in enumerate(singles):
         observation, info = env.reset(seed=11 + index)
