@@ -40,7 +40,7 @@ from rom.materials import MaterialState
 from rom.parallel.layout import Layout
 from rom.pod import enrich
 from rom.reduced import ReducedIncrement, ReducedModel
-from rom.tolerances import ENRICHMENT_TOLERANCE, Tolerances
+from rom.tolerances import ENRICHMENT_CUBATURE_FRACTION, ENRICHMENT_TOLERANCE, Tolerances
 
 #: ``factory(point indices) -> temperature(t)`` at those integration points.
 TemperatureFactory = Callable[[np.ndarray], Callable[[float], np.ndarray]]
@@ -232,7 +232,9 @@ class AdaptiveROM:
     enrichment
         Whether to enrich when the estimated error exceeds ``tolerance``.
     tolerance
-        The online tolerance on the estimated relative error (:class:`rom.indicator.ErrorEstimator`).
+        The online tolerance on the estimated relative error (:class:`rom.indicator.ErrorEstimator`); an
+        enrichment updates the cubature to :data:`~rom.tolerances.ENRICHMENT_CUBATURE_FRACTION` of it
+        (:attr:`cubature_tolerance`), or to the offline ROM's cubature tolerance if that is looser.
     layout
         Under MPI, this rank's :class:`rom.parallel.layout.Layout` (``offline`` and ``mass`` then hold this rank's
         rows, ``hifi`` is a distributed solver); the serial layout of ``hifi``'s space by default.
@@ -254,6 +256,7 @@ class AdaptiveROM:
         self.hifi, self.mass, self.load = hifi, mass, load
         self.temperature_factory = temperature_factory
         self.enrichment, self.tolerance = enrichment, tolerance
+        self.cubature_tolerance = max(offline.tolerances.cubature, ENRICHMENT_CUBATURE_FRACTION * tolerance)
         self.layout = layout or Layout.serial(hifi.problem.space)
         self.unit_force = np.where(self.layout.owned, unit_force[self.layout.dofs], 0.0)  # each dof counted once
         self.space = self.layout.space
@@ -337,7 +340,8 @@ class AdaptiveROM:
         if offline.modes.shape[1] > n_modes:
             added.append(force_integrands(self.space, offline.stresses, offline.modes[:, n_modes:]))
         offline.stresses.append(full.stress)
-        offline.integrands = offline.integrands.extended(np.column_stack(added), self.space.weights.ravel(), layout.comm)
+        integrands = replace(offline.integrands, tolerance=self.cubature_tolerance)  # what the extension keeps, and the fit's
+        offline.integrands = integrands.extended(np.column_stack(added), self.space.weights.ravel(), layout.comm)
         positive = offline.cubature.weights > 0  # not the QDEIM points
         cubature = select_points(
             offline.integrands,

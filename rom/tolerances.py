@@ -8,6 +8,11 @@ from dataclasses import dataclass, fields
 #: :class:`rom.online.AdaptiveROM`, not a property of the offline ROM).
 ENRICHMENT_TOLERANCE = 0.003
 
+#: An enrichment updates the cubature to this fraction of the online tolerance (or to the offline ROM's cubature
+#: tolerance if that is looser): integrating the new force integrands 100x more accurately than the error the run
+#: allows, not at the offline 1e-6, bounds how many points the enrichments of a campaign add (measured in docs/rom.md).
+ENRICHMENT_CUBATURE_FRACTION = 0.01
+
 
 @dataclass
 class Tolerances:
