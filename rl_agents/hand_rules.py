@@ -6,7 +6,8 @@
 
 A policy acts on many episodes at once, as :class:`~rl_agents.envs.target_vector.TargetAccuracyVectorEnv` runs them:
 it is called with the observations ``(B, 11)`` and the infos (arrays of ``B``) of the last step, and returns ``B``
-actions; ``reset(B)`` starts it on ``B`` new episodes.
+actions; ``reset(B)`` starts it on ``B`` new episodes. The rules read distances in the case's units: they need the
+environment's ``absolute`` features (the evaluation runs every baseline so, whatever the agent sees).
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ class FixedChoice:
         return np.full(observations.shape[0], self.action)
 
 
+def _check_layout(config: TargetConfig, rule: str) -> None:
+    if config.features != "absolute":
+        raise ValueError(f"{rule} reads the absolute observation layout: the environment needs features='absolute'")
+
+
 class RuleA:
     """The regularised integrator (``close``) while a pair is within ``distance``, IAS15 (``far``) elsewhere."""
 
@@ -58,6 +64,7 @@ class RuleA:
         close: tuple[str, float] = RULE_A_CLOSE,
         far: tuple[str, float] = RULE_A_FAR,
     ) -> None:
+        _check_layout(config, "rule A")
         self.close, self.far = choice_index(config, *close), choice_index(config, *far)
         self.log_distance = math.log10(distance)
         self.label = f"rule A ({close[0]} {close[1]:g} within {distance:g}, else {far[0]} {far[1]:g})"
@@ -79,6 +86,7 @@ class RuleB:
         cheap: tuple[str, float] = RULE_B_CHEAP,
         careful: tuple[str, float] = RULE_B_CAREFUL,
     ) -> None:
+        _check_layout(config, "rule B")
         if not config.redo:
             raise ValueError("rule B redoes intervals: the environment needs redo=True")
         self.cheap, self.careful = choice_index(config, *cheap), choice_index(config, *careful)

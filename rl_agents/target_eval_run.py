@@ -62,13 +62,14 @@ def _run_all(policies: dict[str, Policy], config: TargetConfig, seeds: range, wh
 def run(case: RLTargetEvalCase, ctx: RunContext) -> None:
     """Run every policy, judge per target, write ``result.h5`` and ``success_vs_cost.png``."""
     config = case.env
+    baseline = config.model_copy(update={"features": "absolute"})  # (the rules read distances in the case's units)
     calibration = range(case.calibration_seeds)
     held_out = range(case.seed_start, case.seed_start + case.n_seeds)
-    fixed: dict[str, Policy] = {p.label: p for p in (FixedChoice(config, c.integrator, c.value) for c in config.choices)}
-    rules_a: dict[str, Policy] = {f"rule A {d:g}": RuleA(config, distance=d) for d in case.rule_a_distances}
-    rules_b: dict[str, Policy] = {f"rule B {j:g}": RuleB(config, jump=j) for j in case.rule_b_jumps} if config.redo else {}
-    tuned_on = _run_all(fixed | rules_a | rules_b, config, calibration, "calibration seeds")
-    judged = _run_all(fixed | rules_a | rules_b, config, held_out, "held-out seeds")
+    fixed: dict[str, Policy] = {p.label: p for p in (FixedChoice(baseline, c.integrator, c.value) for c in config.choices)}
+    rules_a: dict[str, Policy] = {f"rule A {d:g}": RuleA(baseline, distance=d) for d in case.rule_a_distances}
+    rules_b: dict[str, Policy] = {f"rule B {j:g}": RuleB(baseline, jump=j) for j in case.rule_b_jumps} if config.redo else {}
+    tuned_on = _run_all(fixed | rules_a | rules_b, baseline, calibration, "calibration seeds")
+    judged = _run_all(fixed | rules_a | rules_b, baseline, held_out, "held-out seeds")
     agent_outcomes: dict[float, Outcomes] = {}
     if case.model is not None:
         try:

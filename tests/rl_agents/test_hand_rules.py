@@ -51,6 +51,12 @@ def test_rule_b_redoes_a_jump_once_then_goes_on_cheaply():
         RuleB(TargetConfig(redo=False))
 
 
+@pytest.mark.parametrize("rule", [RuleA, RuleB])
+def test_the_rules_refuse_the_scaled_layout(rule):
+    with pytest.raises(ValueError, match="features='absolute'"):
+        rule(TargetConfig(features="scaled"))
+
+
 def test_rule_b_costs_what_fixed_ias15_costs_plus_its_redos():
     """Where no interval jumps, rule B is fixed IAS15 1e-7 exactly; where one does, it pays more and ends more accurate."""
     config = TargetConfig(episode_intervals=300)

@@ -27,9 +27,9 @@ def small_case(tmp_path, **fields):
     return path
 
 
-def tiny_agent(path):
+def tiny_agent(path, features="absolute"):
     """A PPO agent after a few hundred steps on the target environment (what matters here is that it acts)."""
-    env = SB3VectorAdapter(TargetAccuracyVectorEnv(4, TargetConfig(episode_intervals=12)))
+    env = SB3VectorAdapter(TargetAccuracyVectorEnv(4, TargetConfig(episode_intervals=12, features=features)))
     model = PPO("MlpPolicy", env, n_steps=32, batch_size=64, n_epochs=1, seed=0, device="cpu", policy_kwargs=policy_kwargs(PolicyOptions()))
     model.learn(128)
     recipe = AgentRecipe("PPO", PolicyOptions(), {}, describe_space(env.observation_space), describe_space(env.action_space))
@@ -122,3 +122,15 @@ def test_an_agent_of_another_environment_is_refused(tmp_path):
     assert (
         subprocess.run(["adaptsim", "validate", str(small_case(tmp_path, model=shipped))], capture_output=True, timeout=120).returncode == 2
     )
+
+
+@pytest.mark.slow
+def test_an_agent_with_scaled_features_is_judged_against_the_same_baselines(tmp_path):
+    """The agent sees scaled features; the fixed choices and the rules (which read distances in the case's units)
+    run as they do for an agent with absolute ones."""
+    agent = tiny_agent(tmp_path / "agent.zip", features="scaled")
+    scaled, _ = run(small_case(tmp_path, env="{episode_intervals: 12, features: scaled}", model=str(agent)), tmp_path / "scaled")
+    absolute, _ = run(small_case(tmp_path, targets="[1.0e-8]"), tmp_path / "absolute")
+    for role in ("calibrated 95 %", "rule A", "rule B"):
+        assert scaled.attrs["tolerance/1e-08"][f"{role}: mean_cost"] == absolute.attrs["tolerance/1e-08"][f"{role}: mean_cost"]
+    assert "agent: success" in scaled.attrs["tolerance/1e-08"]
