@@ -48,11 +48,12 @@ from rl_agents.envs.three_body import ENERGY_ERROR_FLOOR, OBSERVATION_BOUND, dra
 
 def system_scales(masses: np.ndarray, initial_energy: np.ndarray | float) -> np.ndarray:
     """log10 of the own length ``R = sum_{i<j} m_i m_j / |E0|``, speed ``V = sqrt(M / R)`` and time ``T = R / V``
-    (G = 1) of one system (``masses (3,)``, a number) or of ``B`` systems (``(B, 3)``, ``(B,)``), as ``(..., 3)``."""
+    (G = 1) of one system (``masses (N,)``, a number) or of ``B`` systems (``(B, N)``, ``(B,)``), as ``(..., 3)``."""
     masses = np.asarray(masses, dtype=float)
-    pairs = masses[..., 0] * masses[..., 1] + masses[..., 0] * masses[..., 2] + masses[..., 1] * masses[..., 2]
+    total = masses.sum(axis=-1)
+    pairs = 0.5 * (total**2 - (masses**2).sum(axis=-1))  # sum_{i<j} m_i m_j, for any number of bodies
     log_length = np.log10(pairs) - np.log10(np.maximum(np.abs(initial_energy), 1e-300))
-    log_speed = 0.5 * (np.log10(masses.sum(axis=-1)) - log_length)
+    log_speed = 0.5 * (np.log10(total) - log_length)
     return np.stack([log_length, log_speed, log_length - log_speed], axis=-1)
 
 
