@@ -3,6 +3,8 @@
 - :class:`FixedChoice`: one (integrator, parameter) for the whole run.
 - :class:`RuleA`: the regularised integrator while two bodies are close, IAS15 elsewhere.
 - :class:`RuleB`: cheap IAS15; an interval whose energy jumps is redone with the regularised integrator.
+- :class:`RepairRule`: a rule per target (rule B's cheap IAS15 at loose ones, rule A at tight ones); an interval
+  that breaks the target is redone with the regularised integrator (the teacher of :mod:`rl_agents.kickstart`).
 
 A policy acts on many episodes at once, as :class:`~rl_agents.envs.target_vector.TargetAccuracyVectorEnv` runs them:
 it is called with the observations ``(B, 11)`` and the infos (arrays of ``B``) of the last step, and returns ``B``
@@ -19,9 +21,13 @@ import numpy as np
 
 from rl_agents.envs.target_config import TargetConfig
 
-#: Observation indices (see :mod:`rl_agents.envs.target`): log10 of the pair distances, of the last energy jump.
+#: Observation indices (see :mod:`rl_agents.envs.target`): the margin ``log10 eps - log10 dE``, ``log10 eps``,
+#: log10 of the pair distances and of the last energy jump.
+_MARGIN, _LOG_EPS = 0, 1
 _DISTANCES = slice(3, 6)
 _JUMP = 10
+#: Slack on comparisons of ``log10 eps`` (single precision in the observation).
+_LOG_SLACK = 1e-5
 #: The choices the rules use by default: rule A's close and far, rule B's cheap and careful.
 RULE_A_CLOSE, RULE_A_FAR = ("archain", 1e-14), ("ias15", 1e-9)
 RULE_B_CHEAP, RULE_B_CAREFUL = ("ias15", 1e-7), ("archain", 1e-12)
@@ -104,3 +110,45 @@ class RuleB:
         redo = ~self._redone & (np.asarray(infos["intervals"]) > 0) & (observations[:, _JUMP] > self.log_jump)
         self._redone = redo
         return np.where(redo, self.redo_careful, self.cheap)
+
+
+class RepairRule:
+    """Rule B's ``cheap`` IAS15 at targets ``eps >= split``, rule A below; an interval after which the error exceeds
+    ``eps``, having jumped by more than ``eps / 10`` itself, is redone once with archain (``loose_repair`` at
+    ``eps >= 1e-10``, ``tight_repair`` below). It reads the target from the observation and acts on observations
+    alone (the infos are not read).
+    """
+
+    def __init__(
+        self,
+        config: TargetConfig,
+        split: float = 1e-9,
+        distance: float = 2.0,
+        loose_repair: tuple[str, float] = RULE_B_CAREFUL,
+        tight_repair: tuple[str, float] = RULE_A_CLOSE,
+    ) -> None:
+        if not config.redo:
+            raise ValueError("the repair rule redoes intervals: the environment needs redo=True")
+        self.rule_a = RuleA(config, distance=distance)
+        self.cheap = choice_index(config, *RULE_B_CHEAP)
+        n_choices = len(config.choices)
+        self.loose_repair = n_choices + choice_index(config, *loose_repair)
+        self.tight_repair = n_choices + choice_index(config, *tight_repair)
+        self.log_split = math.log10(split) - _LOG_SLACK
+        self.log_repair_split = math.log10(1e-10) - _LOG_SLACK
+        self.label = f"repair rule (IAS15 {RULE_B_CHEAP[1]:g} from {split:g}, rule A below; intervals that break eps redone)"
+        self._redone = np.zeros(0, dtype=bool)
+
+    def reset(self, n_envs: int) -> None:
+        """New episodes: nothing was redone."""
+        self._redone = np.zeros(n_envs, dtype=bool)
+
+    def __call__(self, observations: np.ndarray, infos: dict[str, Any]) -> np.ndarray:
+        log_eps = observations[:, _LOG_EPS]
+        forward = np.where(log_eps >= self.log_split, self.cheap, self.rule_a(observations, infos))
+        repair = np.where(log_eps >= self.log_repair_split, self.loose_repair, self.tight_repair)
+        # (at the start of an episode dE = 0: the margin is large and nothing is redone)
+        broken = (observations[:, _MARGIN] < 0.0) & (observations[:, _JUMP] > log_eps - 1.0)
+        redo = ~self._redone & broken
+        self._redone = redo
+        return np.where(redo, repair, forward)

@@ -10,7 +10,11 @@ from pydantic import Field, model_validator
 from adaptsim.cases import KindSpec, PositiveFloat, StrictModel
 from rl_agents.case import AgentTrainingCase, agent_citations
 from rl_agents.envs.target_config import TargetConfig
+from rl_agents.hand_rules import RepairRule
 from rl_agents.target_case import environment_citations
+
+#: The algorithms whose policy has an actor and a critic to kickstart.
+ACTOR_CRITIC = ("PPO", "A2C")
 
 
 def _default_env() -> TargetConfig:
@@ -28,6 +32,15 @@ class TargetHeldOut(StrictModel):
     every: int = Field(500_000, ge=1, description="Evaluate every this many environment steps.")
 
 
+class Kickstart(StrictModel):
+    """Behaviour cloning of the repair rule (:class:`rl_agents.hand_rules.RepairRule`) before training: the actor
+    fitted to its actions, the critic to its returns (:mod:`rl_agents.kickstart`)."""
+
+    steps: int = Field(0, ge=0, le=10**8, description="Environment steps of the repair rule to clone (0: start from scratch).")
+    epochs: int = Field(10, ge=1, le=1000, description="Passes over the teacher's steps.")
+    batch_size: int = Field(4096, ge=1, le=10**6, description="Steps per gradient step of the cloning.")
+
+
 class RLTargetTrainCase(AgentTrainingCase):
     """Train an agent that picks the integrator and its parameter per interval to reach a target accuracy cheaply."""
 
@@ -41,12 +54,17 @@ class RLTargetTrainCase(AgentTrainingCase):
     checkpoint_every: int = Field(1_000_000, ge=1, description="Save the agent every this many steps; a re-run resumes from the last one.")
     n_envs: int = Field(64, ge=1, le=4096, description="Episodes advanced together (one compiled call per step of all of them).")
     evaluation: TargetHeldOut = TargetHeldOut()
+    kickstart: Kickstart = Kickstart()
 
     @model_validator(mode="after")
     def _check_compatibility(self) -> RLTargetTrainCase:
         self.check_algorithm(True, self.env.observation_size)
         if any(eps > 1.0 for eps in self.evaluation.targets):
             raise ValueError("evaluation.targets must be at most 1")
+        if self.kickstart.steps:
+            if self.algorithm not in ACTOR_CRITIC:
+                raise ValueError(f"kickstart fits an actor and a critic: algorithm must be one of {', '.join(ACTOR_CRITIC)}")
+            RepairRule(self.env)  # (its ValueError says what the environment lacks)
         return self
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.pyplot as plt
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 
@@ -10,6 +12,8 @@ from adaptsim.cases import RunContext
 from rl_agents.callbacks import TargetEvaluationCallback
 from rl_agents.envs.sb3_vector import SB3VectorAdapter
 from rl_agents.envs.target_vector import TargetAccuracyVectorEnv
+from rl_agents.hand_rules import RepairRule
+from rl_agents.kickstart import kickstart
 from rl_agents.target_train_case import RLTargetTrainCase
 from rl_agents.train import train_in_run, write_training_results
 
@@ -22,7 +26,13 @@ def run(case: RLTargetTrainCase, ctx: RunContext) -> None:
         env.seed(case.seed)
         return env
 
-    history, facts = train_in_run(case, ctx, make_env, TargetEvaluationCallback(case.env, case.evaluation))
+    start = case.kickstart
+
+    def prepare(model: Any) -> dict[str, float]:
+        return kickstart(model, RepairRule(case.env), start.steps, start.epochs, start.batch_size)
+
+    evaluation = TargetEvaluationCallback(case.env, case.evaluation)
+    history, facts = train_in_run(case, ctx, make_env, evaluation, prepare if start.steps else None)
     figure, axis = plt.subplots(figsize=(6.5, 4))
     twin = axis.twinx()
     for index, eps in enumerate(case.evaluation.targets):

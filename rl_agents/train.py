@@ -91,11 +91,16 @@ def _final_agent(model: Any, recipe: AgentRecipe, history: dict[str, list[float]
     return replace(recipe, extra=extra)
 
 
+#: What prepares a new model before it learns (e.g. :func:`rl_agents.kickstart.kickstart`), returning facts to record.
+Preparation = Callable[[Any], dict[str, float]]
+
+
 def train(
-    case: AgentTrainingCase, out_dir: Path, env: VecEnv, evaluation: ScheduledEvaluation
+    case: AgentTrainingCase, out_dir: Path, env: VecEnv, evaluation: ScheduledEvaluation, prepare: Preparation | None = None
 ) -> tuple[Any, dict[str, list[float]], dict[str, Any]]:
     """Train (or resume) the agent of ``case`` in ``out_dir`` on ``env`` (closed at the end), evaluated by
-    ``evaluation``; returns the model, the evaluation history and facts (wall time, steps, resumed from)."""
+    ``evaluation``; a new model is first given to ``prepare``. Returns the model, the evaluation history and facts
+    (wall time, steps, resumed from, what ``prepare`` reported)."""
 
     torch.set_num_threads(1)
     checkpoints = out_dir / CHECKPOINT_DIR
@@ -113,6 +118,9 @@ def train(
         else:
             model, steps_done, wall_before = _new_model(case, env, tensorboard), 0, 0.0
         started = time.perf_counter()
+        prepared = prepare(model) if prepare is not None and resumed is None else {}
+        if prepared:
+            log("prepared the new model: " + ", ".join(f"{key} {value:.4g}" for key, value in prepared.items()))
 
         def wall_time() -> float:
             return wall_before + time.perf_counter() - started
@@ -131,17 +139,21 @@ def train(
         write_agent(model, out_dir / MODEL_FILE, _final_agent(model, recipe, history, wall))
     finally:
         env.close()
-    facts = {"train_wall_time_s": wall, "timesteps": int(model.num_timesteps), "resumed_from_steps": steps_done}
+    facts = {"train_wall_time_s": wall, "timesteps": int(model.num_timesteps), "resumed_from_steps": steps_done} | prepared
     return model, history, facts
 
 
 def train_in_run(
-    case: AgentTrainingCase, ctx: RunContext, make_env: Callable[[], VecEnv], evaluation: ScheduledEvaluation
+    case: AgentTrainingCase,
+    ctx: RunContext,
+    make_env: Callable[[], VecEnv],
+    evaluation: ScheduledEvaluation,
+    prepare: Preparation | None = None,
 ) -> tuple[dict[str, list[float]], dict[str, Any]]:
     """:func:`train` for a runner: a value SB3 refuses becomes a :class:`~adaptsim.errors.RunError` (a checkpoint of
     another case stays a ``CaseError``), and the outcome goes to the log; returns the history and the facts."""
     try:
-        _, history, facts = train(case, ctx.out_dir, make_env(), evaluation)
+        _, history, facts = train(case, ctx.out_dir, make_env(), evaluation, prepare)
     except CaseError:
         raise
     except ValueError as error:
