@@ -13,7 +13,7 @@ from adaptsim.errors import CaseError
 from adaptsim.progress import log, track
 from rl_agents.envs.target import TargetAccuracyEnv
 from rl_agents.envs.target_config import TargetConfig
-from rl_agents.hand_rules import FixedChoice, RuleA, RuleB
+from rl_agents.hand_rules import FixedChoice, RepairRule, RuleA, RuleB
 from rl_agents.saved_agents import AgentFileError, load_saved, read_agent
 from rl_agents.target_case import RLTargetEvalCase
 from rl_agents.target_evaluation import Outcomes, Policy, cost_ci, run_policy, success_ci
@@ -21,6 +21,8 @@ from rl_agents.target_plots import plot_success_against_cost
 from rl_agents.target_verdict import calibrated_choice, compare, tuned_choice
 
 LEVELS = (0.95, 0.99)
+#: The roles ``beats_hand_rules`` asks the agent to beat, all of them.
+HAND_RULES = ("rule A", "rule B", "repair rule")
 #: The cheapest fixed choice meeting 95 % on the held-out seeds themselves (else the most successful one).
 HINDSIGHT = "best fixed in hindsight"
 
@@ -70,6 +72,10 @@ def run(case: RLTargetEvalCase, ctx: RunContext) -> None:
     rules_b: dict[str, Policy] = {f"rule B {j:g}": RuleB(baseline, jump=j) for j in case.rule_b_jumps} if config.redo else {}
     tuned_on = _run_all(fixed | rules_a | rules_b, baseline, calibration, "calibration seeds")
     judged = _run_all(fixed | rules_a | rules_b, baseline, held_out, "held-out seeds")
+    repair_rules: dict[float, str] = {}
+    if config.redo:  # (the repair rule reads the target: tuned and run per target)
+        for eps in track(case.targets, "repair rule, per target"):
+            repair_rules[eps], judged[repair_rules[eps]] = _tuned_repair_rule(case, baseline, eps, calibration, held_out)
     agent_outcomes: dict[float, Outcomes] = {}
     if case.model is not None:
         try:
@@ -91,6 +97,8 @@ def run(case: RLTargetEvalCase, ctx: RunContext) -> None:
         roles["rule A"] = tuned_choice({k: tuned_on[k] for k in rules_a}, eps, LEVELS[0])
         if rules_b:
             roles["rule B"] = tuned_choice({k: tuned_on[k] for k in rules_b}, eps, LEVELS[0])
+        if eps in repair_rules:
+            roles["repair rule"] = repair_rules[eps]
         outcomes = {role: judged[label] for role, label in roles.items()}
         if eps in agent_outcomes:
             outcomes["agent"] = agent_outcomes[eps]
@@ -108,7 +116,7 @@ def run(case: RLTargetEvalCase, ctx: RunContext) -> None:
                 summary[_verdict_key(role)] = comparison.beats
             for level in LEVELS:  # (False when no fixed choice met the level on the calibration seeds)
                 summary.setdefault(_verdict_key(f"calibrated {int(100 * level)} %"), False)
-            summary["beats_hand_rules"] = all(summary[_verdict_key(role)] for role in ("rule A", "rule B") if role in roles)
+            summary["beats_hand_rules"] = all(summary[_verdict_key(role)] for role in HAND_RULES if role in roles)
             data.setdefault("agent", {})[f"{eps:g}"] = {"errors": agent_run.errors, "costs": agent_run.costs}
         attrs[group] = summary
         data.setdefault("tolerance", {})[f"{eps:g}"] = {}
@@ -119,6 +127,17 @@ def run(case: RLTargetEvalCase, ctx: RunContext) -> None:
         _log_target(eps, outcomes, roles, summary)
     ctx.save_figure(plot_success_against_cost(pictures), "success_vs_cost.png")
     ctx.write_results(data, attrs=attrs)
+
+
+def _tuned_repair_rule(
+    case: RLTargetEvalCase, config: TargetConfig, eps: float, calibration: range, held_out: range
+) -> tuple[str, Outcomes]:
+    """The repair rule at ``eps`` with its distance (one of ``rule_a_distances``) tuned on the calibration seeds as
+    rule A's is, and its outcomes on the held-out seeds (label ``repair rule <d> at <eps>``)."""
+    rules = {distance: RepairRule(config, distance=distance) for distance in case.rule_a_distances}
+    tuned = {distance: run_policy(config, rule, calibration, target=eps) for distance, rule in rules.items()}
+    distance = float(tuned_choice({f"{d!r}": outcome for d, outcome in tuned.items()}, eps, LEVELS[0]))
+    return f"repair rule {distance:g} at {eps:g}", run_policy(config, rules[distance], held_out, target=eps)
 
 
 def _verdict_key(role: str) -> str:

@@ -14,7 +14,7 @@ from rl_agents.hand_rules import RepairRule
 from rl_agents.target_case import environment_citations
 
 #: The algorithms whose policy has an actor and a critic to kickstart.
-ACTOR_CRITIC = ("PPO", "A2C")
+ACTOR_CRITIC = ("A2C", "PPO", "TRPO")
 
 
 def _default_env() -> TargetConfig:

@@ -52,7 +52,7 @@ def test_an_agent_is_judged_per_target_and_the_verdicts_follow_from_the_statisti
         summary = results.attrs[f"tolerance/{eps}"]
         assert summary["eps"] == float(eps)
         assert {"beats_calibrated_95", "beats_calibrated_99", "beats_hand_rules"} <= set(summary)
-        for role in ("rule A", "rule B", "agent"):
+        for role in ("rule A", "rule B", "repair rule", "agent"):
             low, high = summary[f"{role}: success_ci"]
             assert low <= summary[f"{role}: success"] <= high and low >= 0.0 and high <= 1.0
             assert summary[f"{role}: broke_down"] >= 0 and len(summary[f"{role}: error_median_p95_p99"]) == 3
@@ -67,6 +67,7 @@ def test_an_agent_is_judged_per_target_and_the_verdicts_follow_from_the_statisti
         for role, key in (
             ("rule A", "beats_rule_A"),
             ("rule B", "beats_rule_B"),
+            ("repair rule", "beats_repair_rule"),
             ("best fixed in hindsight", "beats_best_fixed_in_hindsight"),
         ):
             ratio, _, ratio_high = summary[f"agent vs {role}: cost_ratio"]
@@ -74,9 +75,10 @@ def test_an_agent_is_judged_per_target_and_the_verdicts_follow_from_the_statisti
             assert ratio == pytest.approx(summary["agent: mean_cost"] / summary[f"{role}: mean_cost"])
             assert difference == pytest.approx(summary["agent: success"] - summary[f"{role}: success"])
             assert summary[key] == ((difference >= 0 and ratio_high < 1) or (difference_low > 0 and ratio <= 1))
-        assert summary["beats_hand_rules"] == (summary["beats_rule_A"] and summary["beats_rule_B"])
+        rules = ("rule A", "rule B", "repair rule")
+        assert summary["beats_hand_rules"] == all(summary[f"beats_{rule.replace(' ', '_')}"] for rule in rules)
         if summary["beats_hand_rules"]:
-            assert all(summary["agent: mean_cost"] <= summary[f"{rule}: mean_cost"] for rule in ("rule A", "rule B"))
+            assert all(summary["agent: mean_cost"] <= summary[f"{rule}: mean_cost"] for rule in rules)
     assert "eps 1e-12:" in output and "beats_hand_rules=" in output
 
 
@@ -87,12 +89,15 @@ def test_the_baselines_alone_match_their_own_runs(tmp_path):
     fixed = results["held_out"]
     label = summary["rule B is"]
     assert label == "rule B 1e-10" and summary["rule B: mean_cost"] == pytest.approx(fixed[label]["costs"].mean())
+    repair = summary["repair rule is"]  # (it reads the target: run at each one)
+    assert repair == "repair rule 2 at 1e-08" and set(fixed) >= {repair, "repair rule 2 at 1e-12"}
+    assert summary["repair rule: success"] == pytest.approx(np.mean(fixed[repair]["errors"] <= 1e-8))
     for level in ("95", "99"):
         name = summary.get(f"calibrated {level} % is")
         if name is not None:
             assert summary[f"calibrated {level} %: success"] == pytest.approx(np.mean(fixed[name]["errors"] <= 1e-8))
     hindsight = summary["best fixed in hindsight is"]  # the cheapest fixed choice meeting 95 % on the held-out seeds
-    successes = {label: np.mean(fixed[label]["errors"] <= 1e-8) for label in fixed if not label.startswith("rule")}
+    successes = {label: np.mean(fixed[label]["errors"] <= 1e-8) for label in fixed if not label.startswith(("rule", "repair"))}
     meeting = [label for label, rate in successes.items() if rate >= 0.95]
     if meeting:
         assert hindsight == min(meeting, key=lambda label: fixed[label]["costs"].mean())
