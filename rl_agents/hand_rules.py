@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from rl_agents.envs.target import BREAKING_JUMP
 from rl_agents.envs.target_config import TargetConfig
 
 #: Observation indices (see :mod:`rl_agents.envs.target`): the margin ``log10 eps - log10 dE``, ``log10 eps``,
@@ -148,7 +149,7 @@ class RepairRule:
         forward = np.where(log_eps >= self.log_split, self.cheap, self.rule_a(observations, infos))
         repair = np.where(log_eps >= self.log_repair_split, self.loose_repair, self.tight_repair)
         # (at the start of an episode dE = 0: the margin is large and nothing is redone)
-        broken = (observations[:, _MARGIN] < 0.0) & (observations[:, _JUMP] > log_eps - 1.0)
+        broken = (observations[:, _MARGIN] < 0.0) & (observations[:, _JUMP] > log_eps + math.log10(BREAKING_JUMP))  # breaks_target
         redo = ~self._redone & broken
         self._redone = redo
         return np.where(redo, repair, forward)

@@ -64,7 +64,9 @@ def _run_all(policies: dict[str, Policy], config: TargetConfig, seeds: range, wh
 def run(case: RLTargetEvalCase, ctx: RunContext) -> None:
     """Run every policy, judge per target, write ``result.h5`` and ``success_vs_cost.png``."""
     config = case.env
-    baseline = config.model_copy(update={"features": "absolute"})  # (the rules read distances in the case's units)
+    # The baselines as a user runs them: the rules read distances in the case's units; no built-in repair (the repair
+    # rule is the hand-made one).
+    baseline = config.model_copy(update={"features": "absolute", "repair": None})
     calibration = range(case.calibration_seeds)
     held_out = range(case.seed_start, case.seed_start + case.n_seeds)
     fixed: dict[str, Policy] = {p.label: p for p in (FixedChoice(baseline, c.integrator, c.value) for c in config.choices)}
@@ -73,7 +75,7 @@ def run(case: RLTargetEvalCase, ctx: RunContext) -> None:
     tuned_on = _run_all(fixed | rules_a | rules_b, baseline, calibration, "calibration seeds")
     judged = _run_all(fixed | rules_a | rules_b, baseline, held_out, "held-out seeds")
     repair_rules: dict[float, str] = {}
-    if config.redo:  # (the repair rule reads the target: tuned and run per target)
+    if baseline.redo:  # (the repair rule reads the target: tuned and run per target)
         for eps in track(case.targets, "repair rule, per target"):
             repair_rules[eps], judged[repair_rules[eps]] = _tuned_repair_rule(case, baseline, eps, calibration, held_out)
     agent_outcomes: dict[float, Outcomes] = {}

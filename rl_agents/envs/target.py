@@ -71,6 +71,16 @@ def body_features(config: TargetConfig, invariant: np.ndarray, scales: np.ndarra
     return scaled_features(invariant, scales, config.interval) if config.features == "scaled" else invariant
 
 
+#: An interval *breaks* the target when the error ends above it having jumped by more than this fraction of it.
+BREAKING_JUMP = 0.1
+
+
+def breaks_target(error: Any, jump: Any, target: Any) -> Any:
+    """Whether an interval that ends at relative energy error ``error`` after a jump ``jump`` broke ``target``
+    (numbers or arrays): what the environment's ``repair`` and the repair rule react to."""
+    return (error > target) & (jump > BREAKING_JUMP * target)
+
+
 def verdict_potential(error: np.ndarray | float, target: np.ndarray | float, config: TargetConfig) -> np.ndarray:
     """``-2 success_reward [dE > eps] - max(0, log10(dE / eps))``, ``dE`` floored at round-off and 1e3 where not finite."""
     error = np.asarray(error, dtype=float)
@@ -236,17 +246,29 @@ class TargetAccuracyEnv(gym.Env):
             self._saved = _Saved(simulation.x.copy(), simulation.v.copy(), simulation.t, energy_before)
             self.intervals += 1  # (a redo before any interval is a first interval)
         self._integrate(choice)
+        error = self._measure(energy_before)
+        repair = self.config.repair_index
+        if repair is not None and choice != repair and breaks_target(error, self._jump, self.target):
+            assert self._saved is not None
+            saved = self._saved
+            self._start(repair, saved.x, saved.v, saved.t)
+            self.redos += 1
+            self._integrate(repair)
+            error = self._measure(energy_before)
         simulation = self._running()
-        self._energy = float(energy(self._masses, simulation.x, simulation.v, self._softening))
-        self._jump = abs(self._energy - energy_before) / abs(self._energy0)
-        error = self.energy_error()
-        if self.redos > self.config.episode_intervals:  # redoing for ever is not a way to finish: a failed run
-            error = math.inf
         terminated = bool(error > self.config.max_energy_error or simulation.status != Status.COMPLETED)
         truncated = bool(self.intervals >= self.config.episode_intervals and not terminated)
         ended = terminated or truncated
         reward = target_reward(cost_before, self.cost, error_before, error, ended, self.target, self.config)
         return self._observation(), float(reward), terminated, truncated, self._info(error if ended else None, redo=redo)
+
+    def _measure(self, energy_before: float) -> float:
+        """The energy and the jump after an interval that started at ``energy_before``; the error (inf after more
+        redos than intervals: redoing for ever is not a way to finish)."""
+        simulation = self._running()
+        self._energy = float(energy(self._masses, simulation.x, simulation.v, self._softening))
+        self._jump = abs(self._energy - energy_before) / abs(self._energy0)
+        return math.inf if self.redos > self.config.episode_intervals else self.energy_error()
 
     def _running(self) -> Simulation:
         if self.simulation is None:

@@ -65,6 +65,14 @@ class TargetConfig(StrictModel):
     )
     choices: list[Choice] = Field(default_factory=default_choices, min_length=1, max_length=64, description="What an action picks.")
     redo: bool = Field(True, description="Actions may also redo the last interval with another choice (from the state before it).")
+    repair: Choice | None = Field(
+        None,
+        description=(
+            "A safety net: an interval after which the error exceeds the target, having jumped by more than a tenth of "
+            "it, is redone at once by the environment with this choice (one of `choices`; the redo is paid for and "
+            "counts as one), unless it was integrated with it. None: off."
+        ),
+    )
     success_reward: float = Field(
         2.0, ge=0.0, le=1e3, description="Reward for ending at or below the target (as much again lost for ending above it)."
     )
@@ -99,7 +107,14 @@ class TargetConfig(StrictModel):
         missing = sorted({choice.integrator for choice in self.choices} - set(self.evaluation_cost))
         if missing:
             raise ValueError(f"evaluation_cost has no value for {', '.join(missing)}")
+        if self.repair is not None and self.repair not in self.choices:
+            raise ValueError(f"repair must be one of choices, got {self.repair.label}")
         return self
+
+    @property
+    def repair_index(self) -> int | None:
+        """The index of the repair choice in ``choices`` (None without a repair)."""
+        return None if self.repair is None else self.choices.index(self.repair)
 
     @property
     def observation_size(self) -> int:

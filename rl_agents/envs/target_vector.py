@@ -24,7 +24,7 @@ from nbody.batch_engine import BatchEngine
 from nbody.integrators.stepper import resolve
 from nbody.simulate import Status
 from rl_agents.envs.episode_batch import EpisodeBatch
-from rl_agents.envs.target import body_features, system_scales, target_observations, target_reward
+from rl_agents.envs.target import body_features, breaks_target, system_scales, target_observations, target_reward
 from rl_agents.envs.target_config import TargetConfig
 from rl_agents.envs.three_body import OBSERVATION_BOUND, draw_system, pair_features
 
@@ -121,8 +121,25 @@ class TargetAccuracyVectorEnv(EpisodeBatch):
             max_steps=self.config.max_integrator_steps,
         )  # fmt: skip
         self.cost += engine.n_force_evals * self._price[choice]
-        self._jump = np.abs(engine.energy - energy_before) / np.abs(self._energy0)
-        error = np.where(self.redos > self.config.episode_intervals, np.inf, self.energy_error())  # (as the single env)
+        error = self._measure(energy_before)
+        repair = self.config.repair_index
+        if repair is not None:
+            broken = breaks_target(error, self._jump, self.target) & (choice != repair)
+            if broken.any():  # redone at once from the state before the interval, with the repair choice
+                envs = np.flatnonzero(broken)
+                engine.positions[envs], engine.velocities[envs], engine.t[envs] = (
+                    self._saved_x[envs],
+                    self._saved_v[envs],
+                    self._saved_t[envs],
+                )
+                self.redos[envs] += 1
+                self.choice[envs] = repair
+                engine.advance(
+                    envs, self._kind[self.choice], self._value[self.choice], engine.t + self.config.interval, broken,
+                    max_steps=self.config.max_integrator_steps,
+                )  # fmt: skip
+                self.cost[envs] += engine.n_force_evals[envs] * self._price[repair]
+                error = self._measure(energy_before)
         terminated = (error > self.config.max_energy_error) | (engine.status != Status.COMPLETED.value)
         truncated = (self.intervals >= self.config.episode_intervals) & ~terminated
         ended = terminated | truncated
@@ -133,6 +150,12 @@ class TargetAccuracyVectorEnv(EpisodeBatch):
         return observations, rewards, terminated, truncated, infos
 
     # --- what the agent sees -----------------------------------------------------------------------------------------
+
+    def _measure(self, energy_before: np.ndarray) -> np.ndarray:
+        """The jump of every episode's last interval (from ``energy_before``) and its error (inf after more redos
+        than intervals, as the single env)."""
+        self._jump = np.abs(self.engine.energy - energy_before) / np.abs(self._energy0)
+        return np.where(self.redos > self.config.episode_intervals, np.inf, self.energy_error())
 
     def energy_error(self) -> np.ndarray:
         """Relative energy error of each episode against its initial energy (inf where not finite)."""

@@ -14,7 +14,7 @@ from nbody.diagnostics import energy
 from nbody.initial_conditions import saz_ulibarrena_2025
 from nbody.state import System
 from rl_agents.envs import TARGET_ENV_ID
-from rl_agents.envs.target import TargetAccuracyEnv, system_scales, target_reward, verdict_potential
+from rl_agents.envs.target import TargetAccuracyEnv, breaks_target, system_scales, target_reward, verdict_potential
 from rl_agents.envs.target_config import EVALUATION_COST, TargetConfig
 
 # default choices: 0-2 IAS15 tol 1e-7/1e-9/1e-11, 3-4 archain tol 1e-12/1e-14, 5 Hermite eta 4e-3; 6-11 the same as redos
@@ -134,6 +134,7 @@ def test_the_target_is_drawn_log_uniformly_or_given():
         ({"choices": [{"integrator": "ias15", "parameter": "eta", "value": 0.01}]}, "takes tol or dt"),
         ({"choices": [{"integrator": "leapfrog", "value": 0.01}], "evaluation_cost": {"ias15": 1.0}}, "no value for leapfrog"),
         ({"choices": []}, "at least 1"),
+        ({"repair": {"integrator": "archain", "value": 1e-13}}, "repair must be one of choices, got archain tol=1e-13"),
     ],
 )
 def test_bad_configuration(options, text):
@@ -173,3 +174,30 @@ def test_scaled_features_do_not_see_a_change_of_units(length):
     assert seen["scaled", 1.0][0, -1] == pytest.approx(
         math.log10(interval) - system_scales(system.masses, energy(system.masses, system.positions, system.velocities))[2]
     )
+
+
+def test_the_repair_is_the_redo_a_policy_would_make_itself():
+    """With ``repair``, IAS15 1e-7 on every interval ends where the plain environment ends when the policy redoes,
+    with archain 1e-12, each interval that breaks the target: same error, same cost; and below the target where
+    IAS15 1e-7 alone ends at 5e-6 (seed 8)."""
+    eps, careful = 1e-8, {"integrator": "archain", "value": 1e-12}
+    plain, repairing = TargetAccuracyEnv(episode_intervals=300), TargetAccuracyEnv(episode_intervals=300, repair=careful)
+    redo_careful = len(plain.choices) + repairing.config.repair_index
+
+    def run(env, repair_by_hand):
+        observation, info = env.reset(seed=8, options={"target": eps})
+        done, redos = False, 0
+        while not done:
+            broken = info["intervals"] > 0 and breaks_target(info["energy_error"], 10.0 ** observation[10], eps) and not info["redo"]
+            action = redo_careful if repair_by_hand and broken else 0
+            redos += action == redo_careful
+            observation, _, terminated, truncated, info = env.step(action)
+            done = terminated or truncated
+        return info, redos
+
+    by_hand, redone = run(plain, True)
+    built_in, _ = run(repairing, False)
+    alone, _ = run(plain, False)
+    assert redone >= 1 and repairing.redos == redone
+    assert built_in["energy_error"] == by_hand["energy_error"] <= eps < alone["energy_error"]
+    assert built_in["cost"] == pytest.approx(by_hand["cost"], rel=1e-12) and built_in["cost"] > alone["cost"]

@@ -130,12 +130,21 @@ def test_an_agent_of_another_environment_is_refused(tmp_path):
 
 
 @pytest.mark.slow
-def test_an_agent_with_scaled_features_is_judged_against_the_same_baselines(tmp_path):
-    """The agent sees scaled features; the fixed choices and the rules (which read distances in the case's units)
-    run as they do for an agent with absolute ones."""
-    agent = tiny_agent(tmp_path / "agent.zip", features="scaled")
-    scaled, _ = run(small_case(tmp_path, env="{episode_intervals: 12, features: scaled}", model=str(agent)), tmp_path / "scaled")
-    absolute, _ = run(small_case(tmp_path, targets="[1.0e-8]"), tmp_path / "absolute")
-    for role in ("calibrated 95 %", "rule A", "rule B"):
-        assert scaled.attrs["tolerance/1e-08"][f"{role}: mean_cost"] == absolute.attrs["tolerance/1e-08"][f"{role}: mean_cost"]
-    assert "agent: success" in scaled.attrs["tolerance/1e-08"]
+@pytest.mark.parametrize(
+    "env, features",
+    [
+        ("{episode_intervals: 12, features: scaled}", "scaled"),
+        ("{episode_intervals: 12, repair: {integrator: archain, value: 1.0e-14}}", "absolute"),
+    ],
+    ids=["scaled", "repair"],
+)
+def test_an_agent_with_scaled_features_or_the_repair_is_judged_against_the_same_baselines(tmp_path, env, features):
+    """The agent sees scaled features, or acts with the environment's repair; the fixed choices and the rules (which
+    read distances in the case's units, and repair nothing unless they do it themselves) run as they do for an agent
+    in the plain environment."""
+    agent = tiny_agent(tmp_path / "agent.zip", features=features)
+    judged, _ = run(small_case(tmp_path, env=env, model=str(agent)), tmp_path / "judged")
+    plain, _ = run(small_case(tmp_path, targets="[1.0e-8]"), tmp_path / "plain")
+    for role in ("calibrated 95 %", "rule A", "rule B", "repair rule"):
+        assert judged.attrs["tolerance/1e-08"][f"{role}: mean_cost"] == plain.attrs["tolerance/1e-08"][f"{role}: mean_cost"]
+    assert "agent: success" in judged.attrs["tolerance/1e-08"]

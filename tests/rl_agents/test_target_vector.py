@@ -29,9 +29,13 @@ def test_make_vec_by_id_gives_the_native_vector_env():
     assert env.observation_space.shape == (4, 11)
 
 
-@pytest.mark.parametrize("features", ["absolute", "scaled"])
-def test_vector_env_equals_the_single_env_step_by_step(features):
-    options = OPTIONS | {"features": features}
+@pytest.mark.parametrize(
+    "extra",
+    [{"features": "absolute"}, {"features": "scaled"}, {"repair": {"integrator": "archain", "value": 1e-14}}],
+    ids=["absolute", "scaled", "repair"],
+)
+def test_vector_env_equals_the_single_env_step_by_step(extra):
+    options = OPTIONS | extra
     vector = TargetAccuracyVectorEnv(N_ENVS, **options)
     singles = [TargetAccuracyEnv(**options) for _ in range(N_ENVS)]
     observations, infos = vector.reset(seed=11)
@@ -39,11 +43,13 @@ def test_vector_env_equals_the_single_env_step_by_step(features):
         observation, info = env.reset(seed=11 + index)
         np.testing.assert_array_equal(observations[index], observation)
         assert infos["target"][index] == info["target"] and infos["cost"][index] == info["cost"]
-    ended_count = terminated_count = redone = 0
+    ended_count = terminated_count = redone = repaired = 0
     for actions in _actions(vector.single_action_space.n, 24, seed=5):
         observations, rewards, terminated, truncated, infos = vector.step(actions)
         for index, env in enumerate(singles):
+            redos_before = env.redos
             observation, reward, single_terminated, single_truncated, info = env.step(actions[index])
+            repaired += env.redos - redos_before == 1 + info["redo"]  # (a redo of the first interval is not counted)
             assert (terminated[index], truncated[index]) == (single_terminated, single_truncated)
             assert rewards[index] == pytest.approx(reward, rel=1e-12, abs=1e-12)
             redone += info["redo"]
@@ -61,6 +67,7 @@ def test_vector_env_equals_the_single_env_step_by_step(features):
                 assert infos["choice"][index] == info["choice"]
             np.testing.assert_array_equal(observations[index], observation)
     assert ended_count >= N_ENVS and terminated_count >= 1 and redone >= 10  # every path was taken
+    assert ("repair" in options) == (repaired > 0)
 
 
 def test_the_same_seed_repeats_and_another_differs():
