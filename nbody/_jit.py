@@ -6,10 +6,12 @@ equal velocities) instead of raising, as in C. ``cache=True`` keeps compiled cod
 Numba's cache of a function is keyed on its own file only, not on the files of the functions it
 calls, so editing an integrator would leave a stale compiled loop in the cache. On import, the
 sources of the package are hashed; when the hash changes, every cached file of the package is
-removed before anything is compiled.
+removed before anything is compiled (under a file lock, so that processes importing at once do it once).
 """
 
+import fcntl
 import hashlib
+import os
 from pathlib import Path
 
 import numba
@@ -17,19 +19,32 @@ import numba
 _PACKAGE = Path(__file__).resolve().parent
 
 
-def _invalidate_stale_cache() -> None:
-    sources = sorted(_PACKAGE.rglob("*.py"))
+def _invalidate_stale_cache(package: Path = _PACKAGE) -> bool:
+    """Remove the cached compiled files of ``package`` when its sources changed since the last import; returns
+    whether it did.
+
+    Under an exclusive lock (``__pycache__/numba_sources.lock``): processes that import the package at once (e.g.
+    ``pytest -n 2`` after an edit) check and invalidate one after the other, so none deletes what another compiled
+    after seeing the new sources. The stamp is replaced atomically.
+    """
+    sources = sorted(package.rglob("*.py"))
     digest = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()
-    stamp = _PACKAGE / "__pycache__" / "numba_sources.sha256"
+    cache = package / "__pycache__"
+    stamp = cache / "numba_sources.sha256"
     try:
-        if stamp.exists() and stamp.read_text() == digest:
-            return
-        for cached in [*_PACKAGE.rglob("__pycache__/*.nbi"), *_PACKAGE.rglob("__pycache__/*.nbc")]:
-            cached.unlink(missing_ok=True)
-        stamp.parent.mkdir(exist_ok=True)
-        stamp.write_text(digest)
+        cache.mkdir(exist_ok=True)
+        with open(cache / "numba_sources.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # (released when the file closes)
+            if stamp.exists() and stamp.read_text() == digest:
+                return False
+            for cached in [*package.rglob("__pycache__/*.nbi"), *package.rglob("__pycache__/*.nbc")]:
+                cached.unlink(missing_ok=True)
+            written = stamp.with_name(f"{stamp.name}.{os.getpid()}")
+            written.write_text(digest)
+            os.replace(written, stamp)
+            return True
     except OSError:  # a read-only installation: its sources cannot change either
-        pass
+        return False
 
 
 _invalidate_stale_cache()

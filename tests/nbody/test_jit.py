@@ -1,0 +1,47 @@
+"""The invalidation of the compiled cache: on a change of the sources only, and once when processes import at once."""
+
+import hashlib
+import multiprocessing
+
+from nbody._jit import _invalidate_stale_cache
+
+
+def _package(tmp_path):
+    package = tmp_path / "package"
+    (package / "__pycache__").mkdir(parents=True)
+    (package / "a.py").write_text("x = 1\n")
+    for name in ("f.nbi", "f.nbc"):
+        (package / "__pycache__" / name).write_bytes(b"compiled")
+    return package
+
+
+def test_the_cache_is_removed_when_the_sources_change_and_kept_otherwise(tmp_path):
+    package = _package(tmp_path)
+    assert _invalidate_stale_cache(package)
+    assert not list(package.glob("__pycache__/f.*"))
+    stamp = (package / "__pycache__" / "numba_sources.sha256").read_text()
+    assert stamp == hashlib.sha256(b"x = 1\n").hexdigest()
+    (package / "__pycache__" / "g.nbi").write_bytes(b"compiled after")
+    assert not _invalidate_stale_cache(package) and (package / "__pycache__" / "g.nbi").exists()
+    (package / "a.py").write_text("x = 2\n")
+    assert _invalidate_stale_cache(package) and not (package / "__pycache__" / "g.nbi").exists()
+
+
+def _import_and_compile(package, barrier, index, results):
+    barrier.wait()
+    results[index] = _invalidate_stale_cache(package)
+    (package / "__pycache__" / f"compiled_{index}.nbi").write_bytes(b"compiled")  # what this process compiles next
+
+
+def test_processes_importing_at_once_invalidate_once_and_keep_what_each_compiled(tmp_path):
+    package = _package(tmp_path)
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(4), context.Array("b", 4)
+    processes = [context.Process(target=_import_and_compile, args=(package, barrier, index, results)) for index in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(60)
+        assert process.exitcode == 0
+    assert sum(results) == 1
+    assert sorted(path.name for path in package.glob("__pycache__/*.nbi")) == [f"compiled_{index}.nbi" for index in range(4)]
