@@ -99,6 +99,7 @@ def run(case: CampaignCase, ctx: RunContext) -> None:
         if verified:
             recorder, _, reference = recorded_solve(loading_case, problem, layout, times, ctx, f"verify_{index}", keep_increments=True)
             full_time = recorder.elapsed
+        started = time.perf_counter()  # (the ROM's time: its construction, the run, its enrichments)
         rom = AdaptiveROM(
             offline,
             loading_case.solver.build(problem),
@@ -109,7 +110,6 @@ def run(case: CampaignCase, ctx: RunContext) -> None:
             tolerance=case.tolerances.indicator,
         )
         errors = HistoryErrors(rom, reference, layout, mass)
-        started = time.perf_counter()
         steps = rom.run(times, errors.compare if verified else None)
         rom_time = time.perf_counter() - started - errors.checking
         offline = rom.offline  # enriched: carried over to the next loading

@@ -49,10 +49,11 @@ TemperatureFactory = Callable[[np.ndarray], Callable[[float], np.ndarray]]
 @dataclass
 class OfflineROM:
     """Everything the online phase needs: bases, training stresses (for cubature updates and the stress basis), the
-    cubature and the training's sizes (``scales``: largest displacement in the mass norm, largest ``p`` in the quadrature
-    norm; the references of the error estimate); and the compressed force integrands the cubature integrates (stored
-    in a serial run's ROM file; None after an MPI run's or from an older file: an enriching online run then computes
-    them at its first enrichment, from the stresses and modes)."""
+        cubature and the training's sizes (``scales``: largest displacement in the mass norm, largest ``p`` in the quadrature
+        norm; the references of the error estimate); and the compressed force integrands the cubature integrates (stored
+        in a serial run's ROM file; None after an MPI run's or from an older file: an enriching online run then computes
+        them at its first enrichment, from the stresses and modes); and the stress basis of the error estimate (None until an
+    online run builds it from the stresses by POD; enriched with them, so a campaign carries it from loading to loading)."""
 
     modes: np.ndarray
     p_modes: np.ndarray
@@ -64,6 +65,7 @@ class OfflineROM:
     tolerances: Tolerances = field(default_factory=Tolerances)
     integrands: IntegrandBasis | None = None
     scales: dict[str, float] = field(default_factory=dict)
+    stress_modes: np.ndarray | None = None
 
 
 def force_integrands(space: VectorSpace, stresses: list[np.ndarray], modes: np.ndarray) -> np.ndarray:
@@ -165,6 +167,7 @@ def localise(offline: OfflineROM, layout: Layout) -> OfflineROM:
         plastic_strain_modes=offline.plastic_strain_modes[rows],
         backstress_modes=offline.backstress_modes[rows],
         stresses=[stress[layout.points] for stress in offline.stresses],
+        stress_modes=None if offline.stress_modes is None else offline.stress_modes[rows],
     )
 
 
@@ -180,6 +183,7 @@ def gather(offline: OfflineROM, layout: Layout) -> OfflineROM | None:
         backstress_modes=_six_point_rows(layout, offline.backstress_modes, every, root_only=True),
         stresses=[layout.point_rows(stress, every, root_only=True) for stress in offline.stresses],
         integrands=None,  # this rank's rows only: a loaded ROM recomputes them at its first enrichment
+        stress_modes=None if offline.stress_modes is None else _six_point_rows(layout, offline.stress_modes, every, root_only=True),
     )
     return replace(offline, **whole) if layout.is_root else None
 
@@ -262,7 +266,9 @@ class AdaptiveROM:
         self.space = self.layout.space
         self.quadrature, self.quadrature6 = dual_inner_products(self.space)
         stresses = self.offline.stresses
-        self.stress_modes = self.layout.pod(np.array([s.ravel() for s in stresses]).T, self.quadrature6, self.offline.tolerances.dual).modes
+        if self.offline.stress_modes is None:  # (built once; enriched and carried with the ROM after that)
+            snapshots = np.array([s.ravel() for s in stresses]).T
+            self.offline.stress_modes = self.layout.pod(snapshots, self.quadrature6, self.offline.tolerances.dual).modes
         self.estimator = ErrorEstimator({"stress": _largest_norm(self.layout, stresses), "p": self.offline.scales.get("p", 0.0)})
         self.n_enrichments = 0
         self.timing = EnrichmentTiming()
@@ -286,9 +292,10 @@ class AdaptiveROM:
             None if layout.comm is None else layout.sum,
         )
         self.p_fit = GappyPOD(offline.p_modes, points, layout.point_rows(offline.p_modes, points))
+        assert offline.stress_modes is not None  # (built in the constructor)
         self.strain_fit, self.back_fit, self.stress_fit = (
             GappyPOD(modes, _rows(points), _six_point_rows(layout, modes, points))
-            for modes in (offline.plastic_strain_modes, offline.backstress_modes, self.stress_modes)
+            for modes in (offline.plastic_strain_modes, offline.backstress_modes, offline.stress_modes)
         )
 
     def _gathered(self, local: np.ndarray) -> np.ndarray:
@@ -331,7 +338,8 @@ class AdaptiveROM:
             offline.plastic_strain_modes, full.state.plastic_strain.ravel(), self.quadrature6, comm=layout.comm
         )
         offline.backstress_modes, _ = enrich(offline.backstress_modes, full.state.backstress.ravel(), self.quadrature6, comm=layout.comm)
-        self.stress_modes, _ = enrich(self.stress_modes, full.stress.ravel(), self.quadrature6, comm=layout.comm)
+        assert offline.stress_modes is not None  # (built in the constructor)
+        offline.stress_modes, _ = enrich(offline.stress_modes, full.stress.ravel(), self.quadrature6, comm=layout.comm)
         enriched = time.perf_counter()
         if offline.integrands is None:  # a ROM read from a file: compressed at its first enrichment, extended after
             offline.integrands = _integrand_basis(layout, offline.stresses, offline.modes[:, :n_modes], offline.tolerances.cubature)

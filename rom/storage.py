@@ -45,6 +45,8 @@ def save_rom(
     if offline.integrands is not None:
         data["integrands"] = {"functions": offline.integrands.functions, "integrals": offline.integrands.integrals}
         attrs["integrands"] = {"scale": offline.integrands.scale, "tolerance": offline.integrands.tolerance}
+    if offline.stress_modes is not None:
+        data["stress_modes"] = offline.stress_modes
     if campaign is not None:
         data["campaign"] = campaign
     return write_results(path, data, attrs=attrs, case_text=case_text, kind=ROM_KIND)
@@ -88,6 +90,7 @@ def load_rom(path: str | Path, mesh: TetMesh, field: str = "training.rom_file") 
                 float(stored["scale"]),
                 float(stored["tolerance"]),
             )
+        stress_modes = np.asarray(saved["stress_modes"], dtype=float) if "stress_modes" in saved.data else None  # (built online)
         fingerprint = saved.attrs["/"]["mesh_fingerprint"]
         relative_error = float(saved.attrs["cubature"]["relative_error"])
     except KeyError as error:
@@ -109,4 +112,5 @@ def load_rom(path: str | Path, mesh: TetMesh, field: str = "training.rom_file") 
         tolerances,
         integrands=integrands,
         scales=scales,
+        stress_modes=stress_modes,
     )

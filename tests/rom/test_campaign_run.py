@@ -46,6 +46,8 @@ def test_a_repeated_loading_needs_no_enrichment(campaign):
     assert summary["campaign_speedup_verified"] == pytest.approx(loading["full_model_time_s"].sum() / loading["rom_time_s"].sum())
     assert (out / "campaign.png").is_file() and (out / "rom.h5").is_file()
     assert not list(out.glob("*.npz"))  # training and verification checkpoints are gone once recorded in rom.h5
+    rom_file = load_results(out / "rom.h5").data  # the estimate's stress basis travels with the ROM, enriched
+    assert rom_file["stress_modes"].shape[0] == rom_file["backstress_modes"].shape[0] and rom_file["stress_modes"].shape[1] >= 1
 
 
 def test_a_killed_campaign_resumes_exactly(campaign, tmp_path, monkeypatch):

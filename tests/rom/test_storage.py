@@ -23,6 +23,10 @@ def test_rom_file_round_trip_keeps_bases_cubature_integrands_scales_and_records(
     assert loaded.scales == offline.scales and loaded.scales["displacement"] > 0 and loaded.scales["p"] > 0
     assert loaded.tolerances == offline.tolerances
     np.testing.assert_array_equal(load_results(path).data["campaign"]["enrichments"], records["enrichments"])
+    assert offline.stress_modes is None and loaded.stress_modes is None  # built by the first online run
+    offline.stress_modes = np.linspace(0.0, 1.0, 6 * blade_training.space.n_points * 2).reshape(-1, 2)
+    carried = load_rom(save_rom(tmp_path / "carried.h5", offline, blade_training.mesh), blade_training.mesh)
+    np.testing.assert_array_equal(carried.stress_modes, offline.stress_modes)
 
 
 def test_an_older_rom_file_without_integrands_or_scales_still_loads(blade_training, tmp_path):
