@@ -136,10 +136,9 @@ def _tuned_repair_rule(
 ) -> tuple[str, Outcomes]:
     """The repair rule at ``eps`` with its distance (one of ``rule_a_distances``) tuned on the calibration seeds as
     rule A's is, and its outcomes on the held-out seeds (label ``repair rule <d> at <eps>``)."""
-    rules = {distance: RepairRule(config, distance=distance) for distance in case.rule_a_distances}
-    tuned = {distance: run_policy(config, rule, calibration, target=eps) for distance, rule in rules.items()}
-    distance = float(tuned_choice({f"{d!r}": outcome for d, outcome in tuned.items()}, eps, LEVELS[0]))
-    return f"repair rule {distance:g} at {eps:g}", run_policy(config, rules[distance], held_out, target=eps)
+    rules = {f"repair rule {d:g} at {eps:g}": RepairRule(config, distance=d) for d in case.rule_a_distances}
+    label = tuned_choice({label: run_policy(config, rule, calibration, target=eps) for label, rule in rules.items()}, eps, LEVELS[0])
+    return label, run_policy(config, rules[label], held_out, target=eps)
 
 
 def _verdict_key(role: str) -> str:

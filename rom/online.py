@@ -49,11 +49,12 @@ TemperatureFactory = Callable[[np.ndarray], Callable[[float], np.ndarray]]
 @dataclass
 class OfflineROM:
     """Everything the online phase needs: bases, training stresses (for cubature updates and the stress basis), the
-        cubature and the training's sizes (``scales``: largest displacement in the mass norm, largest ``p`` in the quadrature
-        norm; the references of the error estimate); and the compressed force integrands the cubature integrates (stored
-        in a serial run's ROM file; None after an MPI run's or from an older file: an enriching online run then computes
-        them at its first enrichment, from the stresses and modes); and the stress basis of the error estimate (None until an
-    online run builds it from the stresses by POD; enriched with them, so a campaign carries it from loading to loading)."""
+    cubature and the training's sizes (``scales``: largest displacement in the mass norm, largest ``p`` in the quadrature
+    norm; the references of the error estimate); the compressed force integrands the cubature integrates (stored in a
+    serial run's ROM file; None after an MPI run's or from an older file: an enriching online run then computes them
+    at its first enrichment, from the stresses and modes); and the stress basis of the error estimate (None until an
+    online run builds it from the stresses by POD; enriched with them, so a campaign carries it from loading to
+    loading)."""
 
     modes: np.ndarray
     p_modes: np.ndarray

@@ -237,10 +237,7 @@ class TargetAccuracyEnv(gym.Env):
         choice = action - n_choices if redo else action
         cost_before, error_before = self.cost, self.energy_error()
         if redo and self._saved is not None:  # back to the state before the last interval
-            saved = self._saved
-            self._start(choice, saved.x, saved.v, saved.t)
-            energy_before = saved.energy
-            self.redos += 1
+            energy_before = self._back_to_saved(choice)
         else:
             energy_before = self._energy
             self._saved = _Saved(simulation.x.copy(), simulation.v.copy(), simulation.t, energy_before)
@@ -249,10 +246,7 @@ class TargetAccuracyEnv(gym.Env):
         error = self._measure(energy_before)
         repair = self.config.repair_index
         if repair is not None and choice != repair and breaks_target(error, self._jump, self.target):
-            assert self._saved is not None
-            saved = self._saved
-            self._start(repair, saved.x, saved.v, saved.t)
-            self.redos += 1
+            self._back_to_saved(repair)
             self._integrate(repair)
             error = self._measure(energy_before)
         simulation = self._running()
@@ -261,6 +255,14 @@ class TargetAccuracyEnv(gym.Env):
         ended = terminated or truncated
         reward = target_reward(cost_before, self.cost, error_before, error, ended, self.target, self.config)
         return self._observation(), float(reward), terminated, truncated, self._info(error if ended else None, redo=redo)
+
+    def _back_to_saved(self, choice: int) -> float:
+        """A redo: integrator ``choice`` started from the state before the last interval; returns that state's energy."""
+        saved = self._saved
+        assert saved is not None
+        self._start(choice, saved.x, saved.v, saved.t)
+        self.redos += 1
+        return saved.energy
 
     def _measure(self, energy_before: float) -> float:
         """The energy and the jump after an interval that started at ``energy_before``; the error (inf after more

@@ -110,10 +110,7 @@ class TargetAccuracyVectorEnv(EpisodeBatch):
         self._saved_energy[onward] = engine.energy[onward]
         self._has_saved[onward] = True
         self.intervals[onward] += 1
-        self.redos[back] += 1
-        engine.positions[back] = self._saved_x[back]
-        engine.velocities[back] = self._saved_v[back]
-        engine.t[back] = self._saved_t[back]
+        self._back_to_saved(back)
         restart = back | (self._kind[choice] != self._kind[self.choice])
         self.choice = choice
         engine.advance(
@@ -127,12 +124,7 @@ class TargetAccuracyVectorEnv(EpisodeBatch):
             broken = breaks_target(error, self._jump, self.target) & (choice != repair)
             if broken.any():  # redone at once from the state before the interval, with the repair choice
                 envs = np.flatnonzero(broken)
-                engine.positions[envs], engine.velocities[envs], engine.t[envs] = (
-                    self._saved_x[envs],
-                    self._saved_v[envs],
-                    self._saved_t[envs],
-                )
-                self.redos[envs] += 1
+                self._back_to_saved(envs)
                 self.choice[envs] = repair
                 engine.advance(
                     envs, self._kind[self.choice], self._value[self.choice], engine.t + self.config.interval, broken,
@@ -150,6 +142,14 @@ class TargetAccuracyVectorEnv(EpisodeBatch):
         return observations, rewards, terminated, truncated, infos
 
     # --- what the agent sees -----------------------------------------------------------------------------------------
+
+    def _back_to_saved(self, envs: np.ndarray) -> None:
+        """A redo for ``envs`` (a mask or indices): back to the state before their last interval."""
+        engine = self.engine
+        engine.positions[envs] = self._saved_x[envs]
+        engine.velocities[envs] = self._saved_v[envs]
+        engine.t[envs] = self._saved_t[envs]
+        self.redos[envs] += 1
 
     def _measure(self, energy_before: np.ndarray) -> np.ndarray:
         """The jump of every episode's last interval (from ``energy_before``) and its error (inf after more redos
