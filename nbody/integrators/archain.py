@@ -83,13 +83,14 @@ def _state_length(n: int) -> int:
 def work_size(n: int) -> int:
     """Length of the work array for ``n`` bodies."""
     length = _state_length(n)
-    return _HEADER + n + 6 + 6 * n + (_COLUMNS + 3) * length + 9 * n
+    return _HEADER + n + 6 + 6 * n + (_COLUMNS + 3) * length + 9 * n + 4 * n + _COLUMNS  # _views, then _scratch
 
 
 @jit_inline
 def _views(work: np.ndarray, n: int):
     """Order, state ``[X, W, t]``, centre of mass ``[x, v]``, last output ``[x, v]``, table, two state
-    buffers, accelerations, positions and velocities in chain order."""
+    buffers, accelerations, positions and velocities in chain order (the scratch of the chain search and of the
+    step-size control is :func:`_scratch`)."""
     length = _state_length(n)
     start = _HEADER
     order = work[start : start + n]
@@ -106,6 +107,14 @@ def _views(work: np.ndarray, n: int):
     start += 2 * length
     scratch = work[start : start + 9 * n].reshape(3, n, 3)
     return order, state, centre, output, table, buffers[0], buffers[1], scratch[0], scratch[1], scratch[2]
+
+
+@jit_inline
+def _scratch(work: np.ndarray, n: int):
+    """The chain search's ``3n`` and a new order's ``n`` entries, and the step sizes of the columns: space in the
+    work array, so that a step allocates nothing (allocations contend between the batch engine's threads)."""
+    start = _HEADER + n + 6 + 6 * n + (_COLUMNS + 3) * _state_length(n) + 9 * n
+    return work[start : start + 3 * n], work[start + 3 * n : start + 4 * n], work[start + 4 * n :]
 
 
 @jit_inline
@@ -253,7 +262,7 @@ def _extrapolated_step(m, eps2, tol, h, columns, work):
     binding = work[_BINDING]
     evals = 0
     last = min(columns + 1, _COLUMNS - 1)
-    steps = np.empty(_COLUMNS)
+    steps = _scratch(work, n)[2]
     best = 0
     for k in range(last + 1):
         if not _leapfrog(m, order, state, previous, h, SUBSTEPS[k], binding, eps2, n, a, u):
@@ -304,10 +313,11 @@ def _write(x, v, m, work) -> None:
 
 
 @jit
-def _greedy_order(p: np.ndarray, n: int, order: np.ndarray) -> None:
+def _greedy_order(p: np.ndarray, n: int, order: np.ndarray, scratch: np.ndarray) -> None:
     """Chain order of the bodies at positions ``p`` (any frame): the closest pair, then repeatedly the body
-    closest to either end; written as indices into ``p``, first index below last."""
-    chained = np.zeros(n, dtype=np.bool_)
+    closest to either end; written as indices into ``p``, first index below last. ``scratch``: ``3n`` entries."""
+    chained = scratch[:n]
+    chained[:] = 0.0
     best = np.inf
     first = 0
     second = 1
@@ -317,22 +327,22 @@ def _greedy_order(p: np.ndarray, n: int, order: np.ndarray) -> None:
             if r2 < best:
                 best, first, second = r2, i, j
     head = n  # the chain grows in buffer[head:tail] of a buffer of 2n
-    buffer = np.empty(2 * n, dtype=np.int64)
+    buffer = scratch[n : 3 * n]
     buffer[head] = first
     buffer[head + 1] = second
     tail = head + 2
-    chained[first] = chained[second] = True
+    chained[first] = chained[second] = 1.0
     for _ in range(n - 2):
         best = np.inf
         body = -1
         at_head = False
-        for end in (buffer[head], buffer[tail - 1]):
+        for end in (int(buffer[head]), int(buffer[tail - 1])):
             for i in range(n):
-                if not chained[i]:
+                if chained[i] == 0.0:
                     r2 = (p[i, 0] - p[end, 0]) ** 2 + (p[i, 1] - p[end, 1]) ** 2 + (p[i, 2] - p[end, 2]) ** 2
                     if r2 < best:
                         best, body, at_head = r2, i, end == buffer[head]
-        chained[body] = True
+        chained[body] = 1.0
         if at_head:
             head -= 1
             buffer[head] = body
@@ -349,7 +359,7 @@ def _build(x, v, m, eps2, work) -> None:
     """Chain, links, centre of mass and binding energy from Cartesian ``x, v``."""
     n = m.shape[0]
     order, state, centre, output, table, previous, current, a, q, u = _views(work, n)
-    _greedy_order(x, n, order)
+    _greedy_order(x, n, order, _scratch(work, n)[0])
     X, W = _links(state, n)
     for k in range(n - 1):
         for d in range(3):
@@ -380,8 +390,8 @@ def _rechain(m, work) -> None:
     order, state, centre, output, table, previous, current, a, q, u = _views(work, n)
     X, W = _links(state, n)
     _chain_positions(X, n, q)
-    new = np.empty(n)
-    _greedy_order(q, n, new)  # indices into the current chain
+    search, new = _scratch(work, n)[:2]
+    _greedy_order(q, n, new, search)  # indices into the current chain
     same = True
     for k in range(n):
         same = same and new[k] == k
