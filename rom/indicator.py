@@ -16,6 +16,7 @@ the reference size, a quantity near zero (``p`` early in a ramp) cannot raise a 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -26,6 +27,10 @@ class GappyPOD:
 
     Under MPI ``basis`` holds this rank's rows and ``restricted`` (the rows at ``points``, gathered from
     the ranks that hold them) must be given; :meth:`reconstruct` then returns this rank's rows.
+
+    The least-squares solution operator (the pseudo-inverse of the restricted basis, with ``lstsq``'s cut-off of
+    small singular values) is computed at the first fit and reused: a fit is then one product of O(|R| N), not a
+    factorisation of O(|R| N^2) at every online increment.
     """
 
     basis: np.ndarray
@@ -36,10 +41,15 @@ class GappyPOD:
         if self.restricted is None:
             self.restricted = self.basis[self.points]
 
+    @cached_property
+    def _solution_operator(self) -> np.ndarray:
+        """``pinv(Psi[R])`` (N, |R|), singular values below ``eps max(|R|, N)`` of the largest cut as ``lstsq`` does."""
+        assert self.restricted is not None  # set in __post_init__
+        return np.linalg.pinv(self.restricted, rcond=np.finfo(float).eps * max(self.restricted.shape))
+
     def coefficients(self, values: np.ndarray) -> np.ndarray:
         """Least-squares coefficients of values (|R|,) or (|R|, k) at the points."""
-        assert self.restricted is not None  # set in __post_init__
-        return np.linalg.lstsq(self.restricted, values, rcond=None)[0]
+        return self._solution_operator @ values
 
     def reconstruct(self, values: np.ndarray) -> np.ndarray:
         """The field at every point from its values at the restricted points."""

@@ -5,7 +5,9 @@ viscoplastic flow with a threshold (Norton law ``pdot = <(J2(s - X) - R0) / K>^n
 kinematic hardening (``Xdot = 2/3 C epsdot_p - D X pdot``), integrated by backward Euler: the update
 reduces to one scalar equation in the increment of cumulated plasticity ``dp`` per point, solved by a
 bracketed Newton method, and the consistent tangent follows in closed form (derivation in the
-docstring of :meth:`ViscoplasticMaterial.update`). See docs/methods.md.
+docstring of :meth:`ViscoplasticMaterial.update`), all in one compiled pass over the points (the reduced model
+calls it at a few hundred points per Newton iteration, where NumPy's temporaries cost as much as the arithmetic).
+See docs/methods.md.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numba
 import numpy as np
 
 from rom.materials.tables import TemperatureTable
-from rom.materials.tensors import IDENTITY, deviator, isotropic_stiffness, von_mises
+from rom.materials.tensors import IDENTITY, isotropic_stiffness
 
 #: Relative tolerance of the local scalar equation.
 LOCAL_TOLERANCE = 1e-12
@@ -176,83 +178,95 @@ class ViscoplasticMaterial(ElasticMaterial):
             When the scalar equation does not converge at some point.
         """
         coefficients = coefficients or self.coefficients(temperature)
-        stiffness, flow = coefficients.stiffness, coefficients.flow
-        trial_elastic = strain - coefficients.thermal_strain - state.plastic_strain
-        trial_stress = np.einsum("nij,nj->ni", stiffness, trial_elastic)
-        trial_deviator = deviator(trial_stress)
-        threshold = flow["yield_stress"]
-        trial_overstress = von_mises(trial_deviator - state.backstress) - threshold
-        flowing = np.flatnonzero(trial_overstress > 0.0)
-        new_state = state.copy()
-        tangent = stiffness.copy()
-        stress = trial_stress.copy()
-        if flowing.size == 0 or dt <= 0.0:
-            return ConstitutiveResult(stress, tangent, new_state)
-
-        g = coefficients.shear[flowing]
-        k, n, r0 = flow["norton_k"][flowing], flow["norton_n"][flowing], threshold[flowing]
-        c, d = flow["hardening_c"][flowing], flow["hardening_d"][flowing]
-        s_trial, x_old = trial_deviator[flowing], state.backstress[flowing]
-        dp, iterations = _solve_increment(s_trial, x_old, g, k, n, r0, c, d, dt)
-
-        plastic_increment, backstress, correction = _flow(s_trial, x_old, g, k, n, c, d, float(dt), dp)
-        new_state.plastic_strain[flowing] += plastic_increment
-        new_state.backstress[flowing] = backstress
-        new_state.cumulated_plasticity[flowing] += dp
-        stress[flowing] -= 2.0 * g[:, None] * plastic_increment
-        tangent[flowing] -= correction
-        return ConstitutiveResult(stress, tangent, new_state, iterations)
-
-
-def _solve_increment(s_trial, x_old, g, k, n, r0, c, d, dt):
-    """Solve ``g(dp) = 0`` at every flowing point by Newton's method on ``z = ln dp`` inside a shrinking bracket.
-
-    In ``z`` the Norton term ``K exp(z/n) / dt^(1/n)`` is smooth (in ``dp`` its slope is infinite at 0) and
-    ``g`` is concave and decreasing, so Newton's method started from the upper end of the bracket
-    converges monotonically; bisection in ``z`` is the safeguard. Compiled point by point (Numba).
-    """
-    dp, iterations = _solve_points(s_trial, x_old, g, k, n, r0, c, d, float(dt), LOCAL_TOLERANCE, LOCAL_MAX_ITERATIONS)
-    if iterations < 0:
-        raise LocalConvergenceError(f"constitutive update did not converge in {LOCAL_MAX_ITERATIONS} iterations")
-    return dp, iterations
+        flow = coefficients.flow
+        stress, tangent, plastic, backstress, cumulated, iterations = _update_points(
+            np.ascontiguousarray(strain, dtype=float), coefficients.thermal_strain, coefficients.stiffness, coefficients.shear,
+            flow["norton_k"], flow["norton_n"], flow["yield_stress"], flow["hardening_c"], flow["hardening_d"],
+            state.plastic_strain, state.backstress, state.cumulated_plasticity, float(dt), LOCAL_TOLERANCE, LOCAL_MAX_ITERATIONS,
+        )  # fmt: skip
+        if iterations < 0:
+            raise LocalConvergenceError(f"constitutive update did not converge in {LOCAL_MAX_ITERATIONS} iterations")
+        return ConstitutiveResult(stress, tangent, MaterialState(plastic, backstress, cumulated), iterations)
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _flow(s_trial, x_old, g, k, n, c, d, dt, dp):
-    """Plastic strain increment ``dp N``, new backstress and the tangent correction (formulas in ``update``)."""
-    count = g.shape[0]
-    plastic = np.empty((count, 6))
-    backstress = np.empty((count, 6))
-    correction = np.empty((count, 6, 6))
+def _update_points(
+    strain, thermal, stiffness, shear, k, n, r0, c, d, plastic_old, backstress_old, cumulated_old, dt, tolerance, max_iterations
+):
+    """The update of every point in one compiled pass: trial stress, the flow test, and at the flowing points the
+    scalar equation (:func:`_solve_point`), the new internal variables and the tangent correction (:func:`_flow_point`).
+
+    Returns ``(stress, tangent, plastic strain, backstress, cumulated plasticity, most local iterations)``; the
+    iterations are -1 when the scalar equation did not converge at some point.
+    """
+    count = strain.shape[0]
+    stress = np.empty((count, 6))
+    tangent = stiffness.copy()
+    plastic = plastic_old.copy()
+    backstress = backstress_old.copy()
+    cumulated = cumulated_old.copy()
+    elastic = np.empty(6)
+    s_trial = np.empty(6)
+    increment = np.empty(6)
+    correction = np.empty((6, 6))
     normal = np.empty(6)
     p_x = np.empty(6)
+    most = 0
     for p in range(count):
-        theta = 1.0 / (1.0 + d[p] * dp[p])
-        j_star = _von_mises_of_difference(s_trial[p], theta, x_old[p])
-        trace = 0.0
-        for i in range(3):
-            trace += s_trial[p, i] - theta * x_old[p, i]
-        n_dot_x = 0.0
         for i in range(6):
-            normal[i] = 1.5 * (s_trial[p, i] - theta * x_old[p, i] - (trace / 3.0 if i < 3 else 0.0)) / j_star
-            n_dot_x += normal[i] * x_old[p, i]
-            plastic[p, i] = dp[p] * normal[i]
-            backstress[p, i] = theta * (x_old[p, i] + (2.0 / 3.0) * c[p] * plastic[p, i])
-        rate_term = k[p] / (n[p] * dt) * (max(dp[p], 1e-300) / dt) ** (1.0 / n[p] - 1.0) if dp[p] > 0.0 else np.inf
-        h = 3.0 * g[p] + c[p] * theta - c[p] * d[p] * theta**2 * dp[p] - d[p] * theta**2 * n_dot_x + rate_term
-        # P X_old with P = I_dev - 2/3 N (x) N (N is deviatoric)
-        x_trace = (x_old[p, 0] + x_old[p, 1] + x_old[p, 2]) / 3.0
+            elastic[i] = strain[p, i] - thermal[p, i] - plastic_old[p, i]
         for i in range(6):
-            p_x[i] = x_old[p, i] - (x_trace if i < 3 else 0.0) - (2.0 / 3.0) * normal[i] * n_dot_x
-        factor = 3.0 * g[p] * dp[p] / j_star
-        coupling = 2.0 * g[p] * d[p] * theta**2 / h
-        for i in range(6):
+            total = 0.0
             for j in range(6):
-                projector = (1.0 if i == j else 0.0) - (1.0 / 3.0 if (i < 3 and j < 3) else 0.0) - (2.0 / 3.0) * normal[i] * normal[j]
-                correction[p, i, j] = (4.0 * g[p] ** 2 / h) * normal[i] * normal[j] + factor * (
-                    2.0 * g[p] * projector + coupling * p_x[i] * normal[j]
-                )
-    return plastic, backstress, correction
+                total += stiffness[p, i, j] * elastic[j]
+            stress[p, i] = total
+        third = (stress[p, 0] + stress[p, 1] + stress[p, 2]) / 3.0
+        for i in range(6):
+            s_trial[i] = stress[p, i] - (third if i < 3 else 0.0)
+        if dt <= 0.0 or _von_mises_of_difference(s_trial, 1.0, backstress_old[p]) - r0[p] <= 0.0:
+            continue
+        dp, iterations = _solve_point(s_trial, backstress_old[p], shear[p], k[p], n[p], r0[p], c[p], d[p], dt, tolerance, max_iterations)
+        if iterations < 0:
+            return stress, tangent, plastic, backstress, cumulated, -1
+        most = max(most, iterations)
+        _flow_point(s_trial, backstress_old[p], shear[p], k[p], n[p], c[p], d[p], dt, dp, increment, backstress[p], correction, normal, p_x)
+        cumulated[p] += dp
+        for i in range(6):
+            plastic[p, i] += increment[i]
+            stress[p, i] -= 2.0 * shear[p] * increment[i]
+            for j in range(6):
+                tangent[p, i, j] -= correction[i, j]
+    return stress, tangent, plastic, backstress, cumulated, most
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _flow_point(s_trial, x_old, g, k, n, c, d, dt, dp, plastic, backstress, correction, normal, p_x):
+    """At one flowing point: the plastic strain increment ``dp N``, the new backstress and the tangent correction
+    (formulas in :meth:`ViscoplasticMaterial.update`), written into ``plastic``, ``backstress`` and ``correction``
+    (``normal`` and ``p_x``: scratch of 6)."""
+    theta = 1.0 / (1.0 + d * dp)
+    j_star = _von_mises_of_difference(s_trial, theta, x_old)
+    trace = 0.0
+    for i in range(3):
+        trace += s_trial[i] - theta * x_old[i]
+    n_dot_x = 0.0
+    for i in range(6):
+        normal[i] = 1.5 * (s_trial[i] - theta * x_old[i] - (trace / 3.0 if i < 3 else 0.0)) / j_star
+        n_dot_x += normal[i] * x_old[i]
+        plastic[i] = dp * normal[i]
+        backstress[i] = theta * (x_old[i] + (2.0 / 3.0) * c * plastic[i])
+    rate_term = k / (n * dt) * (max(dp, 1e-300) / dt) ** (1.0 / n - 1.0) if dp > 0.0 else np.inf
+    h = 3.0 * g + c * theta - c * d * theta**2 * dp - d * theta**2 * n_dot_x + rate_term
+    # P X_old with P = I_dev - 2/3 N (x) N (N is deviatoric)
+    x_trace = (x_old[0] + x_old[1] + x_old[2]) / 3.0
+    for i in range(6):
+        p_x[i] = x_old[i] - (x_trace if i < 3 else 0.0) - (2.0 / 3.0) * normal[i] * n_dot_x
+    factor = 3.0 * g * dp / j_star
+    coupling = 2.0 * g * d * theta**2 / h
+    for i in range(6):
+        for j in range(6):
+            projector = (1.0 if i == j else 0.0) - (1.0 / 3.0 if (i < 3 and j < 3) else 0.0) - (2.0 / 3.0) * normal[i] * normal[j]
+            correction[i, j] = (4.0 * g**2 / h) * normal[i] * normal[j] + factor * (2.0 * g * projector + coupling * p_x[i] * normal[j])
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -267,45 +281,41 @@ def _von_mises_of_difference(s, theta, x):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _solve_points(s_trial, x_old, g, k, n, r0, c, d, dt, tolerance, max_iterations):
-    """The scalar equation at each point; returns ``(dp, most iterations)``, iterations -1 on failure."""
-    count = g.shape[0]
-    dp_out = np.empty(count)
-    most = 0
-    for p in range(count):
-        j_trial = _von_mises_of_difference(s_trial[p], 0.0, x_old[p])
-        j_x = _von_mises_of_difference(x_old[p], 0.0, x_old[p])
-        low = math.log(1e-300)
-        high = math.log((j_trial + j_x) / (3.0 * g[p]))
-        z = high
-        scale = j_trial + j_x + r0[p]
-        done = False
-        for iteration in range(1, max_iterations + 1):
-            dp = math.exp(z)
-            theta = 1.0 / (1.0 + d[p] * dp)
-            j_star = _von_mises_of_difference(s_trial[p], theta, x_old[p])
-            rate = (dp / dt) ** (1.0 / n[p])
-            residual = j_star - (3.0 * g[p] + c[p] * theta) * dp - r0[p] - k[p] * rate
-            if residual > 0.0:
-                low = z
-            else:
-                high = z
-            if abs(residual) <= tolerance * scale or high - low <= 1e-14:
-                dp_out[p] = dp
-                most = max(most, iteration)
-                done = True
-                break
-            # N : X_old with N = 3/2 xi* / J2(xi*)
-            trace = 0.0
-            for i in range(3):
-                trace += s_trial[p, i] - theta * x_old[p, i]
-            n_dot_x = 0.0
-            for i in range(6):
-                xi = s_trial[p, i] - theta * x_old[p, i] - (trace / 3.0 if i < 3 else 0.0)
-                n_dot_x += 1.5 * xi / max(j_star, 1e-300) * x_old[p, i]
-            slope = dp * (d[p] * theta**2 * n_dot_x - 3.0 * g[p] - c[p] * theta + c[p] * d[p] * theta**2 * dp) - k[p] * rate / n[p]
-            newton = z - residual / slope
-            z = newton if low < newton < high and math.isfinite(newton) else 0.5 * (low + high)
-        if not done:
-            return dp_out, -1
-    return dp_out, most
+def _solve_point(s_trial, x_old, g, k, n, r0, c, d, dt, tolerance, max_iterations):
+    """``g(dp) = 0`` at one flowing point by Newton's method on ``z = ln dp`` inside a shrinking bracket; returns
+    ``(dp, iterations)``, iterations -1 on failure.
+
+    In ``z`` the Norton term ``K exp(z/n) / dt^(1/n)`` is smooth (in ``dp`` its slope is infinite at 0) and ``g`` is
+    concave and decreasing, so Newton's method started from the upper end of the bracket converges monotonically;
+    bisection in ``z`` is the safeguard.
+    """
+    j_trial = _von_mises_of_difference(s_trial, 0.0, x_old)
+    j_x = _von_mises_of_difference(x_old, 0.0, x_old)
+    low = math.log(1e-300)
+    high = math.log((j_trial + j_x) / (3.0 * g))
+    z = high
+    scale = j_trial + j_x + r0
+    for iteration in range(1, max_iterations + 1):
+        dp = math.exp(z)
+        theta = 1.0 / (1.0 + d * dp)
+        j_star = _von_mises_of_difference(s_trial, theta, x_old)
+        rate = (dp / dt) ** (1.0 / n)
+        residual = j_star - (3.0 * g + c * theta) * dp - r0 - k * rate
+        if residual > 0.0:
+            low = z
+        else:
+            high = z
+        if abs(residual) <= tolerance * scale or high - low <= 1e-14:
+            return dp, iteration
+        # N : X_old with N = 3/2 xi* / J2(xi*)
+        trace = 0.0
+        for i in range(3):
+            trace += s_trial[i] - theta * x_old[i]
+        n_dot_x = 0.0
+        for i in range(6):
+            xi = s_trial[i] - theta * x_old[i] - (trace / 3.0 if i < 3 else 0.0)
+            n_dot_x += 1.5 * xi / max(j_star, 1e-300) * x_old[i]
+        slope = dp * (d * theta**2 * n_dot_x - 3.0 * g - c * theta + c * d * theta**2 * dp) - k * rate / n
+        newton = z - residual / slope
+        z = newton if low < newton < high and math.isfinite(newton) else 0.5 * (low + high)
+    return 0.0, -1

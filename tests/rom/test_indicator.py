@@ -66,3 +66,16 @@ def test_estimate_without_a_basis_is_all_error():
     estimator = ErrorEstimator({"p": 0.0})
     assert estimator.estimate({"p": empty}, {"p": np.array([0.0, 1e-3])})["p"] == 1.0
     assert estimator.estimate({"p": empty}, {"p": np.zeros(2)})["p"] == 0.0
+
+
+@pytest.mark.parametrize("rank_deficient", [False, True])
+def test_reused_solution_operator_gives_lstsqs_coefficients(weighted_basis, rank_deficient):
+    """The fit's cached pseudo-inverse against a fresh ``lstsq`` at every call, also when two modes coincide at the
+    points (``lstsq``'s minimum-norm solution) and for several right-hand sides."""
+    _, modes, points, rng = weighted_basis
+    if rank_deficient:
+        modes = np.column_stack([modes, modes[:, 0]])
+    fit = GappyPOD(modes, points)
+    for values in (rng.standard_normal(points.size), rng.standard_normal((points.size, 4))):
+        expected = np.linalg.lstsq(modes[points], values, rcond=None)[0]
+        assert np.allclose(fit.coefficients(values), expected, rtol=0.0, atol=1e-12 * np.abs(expected).max())
