@@ -19,7 +19,7 @@ import numba
 import numpy as np
 
 from rom.materials.tables import TemperatureTable
-from rom.materials.tensors import IDENTITY, isotropic_stiffness
+from rom.materials.tensors import IDENTITY, deviator, isotropic_stiffness, von_mises
 
 #: Relative tolerance of the local scalar equation.
 LOCAL_TOLERANCE = 1e-12
@@ -184,6 +184,11 @@ class ViscoplasticMaterial(ElasticMaterial):
             flow["norton_k"], flow["norton_n"], flow["yield_stress"], flow["hardening_c"], flow["hardening_d"],
             state.plastic_strain, state.backstress, state.cumulated_plasticity, float(dt), LOCAL_TOLERANCE, LOCAL_MAX_ITERATIONS,
         )  # fmt: skip
+        if iterations < 0 or not np.isfinite(stress).all():  # compiled code warns of nothing: the trial stress and
+            # its von Mises norm again in NumPy, whose overflow warnings then say where the failure came from
+            von_mises(
+                deviator(np.einsum("nij,nj->ni", coefficients.stiffness, strain - coefficients.thermal_strain - state.plastic_strain))
+            )
         if iterations < 0:
             raise LocalConvergenceError(f"constitutive update did not converge in {LOCAL_MAX_ITERATIONS} iterations")
         return ConstitutiveResult(stress, tangent, MaterialState(plastic, backstress, cumulated), iterations)
