@@ -184,11 +184,9 @@ class ViscoplasticMaterial(ElasticMaterial):
             flow["norton_k"], flow["norton_n"], flow["yield_stress"], flow["hardening_c"], flow["hardening_d"],
             state.plastic_strain, state.backstress, state.cumulated_plasticity, float(dt), LOCAL_TOLERANCE, LOCAL_MAX_ITERATIONS,
         )  # fmt: skip
-        if iterations < 0 or not np.isfinite(stress).all():  # compiled code warns of nothing: the trial stress and
+        if iterations < 0 or not np.isfinite(stress).all():  # compiled code warns of nothing: the elastic trial and
             # its von Mises norm again in NumPy, whose overflow warnings then say where the failure came from
-            von_mises(
-                deviator(np.einsum("nij,nj->ni", coefficients.stiffness, strain - coefficients.thermal_strain - state.plastic_strain))
-            )
+            von_mises(deviator(super().update(strain, temperature, dt, state, coefficients).stress))
         if iterations < 0:
             raise LocalConvergenceError(f"constitutive update did not converge in {LOCAL_MAX_ITERATIONS} iterations")
         return ConstitutiveResult(stress, tangent, MaterialState(plastic, backstress, cumulated), iterations)
