@@ -71,7 +71,10 @@ def serial_blas() -> Any:
 
     For small dense algebra (matrices of a few hundred columns), threads cost more than they give, and right after a
     PARDISO solve MKL's OpenMP threads still spin on the cores: the online ROM's cubature update took 175 ms with two
-    BLAS threads against 28 ms with one (default blade, 2 cores; ``python benchmarks/rom_online.py``).
+    BLAS threads against 28 ms with one (default blade, 2 cores; ``python benchmarks/rom_online.py``). The other way
+    round too: OpenBLAS's threads spin after a threaded call and slow PARDISO's next factorisation; the full model's
+    Newton loop runs in this block, and a factorisation and solve of the default blade's tangent takes 15 ms instead
+    of 40-50 ms (the blade's full model: 8.0 -> 4.9 s wall, ``adaptsim run cases/blade_hifi.yaml``, 2026-12-06).
     """
     return _threadpools().select(internal_api="openblas").limit(limits=1)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from adaptsim.errors import RunError
+from adaptsim.launch import serial_blas
 from rom.fem.assembly import FreeDofAssembler
 from rom.fem.linear import linear_solver
 from rom.interfaces import ConstitutiveLaw, DisplacementSpace
@@ -155,6 +156,10 @@ class HifiSolver:
         NewtonFailure
             When Newton does not converge in ``max_iterations`` or the constitutive update fails.
         """
+        with serial_blas():  # PARDISO's threads get the cores (see adaptsim.launch.serial_blas)
+            return self._newton(previous, t, guess)
+
+    def _newton(self, previous: Increment, t: float, guess: np.ndarray | None) -> Increment:
         problem, space = self.problem, self.problem.space
         dt = t - previous.time
         temperature = problem.temperature_at_points(t)

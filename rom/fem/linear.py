@@ -89,6 +89,7 @@ class PardisoSolve:
     """
 
     _solvers: dict[int, Any] = {}  # one PARDISO handle per matrix type, shared by every instance (MKL's state)
+    _analysed: dict[int, SymmetricPattern] = {}  # the pattern whose symbolic analysis each handle holds
     _last: int | None = None
 
     def __init__(self) -> None:
@@ -103,6 +104,7 @@ class PardisoSolve:
             cls._solvers[mtype] = pypardiso.PyPardisoSolver(mtype=mtype)
         if cls._last is not None and cls._last != mtype:
             cls._solvers[cls._last].free_memory()
+            cls._analysed.pop(cls._last, None)
         cls._last = mtype
         return cls._solvers[mtype]
 
@@ -115,7 +117,6 @@ class PardisoSolve:
         return 1024 * max(int(solver.get_iparm(15)), int(solver.get_iparm(16)) + int(solver.get_iparm(17)))
 
     def __call__(self, matrix: sp.csr_matrix, rhs: np.ndarray) -> np.ndarray:
-        pypardiso = _load_pardiso()
         matrix = matrix.tocsr()
         matrix.sort_indices()
         if self.pattern is None or not self.pattern.matches(matrix):
@@ -123,13 +124,31 @@ class PardisoSolve:
         asymmetry = self.pattern.asymmetry(matrix)
         if asymmetry <= SYMMETRY_TOLERANCE:
             self.symmetric_solves += 1
-            return pypardiso.spsolve(self.pattern.upper_triangle(matrix), rhs, solver=self._solver(SYMMETRIC))
+            return self._factor_and_solve(SYMMETRIC, self.pattern.upper_triangle(matrix), rhs)
         if not self.unsymmetric_solves:
             log(
                 f"linear solve: the tangent is not symmetric (relative asymmetry {asymmetry:.1e} > {SYMMETRY_TOLERANCE:g}): unsymmetric PARDISO"
             )
         self.unsymmetric_solves += 1
-        return pypardiso.spsolve(matrix, rhs, solver=self._solver(UNSYMMETRIC))
+        return self._factor_and_solve(UNSYMMETRIC, matrix, rhs)
+
+    def _factor_and_solve(self, mtype: int, matrix: sp.csr_matrix, rhs: np.ndarray) -> np.ndarray:
+        """Factorise ``matrix`` and solve, in one PARDISO call (phase 23), after the symbolic analysis (phase 11: fill-in
+        reducing ordering, symbolic factorisation) only when the handle does not hold this pattern's already.
+
+        pypardiso's ``spsolve`` analyses every new matrix again (phase 12): on the default blade 16 ms of its 28 ms
+        factorisation. Same ordering, same factors: the solutions are the same to the bit.
+        """
+        assert self.pattern is not None  # (set by __call__)
+        solver = self._solver(mtype)
+        solver._check_A(matrix)  # CSR with sorted indices and no empty row; tells PARDISO the storage
+        if self._analysed.get(mtype) is not self.pattern:
+            solver.set_phase(11)
+            solver._call_pardiso(matrix, np.zeros((matrix.shape[0], 1)))
+            self._analysed[mtype] = self.pattern
+        solver.set_phase(23)
+        solution = solver._call_pardiso(matrix, np.asfortranarray(np.asarray(rhs, dtype=float).reshape(matrix.shape[0], -1)))
+        return solution.reshape(np.shape(rhs))
 
 
 def pardiso_available() -> bool:

@@ -258,3 +258,29 @@ def test_pardiso_factorises_symmetric_tangents_as_symmetric():
     exact = sla.spsolve(symmetric.tocsc(), rhs)
     assert np.linalg.norm(solve(symmetric, rhs) - exact) <= 1e-10 * np.linalg.norm(exact)
     assert PardisoSolve.peak_memory() > 400 * 8  # PARDISO's own statistics, in bytes
+
+
+def test_pardiso_analyses_a_pattern_once_and_again_when_another_solver_or_pattern_came_between():
+    import scipy.sparse.linalg as sla
+
+    from rom.fem.linear import SYMMETRIC, PardisoSolve, pardiso_available
+
+    if not pardiso_available():
+        pytest.skip("pypardiso (MKL) is not installed on this platform")
+    first, second = PardisoSolve(), PardisoSolve()
+    rng = np.random.default_rng(1)
+    # new values on one pattern, another solver's pattern in between, a pattern change, several right-hand sides
+    for solve, size, scale, columns in [
+        (first, 20, 1.0, 1),
+        (first, 20, 3.0, 1),
+        (second, 12, 1.0, 1),
+        (first, 20, 0.5, 3),
+        (first, 16, 2.0, 2),
+    ]:
+        matrix = scale * _convection_diffusion(size, 0.0)
+        rhs = rng.standard_normal((size * size, columns)).squeeze()
+        exact = sla.spsolve(matrix.tocsc(), rhs).reshape(rhs.shape)
+        solution = solve(matrix, rhs)
+        assert solution.shape == rhs.shape
+        assert np.linalg.norm(solution - exact) <= 1e-10 * np.linalg.norm(exact)
+        assert PardisoSolve._analysed[SYMMETRIC] is solve.pattern  # the handle holds the analysis of the last pattern
