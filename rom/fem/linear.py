@@ -14,7 +14,9 @@ level, which its tolerance does not see. Above it, the unsymmetric factorisation
 
 from __future__ import annotations
 
+import glob
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -38,8 +40,16 @@ def _superlu(matrix: sp.csr_matrix, rhs: np.ndarray) -> np.ndarray:
 
 
 def _load_pardiso():
-    """pypardiso, with MKL's reproducible mode unless the environment chose another (MKL reads it when it loads)."""
+    """pypardiso, with MKL's reproducible mode unless the environment chose another (MKL reads it when it loads).
+
+    pypardiso looks for MKL's runtime library by walking every folder under the environment (0.4 s at its import and
+    at each new handle); where the environment's ``lib`` holds it (the ``mkl`` wheel's place), it is named directly.
+    """
     os.environ.setdefault("MKL_CBWR", "COMPATIBLE")
+    if "PYPARDISO_MKL_RT" not in os.environ:
+        found = sorted(glob.glob(os.path.join(sys.prefix, "lib", "libmkl_rt.so*")))
+        if found:
+            os.environ["PYPARDISO_MKL_RT"] = found[0]
     import pypardiso
 
     return pypardiso
