@@ -12,7 +12,8 @@ deterministic and honest across integrators.
 Reward (:func:`target_reward`), in two parts that telescope over an episode. Cost: each step
 ``-cost_weight * (C_after - C_before) / (reference_cost * episode_intervals)``, ``C`` the total weighted cost so far,
 linear because the mean cost is what a user pays (a run at ``reference_cost`` per interval, about IAS15 tol 1e-7 on
-the paper's initial conditions, costs ``cost_weight``). Verdict: the change of the potential
+the paper's initial conditions, costs ``cost_weight``; with a mixture of families, each episode's family's own
+``reference_cost``, so that a family whose intervals cost more does not outweigh the others). Verdict: the change of the potential
 ``phi(dE) = -2 success_reward [dE > eps] - max(0, log10(dE / eps))`` of the relative energy error ``dE``, and
 ``+success_reward`` at the end. Summed over an episode: ``-cost_weight C_total / (reference_cost episode_intervals)``
 plus ``+success_reward`` when the final ``dE <= eps``, else ``-success_reward - log10(dE / eps)``: the verdict on the
@@ -96,14 +97,27 @@ def target_reward(
     error_after: np.ndarray | float,
     ended: np.ndarray | bool,
     target: np.ndarray | float,
+    reference_cost: np.ndarray | float,
     config: TargetConfig,
 ) -> np.ndarray:
-    """The reward of one step (of one episode, or of many as arrays): the cost of the step, the change of
+    """The reward of one step (of one episode, or of many as arrays): the cost of the step in units of the episode's
+    ``reference_cost`` per interval (:meth:`TargetConfig.family_reference_cost`), the change of
     :func:`verdict_potential`, and ``success_reward`` when the episode ends."""
-    scale = config.reference_cost * config.episode_intervals
+    scale = np.asarray(reference_cost) * config.episode_intervals
     reward = -config.cost_weight * (np.asarray(cost_after) - cost_before) / scale
     reward = reward + verdict_potential(error_after, target, config) - verdict_potential(error_before, target, config)
     return reward + np.where(ended, config.success_reward, 0.0)
+
+
+def draw_episode(config: TargetConfig, rng: np.random.Generator, options: dict[str, Any]) -> tuple[System, float]:
+    """An episode's initial conditions (``options["system"]``, or drawn from the family, or from one of a mixture's
+    families drawn uniformly first) and the reference cost of its family (a given system's: ``options["family"]``'s,
+    by default the first family's)."""
+    families = config.families
+    if options.get("system") is not None:
+        return options["system"], config.family_reference_cost(options.get("family", families[0]))
+    family = families[int(rng.integers(len(families)))] if len(families) > 1 else families[0]
+    return draw_system(family, rng), config.family_reference_cost(family)
 
 
 def target_observations(
@@ -161,6 +175,7 @@ class TargetAccuracyEnv(gym.Env):
         self._energy0 = 1.0
         self._scales = np.zeros(3)  # log10 of the system's own length, speed and time
         self._energy = 1.0  # of the current state
+        self._reference_cost = 1.0  # of the episode's family
         self._jump = 0.0
         self._saved: _Saved | None = None
 
@@ -214,7 +229,7 @@ class TargetAccuracyEnv(gym.Env):
         """New initial conditions (or ``options["system"]``) and a new target (or ``options["target"]``)."""
         super().reset(seed=seed)
         options = options or {}
-        system = options.get("system") or draw_system(self.config.initial_conditions, self.np_random)
+        system, self._reference_cost = draw_episode(self.config, self.np_random, options)
         low, high = self.config.target
         self.target = float(options.get("target") or 10.0 ** self.np_random.uniform(math.log10(low), math.log10(high)))
         self._masses, self._softening = system.masses.copy(), system.softening
@@ -253,7 +268,7 @@ class TargetAccuracyEnv(gym.Env):
         terminated = bool(error > self.config.max_energy_error or simulation.status != Status.COMPLETED)
         truncated = bool(self.intervals >= self.config.episode_intervals and not terminated)
         ended = terminated or truncated
-        reward = target_reward(cost_before, self.cost, error_before, error, ended, self.target, self.config)
+        reward = target_reward(cost_before, self.cost, error_before, error, ended, self.target, self._reference_cost, self.config)
         return self._observation(), float(reward), terminated, truncated, self._info(error if ended else None, redo=redo)
 
     def _back_to_saved(self, choice: int) -> float:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -17,6 +17,9 @@ from rl_agents.envs.config import INITIAL_CONDITIONS_HELP, InitialConditionFamil
 #: interval as the environment runs them (``python benchmarks/evaluation_cost.py --seeds 100 --repeat 5``,
 #: 2026-12-04: IAS15 0.318 us, Hermite 0.307, leapfrog 0.162, rk 0.252, archain 0.620). Force evaluations alone are
 #: not an honest cost across integrators: an archain evaluation (chain coordinates, extrapolation) costs twice IAS15's.
+#: A weighted cost per interval.
+ReferenceCost = Annotated[float, Field(gt=0.0, le=1e9)]
+
 EVALUATION_COST: dict[str, float] = {"hermite": 0.97, "leapfrog": 0.51, "rk": 0.79, "ias15": 1.0, "archain": 1.95}
 
 
@@ -77,15 +80,22 @@ class TargetConfig(StrictModel):
         2.0, ge=0.0, le=1e3, description="Reward for ending at or below the target (as much again lost for ending above it)."
     )
     cost_weight: float = Field(1.0, ge=0.0, le=1e3, description="Reward lost by a run that costs `reference_cost` per interval.")
-    reference_cost: PositiveFloat = Field(
+    reference_cost: ReferenceCost | dict[InitialConditionFamily, ReferenceCost] = Field(
         45.0,
-        le=1e9,
-        description="Weighted cost per interval that the cost part of the reward is measured in (default: about IAS15 tol 1e-7).",
+        description=(
+            "Weighted cost per interval that the cost part of the reward is measured in (default: about IAS15 tol 1e-7 "
+            "on the paper's systems), or one per family of a mixture (`{paper: 45, hierarchical: 62}`: families whose "
+            "intervals cost differently weigh alike)."
+        ),
     )
     evaluation_cost: dict[IntegratorName, PositiveFloat] = Field(
         default_factory=lambda: dict(EVALUATION_COST), description="CPU cost of a force evaluation of each integrator, relative to IAS15."
     )
-    initial_conditions: InitialConditionFamily = Field("paper", description=INITIAL_CONDITIONS_HELP)
+    initial_conditions: InitialConditionFamily | list[InitialConditionFamily] = Field(
+        "paper",
+        min_length=1,
+        description=INITIAL_CONDITIONS_HELP + " A list: each episode draws one of its families, uniformly (repeat one to weigh it more).",
+    )
     features: Literal["absolute", "scaled"] = Field(
         "absolute",
         description=(
@@ -109,7 +119,20 @@ class TargetConfig(StrictModel):
             raise ValueError(f"evaluation_cost has no value for {', '.join(missing)}")
         if self.repair is not None and self.repair not in self.choices:
             raise ValueError(f"repair must be one of choices, got {self.repair.label}")
+        if isinstance(self.reference_cost, dict):
+            unpriced = sorted(set(self.families) - set(self.reference_cost))
+            if unpriced:
+                raise ValueError(f"reference_cost has no value for {', '.join(unpriced)}")
         return self
+
+    @property
+    def families(self) -> list[InitialConditionFamily]:
+        """The initial-condition families episodes draw from (one, or a mixture)."""
+        return [self.initial_conditions] if isinstance(self.initial_conditions, str) else list(self.initial_conditions)
+
+    def family_reference_cost(self, family: InitialConditionFamily) -> float:
+        """The reference cost per interval of an episode of ``family``."""
+        return float(self.reference_cost[family] if isinstance(self.reference_cost, dict) else self.reference_cost)
 
     @property
     def repair_index(self) -> int | None:

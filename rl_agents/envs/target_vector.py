@@ -24,9 +24,9 @@ from nbody.batch_engine import BatchEngine
 from nbody.integrators.stepper import resolve
 from nbody.simulate import Status
 from rl_agents.envs.episode_batch import EpisodeBatch
-from rl_agents.envs.target import body_features, breaks_target, system_scales, target_observations, target_reward
+from rl_agents.envs.target import body_features, breaks_target, draw_episode, system_scales, target_observations, target_reward
 from rl_agents.envs.target_config import TargetConfig
-from rl_agents.envs.three_body import OBSERVATION_BOUND, draw_system, pair_features
+from rl_agents.envs.three_body import OBSERVATION_BOUND, pair_features
 
 _FINAL_KEYS = ("energy_error", "target", "cost", "intervals", "met")
 
@@ -64,6 +64,7 @@ class TargetAccuracyVectorEnv(EpisodeBatch):
         self._energy0 = np.ones(num_envs)
         self._scales = np.zeros((num_envs, 3))  # log10 of each system's own length, speed and time
         self._jump = np.zeros(num_envs)
+        self._reference_cost = np.ones(num_envs)  # of each episode's family
         self._saved_x = np.zeros((num_envs, 3, 3))
         self._saved_v = np.zeros((num_envs, 3, 3))
         self._saved_t = np.zeros(num_envs)
@@ -78,7 +79,7 @@ class TargetAccuracyVectorEnv(EpisodeBatch):
         low, high = self.config.target
         for index in envs:
             rng = self._generators[index]
-            system = options.get("system") or draw_system(self.config.initial_conditions, rng)
+            system, self._reference_cost[index] = draw_episode(self.config, rng, options)
             self.target[index] = float(options.get("target") or 10.0 ** rng.uniform(math.log10(low), math.log10(high)))
             self.engine.load(index, system.masses, system.positions, system.velocities, system.softening, 0.0)
         self._energy0[envs] = self.engine.energy[envs]
@@ -135,7 +136,7 @@ class TargetAccuracyVectorEnv(EpisodeBatch):
         terminated = (error > self.config.max_energy_error) | (engine.status != Status.COMPLETED.value)
         truncated = (self.intervals >= self.config.episode_intervals) & ~terminated
         ended = terminated | truncated
-        rewards = target_reward(cost_before, self.cost, error_before, error, ended, self.target, self.config)
+        rewards = target_reward(cost_before, self.cost, error_before, error, ended, self.target, self._reference_cost, self.config)
         observations = self._observations()
         infos = self._infos(ended, redo, error)
         self._autoreset(observations, infos, ended, _FINAL_KEYS)

@@ -54,7 +54,7 @@ def test_reward_on_hand_computed_values():
     config = TargetConfig(success_reward=2.0, cost_weight=1.5, reference_cost=10.0, episode_intervals=20)  # a run: 200
 
     def reward(cost_before, cost_after, error_before, error_after, ended=False, target=1e-10):
-        return float(target_reward(cost_before, cost_after, error_before, error_after, ended, target, config))
+        return float(target_reward(cost_before, cost_after, error_before, error_after, ended, target, 10.0, config))
 
     assert reward(10.0, 110.0, 1e-12, 1e-12) == pytest.approx(-0.75, rel=1e-12)  # -1.5 * 100 / 200
     assert reward(10.0, 10.0, 1e-12, 1e-8) == pytest.approx(-4.0 - 2.0, rel=1e-12)  # crosses the target by 2 decades
@@ -135,6 +135,9 @@ def test_the_target_is_drawn_log_uniformly_or_given():
         ({"choices": [{"integrator": "leapfrog", "value": 0.01}], "evaluation_cost": {"ias15": 1.0}}, "no value for leapfrog"),
         ({"choices": []}, "at least 1"),
         ({"repair": {"integrator": "archain", "value": 1e-13}}, "repair must be one of choices, got archain tol=1e-13"),
+        ({"initial_conditions": ["paper", "random_3d"], "reference_cost": {"paper": 45.0}}, "reference_cost has no value for random_3d"),
+        ({"initial_conditions": []}, "at least 1"),
+        ({"reference_cost": {"paper": -1.0}}, "greater than 0"),
     ],
 )
 def test_bad_configuration(options, text):
@@ -201,3 +204,24 @@ def test_the_repair_is_the_redo_a_policy_would_make_itself():
     assert redone >= 1 and repairing.redos == redone
     assert built_in["energy_error"] == by_hand["energy_error"] <= eps < alone["energy_error"]
     assert built_in["cost"] == pytest.approx(by_hand["cost"], rel=1e-12) and built_in["cost"] > alone["cost"]
+
+
+def test_a_mixture_draws_each_family_and_prices_each_episode_by_its_own_reference():
+    """Episodes of a mixture come from every family (told apart by the systems' size: unit-size random systems
+    against the paper's au-scale ones), and the cost part of an episode's reward is in its family's reference cost."""
+    references = {"paper": 45.0, "random_3d": 900.0}
+    env = TargetAccuracyEnv(initial_conditions=["paper", "random_3d"], reference_cost=references, episode_intervals=3)
+    seen = {}
+    for seed in range(40):
+        env.reset(seed=seed)
+        family = "random_3d" if np.abs(env.simulation.x).max() < 2.0 else "paper"
+        cost_before = env.cost
+        _, reward, *_ = env.step(IAS15_LOOSE)
+        error = env.energy_error()
+        shaped = verdict_potential(error, env.target, env.config) - verdict_potential(0.0, env.target, env.config)
+        assert reward == pytest.approx(-(env.cost - cost_before) / (references[family] * 3) + shaped, rel=1e-9, abs=1e-12)
+        seen[family] = seen.get(family, 0) + 1
+    assert seen["paper"] >= 10 and seen["random_3d"] >= 10
+    one = TargetAccuracyEnv(initial_conditions=["paper"])  # a one-family list draws as the family alone, seed for seed
+    alone = TargetAccuracyEnv(initial_conditions="paper")
+    np.testing.assert_array_equal(one.reset(seed=4)[0], alone.reset(seed=4)[0])

@@ -31,8 +31,13 @@ def test_make_vec_by_id_gives_the_native_vector_env():
 
 @pytest.mark.parametrize(
     "extra",
-    [{"features": "absolute"}, {"features": "scaled"}, {"repair": {"integrator": "archain", "value": 1e-14}}],
-    ids=["absolute", "scaled", "repair"],
+    [
+        {"features": "absolute"},
+        {"features": "scaled"},
+        {"repair": {"integrator": "archain", "value": 1e-14}},
+        {"initial_conditions": ["paper", "hierarchical"], "reference_cost": {"paper": 45.0, "hierarchical": 62.0}},
+    ],
+    ids=["absolute", "scaled", "repair", "mixture"],
 )
 def test_vector_env_equals_the_single_env_step_by_step(extra):
     options = OPTIONS | extra
