@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,6 +26,21 @@ from rom.materials import LocalConvergenceError, MaterialState
 #: ``external_force(t) -> (n_dofs,)`` and ``temperature(t) -> nodal temperatures (n_nodes,)``.
 ForceHistory = Callable[[float], np.ndarray]
 TemperatureHistory = Callable[[float], np.ndarray]
+
+
+#: The assemblers built so far, per space and set of free dofs (see :func:`free_dof_assembler`).
+_ASSEMBLERS: weakref.WeakKeyDictionary[DisplacementSpace, dict[bytes, FreeDofAssembler]] = weakref.WeakKeyDictionary()
+
+
+def free_dof_assembler(space: DisplacementSpace, free: np.ndarray) -> FreeDofAssembler:
+    """The :class:`FreeDofAssembler` of ``space``'s elements for the free dofs ``free``, built once per space and mask
+    while the space lives: its sparse pattern sorts every element entry (0.58 s at 25k dofs), and a campaign builds
+    a problem per loading on one space."""
+    built = _ASSEMBLERS.setdefault(space, {})
+    key = np.packbits(free).tobytes()
+    if key not in built:
+        built[key] = FreeDofAssembler(space.dofs, free)
+    return built[key]
 
 
 @dataclass
@@ -53,7 +69,7 @@ class MechanicalProblem:
 
     def __post_init__(self) -> None:
         self.free = ~np.asarray(self.constrained, dtype=bool)
-        self.assembler = FreeDofAssembler(self.space.dofs, self.free)
+        self.assembler = free_dof_assembler(self.space, self.free)
 
     def temperature_at_points(self, t: float) -> np.ndarray:
         """Temperatures at the integration points."""

@@ -102,3 +102,22 @@ def test_a_guess_at_the_solution_saves_the_newton_iterations_and_changes_nothing
     guessed, unguessed = cut.step(start, 100.0, guess=plain.displacement * 50), cut.step(start, 100.0)
     assert guessed.cuts == unguessed.cuts >= 1
     np.testing.assert_array_equal(guessed.displacement, unguessed.displacement)
+
+
+def test_problems_on_one_space_share_its_assembler_per_set_of_free_dofs():
+    from dataclasses import replace
+
+    from rom.fem.assembly import FreeDofAssembler
+
+    problem = creep_problem()
+    again = replace(problem, external_force=lambda t: 0.0 * problem.external_force(t))  # another loading, same space
+    assert again.assembler is problem.assembler
+    clamped_more = problem.constrained.copy()
+    clamped_more[np.flatnonzero(~clamped_more)[:5]] = True
+    other = replace(problem, constrained=clamped_more)
+    assert other.assembler is not problem.assembler and other.assembler.shape[0] == problem.assembler.shape[0] - 5
+    elements = np.random.default_rng(0).standard_normal((problem.space.dofs.shape[0],) + (problem.space.dofs.shape[1],) * 2)
+    for built in (problem, other):  # each assembles what a fresh assembler of its mask does
+        fresh = FreeDofAssembler(built.space.dofs, built.free)
+        assert abs(built.assembler.assemble(elements) - fresh.assemble(elements)).max() == 0.0
+    assert replace(problem, space=VectorSpace(problem.space.mesh)).assembler is not problem.assembler  # another space
