@@ -161,18 +161,27 @@ def select_points(
     rows = {point: gathered[point] for point in starting}  # global id -> basis row (on every rank), as start_weights
     budget = max_points or basis.rank + 10 + len(rows)
     fit = _WeightFit(exact, rows, start_weights)
-    directions = functions / np.linalg.norm(functions, axis=1).clip(1e-300)[:, None]
+    # single precision: the score only ranks the candidates (the weights are fitted in double), and the product of
+    # every candidate's row with the residual, read from memory at each step, is the greedy loop's largest cost
+    directions = (functions / np.linalg.norm(functions, axis=1).clip(1e-300)[:, None]).astype(np.float32)
+    taken = _taken(fit.rows, position, functions.shape[0])  # this rank's selected points
     while np.linalg.norm(fit.residual) > tolerance * np.linalg.norm(exact):
         if len(fit.rows) >= budget:
             raise ValueError(
                 f"empirical cubature stalled at relative error {np.linalg.norm(fit.residual) / np.linalg.norm(exact):.2e} with {len(fit.rows)} points"
             )
-        score = directions @ fit.residual
-        score[[position[point] for point in fit.rows if point in position]] = -np.inf
+        score = directions @ fit.residual.astype(np.float32)
+        score[taken] = -np.inf
         best = int(np.argmax(score)) if score.size else -1
         offers = _gather(comm, (float(score[best]), int(ids[best]), functions[best]) if best >= 0 else (-np.inf, -1, None))
         _, point, row = max(offers, key=lambda offer: (offer[0], -offer[1]))
+        selected = len(fit.rows)
         fit.add(point, row)
+        if len(fit.rows) == selected + 1:  # the point joined and none left
+            if point in position:
+                taken[position[point]] = True
+        else:
+            taken = _taken(fit.rows, position, functions.shape[0])
     error = float(np.linalg.norm(fit.residual) / np.linalg.norm(exact))
     return Cubature(np.array(list(fit.rows), dtype=np.int64), fit.weights, error)
 
@@ -207,6 +216,13 @@ def empirical_cubature(
     """
     basis = compress_integrands(integrands, weights, tolerance, comm)
     return select_points(basis, max_points=max_points, start=start, comm=comm, point_ids=point_ids)
+
+
+def _taken(rows: dict[int, np.ndarray], position: dict[int, int], n_points: int) -> np.ndarray:
+    """The mask of this rank's points among the selected ``rows`` (global ids; ``position``: id -> this rank's row)."""
+    taken = np.zeros(n_points, dtype=bool)
+    taken[[position[point] for point in rows if point in position]] = True
+    return taken
 
 
 def _gather(comm: Any, item: Any) -> list:
