@@ -80,10 +80,15 @@ def _state_length(n: int) -> int:
     return 6 * (n - 1) + 1  # links X, their velocities W, time
 
 
+@jit_inline
+def _views_length(n: int) -> int:
+    """Entries of the work array after the header that :func:`_views` covers; :func:`_scratch` follows them."""
+    return n + 6 + 6 * n + (_COLUMNS + 3) * _state_length(n) + 9 * n
+
+
 def work_size(n: int) -> int:
     """Length of the work array for ``n`` bodies."""
-    length = _state_length(n)
-    return _HEADER + n + 6 + 6 * n + (_COLUMNS + 3) * length + 9 * n + 4 * n + _COLUMNS  # _views, then _scratch
+    return _HEADER + _views_length(n) + 4 * n + _COLUMNS  # _views, then _scratch
 
 
 @jit_inline
@@ -113,7 +118,7 @@ def _views(work: np.ndarray, n: int):
 def _scratch(work: np.ndarray, n: int):
     """The chain search's ``3n`` and a new order's ``n`` entries, and the step sizes of the columns: space in the
     work array, so that a step allocates nothing (allocations contend between the batch engine's threads)."""
-    start = _HEADER + n + 6 + 6 * n + (_COLUMNS + 3) * _state_length(n) + 9 * n
+    start = _HEADER + _views_length(n)
     return work[start : start + 3 * n], work[start + 3 * n : start + 4 * n], work[start + 4 * n :]
 
 
