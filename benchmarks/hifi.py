@@ -72,7 +72,9 @@ def ours(divisions):
         unsymmetric = pypardiso.PyPardisoSolver(mtype=UNSYMMETRIC)
         solvers.update(pardiso=linear_solver("pardiso"), pardiso_unsymmetric=lambda a, b: pypardiso.spsolve(a, b, solver=unsymmetric))
     solves = {name: float("inf") for name in solvers}
-    for _ in range(3):  # best of three interleaved repeats, each factorising (pypardiso keeps the last factors)
+    # best of three interleaved repeats, each factorising: PardisoSolve as Newton sees it (the pattern analysed in the
+    # first repeat only), pypardiso's spsolve analysing each time
+    for _ in range(3):
         for name, solve in solvers.items():
             for handle in [*PardisoSolve._solvers.values(), *([unsymmetric] if pardiso_available() else [])]:
                 handle.remove_stored_factorization()
