@@ -13,13 +13,13 @@ from nbody.integrators.stepper import natural_parameter, resolve
 from nbody.integrators.table import CriterionName, IntegratorName
 from rl_agents.envs.config import INITIAL_CONDITIONS_HELP, InitialConditionFamily
 
+#: A weighted cost per interval (the reward's unit of cost).
+ReferenceCost = Annotated[float, Field(gt=0.0, le=1e9)]
+
 #: CPU time of one force evaluation relative to IAS15's, on the paper's three-body initial conditions, interval by
 #: interval as the environment runs them (``python benchmarks/evaluation_cost.py --seeds 100 --repeat 5``,
 #: 2026-12-04: IAS15 0.318 us, Hermite 0.307, leapfrog 0.162, rk 0.252, archain 0.620). Force evaluations alone are
 #: not an honest cost across integrators: an archain evaluation (chain coordinates, extrapolation) costs twice IAS15's.
-#: A weighted cost per interval.
-ReferenceCost = Annotated[float, Field(gt=0.0, le=1e9)]
-
 EVALUATION_COST: dict[str, float] = {"hermite": 0.97, "leapfrog": 0.51, "rk": 0.79, "ias15": 1.0, "archain": 1.95}
 
 
