@@ -57,6 +57,8 @@ REFERENCES: dict[str, dict[str, str]] = {
         "viscoplasticity": "J. Lemaitre, J.-L. Chaboche (1990). *Mechanics of Solid Materials*. Cambridge University Press (Norton flow with threshold, Armstrong-Frederick kinematic hardening).",
         "return_mapping": "J. C. Simo, T. J. R. Hughes (1998). *Computational Inelasticity*. Springer (implicit integration, consistent tangent).",
         "pardiso": "O. Schenk, K. Gärtner (2004). Solving unsymmetric sparse systems of linear equations with PARDISO. *Future Gener. Comput. Syst.* 20(3), 475.",
+        "petsc": "S. Balay et al. (2024). PETSc/TAO Users Manual, ANL-21/39 Rev. 3.21, Argonne National Laboratory; L. Dalcin, P. Kler, R. Paz, A. Cosimo (2011). Parallel distributed computing using Python (petsc4py). *Adv. Water Resour.* 34(9), 1124.",
+        "gamg": "M. F. Adams, H. H. Bayraktar, T. M. Keaveny, P. Papadopoulos (2004). Ultrascalable implicit finite element analyses in solid mechanics with over a half a billion degrees of freedom (smoothed aggregation with rigid-body modes). *SC'04*.",
         "scikit_fem": "T. Gustafsson, G. D. McBain (2020). scikit-fem: a Python package for finite element assembly. *JOSS* 5(52), 2369 (the reference of the finite-element tests and benchmark).",
         "elasticity_solutions": "S. P. Timoshenko, J. N. Goodier (1970). *Theory of Elasticity*, 3rd ed. McGraw-Hill (Lamé cylinder, rotating disks).",
         "adaptive_rom": "F. Casenave, N. Akkari (2019). An error indicator-based adaptive reduced order model for nonlinear structural mechanics - application to high-pressure turbine blades. *Math. Comput. Appl.* 24(2), 41.",

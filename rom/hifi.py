@@ -19,7 +19,7 @@ import numpy as np
 from adaptsim.errors import RunError
 from adaptsim.launch import serial_blas
 from rom.fem.assembly import FreeDofAssembler
-from rom.fem.linear import linear_solver
+from rom.fem.linear import LinearSolveFailure, Solve, linear_solver
 from rom.interfaces import ConstitutiveLaw, DisplacementSpace
 from rom.materials import LocalConvergenceError, MaterialState
 
@@ -144,14 +144,20 @@ class HifiSolver:
     max_cuts
         Halvings of an increment before giving up with a :class:`RunError`.
     solver
-        Sparse direct solver: ``auto``, ``pardiso`` or ``superlu`` (:func:`rom.fem.linear.linear_solver`).
+        Sparse direct solver: ``auto``, ``pardiso`` or ``superlu`` (:func:`rom.fem.linear.linear_solver`), or a
+        solve function (``(tangent, residual) -> correction``, e.g. :class:`rom.fem.petsc_solve.PetscSolve`).
     """
 
     def __init__(
-        self, problem: MechanicalProblem, tolerance: float = 1e-8, max_iterations: int = 15, max_cuts: int = 8, solver: str = "auto"
+        self,
+        problem: MechanicalProblem,
+        tolerance: float = 1e-8,
+        max_iterations: int = 15,
+        max_cuts: int = 8,
+        solver: str | Solve = "auto",
     ) -> None:
         self.problem = problem
-        self.solve = linear_solver(solver)
+        self.solve = linear_solver(solver) if isinstance(solver, str) else solver
         self.tolerance = tolerance
         self.max_iterations = max_iterations
         self.max_cuts = max_cuts
@@ -204,7 +210,10 @@ class HifiSolver:
             matrix = problem.assembler.assemble(space.element_matrices(result.tangent))
             self.timing.assembly += time.perf_counter() - started
             started = time.perf_counter()
-            u[problem.free] -= self.solve(matrix, residual)
+            try:
+                u[problem.free] -= self.solve(matrix, residual)
+            except LinearSolveFailure as failure:
+                raise NewtonFailure(str(failure)) from None
             self.timing.linear_solve += time.perf_counter() - started
             self.timing.iterations += 1
         raise NewtonFailure(

@@ -6,6 +6,7 @@ A rotating, heated blade (or any tetrahedral mesh) solved with the full model; t
 
 from __future__ import annotations
 
+import importlib.util
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -274,9 +275,34 @@ class SolverSpec(StrictModel):
     tolerance: PositiveFloat = Field(1e-8, description="Relative residual at convergence.")
     max_iterations: int = Field(15, ge=1, le=1000, description="Newton iterations before an increment is cut.")
     max_cuts: int = Field(8, ge=0, le=40, description="Halvings of an increment before the run fails.")
-    linear_solver: Literal["auto", "pardiso", "superlu"] = Field(
-        "auto", description="Sparse direct solver (auto: PARDISO when pypardiso is installed)."
+    linear_solver: Literal["auto", "pardiso", "superlu", "petsc"] = Field(
+        "auto",
+        description=(
+            "Linear solver of the Newton systems: a sparse direct solver (auto: PARDISO when pypardiso is installed, "
+            "else SuperLU), gathered on rank 0 under MPI; or petsc: the distributed tangent solved by PETSc (CG or "
+            "GMRES with GAMG and the rigid-body modes; needs the petsc extra)."
+        ),
     )
+    petsc_options: dict[str, str | int | float] = Field(
+        default_factory=dict,
+        description="PETSc options for linear_solver: petsc, without the leading dash (e.g. {ksp_rtol: 1e-10, pc_type: gamg}).",
+    )
+
+    @field_validator("petsc_options")
+    @classmethod
+    def _option_names(cls, options: dict[str, str | int | float]) -> dict[str, str | int | float]:
+        for name in options:
+            if not name or not all(c.isalnum() or c == "_" for c in name):
+                raise ValueError(f"{name!r} is not a PETSc option name (letters, digits and underscores, no leading dash)")
+        return options
+
+    @model_validator(mode="after")
+    def _petsc_installed(self) -> SolverSpec:
+        if self.petsc_options and self.linear_solver != "petsc":
+            raise ValueError("petsc_options apply to linear_solver: petsc only")
+        if self.linear_solver == "petsc" and importlib.util.find_spec("petsc4py") is None:
+            raise ValueError("linear_solver petsc needs petsc4py: pip install -e '.[petsc]' (see the README)")
+        return self
 
     def build(self, problem: MechanicalProblem, layout: Layout | None = None) -> HifiSolver:
         """The :class:`rom.hifi.HifiSolver` of ``problem`` with these settings, on the elements ``layout`` holds
@@ -285,7 +311,8 @@ class SolverSpec(StrictModel):
         from rom.parallel.solver import distributed_solver
 
         options = dict(tolerance=self.tolerance, max_iterations=self.max_iterations, max_cuts=self.max_cuts, solver=self.linear_solver)
-        return distributed_solver(problem, layout or Layout.serial(problem.space), **options)
+        petsc_options = self.petsc_options if self.linear_solver == "petsc" else None
+        return distributed_solver(problem, layout or Layout.serial(problem.space), petsc_options, **options)
 
 
 class Output(StrictModel):
@@ -362,4 +389,5 @@ KIND = KindSpec(
 def citations(case: HifiCase) -> list[str]:
     """Reference keys of the material law, its integration and the sparse solver."""
     law = ["viscoplasticity", "return_mapping"] if case.material.model == "viscoplastic" else []
-    return [*law, *(["pardiso"] if case.solver.linear_solver != "superlu" else [])]
+    solver = {"auto": ["pardiso"], "pardiso": ["pardiso"], "superlu": [], "petsc": ["petsc", "gamg"]}[case.solver.linear_solver]
+    return [*law, *solver]

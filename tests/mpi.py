@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from tests import processes
@@ -17,8 +18,8 @@ def run_under_mpiexec(script: Path | list[str], ranks: int, timeout: float = 300
     return processes.run([str(MPIEXEC), "-n", str(ranks), *command], timeout, **options)
 
 
-def mpi_report(script: Path, ranks: int, timeout: float = 300) -> dict:
-    """Run ``script`` under mpiexec, require success, and return the JSON its rank 0 printed."""
-    completed = run_under_mpiexec(script, ranks, timeout)
+def mpi_report(script: Path, ranks: int, timeout: float = 300, arguments: Sequence[str] = ()) -> dict:
+    """Run ``script`` (with ``arguments``) under mpiexec, require success, and return the JSON its rank 0 printed."""
+    completed = run_under_mpiexec([sys.executable, str(script), *arguments], ranks, timeout)
     assert completed.returncode == 0, completed.stderr
     return json.loads(completed.stdout)

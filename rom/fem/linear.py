@@ -35,6 +35,10 @@ SYMMETRY_TOLERANCE = 1e-6
 SYMMETRIC, UNSYMMETRIC = -2, 11
 
 
+class LinearSolveFailure(RuntimeError):
+    """An iterative solve did not reach its tolerance (Newton cuts the increment, as for a failed iteration)."""
+
+
 def _superlu(matrix: sp.csr_matrix, rhs: np.ndarray) -> np.ndarray:
     return sla.spsolve(matrix.tocsc(), rhs, permc_spec="COLAMD")
 

@@ -1,6 +1,6 @@
 """The full model on one rank's elements: the space and material that stand in for the whole ones in
-:class:`rom.hifi.HifiSolver`, and the sparse solve gathered on rank 0 (the documented limit of the
-distributed full model: constitutive updates and assembly scale with the ranks, the direct solve does not).
+:class:`rom.hifi.HifiSolver`, and its linear solve: PETSc on the distributed tangent, or a direct solve gathered
+on rank 0 (constitutive updates and assembly scale with the ranks, the direct solve does not).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from rom.fem.linear import linear_solver
+from rom.fem.petsc_solve import PetscSolve
 from rom.hifi import HifiSolver, MechanicalProblem
 from rom.materials import LocalConvergenceError
 from rom.parallel.layout import Layout
@@ -112,17 +113,30 @@ def gathered_solve(
     return distributed_solve
 
 
-def distributed_solver(problem: Any, layout: Layout, **options: Any):
-    """A :class:`rom.hifi.HifiSolver` of ``problem`` with this rank's elements only (see :class:`DistributedSpace`);
-    the solver of ``problem`` itself for a serial layout."""
+def petsc_solver(problem: Any, layout: Layout, options: dict[str, Any] | None = None) -> PetscSolve:
+    """A :class:`rom.fem.petsc_solve.PetscSolve` of ``problem``'s tangents over ``layout``'s ranks: each rank owns
+    the rows of the dofs ``layout`` says it owns."""
+    owned = layout.dofs[layout.owned]
+    positions = np.repeat(layout.space.mesh.points, 3, axis=0)[layout.owned]
+    order = np.argsort(owned, kind="stable")
+    return PetscSolve(layout.comm, problem.free, owned[order], positions[order], options)
 
+
+def distributed_solver(problem: Any, layout: Layout, petsc_options: dict[str, Any] | None = None, **options: Any) -> HifiSolver:
+    """A :class:`rom.hifi.HifiSolver` of ``problem`` with this rank's elements only (see :class:`DistributedSpace`);
+    the solver of ``problem`` itself for a serial layout.
+
+    The linear solver (``options["solver"]``): ``petsc`` solves the distributed tangent with PETSc
+    (:func:`petsc_solver`, ``petsc_options`` passed on); a direct solver (``auto``, ``pardiso``, ``superlu``)
+    factorises the tangent gathered on rank 0 (:func:`gathered_solve`).
+    """
+    name = options.pop("solver", "auto")
     if layout.comm is None:
-        return HifiSolver(problem, **options)
+        return HifiSolver(problem, solver=petsc_solver(problem, layout, petsc_options) if name == "petsc" else name, **options)
     comm = layout.comm
     space = DistributedSpace(layout)
     local_problem = MechanicalProblem(
         space, CollectiveMaterial(problem.material, comm), problem.constrained, problem.external_force, problem.temperature
     )
-    solver = HifiSolver(local_problem, **options)
-    solver.solve = gathered_solve(comm, linear_solver(options.get("solver", "auto")))
-    return solver
+    solve = petsc_solver(problem, layout, petsc_options) if name == "petsc" else gathered_solve(comm, linear_solver(name))
+    return HifiSolver(local_problem, solver=solve, **options)

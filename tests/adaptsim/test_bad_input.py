@@ -137,6 +137,8 @@ ROWS = [
     (HIFI, ["mesh.divisions=[1000,1000,1000]"], "mesh.divisions"),
     (HIFI, ["mesh.divisions=[400,400,400]"], "need about"),
     (HIFI, ["mesh.divisions=[0,1,1]"], "mesh.divisions"),
+    (HIFI, ["solver.petsc_options={ksp_rtol: 1e-9}"], "solver: petsc_options apply to linear_solver: petsc only"),
+    (HIFI, ["solver.linear_solver=petsc", "solver.petsc_options={-ksp_rtol: 1e-9}"], "'-ksp_rtol' is not a PETSc option name"),
     (HIFI, ["loading.history.increments=[1000000,1,1]"], "loading.history"),
     (HIFI, ["loading.history.times=[0.0, 2.0, 1.0, 3.0]"], "loading.history"),
     (
