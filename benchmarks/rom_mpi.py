@@ -29,15 +29,15 @@ PHASES = {
 }
 
 
-def run_job(ranks: int, overrides: list[str], folder: Path) -> dict:
-    """Run the case on ``ranks`` processes and return its result summary."""
+def run_job(ranks: int, overrides: list[str], folder: Path, case: Path = CASE) -> dict:
+    """Run ``case`` on ``ranks`` processes and return its result summary."""
     from adaptsim.results import load_results
 
     mpiexec = str(Path(sys.executable).with_name("mpiexec"))
     adaptsim = str(Path(sys.executable).with_name("adaptsim"))
     out = folder / f"ranks{ranks}"
     arguments = [a for o in overrides for a in ("--set", o)]
-    command = [mpiexec, "-n", str(ranks), adaptsim, "run", str(CASE), *arguments, "--out", str(out)]
+    command = [mpiexec, "-n", str(ranks), adaptsim, "run", str(case), *arguments, "--out", str(out)]
     completed = subprocess.run(command, capture_output=True, text=True)
     if completed.returncode != 0:
         raise SystemExit(f"mpiexec -n {ranks} failed:\n{completed.stderr}")

@@ -63,6 +63,7 @@ def _run(case: HifiCase, ctx: RunContext, mesh, space, problem, layout, started:
         "constitutive_s": solver.timing.constitutive,
         "assembly_s": solver.timing.assembly,
         "linear_solve_s": solver.timing.linear_solve,
+        "krylov_iterations": int(sum(getattr(solver.solve, "iterations", []))),  # PETSc's; 0 for a direct solver
         "n_ranks": layout.n_ranks,
     }
     ctx.write_results(
@@ -72,4 +73,5 @@ def _run(case: HifiCase, ctx: RunContext, mesh, space, problem, layout, started:
     log(
         f"done in {wall:.1f} s: {summary['newton_iterations']} Newton iterations, max p = {summary['max_cumulated_plasticity']:.3g}, "
         f"max von Mises = {summary['max_von_mises'] / 1e6:.4g} MPa"
+        + (f", {summary['krylov_iterations']} Krylov iterations (PETSc)" if summary["krylov_iterations"] else "")
     )

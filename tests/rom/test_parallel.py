@@ -10,6 +10,7 @@ from rom.geometry import blade
 from rom.parallel.partition import Subdomain, partition_elements
 
 from ..mpi import mpi_report, run_under_mpiexec
+from .blade_training import FLAT_BOUND, FLAT_RATIO
 
 HERE = Path(__file__).parent
 #: Most CG/GMRES iterations a PETSc solve of the [4,1,5] blade's tangent may take on 2 or 3 ranks (measured: 99-104
@@ -95,3 +96,16 @@ def test_petsc_solve_of_the_distributed_tangent_equals_the_serial_direct_solve(r
     serial, distributed = (np.array(counts) for counts in report["newton_iterations"])
     assert np.abs(serial - distributed).max() <= 1
     assert 0 < max(report["krylov_iterations"]) <= KRYLOV_BOUND
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_petsc_solve_on_split_elements_passes_the_patch_test_and_keeps_iterations_flat(ranks):
+    pytest.importorskip("petsc4py", reason="the petsc extra is not installed (bash tools/install_petsc.sh)")
+    report = mpi_report(HERE / "mpi_petsc_check.py", ranks, arguments=["[8,2,10]", "[14,3,20]"])
+    assert report["ranks"] == ranks
+    assert report["patch_error"] < 1e-10 and report["patch_block_size"] == 1
+    # measured: 201 -> 180 CG iterations on 2 ranks, 192 -> 167 on 3 (5,100 -> 24,360 free dofs)
+    coarse, fine = report["blade_iterations"]
+    assert coarse <= FLAT_BOUND and fine <= FLAT_RATIO * coarse, report["blade_iterations"]
+    assert max(report["blade_residuals"]) <= 1e-9

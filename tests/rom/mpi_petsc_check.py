@@ -1,0 +1,60 @@
+"""Run under ``mpiexec -n P``: the PETSc solve on the elements split over the ranks: a uniaxial patch test (symmetry
+planes fix single components: rows that are not whole nodes) and the first Newton system of the blade at two mesh
+sizes; rank 0 prints JSON."""
+
+import json
+import sys
+
+import numpy as np
+from blade_training import first_newton_solve  # this script's folder is on sys.path
+from mpi4py import MPI
+
+from adaptsim.launch import abort_on_error
+from rom.fem.loads import surface_force
+from rom.fem.space import VectorSpace
+from rom.geometry import box
+from rom.hifi import MechanicalProblem
+from rom.materials import ElasticMaterial, TemperatureTable
+from rom.parallel.layout import Layout
+from rom.parallel.partition import partition_elements
+from rom.parallel.solver import distributed_solver
+
+E, NU, TRACTION = 200e9, 0.3, 1e8
+
+
+def patch_test(comm) -> dict:
+    """The largest displacement error (relative) of the uniaxial patch test, and the solver's block size."""
+    mesh = box((1.0, 0.2, 0.3), (5, 2, 2), 2)
+    constrained = np.zeros(3 * mesh.n_nodes, dtype=bool)
+    for k in range(3):
+        constrained[3 * mesh.nodes_where(lambda x, k=k: np.isclose(x[:, k], 0.0)) + k] = True
+    space = VectorSpace(mesh)
+    end = mesh.faces_where(lambda x: np.isclose(x[:, 0], 1.0))
+    force = surface_force(space, end, lambda x, n: np.tile([TRACTION, 0, 0], (len(x), 1)))
+    table = TemperatureTable.constant
+    material = ElasticMaterial(table("young", E), table("poisson", NU), table("expansion", 0.0), reference_temperature=300.0)
+    problem = MechanicalProblem(space, material, constrained, lambda t: force, lambda t: np.full(mesh.n_nodes, 300.0))
+    layout = Layout.distributed(mesh, partition_elements(mesh, comm.Get_size()), comm)
+    solver = distributed_solver(problem, layout, solver="petsc", tolerance=1e-12)
+    u = solver.run(np.array([1.0])).displacement
+    exact = np.zeros_like(u)
+    exact[0::3], exact[1::3], exact[2::3] = (TRACTION / E * f * mesh.points[:, k] for k, f in enumerate([1.0, -NU, -NU]))
+    return {"patch_error": float(np.abs(u - exact).max() / np.abs(exact).max()), "patch_block_size": solver.solve.block_size}
+
+
+def main() -> None:
+    comm = MPI.COMM_WORLD
+    report = {"ranks": comm.Get_size(), **patch_test(comm), "blade_iterations": [], "blade_residuals": []}
+    for divisions in sys.argv[1:]:
+        solver, residual = first_newton_solve(
+            divisions, lambda mesh: Layout.distributed(mesh, partition_elements(mesh, comm.Get_size()), comm), solver="petsc"
+        )
+        report["blade_iterations"] += solver.solve.iterations
+        report["blade_residuals"].append(residual)
+    if comm.Get_rank() == 0:
+        json.dump(report, sys.stdout)
+
+
+if __name__ == "__main__":
+    with abort_on_error(MPI.COMM_WORLD):
+        main()
