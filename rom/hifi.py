@@ -18,6 +18,7 @@ import numpy as np
 
 from adaptsim.errors import RunError
 from adaptsim.launch import serial_blas
+from adaptsim.progress import log
 from rom.fem.assembly import FreeDofAssembler
 from rom.fem.linear import LinearSolveFailure, Solve, linear_solver
 from rom.interfaces import ConstitutiveLaw, DisplacementSpace
@@ -124,6 +125,8 @@ def solve_with_cuts(newton: Callable, previous, t: float, max_cuts: int, label: 
                 history += current.residual_history
         except NewtonFailure as failure:
             reason = failure
+            if cuts < max_cuts:
+                log(f"{label} increment to t = {t:g} cut in {2 * pieces} pieces: {failure}")
             continue
         current.newton_iterations, current.cuts, current.residual_history = iterations, cuts, history
         return current

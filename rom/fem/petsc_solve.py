@@ -1,4 +1,4 @@
-"""The Newton systems solved by PETSc: a distributed ``MPIAIJ`` tangent, CG (symmetric) or GMRES, preconditioned
+"""The Newton systems solved by PETSc: a distributed ``MPIAIJ`` tangent, CG (symmetric) or flexible GMRES, preconditioned
 by smoothed-aggregation algebraic multigrid (GAMG) with the rigid-body modes as its near-null space.
 
 Each rank hands in its elements' share of the tangent (global numbering of the free dofs; entries of interface dofs
@@ -37,6 +37,12 @@ DEFAULT_OPTIONS: dict[str, str | int | float] = {
     "ksp_rtol": 1e-10,
     "ksp_max_it": 2000,
 }
+
+#: Krylov methods for a symmetric tangent (to :data:`rom.fem.linear.SYMMETRY_TOLERANCE`) and for an unsymmetric one
+#: (the case's ``ksp_type`` option overrides both). Flexible GMRES (right-preconditioned): left-preconditioned GMRES
+#: broke down (DIVERGED_BREAKDOWN after 240 iterations) on an unsymmetric tangent of the 25k-dof blade on 2 ranks,
+#: and the increment was cut; FGMRES solved it in 245 iterations (BiCGStab in 137, with two products each).
+KRYLOV = {True: "cg", False: "fgmres"}
 
 _prefixes = itertools.count()
 
@@ -181,7 +187,7 @@ class PetscSolve:
         self.unsymmetric_solves += not symmetric
         ksp = self.PETSc.KSP().create(comm=self.petsc_comm)
         ksp.setOptionsPrefix(self.prefix)
-        ksp.setType("cg" if symmetric else "gmres")
+        ksp.setType(KRYLOV[symmetric])
         ksp.setOperators(matrix)
         b = matrix.createVecLeft()
         b.setArray(np.asarray(rhs, dtype=float)[self.rows])
