@@ -279,8 +279,8 @@ class SolverSpec(StrictModel):
         "auto",
         description=(
             "Linear solver of the Newton systems: a sparse direct solver (auto: PARDISO when pypardiso is installed, "
-            "else SuperLU), gathered on rank 0 under MPI; or petsc: the distributed tangent solved by PETSc (CG or "
-            "GMRES with GAMG and the rigid-body modes; needs the petsc extra)."
+            "else SuperLU), gathered on rank 0 under MPI; or petsc: the distributed tangent solved by PETSc (CG or flexible "
+            "GMRES with GAMG and the rigid-body modes; needs the petsc extra: tools/install_petsc.sh)."
         ),
     )
     petsc_options: dict[str, str | int | float] = Field(
