@@ -97,7 +97,7 @@ class PetscSolve:
     iterations
         Krylov iterations of every solve so far.
     symmetric_solves, unsymmetric_solves
-        How many solves took CG and GMRES.
+        How many solves took the symmetric and the unsymmetric Krylov method (:data:`KRYLOV`).
     """
 
     def __init__(
@@ -192,16 +192,18 @@ class PetscSolve:
         b = matrix.createVecLeft()
         b.setArray(np.asarray(rhs, dtype=float)[self.rows])
         x = matrix.createVecRight()
-        with self._options():
-            ksp.setFromOptions()
-            ksp.solve(b, x)
-        reason, iterations = ksp.getConvergedReason(), ksp.getIterationNumber()
-        self.iterations.append(iterations)
-        if reason < 0:
-            names = {value: name for name, value in vars(self.PETSc.KSP.ConvergedReason).items() if isinstance(value, int)}
-            raise LinearSolveFailure(
-                f"PETSc {ksp.getType()} + {ksp.getPC().getType()} did not converge: {names.get(reason, reason)} after {iterations} iterations"
-            )
+        try:
+            with self._options():
+                ksp.setFromOptions()
+                ksp.solve(b, x)
+            reason, iterations = ksp.getConvergedReason(), ksp.getIterationNumber()
+            self.iterations.append(iterations)
+            if reason < 0:
+                names = {value: name for name, value in vars(self.PETSc.KSP.ConvergedReason).items() if isinstance(value, int)}
+                raise LinearSolveFailure(
+                    f"PETSc {ksp.getType()} + {ksp.getPC().getType()} did not converge: {names.get(reason, reason)} after {iterations} iterations"
+                )
+        finally:
+            ksp.destroy()
         solution = np.concatenate(self._allgather(x.getArray().copy()))
-        ksp.destroy()
         return solution[self.free_to_petsc]
