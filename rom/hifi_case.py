@@ -311,8 +311,7 @@ class SolverSpec(StrictModel):
         from rom.parallel.solver import distributed_solver
 
         options = dict(tolerance=self.tolerance, max_iterations=self.max_iterations, max_cuts=self.max_cuts, solver=self.linear_solver)
-        petsc_options = self.petsc_options if self.linear_solver == "petsc" else None
-        return distributed_solver(problem, layout or Layout.serial(problem.space), petsc_options, **options)
+        return distributed_solver(problem, layout or Layout.serial(problem.space), self.petsc_options, **options)
 
 
 class Output(StrictModel):

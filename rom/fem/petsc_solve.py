@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from adaptsim.linalg.tsqr import tsqr
 from rom.fem.linear import SYMMETRY_TOLERANCE, LinearSolveFailure
 
 #: What the solver does unless the caller says otherwise: GAMG with a drop threshold of 0.05 in the aggregation
@@ -53,15 +54,6 @@ def load_petsc() -> Any:
     from petsc4py import PETSc
 
     return PETSc
-
-
-def petsc_available() -> bool:
-    """True when petsc4py imports."""
-    try:
-        load_petsc()
-    except ImportError:
-        return False
-    return True
 
 
 def rigid_body_modes(dofs: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -115,7 +107,9 @@ class PetscSolve:
         self.free_to_petsc[np.concatenate(everyone)] = np.arange(self.free_to_petsc.size)
         nodes_whole = bool(np.all(free.reshape(-1, 3) == free.reshape(-1, 3)[:, :1]))
         self.block_size = 3 if nodes_whole else 1  # GAMG aggregates nodes when every node's dofs are free together
-        self.modes = rigid_body_modes(owned[keep], positions[keep])
+        modes = rigid_body_modes(owned[keep], positions[keep])
+        # orthonormal over the ranks, as PETSc requires of a near-null space
+        self.modes = np.linalg.qr(modes)[0] if comm is None else tsqr(modes, comm)[0]
         self.prefix = f"adaptsim{next(_prefixes)}_"
         self.options = {**DEFAULT_OPTIONS, **(options or {})}
         self.pattern: tuple[np.ndarray, np.ndarray] | None = None
@@ -148,14 +142,11 @@ class PetscSolve:
         return self.matrix
 
     def _near_null_space(self) -> Any:
-        """The rigid-body modes of the owned rows, orthonormalised over the ranks (PETSc requires it)."""
-        vectors: list[Any] = []
+        """The rigid-body modes of the owned rows (orthonormal over the ranks)."""
+        vectors = []
         for column in self.modes.T:
             vector = self.matrix.createVecLeft()
             vector.setArray(column)
-            for previous in vectors:
-                vector.axpy(-vector.dot(previous), previous)
-            vector.normalize()
             vectors.append(vector)
         return self.PETSc.NullSpace().create(vectors=vectors, comm=self.petsc_comm)
 

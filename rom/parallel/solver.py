@@ -131,12 +131,12 @@ def distributed_solver(problem: Any, layout: Layout, petsc_options: dict[str, An
     factorises the tangent gathered on rank 0 (:func:`gathered_solve`).
     """
     name = options.pop("solver", "auto")
+    petsc = petsc_solver(problem, layout, petsc_options) if name == "petsc" else None
     if layout.comm is None:
-        return HifiSolver(problem, solver=petsc_solver(problem, layout, petsc_options) if name == "petsc" else name, **options)
+        return HifiSolver(problem, solver=petsc or name, **options)
     comm = layout.comm
     space = DistributedSpace(layout)
     local_problem = MechanicalProblem(
         space, CollectiveMaterial(problem.material, comm), problem.constrained, problem.external_force, problem.temperature
     )
-    solve = petsc_solver(problem, layout, petsc_options) if name == "petsc" else gathered_solve(comm, linear_solver(name))
-    return HifiSolver(local_problem, solver=solve, **options)
+    return HifiSolver(local_problem, solver=petsc or gathered_solve(comm, linear_solver(name)), **options)

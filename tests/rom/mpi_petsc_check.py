@@ -8,32 +8,28 @@ import sys
 import numpy as np
 from blade_training import first_newton_solve  # this script's folder is on sys.path
 from mpi4py import MPI
+from test_fem import NU, E, constrain, elastic  # the serial patch test's material and constraints
 
 from adaptsim.launch import abort_on_error
 from rom.fem.loads import surface_force
 from rom.fem.space import VectorSpace
 from rom.geometry import box
 from rom.hifi import MechanicalProblem
-from rom.materials import ElasticMaterial, TemperatureTable
 from rom.parallel.layout import Layout
 from rom.parallel.partition import partition_elements
 from rom.parallel.solver import distributed_solver
 
-E, NU, TRACTION = 200e9, 0.3, 1e8
+TRACTION = 1e8
 
 
 def patch_test(comm) -> dict:
     """The largest displacement error (relative) of the uniaxial patch test, and the solver's block size."""
     mesh = box((1.0, 0.2, 0.3), (5, 2, 2), 2)
-    constrained = np.zeros(3 * mesh.n_nodes, dtype=bool)
-    for k in range(3):
-        constrained[3 * mesh.nodes_where(lambda x, k=k: np.isclose(x[:, k], 0.0)) + k] = True
+    constrained = constrain(mesh, [(lambda x, k=k: np.isclose(x[:, k], 0.0), [k]) for k in range(3)])
     space = VectorSpace(mesh)
     end = mesh.faces_where(lambda x: np.isclose(x[:, 0], 1.0))
     force = surface_force(space, end, lambda x, n: np.tile([TRACTION, 0, 0], (len(x), 1)))
-    table = TemperatureTable.constant
-    material = ElasticMaterial(table("young", E), table("poisson", NU), table("expansion", 0.0), reference_temperature=300.0)
-    problem = MechanicalProblem(space, material, constrained, lambda t: force, lambda t: np.full(mesh.n_nodes, 300.0))
+    problem = MechanicalProblem(space, elastic(), constrained, lambda t: force, lambda t: np.full(mesh.n_nodes, 300.0))
     layout = Layout.distributed(mesh, partition_elements(mesh, comm.Get_size()), comm)
     solver = distributed_solver(problem, layout, solver="petsc", tolerance=1e-12)
     u = solver.run(np.array([1.0])).displacement
