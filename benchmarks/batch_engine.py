@@ -27,7 +27,8 @@ from rich.table import Table
 
 from nbody import initial_conditions as ic
 from nbody.batch_engine import BatchEngine
-from nbody.integrators.stepper import Stepper, resolve
+from nbody.integrators.settings import resolve
+from nbody.integrators.stepper import Stepper
 from nbody.simulate import Simulation
 from rl_agents.envs.target import TargetAccuracyEnv
 from rl_agents.envs.target_vector import TargetAccuracyVectorEnv

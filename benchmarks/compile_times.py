@@ -31,7 +31,7 @@ ADAPTSIM = shutil.which("adaptsim") or str(Path(sys.executable).parent / "adapts
 BATCH = """
 import numpy as np
 from nbody import initial_conditions as ic
-from nbody.simulate import integrate_batch
+from nbody.batch import integrate_batch
 system = ic.figure_eight()
 positions = np.repeat(system.positions[None], 8, axis=0) * (1.0 + 1e-3 * np.arange(8))[:, None, None]
 result = integrate_batch(system.masses, positions, np.repeat(system.velocities[None], 8, axis=0), ic.FIGURE_EIGHT_PERIOD, {name!r})

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from nbody import initial_conditions as ic
 from nbody import simulate
+from nbody.batch import integrate_batch
 from nbody.state import System
 
 
@@ -120,7 +121,7 @@ def batch_rows(n_systems: int, t_end: float) -> list[Row]:
         def batch(threads_used: int, name=name, parameter=parameter) -> float:
             numba.set_num_threads(threads_used)
             try:
-                simulate.integrate_batch(masses, positions, velocities, t_end, name, close_encounter=1e-4, **parameter)
+                integrate_batch(masses, positions, velocities, t_end, name, close_encounter=1e-4, **parameter)
             finally:
                 numba.set_num_threads(threads)
             return float(n_systems)

@@ -3,7 +3,7 @@
 A :class:`BatchEngine` holds the states, integrator work spaces, times and counters of ``B`` systems of ``N``
 bodies. One call of :meth:`BatchEngine.advance` runs one compiled, ``parallel=True`` kernel over the systems
 asked for: each may first (re)start an integrator of the engine's menu from its current state, then runs the
-same compiled time loop as :class:`~nbody.simulate.Simulation` (:func:`~nbody.simulate.advance`) to its own
+same compiled time loop as :class:`~nbody.simulate.Simulation` (:func:`~nbody.time_loop.advance`) to its own
 target time with its own parameter. The kernel also returns each system's total energy and collision time, so a
 vector environment needs no other pass over the states.
 
@@ -31,7 +31,7 @@ from nbody.forces import collision_time, kinetic_energy, potential_energy
 from nbody.integrators.dispatch import init
 from nbody.integrators.stepper import Stepper
 from nbody.integrators.table import INTEGRATOR_NAMES, STEP_TABLE
-from nbody.simulate import advance
+from nbody.time_loop import advance
 
 #: One step function of a menu: ``(step code, integrator code)`` as :class:`~nbody.integrators.stepper.Stepper` has them.
 Kind = tuple[int, int]
@@ -129,7 +129,7 @@ class BatchEngine:
     Parameters
     ----------
     menu
-        The steppers a system may use (:func:`~nbody.integrators.stepper.resolve`); steppers with the same step
+        The steppers a system may use (:meth:`~nbody.integrators.settings.IntegratorSettings.stepper`); steppers with the same step
         function share one entry (only the parameter differs, and it is given per call).
     n_systems, n_bodies
         ``B`` and ``N``.
@@ -146,7 +146,7 @@ class BatchEngine:
         ``(B,)`` the menu entry (index into :attr:`kinds`) each system's integrator is.
     n_steps, n_force_evals, status
         ``(B,)`` of the last :meth:`advance` of each system: its steps, force evaluations (a restart's
-        included) and status code (:class:`~nbody.simulate.Status`).
+        included) and status code (:class:`~nbody.time_loop.Status`).
     energy, collision_time
         ``(B,)`` total energy and collision time (:func:`~nbody.forces.collision_time`) of each state after the
         last :meth:`advance` or :meth:`load`.

@@ -8,9 +8,9 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, StrictModel
-from adaptsim.errors import CaseError
 from nbody.collisions import OnCollision
-from nbody.integrators.stepper import resolve
+from nbody.errors import ArgumentError
+from nbody.integrators.settings import IntegratorSettings, settings_for
 from nbody.integrators.table import ENERGY_WARNING, PARAMETER_LIMITS, CriterionName, IntegratorName, integrator_citations
 
 Problem = Literal["figure_eight", "pythagorean", "lagrange", "random", "custom"]
@@ -37,7 +37,7 @@ class InitialConditions(StrictModel):
                 raise ValueError(f"problem 'custom' needs {', '.join(missing)}")
             try:
                 self.build(np.random.default_rng(0))
-            except CaseError as error:
+            except ArgumentError as error:
                 raise ValueError(str(error)) from None
         else:
             given = [name for name, value in arrays.items() if value is not None]
@@ -72,17 +72,19 @@ class IntegratorSpec(StrictModel):
     @model_validator(mode="after")
     def _check_parameter(self) -> IntegratorSpec:
         try:
-            resolve(self.name, eta=self.eta, dt=self.dt, tol=self.tol, criterion=self.criterion)
-        except CaseError as error:
+            self.settings()
+        except ArgumentError as error:
             raise ValueError(error.message) from None
         return self
+
+    def settings(self) -> IntegratorSettings:
+        """The integrator's settings object (:mod:`nbody.integrators.settings`), passed whole to the run."""
+        return settings_for(self.name, eta=self.eta, dt=self.dt, tol=self.tol, criterion=self.criterion)
 
     @property
     def label(self) -> str:
         """Short name with the parameter, e.g. ``hermite eta=0.02``."""
-        stepper = resolve(self.name, eta=self.eta, dt=self.dt, tol=self.tol, criterion=self.criterion)
-        suffix = " (collision)" if self.name == "hermite" and self.criterion == "collision" and stepper.parameter_name == "eta" else ""
-        return f"{self.name} {stepper.parameter_name}={stepper.parameter:g}{suffix}"
+        return self.settings().label
 
 
 class Events(StrictModel):

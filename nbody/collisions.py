@@ -10,7 +10,7 @@ from typing import Literal
 
 import numpy as np
 
-from adaptsim.errors import CaseError
+from nbody.errors import ArgumentError
 
 #: What a collision does: end the integration, or merge the two bodies into one.
 OnCollision = Literal["stop", "merge"]
@@ -24,7 +24,7 @@ class Collision:
     ----------
     time
         When the bodies touched: located by bisection inside the step in which they came within their radii
-        or passed a pericentre inside them (:data:`nbody.simulate.CONTACT_PRECISION`).
+        or passed a pericentre inside them (:data:`nbody.time_loop.CONTACT_PRECISION`).
     bodies
         The pair, as indices into the initial system.
     merged
@@ -46,16 +46,16 @@ def check_radii(radii: object, n_bodies: int) -> np.ndarray:
 
     Raises
     ------
-    CaseError
+    ArgumentError
         For the wrong number of radii or a negative or non-finite one.
     """
     if radii is None:
         return np.empty(0)
     values = np.asarray(radii, dtype=float).reshape(-1)
     if values.size != n_bodies:
-        raise CaseError(f"give one radius per body: {values.size} for {n_bodies} bodies", field=("radii",))
+        raise ArgumentError(f"give one radius per body: {values.size} for {n_bodies} bodies", ("radii",))
     if not np.all(np.isfinite(values)) or np.any(values < 0.0):
-        raise CaseError(f"radii must be finite numbers >= 0, got {values.tolist()}", field=("radii",))
+        raise ArgumentError(f"radii must be finite numbers >= 0, got {values.tolist()}", ("radii",))
     return values
 
 

@@ -23,11 +23,7 @@ def _integrate(case: NBodyCase, spec: IntegratorSpec, system, progress: bool):
         run = simulate.integrate(
             system,
             case.t_end,
-            spec.name,
-            eta=spec.eta,
-            dt=spec.dt,
-            tol=spec.tol,
-            criterion=spec.criterion,
+            spec.settings(),
             record_times=record_times,
             stop_on_escape=case.events.stop_on_escape,
             escape_radius=case.events.escape_radius,

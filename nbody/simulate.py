@@ -1,62 +1,30 @@
-"""The time loop: integrate a system (or a batch of systems) to a time or until an event.
+"""One system integrated from Python: :class:`Simulation` (state, integrator and counters between calls) and
+:func:`integrate` (a run to ``t_end`` with snapshots and diagnostics, a :class:`Run`).
 
-:class:`Simulation` holds the state between calls, so a caller can change the integrator's
-parameter from one interval to the next (the reinforcement-learning environments do this);
-:func:`integrate` runs one system to ``t_end`` and returns a :class:`Run` with the snapshots and
-diagnostics; :func:`integrate_batch` runs many independent systems in parallel (``numba.prange``).
-The compiled loop :func:`advance` is the only loop over time in the package.
+:class:`Simulation` holds the state between calls, so a caller can change the integrator's parameter from one
+interval to the next (the reinforcement-learning environments do this). Both run the compiled time loop of
+:mod:`nbody.time_loop`; :mod:`nbody.batch` runs many systems in parallel.
 """
 
 from __future__ import annotations
 
-import functools
-import math
 import time as _time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Literal
 
-import numba
 import numpy as np
-from numba import prange
 
-from adaptsim.errors import CaseError
-from nbody._jit import jit, jit_inline, parallel_jit
 from nbody.collisions import Collision, OnCollision, check_radii, merge
 from nbody.diagnostics import angular_momentum, energy, relative_energy_error
-from nbody.events import closest_pair, colliding_pair, escaping_body, pair_state, passed_inside
-from nbody.integrators.dispatch import init, step
-from nbody.integrators.stepper import Stepper, check_parameter, resolve
+from nbody.errors import ArgumentError
+from nbody.integrators.dispatch import init
+from nbody.integrators.settings import IntegratorSettings, as_settings
+from nbody.integrators.stepper import Stepper, check_parameter
 from nbody.integrators.table import ENERGY_WARNING
 from nbody.state import System
-
-
-class Status(IntEnum):
-    """How a run (or one system of a batch) ended; the compiled loop returns these codes."""
-
-    COMPLETED = 0
-    BUFFER_FULL = 1
-    ESCAPE = 2
-    CLOSE_ENCOUNTER = 3
-    MAX_STEPS = 4
-    NON_FINITE = 5
-    STEP_UNDERFLOW = 6
-    COLLISION = 7
-
-    @property
-    def label(self) -> str:
-        """Words for the log and the result file, e.g. ``"close encounter"``."""
-        return "non-finite state" if self is Status.NON_FINITE else self.name.lower().replace("_", " ")
-
-    def __str__(self) -> str:
-        return self.label
-
-    @property
-    def failed(self) -> bool:
-        """Whether the integration broke off before its end without an event the caller asked for."""
-        return self in (Status.MAX_STEPS, Status.NON_FINITE, Status.STEP_UNDERFLOW)
+from nbody.time_loop import BUFFER_FULL, CLOSE_ENCOUNTER, COLLISION, COMPLETED, ESCAPE, STATUSES, Status, compiled_loop, loop_radii
 
 
 class EarlyStopWarning(RuntimeWarning):
@@ -92,210 +60,9 @@ def energy_warning_message(run: Run, threshold: float) -> str | None:
 
 #: What :func:`integrate` stores: times, ``"steps"`` (every step) or None (the start and the end).
 RecordTimes = np.ndarray | list[float] | Literal["steps"] | None
-
-# the codes as plain integers, for the compiled loop
-COMPLETED, BUFFER_FULL, ESCAPE, CLOSE_ENCOUNTER, MAX_STEPS, NON_FINITE, STEP_UNDERFLOW, COLLISION = (int(status) for status in Status)
-_STATUSES = tuple(Status)  # by code, without an enum lookup per call
 # the buffers of an advance that records nothing (of size 0: shared by every call)
 _NO_TIMES = np.empty(0)
 _NO_STATES = np.empty((0, 0, 3))
-
-
-@jit_inline
-def _finite(x, v):
-    """True when every coordinate is finite (a NaN or inf makes the sum non-finite)."""
-    total = 0.0
-    for i in range(x.shape[0]):
-        for k in range(3):
-            total += x[i, k] + v[i, k]
-    return math.isfinite(total)
-
-
-#: The contact time of a collision found inside a step is located to this relative precision.
-CONTACT_PRECISION = 1e-13
-
-
-@jit_inline
-def _integrate_watching(code, x, v, m, eps2, param, work, t, target, i, j, reach, watch):
-    """Integrate from ``t`` to ``target``; with ``watch``, stop at the end of the first step in which bodies ``i, j``
-    touch (:func:`_contact`). Returns ``(t, force evaluations, touched)``."""
-    dx = np.empty(3)
-    dv = np.empty(3)
-    evals = 0
-    radial_before = pair_state(x, v, i, j, dx, dv)[1]
-    while t < target:
-        dt, spent = step(code, x, v, m, eps2, param, target - t, work)
-        evals += spent
-        if not (dt > 0.0) or t + dt == t:
-            break
-        t = target if dt >= target - t else t + dt
-        if watch:
-            distance, radial = pair_state(x, v, i, j, dx, dv)
-            if distance < reach or passed_inside(m[i] + m[j], dx, dv, radial_before, dt, reach):
-                return t, evals, True
-            radial_before = radial
-    return t, evals, False
-
-
-@jit_inline
-def _contact(code, x, v, m, eps2, param, work, t0, t1, reach, i, j, x0, v0, work0):
-    """First time in ``(t0, t1]`` at which bodies ``i, j`` touch, by bisection; ``x0, v0, work0`` hold the state
-    at ``t0`` on entry (they are overwritten) and ``x, v, work`` the state at contact on return.
-
-    Touching is "closer than ``reach``, or past the pericentre of a two-body orbit that reaches inside it"
-    (:func:`~nbody.events.passed_inside`; a regularised step goes through a collision and out again).
-    Returns ``(t, force evaluations, touched)``: not touched when the collision was a false alarm (the pair's
-    orbit was not two-body enough for the pericentre test; the caller goes on from the end of the step).
-    """
-    dx = np.empty(3)
-    dv = np.empty(3)
-    evals = 0
-    low, high = t0, t1
-    for _ in range(200):
-        if high - low <= CONTACT_PRECISION * max(1.0, abs(high)):
-            break
-        target = 0.5 * (low + high)
-        x[:, :] = x0
-        v[:, :] = v0
-        work[:] = work0
-        t, spent, touched = _integrate_watching(code, x, v, m, eps2, param, work, low, target, i, j, reach, True)
-        evals += spent
-        if touched:
-            high = t
-        else:
-            low = target
-            x0[:, :] = x
-            v0[:, :] = v
-            work0[:] = work
-    x[:, :] = x0
-    v[:, :] = v0
-    work[:] = work0
-    t, spent, _ = _integrate_watching(code, x, v, m, eps2, param, work, low, high, i, j, reach, False)
-    evals += spent
-    distance, radial = pair_state(x, v, i, j, dx, dv)
-    return (
-        t,
-        evals,
-        distance < reach * (1.0 + 1e-6) or passed_inside(m[i] + m[j], dx, dv, -1.0, CONTACT_PRECISION * max(1.0, abs(t)), reach),
-    )
-
-
-@jit
-def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, radii, buf_t, buf_x, buf_v, n_rec):
-    """Advance ``x, v`` in place from ``t`` towards ``t_target`` with step function ``code``, stopping early on an event.
-
-    The last step is shortened to land exactly on ``t_target``. When ``buf_t`` is not empty, every
-    step's state is stored in the buffers from index ``n_rec`` on, and the loop returns
-    ``BUFFER_FULL`` when they are full. ``escape_radius`` and ``close_distance`` of 0 disable those events;
-    ``radii`` of None disables collisions, and the loop is then compiled without the contact search.
-
-    Returns
-    -------
-    tuple
-        ``(t, n_steps, n_force_evals, status, body, n_rec)``; ``body`` is the escaping body, or
-        ``i * N + j`` for a close encounter or a collision of ``i`` and ``j``, else -1.
-    """
-    n_steps = 0
-    n_evals = 0
-    status = COMPLETED
-    body = -1
-    record = buf_t.shape[0] > 0
-    n = m.shape[0]
-    t_start = t
-    if radii is not None:  # (each test of radii on its own: Numba prunes the branch when it is None)
-        approach = np.zeros(n * (n - 1) // 2)
-        x_start = np.empty_like(x)
-        v_start = np.empty_like(v)
-        work_start = np.empty_like(work)
-        body = colliding_pair(m, x, v, radii, approach, 0.0)
-        if body >= 0:
-            return t, n_steps, n_evals, COLLISION, body, n_rec
-    while t < t_target:
-        if n_steps >= max_steps:
-            status = MAX_STEPS
-            break
-        if record and n_rec >= buf_t.shape[0]:
-            status = BUFFER_FULL
-            break
-        remaining = t_target - t
-        if radii is not None:  # the start of the step, to go back to when a collision is found inside it
-            x_start[:, :] = x
-            v_start[:, :] = v
-            work_start[:] = work
-            t_start = t
-        dt, evals = step(code, x, v, m, eps2, param, remaining, work)
-        n_steps += 1
-        n_evals += evals
-        if not (dt > 0.0) or t + dt == t:
-            status = STEP_UNDERFLOW
-            break
-        t = t_target if dt >= remaining else t + dt
-        if record:
-            buf_t[n_rec] = t
-            buf_x[n_rec] = x
-            buf_v[n_rec] = v
-            n_rec += 1
-        if not _finite(x, v):
-            status = NON_FINITE
-            break
-        if close_distance > 0.0:
-            distance, i, j = closest_pair(x)
-            if distance < close_distance:
-                status = CLOSE_ENCOUNTER
-                body = i * n + j
-                break
-        if radii is not None:
-            body = colliding_pair(m, x, v, radii, approach, t - t_start)
-            if body >= 0:
-                i, j = body // n, body % n
-                x_end = x.copy()
-                v_end = v.copy()
-                work_end = work.copy()
-                t_end = t
-                t, spent, touched = _contact(
-                    code, x, v, m, eps2, param, work, t_start, t_end, radii[i] + radii[j], i, j, x_start, v_start, work_start
-                )
-                n_evals += spent
-                if touched:
-                    if record:
-                        buf_t[n_rec - 1] = t
-                        buf_x[n_rec - 1] = x
-                        buf_v[n_rec - 1] = v
-                    status = COLLISION
-                    break
-                x[:, :] = x_end  # a false alarm: on from the end of the step
-                v[:, :] = v_end
-                work[:] = work_end
-                t = t_end
-                body = -1
-        if escape_radius > 0.0:
-            body = escaping_body(m, x, v, escape_radius)
-            if body >= 0:
-                status = ESCAPE
-                break
-    return t, n_steps, n_evals, status, body, n_rec
-
-
-def _loop_radii(radii: np.ndarray) -> np.ndarray | None:
-    """The ``radii`` argument of :func:`advance`: None without radii, so the loop is compiled without collisions."""
-    return radii if radii.shape[0] else None
-
-
-@functools.cache
-def compiled_loop(code: int) -> Callable[..., tuple[float, int, int, int, int, int]]:
-    """:func:`advance` compiled for step function ``code`` alone (a constant of the closure), callable from Python.
-
-    Each step function gets its own compiled loop, so a run compiles only the integrator it uses (Numba keeps
-    each on disk, keyed by ``code``). Takes the arguments of :func:`advance` after ``code``.
-    """
-
-    @jit
-    def advance_with(x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, radii, buf_t, buf_x, buf_v, n_rec):
-        return advance(
-            code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, radii, buf_t, buf_x, buf_v, n_rec
-        )
-
-    return advance_with
 
 
 class Simulation:
@@ -306,17 +73,21 @@ class Simulation:
     system
         Initial conditions (copied).
     integrator
-        A name of :data:`~nbody.integrators.table.INTEGRATOR_NAMES`.
-    eta, dt, tol, criterion
-        The integrator's parameter (see :func:`nbody.integrators.stepper.resolve`).
+        The integrator's settings (:mod:`nbody.integrators.settings`, e.g. ``IAS15Settings(tol=1e-9)``), or a name of
+        :data:`~nbody.integrators.table.INTEGRATOR_NAMES`.
     radii
         One radius per body: two bodies closer than the sum of their radii collide (None: point masses).
     on_collision
         ``"stop"`` (status :attr:`Status.COLLISION`) or ``"merge"`` the pair into one body at their centre of
         mass with their momentum and go on; every collision is in :attr:`collisions`.
+    **parameters
+        With a name: the integrator's parameters (``eta``, ``tol``, ``dt``, ``criterion``;
+        :func:`~nbody.integrators.settings.settings_for`).
 
     Attributes
     ----------
+    settings
+        The integrator's settings.
     ids
         The index in the initial system of each body integrated now (bodies leave by merging).
     """
@@ -324,19 +95,17 @@ class Simulation:
     def __init__(
         self,
         system: System,
-        integrator: str = "hermite",
+        integrator: str | IntegratorSettings = "hermite",
         *,
-        eta: float | None = None,
-        dt: float | None = None,
-        tol: float | None = None,
-        criterion: str = "aarseth",
         radii: np.ndarray | list[float] | None = None,
         on_collision: OnCollision = "stop",
+        **parameters: float | str | None,
     ) -> None:
-        self.stepper: Stepper = resolve(integrator, eta=eta, dt=dt, tol=tol, criterion=criterion)
+        self.settings = as_settings(integrator, **parameters)
+        self.stepper: Stepper = self.settings.stepper()
         self._advance = compiled_loop(self.stepper.code)
         if on_collision not in ("stop", "merge"):
-            raise CaseError(f"must be 'stop' or 'merge', got {on_collision!r}", field=("on_collision",))
+            raise ArgumentError(f"must be 'stop' or 'merge', got {on_collision!r}", ("on_collision",))
         self.radii = check_radii(radii, system.n_bodies)
         self.on_collision = on_collision
         self.masses = system.masses.copy()
@@ -448,7 +217,7 @@ class Simulation:
                 buf_t, buf_x, buf_v = _NO_TIMES, _NO_STATES, _NO_STATES
             t, steps, evals, status, body, n_rec = self._advance(
                 self.x, self.v, self.masses, self.eps2, value, self.work, self.t, float(t_target),
-                remaining_steps, float(escape_radius), float(close_distance), _loop_radii(self.radii),
+                remaining_steps, float(escape_radius), float(close_distance), loop_radii(self.radii),
                 buf_t, buf_x, buf_v, 0,
             )  # fmt: skip
             self.t = t
@@ -470,7 +239,7 @@ class Simulation:
             if status != BUFFER_FULL:
                 break
             capacity = min(2 * capacity, 1 << 20)
-        self.status = _STATUSES[status]
+        self.status = STATUSES[status]
         self.event_body = body
         if not record:
             return _NO_TIMES, self._no_states, self._no_states
@@ -571,19 +340,24 @@ def _conserved(
     return energies, momenta
 
 
+def check_end_time(t_end: float) -> None:
+    """An error unless ``t_end`` is a finite number > 0."""
+    if not (isinstance(t_end, (int, float, np.floating)) and np.isfinite(t_end) and t_end > 0.0):
+        raise ArgumentError(f"must be a finite number > 0, got {t_end!r}", ("t_end",))
+
+
 def _check_times(t_end: float, record_times: RecordTimes) -> np.ndarray | None:
     """The record times as a sorted array (empty: the start and the end only), or None for every step."""
-    if not (isinstance(t_end, (int, float, np.floating)) and np.isfinite(t_end) and t_end > 0.0):
-        raise CaseError(f"must be a finite number > 0, got {t_end!r}", field=("t_end",))
+    check_end_time(t_end)
     if isinstance(record_times, str):
         if record_times != "steps":
-            raise CaseError(f"must be times or 'steps', got {record_times!r}", field=("record_times",))
+            raise ArgumentError(f"must be times or 'steps', got {record_times!r}", ("record_times",))
         return None
     if record_times is None:
         return np.empty(0)
     times = np.unique(np.asarray(record_times, dtype=float))
     if times.size and (not np.all(np.isfinite(times)) or times[0] < 0.0 or times[-1] > t_end):
-        raise CaseError(f"must lie in [0, t_end = {t_end}]", field=("record_times",))
+        raise ArgumentError(f"must lie in [0, t_end = {t_end}]", ("record_times",))
     return times
 
 
@@ -596,12 +370,8 @@ def default_escape_radius(system: System) -> float:
 def integrate(
     system: System,
     t_end: float,
-    integrator: str = "hermite",
+    integrator: str | IntegratorSettings = "hermite",
     *,
-    eta: float | None = None,
-    dt: float | None = None,
-    tol: float | None = None,
-    criterion: str = "aarseth",
     record_times: RecordTimes = None,
     stop_on_escape: bool = False,
     escape_radius: float | None = None,
@@ -611,6 +381,7 @@ def integrate(
     max_steps: int = 100_000_000,
     progress: bool = False,
     energy_warning: float = ENERGY_WARNING,
+    **parameters: float | str | None,
 ) -> Run:
     """Integrate ``system`` from t = 0 to ``t_end`` (or to an event).
 
@@ -621,11 +392,8 @@ def integrate(
     t_end
         Final time (> 0).
     integrator
-        ``"hermite"``, ``"leapfrog"``, ``"rk"`` (Dormand-Prince 5(4)) or ``"ias15"``.
-    eta, dt, tol, criterion
-        The integrator's parameter: ``eta`` for Hermite (``criterion`` ``"aarseth"`` or
-        ``"collision"``) and adaptive leapfrog, ``tol`` for ``rk`` and ``ias15``, or a fixed ``dt``
-        for any of them.
+        The integrator's settings (:mod:`nbody.integrators.settings`), or its name: ``"hermite"``, ``"leapfrog"``,
+        ``"rk"`` (Dormand-Prince 5(4)), ``"ias15"`` or ``"archain"`` (regularised).
     record_times
         Times at which to store the state (the start and ``t_end`` are always stored; None: only those), or
         ``"steps"``: every step (costs a copy of the state per step).
@@ -643,6 +411,9 @@ def integrate(
     energy_warning
         Warn (:class:`EnergyErrorWarning`) when the relative energy error at a stored snapshot passes this, or is not
         finite; the run's ``energy_exceeded`` says so too.
+    **parameters
+        With a name: the integrator's parameter, ``eta`` for Hermite (``criterion`` ``"aarseth"`` or ``"collision"``)
+        and adaptive leapfrog, ``tol`` for ``rk``, ``ias15`` and ``archain``, or a fixed ``dt`` for any of them.
 
     Returns
     -------
@@ -652,12 +423,13 @@ def integrate(
     from adaptsim.progress import ProgressBar
 
     times = _check_times(t_end, record_times)
-    simulation = Simulation(system, integrator, eta=eta, dt=dt, tol=tol, criterion=criterion, radii=radii, on_collision=on_collision)
+    simulation = Simulation(system, integrator, radii=radii, on_collision=on_collision, **parameters)
+    name = simulation.settings.integrator
     radius = (escape_radius if escape_radius is not None else default_escape_radius(system)) if stop_on_escape else 0.0
     targets = np.array([t_end]) if times is None else np.union1d(times[times > 0.0], [t_end])
     out_t, out_x, out_v = [np.zeros(1)], [simulation.x[None].copy()], [simulation.v[None].copy()]
     started = _time.perf_counter()
-    with ProgressBar(f"{integrator}", total=float(t_end), unit="t", enabled=progress) as bar:
+    with ProgressBar(name, total=float(t_end), unit="t", enabled=progress) as bar:
         for target in targets:
             steps_before = simulation.n_steps
             t, x, v = simulation.advance(
@@ -691,9 +463,7 @@ def integrate(
     pair = divmod(simulation.event_body, len(ids))
     status = simulation.status
     if Status(status).failed:
-        warnings.warn(
-            f"{integrator} stopped at t = {simulation.t:.6g} of {t_end:.6g}: {Status(status).label}", EarlyStopWarning, stacklevel=2
-        )
+        warnings.warn(f"{name} stopped at t = {simulation.t:.6g} of {t_end:.6g}: {Status(status).label}", EarlyStopWarning, stacklevel=2)
     run = Run(
         times=times_out,
         positions=positions,
@@ -702,7 +472,7 @@ def integrate(
         angular_momentum_error=np.linalg.norm(momenta - simulation.angular_momentum0, axis=1) / (l0 if l0 > 0.0 else 1.0),
         masses=system.masses.copy(),
         softening=simulation.softening,
-        integrator=integrator,
+        integrator=name,
         parameter_name=simulation.stepper.parameter_name,
         parameter=simulation.stepper.parameter,
         n_steps=simulation.n_steps,
@@ -719,125 +489,3 @@ def integrate(
         run.energy_exceeded_at = energy_exceeded_at(run, energy_warning)
         warnings.warn(message, EnergyErrorWarning, stacklevel=2)
     return run
-
-
-@dataclass
-class BatchResult:
-    """Final states and diagnostics of :func:`integrate_batch` (one row per system; ``status`` holds the
-    :class:`Status` codes)."""
-
-    positions: np.ndarray
-    velocities: np.ndarray
-    times: np.ndarray
-    energy_error: np.ndarray
-    n_steps: np.ndarray
-    n_force_evals: np.ndarray
-    status: np.ndarray
-    event_body: np.ndarray
-    wall_time: float
-
-
-@functools.cache
-def _batch_kernel(code: int, module_code: int) -> Callable[..., tuple[np.ndarray, ...]]:
-    """The batch loop compiled for step function ``code`` of integrator ``module_code`` (constants of the closure)."""
-
-    @parallel_jit
-    def run_batch(masses, X, V, eps2, param, t_end, max_steps, escape_radius, close_distance, radii, work_length):
-        n_systems = X.shape[0]
-        times = np.zeros(n_systems)
-        steps = np.zeros(n_systems, dtype=np.int64)
-        evals = np.zeros(n_systems, dtype=np.int64)
-        status = np.zeros(n_systems, dtype=np.int64)
-        bodies = np.zeros(n_systems, dtype=np.int64)
-        for s in prange(n_systems):
-            x = X[s]
-            v = V[s]
-            m = masses[s]
-            work = np.zeros(work_length)
-            first = init(module_code, x, v, m, eps2, work)
-            t, ns, ne, st, body, _ = advance(
-                code, x, v, m, eps2, param, work, 0.0, t_end, max_steps, escape_radius, close_distance, radii,
-                np.empty(0), np.empty((0, 1, 3)), np.empty((0, 1, 3)), 0,
-            )  # fmt: skip
-            times[s] = t
-            steps[s] = ns
-            evals[s] = ne + first
-            status[s] = st
-            bodies[s] = body
-        return times, steps, evals, status, bodies
-
-    return run_batch
-
-
-def integrate_batch(
-    masses: np.ndarray,
-    positions: np.ndarray,
-    velocities: np.ndarray,
-    t_end: float,
-    integrator: str = "hermite",
-    *,
-    eta: float | None = None,
-    dt: float | None = None,
-    tol: float | None = None,
-    criterion: str = "aarseth",
-    escape_radius: float = 0.0,
-    close_encounter: float = 0.0,
-    radii: np.ndarray | list[float] | None = None,
-    max_steps: int = 100_000_000,
-    softening: float = 0.0,
-) -> BatchResult:
-    """Integrate many independent systems to ``t_end`` in parallel (one system per thread at a time).
-
-    Parameters
-    ----------
-    masses
-        ``(B, N)`` masses, or ``(N,)`` shared by every system.
-    positions, velocities
-        ``(B, N, 3)`` initial states.
-    t_end, integrator, eta, dt, tol, criterion, escape_radius, close_encounter, max_steps, softening
-        As in :func:`integrate` (``escape_radius`` and ``close_encounter`` of 0 disable the events).
-    radii
-        ``(N,)`` radii of the bodies, shared by every system: a collision stops that system (status
-        :attr:`Status.COLLISION`, the pair ``i * N + j`` in ``event_body``).
-
-    Returns
-    -------
-    BatchResult
-        Final states, times reached, relative energy errors, steps, force evaluations and status codes
-        (:class:`Status`).
-    """
-    positions = np.ascontiguousarray(positions, dtype=np.float64).copy()
-    velocities = np.ascontiguousarray(velocities, dtype=np.float64).copy()
-    if positions.ndim != 3 or positions.shape[2] != 3 or velocities.shape != positions.shape:
-        raise CaseError(
-            f"positions and velocities must have the same shape (B, N, 3), got {positions.shape} and {velocities.shape}",
-            field=("positions",),
-        )
-    n_systems, n = positions.shape[:2]
-    masses = np.ascontiguousarray(np.broadcast_to(np.asarray(masses, dtype=np.float64), (n_systems, n)))
-    for index in range(n_systems):  # validates every system with the same messages as a single run
-        System(masses[index], positions[index], velocities[index], softening)
-    _check_times(t_end, None)
-    stepper = resolve(integrator, eta=eta, dt=dt, tol=tol, criterion=criterion)
-    radii = check_radii(radii, n)
-    eps2 = float(softening) ** 2
-    initial_energy = np.array([energy(masses[s], positions[s], velocities[s], softening) for s in range(n_systems)])
-    started = _time.perf_counter()
-    with numba.parallel_chunksize(1):  # systems differ in cost: hand them out one at a time
-        times, steps, evals, status, bodies = _batch_kernel(stepper.code, stepper.module_code)(
-            masses, positions, velocities, eps2, stepper.parameter, float(t_end),
-            max_steps, float(escape_radius), float(close_encounter), _loop_radii(radii), stepper.work_size(n),
-        )  # fmt: skip
-    wall = _time.perf_counter() - started
-    final_energy = np.array([energy(masses[s], positions[s], velocities[s], softening) for s in range(n_systems)])
-    return BatchResult(
-        positions=positions,
-        velocities=velocities,
-        times=times,
-        energy_error=np.abs(final_energy - initial_energy) / np.abs(initial_energy),
-        n_steps=steps,
-        n_force_evals=evals,
-        status=status,
-        event_body=bodies,
-        wall_time=wall,
-    )

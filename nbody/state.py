@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adaptsim.errors import CaseError
+from nbody.errors import ArgumentError
 
 G = 1.0
 
@@ -28,9 +28,9 @@ class System:
 
     Raises
     ------
-    CaseError
+    ArgumentError
         On wrong shapes, non-finite values, non-positive masses, coincident bodies or a negative
-        softening; the message names the offending field.
+        softening; the error names the offending argument.
     """
 
     masses: np.ndarray
@@ -44,26 +44,26 @@ class System:
         self.velocities = _as_float_array(self.velocities, "velocities")
         n = self.masses.shape[0] if self.masses.ndim == 1 else -1
         if n < 2:
-            raise CaseError(f"must be a list of at least 2 masses, got shape {self.masses.shape}", field=("masses",))
+            raise ArgumentError(f"must be a list of at least 2 masses, got shape {self.masses.shape}", ("masses",))
         for name, array in (("positions", self.positions), ("velocities", self.velocities)):
             if array.shape != (n, 3):
-                raise CaseError(f"must have shape ({n}, 3) to match {n} masses, got {array.shape}", field=(name,))
+                raise ArgumentError(f"must have shape ({n}, 3) to match {n} masses, got {array.shape}", (name,))
         for name, array in (("masses", self.masses), ("positions", self.positions), ("velocities", self.velocities)):
             bad = np.argwhere(~np.isfinite(array))
             if bad.size:
-                raise CaseError(f"must be finite, got {array[tuple(bad[0])]}", field=(name, *map(int, bad[0])))
+                raise ArgumentError(f"must be finite, got {array[tuple(bad[0])]}", (name, *map(int, bad[0])))
         nonpositive = np.flatnonzero(self.masses <= 0.0)
         if nonpositive.size:
-            raise CaseError(f"must be positive, got {self.masses[nonpositive[0]]}", field=("masses", int(nonpositive[0])))
+            raise ArgumentError(f"must be positive, got {self.masses[nonpositive[0]]}", ("masses", int(nonpositive[0])))
         if not (np.isfinite(self.softening) and self.softening >= 0.0):
-            raise CaseError(f"must be a finite number >= 0, got {self.softening}", field=("softening",))
+            raise ArgumentError(f"must be a finite number >= 0, got {self.softening}", ("softening",))
         self.softening = float(self.softening)
         separations = np.linalg.norm(self.positions[:, None, :] - self.positions[None, :, :], axis=-1)
         i, j = np.triu_indices(n, 1)
         coincident = np.flatnonzero(separations[i, j] == 0.0)
         if coincident.size and self.softening == 0.0:
             a, b = int(i[coincident[0]]), int(j[coincident[0]])
-            raise CaseError(f"bodies {a} and {b} are at the same place (infinite force without softening)", field=("positions",))
+            raise ArgumentError(f"bodies {a} and {b} are at the same place (infinite force without softening)", ("positions",))
 
     @property
     def n_bodies(self) -> int:
@@ -95,4 +95,4 @@ def _as_float_array(value: object, name: str) -> np.ndarray:
     try:
         return np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise CaseError("must be an array of numbers", field=(name,)) from None
+        raise ArgumentError("must be an array of numbers", (name,)) from None

@@ -2,7 +2,7 @@
 
 ``step(code, ...)`` and ``init(module_code, ...)`` are plain functions in Python. In compiled code the number
 must be a compile-time constant (a literal, or an argument of a caller compiled for one value, as
-:func:`nbody.simulate.compiled_loop` does): Numba's typing then picks the one function of that number and
+:func:`nbody.time_loop.compiled_loop` does): Numba's typing then picks the one function of that number and
 inlines the call, so a compiled loop contains, and compiles, only the integrator it runs. A dispatch on a
 run-time number would compile every integrator into every loop (1 min 40 s of compilation for the first run of
 the quick start, of which the integrator it used needed 10 s).

@@ -1,5 +1,5 @@
-"""The one table of the integrators: adding an integrator means adding a row here (and its module), then
-running ``python -m nbody.integrators.generate`` to rewrite the compiled dispatch (a test checks it is current).
+"""The one table of the integrators: adding an integrator means adding a row here (and its module), and its
+settings class in :mod:`nbody.integrators.settings` (checked at import).
 
 Everything else derives from this table: the names cases accept, each integrator's parameter and default,
 the step functions and their numbers in the compiled loop, the Hermite criteria and the citation keys.

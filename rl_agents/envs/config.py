@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from adaptsim.cases import PositiveFloat, StrictModel
 from nbody.initial_conditions import YEAR
+from nbody.integrators.settings import IntegratorSettings, settings_for
 from nbody.integrators.stepper import natural_parameter
 from nbody.integrators.table import CriterionName, IntegratorName
 
@@ -83,3 +84,7 @@ class EnvConfig(StrictModel):
     def parameter_name(self) -> str:
         """``eta``, ``tol`` or ``dt``."""
         return self.parameter if self.parameter is not None else natural_parameter(self.integrator)
+
+    def settings(self, value: float) -> IntegratorSettings:
+        """The integrator's settings with its parameter at ``value`` (one of :attr:`parameters`)."""
+        return settings_for(self.integrator, criterion=self.criterion, **{self.parameter_name: value})

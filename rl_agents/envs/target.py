@@ -41,8 +41,9 @@ import gymnasium as gym
 import numpy as np
 
 from nbody.diagnostics import energy
-from nbody.simulate import Simulation, Status
+from nbody.simulate import Simulation
 from nbody.state import System
+from nbody.time_loop import Status
 from rl_agents.envs.target_config import Choice, TargetConfig
 from rl_agents.envs.three_body import ENERGY_ERROR_FLOOR, OBSERVATION_BOUND, draw_system, invariant_features
 
@@ -161,6 +162,7 @@ class TargetAccuracyEnv(gym.Env):
             raise TypeError("give either config or keyword options, not both")
         self.config = config if config is not None else TargetConfig(**options)
         self.choices: list[Choice] = list(self.config.choices)
+        self._settings = [choice.settings() for choice in self.choices]
         self.action_space = gym.spaces.Discrete(self.config.n_actions)
         size = self.config.observation_size
         self.observation_space = gym.spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, shape=(size,), dtype=np.float32)
@@ -184,15 +186,7 @@ class TargetAccuracyEnv(gym.Env):
     def _start(self, choice: int, x: np.ndarray, v: np.ndarray, t: float) -> None:
         """Start integrator ``choice`` from ``(x, v)`` at time ``t``, paying its start-up evaluations."""
         spec = self.choices[choice]
-        name = spec.parameter_name
-        simulation = Simulation(
-            System(self._masses, x, v, self._softening),
-            spec.integrator,
-            criterion=spec.criterion,
-            eta=spec.value if name == "eta" else None,
-            dt=spec.value if name == "dt" else None,
-            tol=spec.value if name == "tol" else None,
-        )
+        simulation = Simulation(System(self._masses, x, v, self._softening), self._settings[choice])
         simulation.t = t
         self.cost += simulation.n_force_evals * self.config.evaluation_cost[spec.integrator]
         self.simulation = simulation

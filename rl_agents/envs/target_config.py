@@ -9,7 +9,8 @@ from pydantic import Field, model_validator
 
 from adaptsim.cases import PositiveFloat, StrictModel
 from nbody.initial_conditions import YEAR
-from nbody.integrators.stepper import natural_parameter, resolve
+from nbody.integrators.settings import IntegratorSettings, settings_for
+from nbody.integrators.stepper import natural_parameter
 from nbody.integrators.table import CriterionName, IntegratorName
 from rl_agents.envs.config import INITIAL_CONDITIONS_HELP, InitialConditionFamily
 
@@ -33,8 +34,12 @@ class Choice(StrictModel):
 
     @model_validator(mode="after")
     def _check(self) -> Choice:
-        resolve(self.integrator, criterion=self.criterion, **{self.parameter_name: self.value})  # a CaseError is a ValueError
+        self.settings()  # an ArgumentError is a ValueError
         return self
+
+    def settings(self) -> IntegratorSettings:
+        """The integrator's settings object."""
+        return settings_for(self.integrator, criterion=self.criterion, **{self.parameter_name: self.value})
 
     @property
     def parameter_name(self) -> str:

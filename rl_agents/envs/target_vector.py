@@ -21,8 +21,7 @@ import gymnasium as gym
 import numpy as np
 
 from nbody.batch_engine import BatchEngine
-from nbody.integrators.stepper import resolve
-from nbody.simulate import Status
+from nbody.time_loop import Status
 from rl_agents.envs.episode_batch import EpisodeBatch
 from rl_agents.envs.target import body_features, breaks_target, draw_episode, system_scales, target_observations, target_reward
 from rl_agents.envs.target_config import TargetConfig
@@ -47,7 +46,7 @@ class TargetAccuracyVectorEnv(EpisodeBatch):
             raise TypeError("give either config or keyword options, not both")
         self.config = config if config is not None else TargetConfig(**options)
         choices = list(self.config.choices)
-        steppers = [resolve(c.integrator, criterion=c.criterion, **{c.parameter_name: c.value}) for c in choices]
+        steppers = [choice.settings().stepper() for choice in choices]
         observation = gym.spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, shape=(self.config.observation_size,), dtype=np.float32)
         self._set_spaces(num_envs, observation, gym.spaces.Discrete(self.config.n_actions))
         self.engine = BatchEngine(steppers, num_envs, 3)

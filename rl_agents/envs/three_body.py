@@ -21,8 +21,9 @@ import numpy as np
 
 from nbody import initial_conditions as ic
 from nbody.forces import collision_time
-from nbody.simulate import Simulation, Status
+from nbody.simulate import Simulation
 from nbody.state import System
+from nbody.time_loop import Status
 from rl_agents.envs.config import EnvConfig
 
 #: Floor of the relative energy error (round-off), used in logarithms.
@@ -158,16 +159,7 @@ class ThreeBodyEnv(gym.Env):
         return continuous_parameter(float(np.asarray(action).reshape(-1)[0]), self._log_range)
 
     def _make_simulation(self, system: System) -> Simulation:
-        value = float(self.parameters[0])
-        name = self.config.parameter_name
-        return Simulation(
-            system,
-            self.config.integrator,
-            criterion=self.config.criterion,
-            eta=value if name == "eta" else None,
-            dt=value if name == "dt" else None,
-            tol=value if name == "tol" else None,
-        )
+        return Simulation(system, self.config.settings(float(self.parameters[0])))
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Draw new initial conditions (or use ``options["system"]``) and return the first observation."""

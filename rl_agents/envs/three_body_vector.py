@@ -21,8 +21,7 @@ import gymnasium as gym
 import numpy as np
 
 from nbody.batch_engine import BatchEngine
-from nbody.integrators.stepper import resolve
-from nbody.simulate import Status
+from nbody.time_loop import Status
 from rl_agents.envs.config import EnvConfig
 from rl_agents.envs.episode_batch import EpisodeBatch
 from rl_agents.envs.three_body import (
@@ -60,8 +59,7 @@ class ThreeBodyVectorEnv(EpisodeBatch):
             action = gym.spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
         size = self.config.observation_size
         self._set_spaces(num_envs, gym.spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, shape=(size,), dtype=np.float32), action)
-        name = self.config.parameter_name
-        stepper = resolve(self.config.integrator, criterion=self.config.criterion, **{name: float(self.parameters[0])})
+        stepper = self.config.settings(float(self.parameters[0])).stepper()
         self.engine = BatchEngine([stepper], num_envs, 3)
         self._kind = np.full(num_envs, self.engine.kind_of(stepper), dtype=np.int64)
         self.step_index = np.zeros(num_envs, dtype=np.int64)

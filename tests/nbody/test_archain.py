@@ -9,6 +9,7 @@ from scipy.optimize import brentq
 
 from nbody import initial_conditions as ic
 from nbody import simulate
+from nbody.batch import integrate_batch
 from nbody.diagnostics import interval_extremes
 from nbody.events import closest_pair
 from nbody.state import System
@@ -143,9 +144,7 @@ def test_a_changed_state_rebuilds_the_chain():
 
 def test_batch_mode_matches_single_runs():
     systems = [ic.saz_ulibarrena_2025(seed) for seed in range(4)]
-    batch = simulate.integrate_batch(
-        np.ones(3), np.array([s.positions for s in systems]), np.array([s.velocities for s in systems]), 5.0, "archain"
-    )
+    batch = integrate_batch(np.ones(3), np.array([s.positions for s in systems]), np.array([s.velocities for s in systems]), 5.0, "archain")
     for index, system in enumerate(systems):
         run = simulate.integrate(system, 5.0, "archain", record_times=[5.0])
         assert np.abs(batch.positions[index] - run.positions[-1]).max() < 1e-12

@@ -7,9 +7,10 @@ from nbody import initial_conditions as ic
 from nbody.batch_engine import BatchEngine, menu_kinds
 from nbody.diagnostics import energy
 from nbody.forces import collision_time
-from nbody.integrators.stepper import resolve
-from nbody.simulate import Simulation, Status
+from nbody.integrators.settings import resolve
+from nbody.simulate import Simulation
 from nbody.state import System
+from nbody.time_loop import Status
 
 # The menu of the target-accuracy environment (one compiled kernel for both tests).
 MENU = [resolve("ias15", tol=1e-9), resolve("archain", tol=1e-12), resolve("hermite", eta=4e-3, criterion="collision")]

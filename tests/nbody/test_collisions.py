@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from adaptsim.errors import CaseError
 from nbody import simulate
+from nbody.batch import integrate_batch
 from nbody.diagnostics import linear_momentum, pair_energy
+from nbody.errors import ArgumentError
 from nbody.state import System
 
 
@@ -81,7 +82,7 @@ def test_merging_leaves_the_radius_with_the_volume():
 
 def test_batch_stops_the_systems_that_collide():
     positions = np.array([two_at_rest(1.0).positions, two_at_rest(10.0).positions])
-    batch = simulate.integrate_batch(np.array([1.0, 3.0]), positions, np.zeros_like(positions), 1.0, "ias15", radii=[0.05, 0.05])
+    batch = integrate_batch(np.array([1.0, 3.0]), positions, np.zeros_like(positions), 1.0, "ias15", radii=[0.05, 0.05])
     assert batch.status.tolist() == [simulate.Status.COLLISION, simulate.Status.COMPLETED]
     assert batch.event_body[0] == 1  # pair (0, 1) as i * N + j
 
@@ -96,7 +97,7 @@ def test_batch_stops_the_systems_that_collide():
     ],
 )
 def test_bad_radii_are_refused(radii, on_collision, message):
-    with pytest.raises(CaseError, match=message):
+    with pytest.raises(ArgumentError, match=message):
         simulate.Simulation(two_at_rest(), "ias15", radii=radii, on_collision=on_collision)
 
 

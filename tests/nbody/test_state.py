@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from adaptsim.errors import CaseError
+from nbody.errors import ArgumentError
 from nbody.state import System, centre_of_mass_frame
 
 
@@ -28,10 +28,10 @@ def make(**overrides):
         ({"softening": -0.1}, ("softening",), ">= 0"),
     ],
 )
-def test_bad_systems_raise_case_error(overrides, field, text):
-    with pytest.raises(CaseError) as info:
+def test_bad_systems_raise_an_argument_error(overrides, field, text):
+    with pytest.raises(ArgumentError) as info:
         make(**overrides)
-    assert info.value.field == field
+    assert info.value.argument == field
     assert text in str(info.value)
 
 
