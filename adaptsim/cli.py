@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import adaptsim
-from adaptsim.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUN_FAILED, CaseError, RunError
+from adaptsim.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUN_FAILED, CaseError, InputError, RunError
 from adaptsim.launch import launched_rank, launched_ranks
 
 
@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except CaseError as exc:
+    except (CaseError, InputError) as exc:  # an InputError: bad data met by the numerics during a run
         if launched_rank() == 0:  # under mpiexec, one line for the whole job
             print(f"adaptsim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 #: Exit code for bad input (case file, command-line options): nothing was computed.
 EXIT_BAD_INPUT = 2
@@ -59,6 +60,37 @@ class CaseError(ValueError):
     def __str__(self) -> str:
         parts = [p for p in (self.source, format_field_path(self.field)) if p]
         return ": ".join([*parts, self.message])
+
+
+class InputError(ValueError):
+    """Bad input met by a numerical layer (an argument, a mesh, a table, an expression, a ROM file) that knows nothing of
+    case files: ``where`` names the offending part as the caller named it (e.g. ``("masses", 2)``), and ``str(error)``
+    starts with it. The command line reports it in one line with exit code 2, as a :class:`CaseError`; the case layer
+    puts it under a case's field with :func:`case_field`.
+
+    Parameters
+    ----------
+    message
+        What is wrong.
+    where
+        The path of the offending part, if any.
+    """
+
+    def __init__(self, message: str, where: Sequence[str | int] = ()) -> None:
+        self.message = message
+        self.where = tuple(where)
+        path = format_field_path(self.where)
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+@contextmanager
+def case_field(*field: str | int) -> Iterator[None]:
+    """Inside, an :class:`InputError` becomes a :class:`CaseError` at the case's ``field`` followed by the error's own
+    ``where`` (``with case_field("mesh", "file"): read_mesh(path)``)."""
+    try:
+        yield
+    except InputError as error:
+        raise CaseError(error.message, field=(*field, *error.where)) from None
 
 
 class RunError(Exception):

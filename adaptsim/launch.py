@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from adaptsim.errors import CaseError, RunError
+from adaptsim.errors import CaseError, InputError, RunError
 
 #: The user-facing errors that the distributed runners raise on every rank at once (see :func:`abort_on_error`).
-COLLECTIVE_ERRORS: tuple[type[BaseException], ...] = (CaseError, RunError)
+COLLECTIVE_ERRORS: tuple[type[BaseException], ...] = (CaseError, InputError, RunError)
 
 
 def launched_ranks() -> int:

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from adaptsim.errors import format_field_path
+from adaptsim.errors import InputError
 
 
-class ArgumentError(ValueError):
+class ArgumentError(InputError):
     """A bad argument of a function or class of :mod:`nbody` (masses, a step parameter, radii, ...).
 
-    Parameters
-    ----------
-    message
-        What is wrong.
-    argument
-        The path of the offending argument, e.g. ``("masses", 2)`` or ``("tol",)``; ``str(error)`` starts with it
-        (``masses[2]: must be positive, got -1.0``).
+    ``argument`` (the error's ``where``) is the path of the offending argument, e.g. ``("masses", 2)`` or ``("tol",)``;
+    ``str(error)`` starts with it (``masses[2]: must be positive, got -1.0``).
     """
 
-    def __init__(self, message: str, argument: Sequence[str | int] = ()) -> None:
-        self.message = message
-        self.argument = tuple(argument)
-        path = format_field_path(self.argument)
-        super().__init__(f"{path}: {message}" if path else message)
+    @property
+    def argument(self) -> tuple[str | int, ...]:
+        """The path of the offending argument."""
+        return self.where

@@ -20,7 +20,7 @@ from stable_baselines3.common.env_util import make_vec_env as sb3_make_vec_env
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecMonitor, VecNormalize
 
 from adaptsim.cases import RunContext
-from adaptsim.errors import CaseError, RunError
+from adaptsim.errors import CaseError, InputError, RunError
 from adaptsim.linalg.nn import orthogonal_init_
 from adaptsim.progress import is_quiet, log
 from rl_agents.algorithms import algorithm_class
@@ -154,7 +154,7 @@ def train_in_run(
     another case stays a ``CaseError``), and the outcome goes to the log; returns the history and the facts."""
     try:
         _, history, facts = train(case, ctx.out_dir, make_env(), evaluation, prepare)
-    except CaseError:
+    except (CaseError, InputError):
         raise
     except ValueError as error:
         raise RunError(str(error)) from error

@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
 from adaptsim.cases import KindSpec, StrictModel
-from adaptsim.errors import CaseError
+from adaptsim.errors import CaseError, InputError
 from rom.hifi_case import Loading
 from rom.online_case import TrainedRomCase
 
@@ -63,7 +63,7 @@ class CampaignCase(TrainedRomCase):
             loading = changed_loading(self.loading, changes, where)
             try:
                 loading.temperature.check_on(mesh.points, loading.history)
-            except CaseError as error:
+            except (CaseError, InputError) as error:
                 raise ValueError(f"{where}: {error.message}") from None
         return self
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from adaptsim.cases import RunContext
-from adaptsim.errors import CaseError
+from adaptsim.errors import CaseError, InputError, case_field
 from adaptsim.progress import log
 from adaptsim.results import load_results
 from rom.campaign_case import CampaignCase, changed_loading
@@ -56,7 +56,8 @@ def _resume(case: CampaignCase, ctx: RunContext, mesh) -> tuple[OfflineROM | Non
         records[name] = [float(v) for v in np.atleast_1d(saved.data.get("campaign", {}).get(name, []))]
     if records["enrichments"]:
         log(f"resuming the campaign after loading {len(records['enrichments'])}")
-    return load_rom(path, mesh, "rom.h5"), records
+    with case_field("rom.h5"):
+        return load_rom(path, mesh), records
 
 
 def _check_temperatures(case: CampaignCase, loadings: list, mesh, space) -> None:
@@ -67,7 +68,7 @@ def _check_temperatures(case: CampaignCase, loadings: list, mesh, space) -> None
         _, _, problem = build_problem(loading_case, mesh=mesh, space=space)
         try:
             check_temperature_range(problem, loading_case.loading.history.increment_times())
-        except CaseError as error:
+        except (CaseError, InputError) as error:
             field = ("campaign", "loadings", index) if index < given else ("campaign", "family")
             raise CaseError(f"loading {index + 1} of the campaign ({changes}): {error.message}", field=field) from None
 
@@ -83,7 +84,8 @@ def run(case: CampaignCase, ctx: RunContext) -> None:
     timings: dict[str, float] = {}
     if offline is None:
         if case.training.rom_file:
-            offline = load_rom(case.training.rom_file, mesh)
+            with case_field("training", "rom_file"):
+                offline = load_rom(case.training.rom_file, mesh)
         else:
             offline = train(case, mesh, space, layout, mass, case.loading.history.increment_times(), ctx, timings)
     for checkpoint in ctx.out_dir.glob("training_*.npz"):

@@ -2,7 +2,7 @@
 
 ``"T0 + dT * load * (z - z0) / L"`` with ``parameters: {T0: 900, ...}``: only numbers, the variables
 ``x, y, z, t, load``, the case's parameters, ``+ - * / **`` and the functions of :data:`FUNCTIONS` (each with
-its number of arguments) are allowed; anything else is a one-line :class:`CaseError` naming the field.
+its number of arguments) are allowed; anything else is a one-line :class:`~adaptsim.errors.InputError` naming the field.
 
 Nothing is passed to ``eval``: the parsed tree is checked once and then interpreted node by node on float64
 arrays (integer constants become floats, so ``10**10**10`` is an overflow, not a hang); the coordinates are copies
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from adaptsim.errors import CaseError
+from adaptsim.errors import InputError
 
 VARIABLES = ("x", "y", "z", "t", "load")
 #: The functions an expression may call, with their number of arguments.
@@ -68,8 +68,8 @@ class FieldExpression:
         except RecursionError:
             raise self._error("is nested too deeply") from None
 
-    def _error(self, message: str) -> CaseError:
-        return CaseError(message, field=self.field)
+    def _error(self, message: str) -> InputError:
+        return InputError(message, self.field)
 
     def _compile(self, node: ast.AST) -> Node:
         """The function computing ``node``, after checking it is allowed."""

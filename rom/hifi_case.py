@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from adaptsim.cases import CaseModel, KindSpec, PositiveFloat, StrictModel
-from adaptsim.errors import CaseError, first_line
+from adaptsim.errors import CaseError, InputError, case_field, first_line
 
 if TYPE_CHECKING:
     from rom.hifi import HifiSolver, MechanicalProblem
@@ -147,12 +147,14 @@ class MeshSpec(StrictModel):
         from rom.mesh import read_mesh
 
         if self.file is not None:  # source 'file' (checked above)
-            mesh = read_mesh(self.file, "mesh.file")
+            with case_field("mesh", "file"):
+                mesh = read_mesh(self.file)
             return mesh.quadratic() if self.order == 2 else mesh
         mesh = blade(
             self.chord, self.span, self.hub_radius, self.root_height, self.twist_degrees, divisions=self.divisions, order=self.order
         )
-        return mesh.check("mesh")
+        with case_field("mesh"):
+            return mesh.check()
 
 
 class Rotation(StrictModel):
@@ -363,7 +365,7 @@ class HifiCase(CaseModel):
             if self.mesh.source == "file":
                 check_memory(self.estimated_bytes(mesh.n_nodes, mesh.n_cells), f"the mesh ({mesh.n_nodes} nodes) and its solve")
             self.loading.temperature.check_on(mesh.points, self.loading.history)
-        except CaseError as error:
+        except (CaseError, InputError) as error:
             raise ValueError(str(error)) from None
         return self
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adaptsim.errors import CaseError, first_line
+from adaptsim.errors import InputError, first_line
 from rom.fem.elements import TETRA_EDGES, TETRA_FACES, order_of
 
 
@@ -69,26 +69,24 @@ class TetMesh:
         x = self.points[self.cells[:, :4]]
         return np.einsum("ni,ni->n", np.cross(x[:, 1] - x[:, 0], x[:, 2] - x[:, 0]), x[:, 3] - x[:, 0]) / 6.0
 
-    def check(self, source: str = "mesh") -> TetMesh:
-        """Raise a :class:`CaseError` for non-finite nodes, bad indices, inverted or degenerate elements."""
+    def check(self) -> TetMesh:
+        """Raise an :class:`~adaptsim.errors.InputError` for non-finite nodes, bad indices, inverted or degenerate elements."""
         if self.points.ndim != 2 or self.points.shape[1] != 3 or self.cells.ndim != 2 or self.cells.shape[1] not in (4, 10):
-            raise CaseError("needs points (n, 3) and tetrahedra with 4 or 10 nodes", field=(source,))
+            raise InputError("needs points (n, 3) and tetrahedra with 4 or 10 nodes")
         if self.n_cells == 0:
-            raise CaseError("has no tetrahedra", field=(source,))
+            raise InputError("has no tetrahedra")
         if not np.all(np.isfinite(self.points)):
-            raise CaseError(
-                f"node {int(np.flatnonzero(~np.isfinite(self.points).all(axis=1))[0])} has a non-finite coordinate", field=(source,)
-            )
+            raise InputError(f"node {int(np.flatnonzero(~np.isfinite(self.points).all(axis=1))[0])} has a non-finite coordinate")
         if self.cells.min() < 0 or self.cells.max() >= self.n_nodes:
-            raise CaseError(f"a tetrahedron refers to a node outside 0..{self.n_nodes - 1}", field=(source,))
+            raise InputError(f"a tetrahedron refers to a node outside 0..{self.n_nodes - 1}")
         volumes = self.signed_volumes()
         scale = np.ptp(self.points, axis=0).max() ** 3
         degenerate = np.abs(volumes) <= 1e-14 * scale
         if np.any(degenerate):
-            raise CaseError(f"element {int(np.flatnonzero(degenerate)[0])} is degenerate (zero volume)", field=(source,))
+            raise InputError(f"element {int(np.flatnonzero(degenerate)[0])} is degenerate (zero volume)")
         if np.any(volumes < 0):
             first = int(np.flatnonzero(volumes < 0)[0])
-            raise CaseError(f"element {first} is inverted (negative volume {volumes[first]:.3g})", field=(source,))
+            raise InputError(f"element {first} is inverted (negative volume {volumes[first]:.3g})")
         return self
 
     def oriented(self) -> TetMesh:
@@ -127,28 +125,28 @@ class TetMesh:
         return np.flatnonzero(predicate(self.points))
 
 
-def read_mesh(path: str | Path, field: str = "mesh.file") -> TetMesh:
-    """Read the tetrahedra (4 or 10 nodes) of any file meshio reads (Gmsh .msh, VTU, ...), checked."""
+def read_mesh(path: str | Path) -> TetMesh:
+    """Read the tetrahedra (4 or 10 nodes) of any file meshio reads (Gmsh .msh, VTU, ...), checked (an
+    :class:`~adaptsim.errors.InputError` when it cannot be read or is not a valid mesh)."""
     import meshio
 
     path = Path(path)
-    where = field.split(".")
     if path.is_dir():
-        raise CaseError(f"{str(path)!r} is a folder, not a mesh file", field=where)
+        raise InputError(f"{str(path)!r} is a folder, not a mesh file")
     if not path.is_file():
-        raise CaseError(f"mesh file {str(path)!r} does not exist", field=where)
+        raise InputError(f"mesh file {str(path)!r} does not exist")
     if path.stat().st_size == 0:
-        raise CaseError(f"mesh file {str(path)!r} is empty", field=where)
+        raise InputError(f"mesh file {str(path)!r} is empty")
     said = io.StringIO()
     try:
         with contextlib.redirect_stderr(said), contextlib.redirect_stdout(said):  # meshio prints before some of its exits
             mesh = meshio.read(path)
     except (Exception, SystemExit) as error:  # meshio raises many types (even SystemExit) on unreadable or truncated files
         reason = first_line(error, text=" ".join(said.getvalue().split()) if isinstance(error, SystemExit) else None)
-        raise CaseError(f"cannot read mesh {str(path)!r} ({type(error).__name__}: {reason})", field=where) from None
+        raise InputError(f"cannot read mesh {str(path)!r} ({type(error).__name__}: {reason})") from None
     blocks = [block.data for block in mesh.cells if block.type in ("tetra10", "tetra")]
     if not blocks:
-        raise CaseError(f"mesh {str(path)!r} has no tetrahedra", field=field.split("."))
+        raise InputError(f"mesh {str(path)!r} has no tetrahedra")
     cells = max(blocks, key=lambda b: b.shape[1])  # prefer quadratic cells when both exist
     used = np.unique(cells)
     renumber = np.full(mesh.points.shape[0], -1)
@@ -156,7 +154,7 @@ def read_mesh(path: str | Path, field: str = "mesh.file") -> TetMesh:
     points = np.asarray(mesh.points, dtype=float)
     if points.shape[1] == 2:
         points = np.column_stack([points, np.zeros(len(points))])
-    return TetMesh(points[used], renumber[cells]).check(field)
+    return TetMesh(points[used], renumber[cells]).check()
 
 
 def write_vtu(path: str | Path, mesh: TetMesh, point_data: dict[str, np.ndarray], cell_data: dict[str, np.ndarray]) -> None:

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from adaptsim.cases import KindSpec, PositiveFloat, StrictModel
-from adaptsim.errors import CaseError
+from adaptsim.errors import CaseError, InputError, case_field
 from rom.hifi_case import HifiCase, existing_file
 from rom.tolerances import ENRICHMENT_TOLERANCE, Tolerances
 
@@ -78,10 +78,11 @@ class TrainedRomCase(HifiCase):
                 trained = temperature.model_copy(update={"parameters": {**temperature.parameters, **field}})
                 try:
                     trained.check_on(mesh.points, self.loading.history)
-                except CaseError as error:
+                except (CaseError, InputError) as error:
                     raise CaseError(error.message, field=("training", "fields", index)) from None
             if self.training.rom_file is not None:
-                load_rom(self.training.rom_file, mesh)
+                with case_field("training", "rom_file"):
+                    load_rom(self.training.rom_file, mesh)
         except CaseError as error:
             raise ValueError(str(error)) from None
 

@@ -16,6 +16,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from adaptsim.cases import RunContext
+from adaptsim.errors import case_field
 from adaptsim.launch import COLLECTIVE_ERRORS, abort_on_error, share_cores
 from adaptsim.progress import ProgressBar, log
 from rom.hifi_case import HifiCase
@@ -125,12 +126,14 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
     started = time.perf_counter()
     earlier = ctx.out_dir / "rom.h5"  # written by an earlier (perhaps killed) run of this very case
     if case.training.rom_file:
-        offline = localise(load_rom(case.training.rom_file, mesh), layout)
+        with case_field("training", "rom_file"):
+            offline = localise(load_rom(case.training.rom_file, mesh), layout)
         if offline.tolerances != Tolerances.from_mapping(case.tolerances.model_dump()):
             log(f"{case.training.rom_file} was built with tolerances {vars(offline.tolerances)}: enrichment extends it with those")
     elif earlier.is_file() and saved_case_text(earlier) == ctx.loaded.resolved_text:
         log(f"reusing {earlier}, built by an earlier run of this case")
-        offline = localise(load_rom(earlier, mesh, "rom.h5"), layout)
+        with case_field("rom.h5"):
+            offline = localise(load_rom(earlier, mesh), layout)
     else:
         offline = train(case, mesh, space, layout, mass, times, ctx, timings)
     timings["time_offline_s"] = time.perf_counter() - started

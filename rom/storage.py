@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from adaptsim.errors import CaseError
+from adaptsim.errors import InputError
 from adaptsim.results import ResultFileError, load_results, write_results
 from rom.hyperreduction import Cubature, IntegrandBasis
 from rom.mesh import TetMesh
@@ -60,20 +60,19 @@ def saved_case_text(path: str | Path) -> str | None:
         return None
 
 
-def load_rom(path: str | Path, mesh: TetMesh, field: str = "training.rom_file") -> OfflineROM:
+def load_rom(path: str | Path, mesh: TetMesh) -> OfflineROM:
     """Read a ROM file, checking that it is complete and was built on ``mesh``.
 
     Raises
     ------
-    CaseError
+    InputError
         For a missing, truncated or corrupted file, a file of another kind, or another mesh.
     """
     path = Path(path)
-    where = tuple(field.split("."))
     try:
         saved = load_results(path, ROM_KIND, "ROM file")
     except ResultFileError as error:
-        raise CaseError(str(error), field=where) from None
+        raise InputError(str(error)) from None
     try:
         arrays = {name: np.asarray(saved[name], dtype=float) for name in _ARRAYS}
         stresses = np.asarray(saved["stresses"], dtype=float)
@@ -94,13 +93,11 @@ def load_rom(path: str | Path, mesh: TetMesh, field: str = "training.rom_file") 
         fingerprint = saved.attrs["/"]["mesh_fingerprint"]
         relative_error = float(saved.attrs["cubature"]["relative_error"])
     except KeyError as error:
-        raise CaseError(f"{str(path)!r} is a ROM file without {error} (truncated or written by another version)", field=where) from None
+        raise InputError(f"{str(path)!r} is a ROM file without {error} (truncated or written by another version)") from None
     except (ValueError, TypeError) as error:
-        raise CaseError(f"{str(path)!r} is not a readable ROM file ({type(error).__name__}: {error})", field=where) from None
+        raise InputError(f"{str(path)!r} is not a readable ROM file ({type(error).__name__}: {error})") from None
     if fingerprint != mesh_fingerprint(mesh):
-        raise CaseError(
-            f"{str(path)!r} was built on another mesh ({saved.attrs['/'].get('n_dofs')} dofs); rebuild it for this one", field=where
-        )
+        raise InputError(f"{str(path)!r} was built on another mesh ({saved.attrs['/'].get('n_dofs')} dofs); rebuild it for this one")
     return OfflineROM(
         arrays["modes"],
         arrays["p_modes"],

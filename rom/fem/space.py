@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from adaptsim.errors import CaseError
+from adaptsim.errors import InputError
 from rom.fem import quadrature
 from rom.fem.elements import tetrahedron
 from rom.materials.tensors import SQRT2
@@ -78,7 +78,7 @@ def geometry(mesh: TetMesh, rule: quadrature.Rule) -> tuple[np.ndarray, np.ndarr
 
     Raises
     ------
-    CaseError
+    InputError
         When the Jacobian is not positive at some point (inverted or degenerate curved element).
     """
     element = tetrahedron(mesh.order)
@@ -89,7 +89,7 @@ def geometry(mesh: TetMesh, rule: quadrature.Rule) -> tuple[np.ndarray, np.ndarr
     det = np.linalg.det(jacobian)
     if not np.all(det > 0.0):
         first = int(np.flatnonzero((det <= 0.0).any(axis=1))[0])
-        raise CaseError(f"element {first} is inverted or degenerate at an integration point", field=("mesh",))
+        raise InputError(f"element {first} is inverted or degenerate at an integration point", ("mesh",))
     gradients = np.einsum("qaj,eqji->eqai", reference, np.linalg.inv(jacobian))
     return values, gradients, det * rule.weights, np.einsum("qa,eai->eqi", values, coords)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adaptsim.errors import CaseError
+from adaptsim.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,7 @@ class TemperatureTable:
     """A coefficient tabulated at increasing temperatures, linearly interpolated between them.
 
     A single value (one temperature, or ``temperatures=None``) is constant at every temperature.
-    Evaluating outside ``[temperatures[0], temperatures[-1]]`` raises a :class:`CaseError` that names the
+    Evaluating outside ``[temperatures[0], temperatures[-1]]`` raises a :class:`~adaptsim.errors.InputError` that names the
     coefficient and its range: extrapolating material data silently is how a solver returns nonsense.
 
     Parameters
@@ -34,13 +34,13 @@ class TemperatureTable:
     def __post_init__(self) -> None:
         values = np.asarray(self.values, dtype=float)
         if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
-            raise CaseError("needs one or more finite values", field=self.name.split("."))
+            raise InputError("needs one or more finite values", (*self.name.split("."),))
         if self.temperatures is not None:
             temps = np.asarray(self.temperatures, dtype=float)
             if temps.shape != values.shape:
-                raise CaseError(f"{temps.size} temperatures for {values.size} values", field=self.name.split("."))
+                raise InputError(f"{temps.size} temperatures for {values.size} values", (*self.name.split("."),))
             if not np.all(np.isfinite(temps)) or np.any(np.diff(temps) <= 0.0):
-                raise CaseError("temperatures must be finite and strictly increasing", field=self.name.split("."))
+                raise InputError("temperatures must be finite and strictly increasing", (*self.name.split("."),))
 
     @classmethod
     def constant(cls, name: str, value: float) -> TemperatureTable:
@@ -67,5 +67,5 @@ class TemperatureTable:
         slack = 1e-9 * max(abs(low), abs(high))  # round-off of interpolated temperatures at the table's ends
         if not (low - slack <= t_min and t_max <= high + slack):
             bad = t_min if t_min < low - slack else t_max
-            raise CaseError(f"temperature {bad:g} K is outside the table's range [{low:g}, {high:g}] K", field=self.name.split("."))
+            raise InputError(f"temperature {bad:g} K is outside the table's range [{low:g}, {high:g}] K", (*self.name.split("."),))
         return np.interp(temperature, self.temperatures, self.values)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from adaptsim.errors import CaseError
+from adaptsim.errors import InputError
 from rom.materials import ElasticMaterial, MaterialState, TemperatureTable, ViscoplasticMaterial
 from rom.materials.point import uniaxial
 from rom.materials.tensors import from_matrix, to_matrix, von_mises
@@ -132,7 +132,7 @@ def test_mandel_notation_round_trip_and_von_mises():
 def test_temperature_tables_interpolate_and_refuse_to_extrapolate():
     table = TemperatureTable("material.young", (200e9, 150e9), (300.0, 1100.0))
     assert table(np.array([700.0]))[0] == pytest.approx(175e9)
-    with pytest.raises(CaseError, match=r"material\.young: temperature 1200 K is outside the table's range \[300, 1100\] K"):
+    with pytest.raises(InputError, match=r"material\.young: temperature 1200 K is outside the table's range \[300, 1100\] K"):
         table(np.array([800.0, 1200.0]))
-    with pytest.raises(CaseError, match="strictly increasing"):
+    with pytest.raises(InputError, match="strictly increasing"):
         TemperatureTable("material.young", (1.0, 2.0), (300.0, 300.0))
