@@ -32,11 +32,6 @@ RANK_CUT = 1e-13
 RESOLVED = float(np.sqrt(RANK_CUT))
 
 
-
-
-
-
-
 @dataclass
 class PODBasis:
     """Modes (n, N), orthonormal in the inner product, and the singular values of all snapshots."""
