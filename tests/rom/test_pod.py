@@ -64,6 +64,27 @@ def test_singular_values_and_modes_agree_with_pymor():
     assert np.all(sines <= backward / gaps)
 
 
+def test_modes_of_small_singular_values_agree_with_an_independent_svd():
+    """Against the SVD of ``M^(1/2) S`` (``M^(1/2)`` from ``eigh`` of the mass matrix): each mode's angle within
+    ``10 eps s_1 / gap`` (Davis-Kahan with a backward error of a few ``eps s_1``; measured 9e-11 for the 7th mode, whose
+    value is 7e-7 of the largest, against 2.9e-9; an SVD of ``R V^T`` instead of the coefficients gave 9e-7)."""
+    mesh = box((1.0, 1.0, 1.0), (2, 2, 2), 2)
+    mass = mass_matrix(mesh)
+    rng = np.random.default_rng(3)
+    snapshots = rng.normal(size=(3 * mesh.n_nodes, 8)) @ np.diag(10.0 ** -np.arange(8)) @ rng.normal(size=(8, 30))
+    basis = pod(snapshots, mass, tolerance=1e-7)
+    values, vectors = np.linalg.eigh(mass.toarray())
+    root = vectors @ np.diag(np.sqrt(values)) @ vectors.T
+    left, exact, _ = np.linalg.svd(root @ snapshots, full_matrices=False)
+    reference = np.linalg.solve(root, left[:, : basis.n_modes])
+    cosines = np.sum(reference * (mass @ basis.modes), axis=0)
+    rest = reference - basis.modes * cosines
+    sines = np.sqrt(np.abs(np.sum(rest * (mass @ rest), axis=0)))
+    gaps = -np.diff(exact[: basis.n_modes + 1])
+    gaps = np.minimum(gaps, np.append(np.inf, gaps[:-1]))
+    assert basis.n_modes == 7 and np.all(sines <= 10.0 * np.finfo(float).eps * exact[0] / gaps)
+
+
 def test_blade_displacements_compress_to_a_few_modes(blade_training):
     basis = pod(blade_training.displacements, blade_training.mass, tolerance=1e-4)
     assert 3 <= basis.n_modes <= 10
