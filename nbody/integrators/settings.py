@@ -19,6 +19,12 @@ from nbody.integrators.stepper import Stepper, check_parameter
 from nbody.integrators.table import BY_NAME, CRITERIA, INTEGRATOR_NAMES, STEP_TABLE, CriterionName
 
 
+def check_criterion(criterion: object) -> None:
+    """An :class:`~nbody.errors.ArgumentError` unless ``criterion`` is one of :data:`~nbody.integrators.table.CRITERIA`."""
+    if criterion not in CRITERIA:
+        raise ArgumentError(f"unknown step criterion {criterion!r}; one of {', '.join(CRITERIA)}", ("criterion",))
+
+
 @dataclass(frozen=True, kw_only=True)
 class IntegratorSettings:
     """The settings of one integrator (a subclass per integrator; see the module docstring).
@@ -99,8 +105,7 @@ class HermiteSettings(IntegratorSettings):
     criterion: CriterionName = "aarseth"
 
     def __post_init__(self) -> None:
-        if self.criterion not in CRITERIA:
-            raise ArgumentError(f"unknown step criterion {self.criterion!r}; one of {', '.join(CRITERIA)}", ("criterion",))
+        check_criterion(self.criterion)
         super().__post_init__()
 
     def step_function(self) -> str:
@@ -186,23 +191,20 @@ def settings_for(integrator: str, **parameters: float | str | None) -> Integrato
     Raises
     ------
     ArgumentError
-        For an unknown integrator or criterion, a parameter the integrator does not take, more than one parameter, or a
-        value that is not a finite number > 0 or is past its limit.
+        For an unknown integrator or criterion, a parameter the integrator does not take, or (from the settings class)
+        more than one parameter or a value that is not a finite number > 0 or is past its limit.
     """
     if integrator not in SETTINGS:
         raise ArgumentError(f"unknown integrator {integrator!r}; one of {', '.join(INTEGRATOR_NAMES)}", ("integrator",))
     cls = SETTINGS[integrator]
     given = {name: value for name, value in parameters.items() if value is not None}
     criterion = given.pop("criterion", None)
-    if criterion is not None and criterion not in CRITERIA:
-        raise ArgumentError(f"unknown step criterion {criterion!r}; one of {', '.join(CRITERIA)}", ("criterion",))
+    if criterion is not None:
+        check_criterion(criterion)
     own = {field.name for field in fields(cls)}
     if criterion is not None and "criterion" in own:
         given["criterion"] = criterion
-    numbers = [name for name in given if name != "criterion"]
-    if len(numbers) > 1:
-        raise ArgumentError(f"give one of {', '.join(cls.parameter_names())}, not {' and '.join(numbers)}", (sorted(numbers)[0],))
-    for name in given:
+    for name in given:  # (more than one parameter: the class says so)
         if name not in own:
             raise ArgumentError(f"integrator {integrator!r} takes {' or '.join(cls.parameter_names())}, not {name}", (name,))
     return cls(**given)  # type: ignore[arg-type]
