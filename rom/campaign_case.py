@@ -3,18 +3,15 @@ and the cubature enriched by one carried over to the next (the runner is :func:`
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from adaptsim.cases import KindSpec, StrictModel
 from adaptsim.errors import CaseError, InputError
-from rom.hifi_case import Loading
+from rom.loading_changes import LoadingChanges, changed_loading
 from rom.online_case import TrainedRomCase
-
-#: A loading of the campaign: case fields under ``loading.`` (dotted) and their values.
-LoadingChanges = dict[str, float | list[float]]
 
 
 class CampaignSpec(StrictModel):
@@ -75,27 +72,6 @@ class CampaignCase(TrainedRomCase):
             {key: float(rng.uniform(low, high)) for key, (low, high) in family.items()} for _ in range(self.campaign.draws)
         ]
         return [*self.campaign.loadings, *drawn]
-
-
-def changed_loading(loading: Loading, changes: LoadingChanges, where: str = "campaign") -> Loading:
-    """``loading`` with the dotted fields of ``changes`` set, validated (ValueError naming ``where`` and the field)."""
-    tree: dict[str, Any] = loading.model_dump(mode="python")
-    for key, value in changes.items():
-        node = tree
-        *parents, last = key.split(".")
-        for part in parents:
-            if not isinstance(node.get(part), dict):
-                raise ValueError(f"{where}: {key!r} is not a field under loading")
-            node = node[part]
-        if last not in node or (parents[-1:] != ["parameters"] and isinstance(node[last], dict)):
-            raise ValueError(f"{where}: {key!r} is not a field under loading")
-        node[last] = value
-    try:
-        return Loading.model_validate(tree)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise ValueError(f"{where}: loading.{field}: {first['msg']}") from None
 
 
 KIND = KindSpec(

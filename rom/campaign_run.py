@@ -15,16 +15,17 @@ from typing import Any
 import numpy as np
 
 from adaptsim.cases import RunContext
-from adaptsim.errors import CaseError, InputError, case_field
+from adaptsim.errors import CaseError, case_field
 from adaptsim.progress import log
 from adaptsim.results import load_results
-from rom.campaign_case import CampaignCase, changed_loading
+from rom.campaign_case import CampaignCase
 from rom.history_errors import HistoryErrors
+from rom.loading_changes import changed_loading
 from rom.online import AdaptiveROM, OfflineROM
 from rom.online_output import plot_campaign
 from rom.online_run import temperature_factory, train
 from rom.parallel.layout import process_layout
-from rom.problem import build_problem, check_temperature_range, unit_body_force
+from rom.problem import build_problem, check_loading_temperatures, unit_body_force
 from rom.recorded_solve import recorded_solve
 from rom.storage import ROM_KIND, load_rom, save_rom, saved_case_text
 
@@ -60,26 +61,22 @@ def _resume(case: CampaignCase, ctx: RunContext, mesh) -> tuple[OfflineROM | Non
         return load_rom(path, mesh), records
 
 
-def _check_temperatures(case: CampaignCase, loadings: list, mesh, space) -> None:
-    """Every loading's temperatures inside the material tables, before anything is run or written."""
-    given = len(case.campaign.loadings)
-    for index, changes in enumerate(loadings):
-        loading_case = case.model_copy(update={"loading": changed_loading(case.loading, changes)})
-        _, _, problem = build_problem(loading_case, mesh=mesh, space=space)
-        try:
-            check_temperature_range(problem, loading_case.loading.history.increment_times())
-        except (CaseError, InputError) as error:
-            field = ("campaign", "loadings", index) if index < given else ("campaign", "family")
-            raise CaseError(f"loading {index + 1} of the campaign ({changes}): {error.message}", field=field) from None
-
-
 def run(case: CampaignCase, ctx: RunContext) -> None:
     """Offline (or load, or resume), then every loading: the full model where verified, the enriched ROM; results."""
     mesh, space, _ = build_problem(case)
     layout = process_layout(mesh, space)
     mass = layout.mass_matrix()
     loadings = case.campaign_loadings()
-    _check_temperatures(case, loadings, mesh, space)
+    given = len(case.campaign.loadings)
+    check_loading_temperatures(
+        case,
+        [
+            (("campaign", "loadings", index) if index < given else ("campaign", "family"), f"loading {index + 1} of the campaign", changes)
+            for index, changes in enumerate(loadings)
+        ],
+        mesh,
+        space,
+    )
     offline, records = _resume(case, ctx, mesh)
     timings: dict[str, float] = {}
     if offline is None:
@@ -87,7 +84,7 @@ def run(case: CampaignCase, ctx: RunContext) -> None:
             with case_field("training", "rom_file"):
                 offline = load_rom(case.training.rom_file, mesh)
         else:
-            offline = train(case, mesh, space, layout, mass, case.loading.history.increment_times(), ctx, timings)
+            offline = train(case, mesh, space, layout, mass, ctx, timings)
     for checkpoint in ctx.out_dir.glob("training_*.npz"):
         checkpoint.unlink()  # the ROM is in rom.h5
     every = case.campaign.verify_every

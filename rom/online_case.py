@@ -1,4 +1,4 @@
-"""The ``rom_online`` case kind: the blade case of ``rom_hifi`` plus the training fields, the tolerances and the
+"""The ``rom_online`` case kind: the blade case of ``rom_hifi`` plus the training runs, the tolerances and the
 variants to run (the runner is :func:`rom.online_run.run`)."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from adaptsim.cases import KindSpec, PositiveFloat, StrictModel
 from adaptsim.errors import CaseError, InputError, case_field
 from rom.hifi_case import HifiCase, existing_file
+from rom.loading_changes import LoadingChanges, changed_loading
 from rom.tolerances import ENRICHMENT_TOLERANCE, Tolerances
 
 _DEFAULT = Tolerances()
@@ -20,9 +21,16 @@ class TrainingSpec(StrictModel):
 
     fields: list[dict[str, float]] = Field(
         default_factory=lambda: [dict[str, float]()],
-        min_length=1,
         max_length=1000,
         description="Training temperature fields: each overrides parameters of `loading.temperature` for one high-fidelity run.",
+    )
+    loadings: list[LoadingChanges] = Field(
+        default_factory=list,
+        max_length=1000,
+        description=(
+            "Further training runs after `fields`, each the case's loading with fields under `loading.` changed (dotted, "
+            "as in `campaign.loadings`: `rotation.speed`, `temperature.parameters.T_tip`, `history.times`)."
+        ),
     )
     rom_file: str | None = Field(None, description="Reuse this ROM file (built on the same mesh) instead of training.")
     parallel: Literal["elements", "fields"] = Field(
@@ -31,6 +39,12 @@ class TrainingSpec(StrictModel):
     )
 
     _file_exists = field_validator("rom_file")(lambda value: existing_file(value, "ROM"))
+
+    @model_validator(mode="after")
+    def _some_run(self) -> TrainingSpec:
+        if not self.fields and not self.loadings:
+            raise ValueError("training: no training run (give training.fields or training.loadings)")
+        return self
 
 
 class ToleranceSpec(StrictModel):
@@ -47,7 +61,7 @@ class ToleranceSpec(StrictModel):
 
 
 class TrainedRomCase(HifiCase):
-    """The blade case with what trains its adaptive ROM: the training fields (or a ROM file) and the tolerances."""
+    """The blade case with what trains its adaptive ROM: the training runs (or a ROM file) and the tolerances."""
 
     training: TrainingSpec = TrainingSpec()
     tolerances: ToleranceSpec = ToleranceSpec()
@@ -64,22 +78,33 @@ class TrainedRomCase(HifiCase):
                     f"training.fields[{index}]: {unknown[0]!r} is not a parameter of loading.temperature ({', '.join(temperature.parameters)})"
                 )
             FieldExpression(temperature.expression, {**temperature.parameters, **field}, f"training.fields.{index}")
+        for index, changes in enumerate(self.training.loadings):
+            changed_loading(self.loading, changes, f"training.loadings[{index}]")
         self._check_training_inputs()
         return self
 
+    def training_runs(self) -> list[tuple[tuple[str, str, int], LoadingChanges]]:
+        """Every high-fidelity training run as its case field and the changes of the case's loading it makes: the
+        fields (their temperature parameters), then the loadings."""
+        fields: list[tuple[tuple[str, str, int], LoadingChanges]] = [
+            (("training", "fields", index), {f"temperature.parameters.{key}": value for key, value in field.items()})
+            for index, field in enumerate(self.training.fields)
+        ]
+        return [*fields, *((("training", "loadings", index), changes) for index, changes in enumerate(self.training.loadings))]
+
     def _check_training_inputs(self) -> None:
-        """Evaluate every training field on the mesh, and read a given ROM file against it, before the run."""
+        """Evaluate every training run's temperature field on the mesh, and read a given ROM file against it, before
+        the run."""
         from rom.storage import load_rom
 
         mesh = self.validated_mesh()
-        temperature = self.loading.temperature
         try:
-            for index, field in enumerate(self.training.fields):
-                trained = temperature.model_copy(update={"parameters": {**temperature.parameters, **field}})
+            for field, changes in self.training_runs():
+                loading = changed_loading(self.loading, changes)
                 try:
-                    trained.check_on(mesh.points, self.loading.history)
+                    loading.temperature.check_on(mesh.points, loading.history)
                 except (CaseError, InputError) as error:
-                    raise CaseError(error.message, field=("training", "fields", index)) from None
+                    raise CaseError(error.message, field=field) from None
             if self.training.rom_file is not None:
                 with case_field("training", "rom_file"):
                     load_rom(self.training.rom_file, mesh)

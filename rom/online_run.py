@@ -21,11 +21,12 @@ from adaptsim.launch import COLLECTIVE_ERRORS, abort_on_error, share_cores
 from adaptsim.progress import ProgressBar, log
 from rom.hifi_case import HifiCase
 from rom.history_errors import HistoryErrors
+from rom.loading_changes import changed_loading
 from rom.online import AdaptiveROM, build_offline, gather, localise
 from rom.online_case import RomCase, TrainedRomCase
 from rom.online_output import plot_errors, plot_indicator, plot_singular_values, write_reduced_points
 from rom.parallel.layout import process_layout, redistribute
-from rom.problem import build_problem, check_temperature_range, unit_body_force
+from rom.problem import build_problem, check_loading_temperatures, check_temperature_range, unit_body_force
 from rom.recorded_solve import recorded_solve
 from rom.storage import load_rom, save_rom, saved_case_text
 from rom.tolerances import Tolerances
@@ -48,31 +49,38 @@ def temperature_factory(case: HifiCase, mesh, space):
     return factory
 
 
-def train(case: TrainedRomCase, mesh, space, layout, mass, times, ctx: RunContext, timings: dict[str, float]):
-    """High-fidelity training runs and the offline phase; this rank's rows of the ROM. Rank 0 writes ``rom.h5``.
+def train(case: TrainedRomCase, mesh, space, layout, mass, ctx: RunContext, timings: dict[str, float]):
+    """High-fidelity training runs (:meth:`~rom.online_case.TrainedRomCase.training_runs`) and the offline phase;
+    this rank's rows of the ROM. Rank 0 writes ``rom.h5``.
 
     ``timings`` gets ``time_training_s`` (the training solves) and ``time_reduction_s`` (POD, cubature, QDEIM).
     """
 
-    fields = list(enumerate(case.training.fields))
+    training_runs = case.training_runs()
+    check_loading_temperatures(
+        case, [(field, f"training run {index + 1}", changes) for index, (field, changes) in enumerate(training_runs)], mesh, space
+    )
+    runs = [
+        (index, case.model_copy(update={"loading": changed_loading(case.loading, changes)}))
+        for index, (_, changes) in enumerate(training_runs)
+    ]
     by_fields = layout.comm is not None and case.training.parallel == "fields"
-    if by_fields:  # whole fields, round robin over the ranks
-        fields = fields[layout.comm.Get_rank() :: layout.n_ranks]
+    if by_fields:  # whole runs, round robin over the ranks
+        runs = runs[layout.comm.Get_rank() :: layout.n_ranks]
     increments = {}
     started = time.perf_counter()
-    # ranks solving whole fields at once share the cores between their sparse solvers too; a failure there is
+    # ranks solving whole runs at once share the cores between their sparse solvers too; a failure there is
     # one rank's alone, so it aborts the job rather than leave the other ranks waiting
     with (
-        ProgressBar("training runs (high-fidelity)", total=len(fields) * times.size) as bar,
+        ProgressBar("training runs (high-fidelity)", total=sum(run.loading.history.increment_times().size for _, run in runs)) as bar,
         share_cores(layout.comm, "mkl") if by_fields else nullcontext(),
         abort_on_error(layout.comm if by_fields else None),
     ):
-        for index, field in fields:
-            spec = case.loading.temperature.model_copy(update={"parameters": {**case.loading.temperature.parameters, **field}})
-            _, _, problem = build_problem(case, spec, mesh, space)
-            check_temperature_range(problem, times)
+        for index, run_case in runs:
+            _, _, problem = build_problem(run_case, mesh=mesh, space=space)
+            times = run_case.loading.history.increment_times()
             _, _, solved = recorded_solve(
-                case,
+                run_case,
                 problem,
                 layout,
                 times,
@@ -135,7 +143,7 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
         with case_field("rom.h5"):
             offline = localise(load_rom(earlier, mesh), layout)
     else:
-        offline = train(case, mesh, space, layout, mass, times, ctx, timings)
+        offline = train(case, mesh, space, layout, mass, ctx, timings)
     timings["time_offline_s"] = time.perf_counter() - started
     with ProgressBar("reference (high-fidelity)", total=times.size) as bar:
         recorder, _, reference = recorded_solve(

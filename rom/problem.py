@@ -5,21 +5,21 @@ Builds a :class:`rom.hifi.MechanicalProblem` from a validated :class:`rom.hifi_c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from adaptsim.errors import CaseError
+from adaptsim.errors import CaseError, InputError
 from rom.fem.loads import body_force, centrifugal_acceleration
 from rom.fem.space import VectorSpace
 from rom.hifi import MechanicalProblem
-from rom.hifi_case import HifiCase, TemperatureSpec
+from rom.hifi_case import HifiCase
+from rom.loading_changes import LoadingChanges, changed_loading
 
 
-def build_problem(case: HifiCase, temperature: TemperatureSpec | None = None, mesh=None, space=None):
-    """The mesh, space and :class:`rom.hifi.MechanicalProblem` of a case.
-
-    ``temperature`` replaces the case's temperature field (ROM training fields); ``mesh`` and ``space``
-    reuse an already built discretisation.
-    """
+def build_problem(case: HifiCase, mesh=None, space=None):
+    """The mesh, space and :class:`rom.hifi.MechanicalProblem` of a case (``mesh`` and ``space``: an already built
+    discretisation to reuse)."""
 
     mesh = mesh if mesh is not None else case.validated_mesh()
     space = space if space is not None else VectorSpace(mesh)
@@ -32,7 +32,7 @@ def build_problem(case: HifiCase, temperature: TemperatureSpec | None = None, me
     constrained[(3 * root[:, None] + np.arange(3)).ravel()] = True
     unit_force = unit_body_force(case, space)
     history = loading.history
-    field = (temperature or loading.temperature).build(mesh.points, material.reference_temperature, history)
+    field = loading.temperature.build(mesh.points, material.reference_temperature, history)
     problem = MechanicalProblem(space, material, constrained, lambda t: history.factor(t) * unit_force, field)
     return mesh, space, problem
 
@@ -43,6 +43,18 @@ def unit_body_force(case: HifiCase, space) -> np.ndarray:
     rotation = case.loading.rotation
     acceleration = centrifugal_acceleration(space.points.reshape(-1, 3), rotation.speed, np.array(rotation.axis), np.array(rotation.origin))
     return body_force(space, case.material.density, acceleration)
+
+
+def check_loading_temperatures(case: HifiCase, loadings: Sequence[tuple[tuple[str | int, ...], str, LoadingChanges]], mesh, space) -> None:
+    """:func:`check_temperature_range` of every loading ``(case field, label, changes of the case's loading)``
+    before anything is run or written: a :class:`CaseError` under the loading's field, its label and changes first."""
+    for field, label, changes in loadings:
+        changed = case.model_copy(update={"loading": changed_loading(case.loading, changes)})
+        _, _, problem = build_problem(changed, mesh=mesh, space=space)
+        try:
+            check_temperature_range(problem, changed.loading.history.increment_times())
+        except (CaseError, InputError) as error:
+            raise CaseError(f"{label} ({changes}): {error.message}", field=field) from None
 
 
 def check_temperature_range(problem, times: np.ndarray) -> tuple[float, float]:

@@ -196,6 +196,9 @@ ROWS = [
     (CAMPAIGN, ["campaign.loadings=[]", "campaign.draws=0"], "campaign: no loadings"),
     (CAMPAIGN, ["campaign.verify_every=-1"], "campaign.verify_every"),
     (ROM, ["training.fields=[{height: 0.0}]"], "training.fields[0]"),
+    (ROM, ["training.loadings=[{rotation.sped: 900.0}]"], "training.loadings[0]: 'rotation.sped' is not a field under loading"),
+    (ROM, ["training.loadings=[{}, {rotation.speed: -1.0}]"], "training.loadings[1]: loading.rotation.speed"),
+    (ROM, ["training.fields=[]"], "training: no training run"),
     # the command line
     (QUICK, ["t_end"], "--set"),
     (QUICK, ["t_end=[1"], "--set"),
