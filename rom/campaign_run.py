@@ -88,6 +88,7 @@ def run(case: CampaignCase, ctx: RunContext) -> None:
     for checkpoint in ctx.out_dir.glob("training_*.npz"):
         checkpoint.unlink()  # the ROM is in rom.h5
     every = case.campaign.verify_every
+    rom: AdaptiveROM | None = None
     for index in range(len(records["enrichments"]), len(loadings)):
         loading_case = case.model_copy(update={"loading": changed_loading(case.loading, loadings[index])})
         _, _, problem = build_problem(loading_case, mesh=mesh, space=space)
@@ -99,14 +100,17 @@ def run(case: CampaignCase, ctx: RunContext) -> None:
             recorder, _, reference = recorded_solve(loading_case, problem, layout, times, ctx, f"verify_{index}", keep_increments=True)
             full_time = recorder.elapsed
         started = time.perf_counter()  # (the ROM's time: its construction, the run, its enrichments)
-        rom = AdaptiveROM(
-            offline,
+        loading = (
             loading_case.solver.build(problem),
-            mass,
             unit_body_force(loading_case, space),
             loading_case.loading.history.factor,
             temperature_factory(loading_case, mesh, space),
-            tolerance=case.tolerances.indicator,
+        )
+        # the first loading (or the first after a resume) builds the ROM, the next ones carry it over
+        rom = (
+            AdaptiveROM(offline, loading[0], mass, *loading[1:], tolerance=case.tolerances.indicator)
+            if rom is None
+            else rom.with_loading(*loading)
         )
         errors = HistoryErrors(rom, reference, layout, mass)
         steps = rom.run(times, errors.compare if verified else None)

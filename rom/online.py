@@ -22,6 +22,7 @@ communicated.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -270,14 +271,42 @@ class AdaptiveROM:
         if self.offline.stress_modes is None:  # (built once; enriched and carried with the ROM after that)
             snapshots = np.array([s.ravel() for s in stresses]).T
             self.offline.stress_modes = self.layout.pod(snapshots, self.quadrature6, self.offline.tolerances.dual).modes
-        self.estimator = ErrorEstimator({"stress": _largest_norm(self.layout, stresses), "p": self.offline.scales.get("p", 0.0)})
+        self._scales = {"stress": _largest_norm(self.layout, stresses), "p": self.offline.scales.get("p", 0.0)}
+        self.estimator = ErrorEstimator(self._scales)
         self.n_enrichments = 0
         self.timing = EnrichmentTiming()
         self._build()
 
+    def with_loading(
+        self, hifi: HifiSolver, unit_force: np.ndarray, load: Callable[[float], float], temperature_factory: TemperatureFactory
+    ) -> AdaptiveROM:
+        """This ROM, as its enrichments left it, for another loading of the same mesh and material (what a campaign
+        does from one loading to the next): the same as a new :class:`AdaptiveROM` of :attr:`offline` (with this
+        one's enrichment setting, tolerance and layout), without recomputing what does not depend on the loading
+        (``B_z Psi`` at the reduced points, the Gappy-POD solution operators, the error estimate's reference sizes).
+        Enrichments and their timing are counted afresh; enriching the new ROM leaves this one as it is."""
+        other = copy.copy(self)
+        other.offline = replace(self.offline, stresses=list(self.offline.stresses))
+        other.hifi, other.load, other.temperature_factory = hifi, load, temperature_factory
+        other.unit_force = np.where(self.layout.owned, unit_force[self.layout.dofs], 0.0)
+        other._scales = dict(self._scales)
+        other.estimator = ErrorEstimator(other._scales)
+        other.n_enrichments = 0
+        other.timing = EnrichmentTiming()
+        other.model = self.model.with_loading(hifi.problem.material, other._external_force(), other._temperatures())
+        return other
+
+    def _external_force(self) -> Callable[[float], np.ndarray]:
+        """``Psi^T f_ext(t)``."""
+        unit = self.layout.sum(self.offline.modes.T @ self.unit_force)
+        return lambda t: self.load(t) * unit
+
+    def _temperatures(self) -> Callable[[float], np.ndarray]:
+        """Temperatures at this rank's reduced points at time ``t``."""
+        return self.temperature_factory(self.offline.cubature.points[self.mine])
+
     def _build(self) -> None:
         offline, layout = self.offline, self.layout
-        unit = layout.sum(offline.modes.T @ self.unit_force)
         points = offline.cubature.points
         self.mine, local = layout.local_points(points)  # this rank's reduced points: positions, local indices
         self.model = ReducedModel(
@@ -285,8 +314,8 @@ class AdaptiveROM:
             self.hifi.problem.material,
             offline.modes,
             Cubature(local, offline.cubature.weights[self.mine], offline.cubature.relative_error),
-            lambda t: self.load(t) * unit,
-            self.temperature_factory(points[self.mine]),
+            self._external_force(),
+            self._temperatures(),
             self.hifi.tolerance,
             self.hifi.max_iterations,
             self.hifi.max_cuts,
@@ -349,6 +378,8 @@ class AdaptiveROM:
         if offline.modes.shape[1] > n_modes:
             added.append(force_integrands(self.space, offline.stresses, offline.modes[:, n_modes:]))
         offline.stresses.append(full.stress)
+        # the reference size of the stress for the estimates of a next loading (with_loading), as if built anew
+        self._scales["stress"] = max(self._scales["stress"], _largest_norm(layout, [full.stress]))
         integrands = replace(offline.integrands, tolerance=self.cubature_tolerance)  # what the extension keeps, and the fit's
         offline.integrands = integrands.extended(np.column_stack(added), self.space.weights.ravel(), layout.comm)
         positive = offline.cubature.weights > 0  # not the QDEIM points

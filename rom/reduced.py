@@ -8,6 +8,7 @@ an increment costs O(n_points_reduced N^2 + N^3) whatever the number of degrees 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -80,6 +81,15 @@ class ReducedModel:
         self.external_force = external_force
         self.temperature = temperature
         self.tolerance, self.max_iterations, self.max_cuts = tolerance, max_iterations, max_cuts
+
+    def with_loading(
+        self, material: ConstitutiveLaw, external_force: Callable[[float], np.ndarray], temperature: Callable[[float], np.ndarray]
+    ) -> ReducedModel:
+        """The same reduced model (points, weights, ``B_z Psi``, Newton settings) under another material, external
+        force and temperature."""
+        other = copy.copy(self)
+        other.material, other.external_force, other.temperature = material, external_force, temperature
+        return other
 
     @property
     def n_modes(self) -> int:

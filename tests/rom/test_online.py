@@ -80,3 +80,35 @@ def test_estimated_error_follows_the_true_error(blade_training, hotter_blade):
     ratio = estimates[outside] / errors[outside]
     assert ratio.min() > 1 / 3 and ratio.max() < 3, ratio
     assert estimates[~outside].max() < 3e-3  # inside the training: no false alarm at the default tolerance
+
+
+def loading_of(target):
+    """What ``AdaptiveROM`` takes of a loading: the full model, the unit force, the load factor, the temperatures."""
+    problem, history = target.problem, target.case.loading.history
+    unit_force = problem.external_force(history.times[1]) / history.factor(history.times[1])
+    return HifiSolver(problem), unit_force, history.factor, lambda points: lambda t: problem.temperature_at_points(t)[points]
+
+
+def test_a_rom_carried_to_another_loading_is_a_new_rom_of_its_bases(blade_training, hotter_blade):
+    """``with_loading`` (a campaign's next loading) runs exactly as a new ``AdaptiveROM`` of the same bases and
+    cubature, enrichments included, and enriching it leaves the ROM it came from as it was."""
+    offline = build_offline(blade_training.space, blade_training.mass, blade_training.increments)
+    hifi, *rest = loading_of(blade_training)
+    base = AdaptiveROM(offline, hifi, blade_training.mass, *rest, tolerance=0.003)
+    base.run(blade_training.times)  # its own training loading: no enrichment
+    assert base.n_enrichments == 0
+    hifi, *rest = loading_of(hotter_blade)
+    fresh = AdaptiveROM(base.offline, hifi, blade_training.mass, *rest, tolerance=0.003)
+    carried = base.with_loading(*loading_of(hotter_blade))
+    runs = [rom.run(hotter_blade.times) for rom in (fresh, carried)]
+    for a, b in zip(*runs, strict=True):
+        assert np.array_equal(a.coordinates, b.coordinates) and a.indicator == b.indicator and a.enriched == b.enriched
+    assert carried.n_enrichments == fresh.n_enrichments >= 1
+    assert carried.offline.modes.shape[1] > base.offline.modes.shape[1] == offline.modes.shape[1] == base.model.n_modes
+    # back to the cooler loading: the hotter enrichments' stresses are now part of the estimate's reference size
+    hifi, *rest = loading_of(blade_training)
+    fresh = AdaptiveROM(carried.offline, hifi, blade_training.mass, *rest, tolerance=0.003)
+    back = carried.with_loading(*loading_of(blade_training))
+    assert back.estimator.scales == fresh.estimator.scales
+    runs = [rom.run(blade_training.times) for rom in (fresh, back)]
+    assert [step.indicator for step in runs[0]] == [step.indicator for step in runs[1]]
