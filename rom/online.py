@@ -41,7 +41,7 @@ from rom.materials import MaterialState
 from rom.parallel.layout import Layout
 from rom.pod import enrich
 from rom.reduced import ReducedIncrement, ReducedModel
-from rom.tolerances import ENRICHMENT_CUBATURE_FRACTION, ENRICHMENT_TOLERANCE, Tolerances
+from rom.tolerances import ENRICHMENT_CUBATURE_FRACTION, ENRICHMENT_TOLERANCE, REDUCED_NEWTON_FRACTION, Tolerances
 
 #: ``factory(point indices) -> temperature(t)`` at those integration points.
 TemperatureFactory = Callable[[np.ndarray], Callable[[float], np.ndarray]]
@@ -53,9 +53,9 @@ class OfflineROM:
     cubature and the training's sizes (``scales``: largest displacement in the mass norm, largest ``p`` in the quadrature
     norm; the references of the error estimate); the compressed force integrands the cubature integrates (stored in a
     serial run's ROM file; None after an MPI run's or from an older file: an enriching online run then computes them
-    at its first enrichment, from the stresses and modes); and the stress basis of the error estimate (None until an
-    online run builds it from the stresses by POD; enriched with them, so a campaign carries it from loading to
-    loading)."""
+    at its first enrichment, from the stresses and modes); and the stress basis of the error estimate (the POD of the training
+    stresses, built offline; None from a ROM file written before the offline phase built it, then the online run
+    builds it; enriched with the stresses, so a campaign carries it from loading to loading)."""
 
     modes: np.ndarray
     p_modes: np.ndarray
@@ -125,6 +125,7 @@ def build_offline(
     strain_modes = layout.pod(np.array([inc.state.plastic_strain.ravel() for inc in training]).T, quadrature6, tolerances.dual).modes
     back_modes = layout.pod(np.array([inc.state.backstress.ravel() for inc in training]).T, quadrature6, tolerances.dual).modes
     stresses = [inc.stress for inc in training]
+    stress_modes = _stress_basis(layout, stresses, quadrature6, tolerances.dual)
     integrands = _integrand_basis(layout, stresses, displacement.modes, tolerances.cubature)
     cubature = select_points(integrands, comm=layout.comm, point_ids=layout.points)
     return OfflineROM(
@@ -141,7 +142,13 @@ def build_offline(
             "displacement": float(np.sqrt(np.max(layout.sum([inc.displacement @ (mass @ inc.displacement) for inc in training])))),
             "p": _largest_norm(layout, [inc.state.cumulated_plasticity for inc in training]),
         },
+        stress_modes,
     )
+
+
+def _stress_basis(layout: Layout, stresses: list[np.ndarray], quadrature6: sp.spmatrix, tolerance: float) -> np.ndarray:
+    """The POD basis of the stress snapshots (quadrature inner product): what the error estimate fits the stress with."""
+    return layout.pod(np.array([s.ravel() for s in stresses]).T, quadrature6, tolerance).modes
 
 
 def _largest_norm(layout: Layout, fields: list[np.ndarray]) -> float:
@@ -240,7 +247,9 @@ class AdaptiveROM:
     tolerance
         The online tolerance on the estimated relative error (:class:`rom.indicator.ErrorEstimator`); an
         enrichment updates the cubature to :data:`~rom.tolerances.ENRICHMENT_CUBATURE_FRACTION` of it
-        (:attr:`cubature_tolerance`), or to the offline ROM's cubature tolerance if that is looser.
+        (:attr:`cubature_tolerance`), or to the offline ROM's cubature tolerance if that is looser; the reduced
+        Newton iterations converge to :data:`~rom.tolerances.REDUCED_NEWTON_FRACTION` of it (:attr:`newton_tolerance`,
+        or the full model's Newton tolerance if that is looser).
     layout
         Under MPI, this rank's :class:`rom.parallel.layout.Layout` (``offline`` and ``mass`` then hold this rank's
         rows, ``hifi`` is a distributed solver); the serial layout of ``hifi``'s space by default.
@@ -263,14 +272,14 @@ class AdaptiveROM:
         self.temperature_factory = temperature_factory
         self.enrichment, self.tolerance = enrichment, tolerance
         self.cubature_tolerance = max(offline.tolerances.cubature, ENRICHMENT_CUBATURE_FRACTION * tolerance)
+        self.newton_tolerance = max(hifi.tolerance, REDUCED_NEWTON_FRACTION * tolerance)
         self.layout = layout or Layout.serial(hifi.problem.space)
         self.unit_force = np.where(self.layout.owned, unit_force[self.layout.dofs], 0.0)  # each dof counted once
         self.space = self.layout.space
         self.quadrature, self.quadrature6 = dual_inner_products(self.space)
         stresses = self.offline.stresses
-        if self.offline.stress_modes is None:  # (built once; enriched and carried with the ROM after that)
-            snapshots = np.array([s.ravel() for s in stresses]).T
-            self.offline.stress_modes = self.layout.pod(snapshots, self.quadrature6, self.offline.tolerances.dual).modes
+        if self.offline.stress_modes is None:  # a ROM file from before the offline phase built it
+            self.offline.stress_modes = _stress_basis(self.layout, stresses, self.quadrature6, self.offline.tolerances.dual)
         self._scales = {"stress": _largest_norm(self.layout, stresses), "p": self.offline.scales.get("p", 0.0)}
         self.estimator = ErrorEstimator(self._scales)
         self.n_enrichments = 0
@@ -316,7 +325,7 @@ class AdaptiveROM:
             Cubature(local, offline.cubature.weights[self.mine], offline.cubature.relative_error),
             self._external_force(),
             self._temperatures(),
-            self.hifi.tolerance,
+            self.newton_tolerance,
             self.hifi.max_iterations,
             self.hifi.max_cuts,
             None if layout.comm is None else layout.sum,

@@ -89,7 +89,7 @@ def load_rom(path: str | Path, mesh: TetMesh) -> OfflineROM:
                 float(stored["scale"]),
                 float(stored["tolerance"]),
             )
-        stress_modes = np.asarray(saved["stress_modes"], dtype=float) if "stress_modes" in saved.data else None  # (built online)
+        stress_modes = np.asarray(saved["stress_modes"], dtype=float) if "stress_modes" in saved.data else None  # an older file
         fingerprint = saved.attrs["/"]["mesh_fingerprint"]
         relative_error = float(saved.attrs["cubature"]["relative_error"])
     except KeyError as error:

@@ -1,5 +1,7 @@
 """The adaptive ROM on a temperature field outside its training range: indicator and enrichment."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from scipy.stats import spearmanr
@@ -112,3 +114,11 @@ def test_a_rom_carried_to_another_loading_is_a_new_rom_of_its_bases(blade_traini
     assert back.estimator.scales == fresh.estimator.scales
     runs = [rom.run(blade_training.times) for rom in (fresh, back)]
     assert [step.indicator for step in runs[0]] == [step.indicator for step in runs[1]]
+
+
+def test_a_rom_without_its_stress_basis_builds_the_offline_one(blade_training):
+    """A ROM file from before the offline phase built the estimate's stress basis: the online run builds the same."""
+    offline = build_offline(blade_training.space, blade_training.mass, blade_training.increments)
+    hifi, *rest = loading_of(blade_training)
+    rom = AdaptiveROM(replace(offline, stress_modes=None), hifi, blade_training.mass, *rest)
+    assert offline.stress_modes is not None and np.array_equal(rom.offline.stress_modes, offline.stress_modes)
