@@ -80,6 +80,6 @@ KIND = KindSpec(
     runner="rom.campaign_run:run",
     summary="The adaptive ROM trained once and run on a sequence of new loadings, its enrichments carried from one to the next.",
     smoke_overrides=("mesh.divisions=[3,1,3]", "loading.history.increments=[2,2,1]"),
-    mpi=False,
+    mpi=True,
     citations="rom.online_case:citations",
 )

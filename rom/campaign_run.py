@@ -16,12 +16,13 @@ import numpy as np
 
 from adaptsim.cases import RunContext
 from adaptsim.errors import CaseError, case_field
+from adaptsim.launch import COLLECTIVE_ERRORS, abort_on_error
 from adaptsim.progress import log
 from adaptsim.results import load_results
 from rom.campaign_case import CampaignCase
 from rom.history_errors import HistoryErrors
 from rom.loading_changes import changed_loading
-from rom.online import AdaptiveROM, OfflineROM
+from rom.online import AdaptiveROM, OfflineROM, gather, localise
 from rom.online_output import plot_campaign
 from rom.online_run import temperature_factory, train
 from rom.parallel.layout import process_layout
@@ -62,9 +63,18 @@ def _resume(case: CampaignCase, ctx: RunContext, mesh) -> tuple[OfflineROM | Non
 
 
 def run(case: CampaignCase, ctx: RunContext) -> None:
-    """Offline (or load, or resume), then every loading: the full model where verified, the enriched ROM; results."""
+    """Offline (or load, or resume), then every loading: the full model where verified, the enriched ROM; results.
+
+    Under ``mpiexec -n N`` the elements are split over the ranks as in ``rom_online``: every phase runs distributed,
+    rank 0 writes the files, and a failing rank ends the job with its message.
+    """
     mesh, space, _ = build_problem(case)
     layout = process_layout(mesh, space)
+    with abort_on_error(layout.comm, COLLECTIVE_ERRORS):
+        _run(case, ctx, mesh, space, layout)
+
+
+def _run(case: CampaignCase, ctx: RunContext, mesh, space, layout) -> None:
     mass = layout.mass_matrix()
     loadings = case.campaign_loadings()
     given = len(case.campaign.loadings)
@@ -77,16 +87,15 @@ def run(case: CampaignCase, ctx: RunContext) -> None:
         mesh,
         space,
     )
-    offline, records = _resume(case, ctx, mesh)
+    whole, records = _resume(case, ctx, mesh)
     timings: dict[str, float] = {}
-    if offline is None:
-        if case.training.rom_file:
-            with case_field("training", "rom_file"):
-                offline = load_rom(case.training.rom_file, mesh)
-        else:
-            offline = train(case, mesh, space, layout, mass, ctx, timings)
-    for checkpoint in ctx.out_dir.glob("training_*.npz"):
-        checkpoint.unlink()  # the ROM is in rom.h5
+    if whole is None and case.training.rom_file:
+        with case_field("training", "rom_file"):
+            whole = load_rom(case.training.rom_file, mesh)
+    offline = localise(whole, layout) if whole is not None else train(case, mesh, space, layout, mass, ctx, timings)
+    if layout.is_root:
+        for checkpoint in ctx.out_dir.glob("training_*.npz"):
+            checkpoint.unlink()  # the ROM is in rom.h5
     every = case.campaign.verify_every
     rom: AdaptiveROM | None = None
     for index in range(len(records["enrichments"]), len(loadings)):
@@ -99,16 +108,17 @@ def run(case: CampaignCase, ctx: RunContext) -> None:
         if verified:
             recorder, _, reference = recorded_solve(loading_case, problem, layout, times, ctx, f"verify_{index}", keep_increments=True)
             full_time = recorder.elapsed
+        layout.synchronize()
         started = time.perf_counter()  # (the ROM's time: its construction, the run, its enrichments)
         loading = (
-            loading_case.solver.build(problem),
+            loading_case.solver.build(problem, layout),
             unit_body_force(loading_case, space),
             loading_case.loading.history.factor,
             temperature_factory(loading_case, mesh, space),
         )
         # the first loading (or the first after a resume) builds the ROM, the next ones carry it over
         rom = (
-            AdaptiveROM(offline, loading[0], mass, *loading[1:], tolerance=case.tolerances.indicator)
+            AdaptiveROM(offline, loading[0], mass, *loading[1:], layout=layout, tolerance=case.tolerances.indicator)
             if rom is None
             else rom.with_loading(*loading)
         )
@@ -129,9 +139,11 @@ def run(case: CampaignCase, ctx: RunContext) -> None:
         }
         for name in RECORDS:
             records[name].append(float(record[name]))
-        save_rom(ctx.out_dir / "rom.h5", offline, mesh, ctx.loaded.resolved_text, campaign={k: np.array(v) for k, v in records.items()})
-        for checkpoint in ctx.out_dir.glob(f"verify_{index}.*npz"):
-            checkpoint.unlink()  # recorded in rom.h5
+        saved = gather(offline, layout)  # (collective; the whole ROM on rank 0)
+        if saved is not None:
+            save_rom(ctx.out_dir / "rom.h5", saved, mesh, ctx.loaded.resolved_text, campaign={k: np.array(v) for k, v in records.items()})
+            for checkpoint in ctx.out_dir.glob(f"verify_{index}.*npz"):
+                checkpoint.unlink()  # recorded in rom.h5
         checked = (
             f", error u {record['error_displacement']:.2e}, p {record['error_p']:.2e}, full model {full_time:.2f} s" if verified else ""
         )
@@ -139,11 +151,13 @@ def run(case: CampaignCase, ctx: RunContext) -> None:
             f"loading {index + 1}/{len(loadings)}: {rom.n_enrichments} enrichments, estimated error {record['estimated_error']:.2e}, "
             f"ROM {rom_time:.2f} s{checked}"
         )
-    _write(case, ctx, {name: np.array(values) for name, values in records.items()}, timings)
+    if layout.is_root:
+        _write(case, ctx, {name: np.array(values) for name, values in records.items()}, {**timings, "n_ranks": layout.n_ranks})
 
 
-def _write(case: CampaignCase, ctx: RunContext, records: dict[str, np.ndarray], timings: dict[str, float]) -> None:
-    """``result.h5`` with the records and the campaign's summary, and ``campaign.png``."""
+def _write(case: CampaignCase, ctx: RunContext, records: dict[str, np.ndarray], facts: dict[str, float]) -> None:
+    """``result.h5`` with the records and the campaign's summary (with ``facts``: the offline timings, the ranks),
+    and ``campaign.png``."""
     verified = records["verified"] > 0
     summary: dict[str, Any] = {
         "n_loadings": int(records["enrichments"].size),
@@ -153,7 +167,7 @@ def _write(case: CampaignCase, ctx: RunContext, records: dict[str, np.ndarray], 
         "n_modes_final": int(records["n_modes"][-1]),
         "n_reduced_points_final": int(records["n_reduced_points"][-1]),
         "tolerance": case.tolerances.indicator,
-        **timings,
+        **facts,
     }
     if verified.any():
         full, rom = records["full_model_time_s"][verified], records["rom_time_s"][verified]

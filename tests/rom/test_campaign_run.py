@@ -1,5 +1,6 @@
 """The rom_campaign case kind: enrichments carried over between loadings, exact resume, refusal of another case."""
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,9 @@ from adaptsim.results import load_results
 from rom.campaign_run import RECORDS
 from rom.online import AdaptiveROM
 
+from ..mpi import run_under_mpiexec
+
+ADAPTSIM = str(Path(sys.executable).with_name("adaptsim"))
 CASE = Path(__file__).resolve().parents[2] / "cases" / "rom_campaign.yaml"
 SMALL = [
     "mesh.divisions=[4,1,5]",
@@ -86,3 +90,23 @@ def test_a_loading_outside_the_material_tables_stops_before_anything_runs(tmp_pa
         run_case(load_case(CASE, [*too_hot, "campaign.draws=0"]), tmp_path)
     assert error.value.field == ("campaign", "loadings", 1)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.mpi
+def test_a_campaign_under_mpiexec_equals_the_serial_one(campaign, tmp_path):
+    """Training, every loading's ROM run, its enrichments and verifications on 2 ranks: the serial campaign's records
+    (the enrichments, modes and points exactly; the errors to the Newton tolerance's reach) and a ROM file in the
+    serial layout."""
+    serial, _ = campaign
+    out = tmp_path / "mpi"
+    args = [a for o in SMALL for a in ("--set", o)]
+    completed = run_under_mpiexec([ADAPTSIM, "run", str(CASE), *args, "--out", str(out)], 2, cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    distributed, expected = records(out), records(serial)
+    for name in ("enrichments", "verified", "n_modes", "n_reduced_points"):
+        np.testing.assert_array_equal(distributed[name], expected[name], err_msg=name)
+    for name in ("estimated_error", "error_displacement", "error_p"):
+        np.testing.assert_allclose(distributed[name], expected[name], rtol=1e-6, err_msg=name)
+    assert load_results(out / "result.h5").attrs["summary"]["n_ranks"] == 2
+    rom_mpi, rom_serial = load_results(out / "rom.h5").data, load_results(serial / "rom.h5").data
+    assert rom_mpi["modes"].shape == rom_serial["modes"].shape and rom_mpi["stress_modes"].shape == rom_serial["stress_modes"].shape
