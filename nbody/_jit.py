@@ -12,9 +12,15 @@ removed before anything is compiled (under a file lock, so that processes import
 import fcntl
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import numba
+import numpy as np
+from numba import types
+from numba.core.errors import TypingError
+from numba.extending import intrinsic
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -63,3 +69,28 @@ def jit_inline(function):
 def parallel_jit(function):
     """Compile ``function`` with ``parallel=True`` (for ``numba.prange`` loops)."""
     return numba.njit(cache=True, error_model="numpy", parallel=True)(function)
+
+
+def _borrowed(typingctx, array):
+    """Compiled code only: ``array`` as a view that holds no reference (no memory owner, no parent object).
+
+    Numba counts references to an array it passes to another compiled function: two atomic updates of the owner's
+    count per array and call. The time loop passes its four arrays to the step function at every step, and those
+    updates cost half of a three-body leapfrog step (36 of 73 ns, measured on this machine). Views of a borrowed
+    array borrow too. Valid while the caller keeps ``array`` alive, so only for arrays that outlive the compiled
+    function using the view (its arguments), never returned or stored.
+    """
+    if not isinstance(array, types.Array):
+        raise TypingError(f"borrowed takes an array, got {array}")
+
+    def codegen(context, builder, signature, arguments):
+        source = context.make_array(signature.args[0])(context, builder, value=arguments[0])
+        view = context.make_array(signature.return_type)(context, builder)
+        context.populate_array(view, data=source.data, shape=source.shape, strides=source.strides, itemsize=source.itemsize, meminfo=None)
+        return view._getvalue()
+
+    return array(array), codegen
+
+
+#: :func:`_borrowed` as compiled code calls it: ``borrowed(array)``.
+borrowed = cast(Callable[[np.ndarray], np.ndarray], intrinsic(_borrowed))

@@ -17,7 +17,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from nbody._jit import jit, jit_inline
+from nbody._jit import borrowed, jit, jit_inline
 from nbody.events import closest_pair, colliding_pair, escaping_body, pair_state, passed_inside
 from nbody.integrators.dispatch import step
 
@@ -148,6 +148,8 @@ def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_rad
         ``(t, n_steps, n_force_evals, status, body, n_rec)``; ``body`` is the escaping body, or
         ``i * N + j`` for a close encounter or a collision of ``i`` and ``j``, else -1.
     """
+    # the caller's arrays for the whole loop, passed to the step function at every step without reference counting
+    x, v, m, work = borrowed(x), borrowed(v), borrowed(m), borrowed(work)
     n_steps = 0
     n_evals = 0
     status = COMPLETED

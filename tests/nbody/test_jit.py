@@ -1,9 +1,16 @@
-"""The invalidation of the compiled cache: on a change of the sources only, and once when processes import at once."""
+"""The package's Numba helpers: the invalidation of the compiled cache (on a change of the sources only, and once
+when processes import at once), and borrowed arrays."""
 
 import hashlib
 import multiprocessing
+import sys
 
-from nbody._jit import _invalidate_stale_cache
+import numba
+import numpy as np
+import pytest
+from numba.core.errors import TypingError
+
+from nbody._jit import _invalidate_stale_cache, borrowed
 
 
 def _package(tmp_path):
@@ -45,3 +52,27 @@ def test_processes_importing_at_once_invalidate_once_and_keep_what_each_compiled
         assert process.exitcode == 0
     assert sum(results) == 1
     assert sorted(path.name for path in package.glob("__pycache__/*.nbi")) == [f"compiled_{index}.nbi" for index in range(4)]
+
+
+def test_a_borrowed_array_is_the_same_memory_and_leaves_the_reference_count_alone():
+    """``borrowed`` views the caller's array (writes go through, views of it too) without holding a reference."""
+
+    @numba.njit
+    def scale_first_row(a, factor):
+        view = borrowed(a)
+        row = view[0]  # a view of the borrowed view
+        for k in range(row.shape[0]):
+            row[k] *= factor
+        return view.sum()
+
+    a = np.arange(6.0).reshape(2, 3)
+    count = sys.getrefcount(a)
+    assert scale_first_row(a, 10.0) == pytest.approx(0.0 + 10.0 + 20.0 + 3.0 + 4.0 + 5.0)
+    assert np.array_equal(a, [[0.0, 10.0, 20.0], [3.0, 4.0, 5.0]]) and sys.getrefcount(a) == count
+
+    @numba.njit
+    def not_an_array(value):
+        return borrowed(value)
+
+    with pytest.raises(TypingError, match="borrowed takes an array"):
+        not_an_array(1.0)
