@@ -40,7 +40,7 @@ def advance(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, dt: float,
             v[i, k] += half * a[i, k]
 
 
-@jit
+@jit_inline
 def step_fixed(x, v, m, eps2, dt, dt_max, work):
     """Leapfrog step of fixed length ``dt`` (shortened to ``dt_max``); returns ``(dt, 1)``."""
     dt = min(dt, dt_max)
@@ -48,7 +48,7 @@ def step_fixed(x, v, m, eps2, dt, dt_max, work):
     return dt, 1
 
 
-@jit
+@jit_inline
 def step_adaptive(x, v, m, eps2, eta, dt_max, work):
     """Leapfrog step of ``eta`` times the shortest free-fall time; returns ``(dt, 1)``."""
     dt = min(eta * free_fall_time(m, x, eps2), dt_max)
