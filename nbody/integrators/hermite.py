@@ -94,7 +94,7 @@ def aarseth_dt(work: np.ndarray, n: int, eta: float) -> float:
     return best
 
 
-@jit_inline
+@jit
 def step_aarseth(x, v, m, eps2, eta, dt_max, work):
     """Hermite step with Aarseth's criterion; returns ``(dt taken, force evaluations)``.
 
@@ -109,7 +109,7 @@ def step_aarseth(x, v, m, eps2, eta, dt_max, work):
     return dt, 1
 
 
-@jit_inline
+@jit
 def step_collision(x, v, m, eps2, eta, dt_max, work):
     """Hermite step with the collision-time criterion; returns ``(dt taken, force evaluations)``."""
     dt = min(eta * collision_time(m, x, v, eps2), dt_max)
@@ -117,7 +117,7 @@ def step_collision(x, v, m, eps2, eta, dt_max, work):
     return dt, 1
 
 
-@jit_inline
+@jit
 def step_fixed(x, v, m, eps2, dt, dt_max, work):
     """Hermite step of fixed length ``dt`` (shortened to ``dt_max``)."""
     dt = min(dt, dt_max)
