@@ -1,4 +1,4 @@
-"""The one Numba configuration of the package, and the invalidation of its on-disk cache.
+"""The one Numba configuration of the package, the invalidation of its on-disk cache, and borrowed arrays.
 
 ``error_model="numpy"``: a division by zero gives inf or NaN (e.g. ``r / v`` for two bodies with
 equal velocities) instead of raising, as in C. ``cache=True`` keeps compiled code between runs.
@@ -7,6 +7,9 @@ Numba's cache of a function is keyed on its own file only, not on the files of t
 calls, so editing an integrator would leave a stale compiled loop in the cache. On import, the
 sources of the package are hashed; when the hash changes, every cached file of the package is
 removed before anything is compiled (under a file lock, so that processes importing at once do it once).
+
+:data:`borrowed` views an array without holding a reference: the time loop works on borrowed views of its arrays,
+so that passing them to the step function at every step costs no reference counting.
 """
 
 import fcntl
