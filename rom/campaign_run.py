@@ -21,7 +21,7 @@ from adaptsim.progress import log
 from adaptsim.results import load_results
 from rom.campaign_case import CampaignCase
 from rom.history_errors import HistoryErrors
-from rom.loading_changes import changed_loading
+from rom.loading_changes import changed_case
 from rom.online import AdaptiveROM, OfflineROM, gather, localise
 from rom.online_output import plot_campaign
 from rom.online_run import temperature_factory, train
@@ -77,12 +77,16 @@ def run(case: CampaignCase, ctx: RunContext) -> None:
 def _run(case: CampaignCase, ctx: RunContext, mesh, space, layout) -> None:
     mass = layout.mass_matrix()
     loadings = case.campaign_loadings()
+    loading_cases = [changed_case(case, changes) for changes in loadings]
     given = len(case.campaign.loadings)
     check_loading_temperatures(
-        case,
         [
-            (("campaign", "loadings", index) if index < given else ("campaign", "family"), f"loading {index + 1} of the campaign", changes)
-            for index, changes in enumerate(loadings)
+            (
+                ("campaign", "loadings", index) if index < given else ("campaign", "family"),
+                f"loading {index + 1} of the campaign ({changes})",
+                loading_case,
+            )
+            for index, (changes, loading_case) in enumerate(zip(loadings, loading_cases, strict=True))
         ],
         mesh,
         space,
@@ -99,7 +103,7 @@ def _run(case: CampaignCase, ctx: RunContext, mesh, space, layout) -> None:
     every = case.campaign.verify_every
     rom: AdaptiveROM | None = None
     for index in range(len(records["enrichments"]), len(loadings)):
-        loading_case = case.model_copy(update={"loading": changed_loading(case.loading, loadings[index])})
+        loading_case = loading_cases[index]
         _, _, problem = build_problem(loading_case, mesh=mesh, space=space)
         times = loading_case.loading.history.increment_times()  # its temperatures checked before the campaign
         verified = bool(every) and index % every == 0

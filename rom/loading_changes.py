@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from rom.hifi_case import Loading
+from rom.hifi_case import HifiCase, Loading
+
+CaseT = TypeVar("CaseT", bound=HifiCase)
 
 #: Changes of a loading: case fields under ``loading.`` (dotted) and their values.
 LoadingChanges = dict[str, float | list[float]]
@@ -32,3 +34,8 @@ def changed_loading(loading: Loading, changes: LoadingChanges, where: str = "cam
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
         raise ValueError(f"{where}: loading.{field}: {first['msg']}") from None
+
+
+def changed_case(case: CaseT, changes: LoadingChanges) -> CaseT:
+    """``case`` with its loading changed by ``changes`` (:func:`changed_loading`, on changes already validated)."""
+    return case.model_copy(update={"loading": changed_loading(case.loading, changes)})

@@ -274,7 +274,7 @@ class AdaptiveROM:
         self.cubature_tolerance = max(offline.tolerances.cubature, ENRICHMENT_CUBATURE_FRACTION * tolerance)
         self.newton_tolerance = max(hifi.tolerance, REDUCED_NEWTON_FRACTION * tolerance)
         self.layout = layout or Layout.serial(hifi.problem.space)
-        self.unit_force = np.where(self.layout.owned, unit_force[self.layout.dofs], 0.0)  # each dof counted once
+        self.unit_force = self._rows_counted_once(unit_force)
         self.space = self.layout.space
         self.quadrature, self.quadrature6 = dual_inner_products(self.space)
         stresses = self.offline.stresses
@@ -297,13 +297,17 @@ class AdaptiveROM:
         other = copy.copy(self)
         other.offline = replace(self.offline, stresses=list(self.offline.stresses))
         other.hifi, other.load, other.temperature_factory = hifi, load, temperature_factory
-        other.unit_force = np.where(self.layout.owned, unit_force[self.layout.dofs], 0.0)
+        other.unit_force = self._rows_counted_once(unit_force)
         other._scales = dict(self._scales)
         other.estimator = ErrorEstimator(other._scales)
         other.n_enrichments = 0
         other.timing = EnrichmentTiming()
         other.model = self.model.with_loading(hifi.problem.material, other._external_force(), other._temperatures())
         return other
+
+    def _rows_counted_once(self, force: np.ndarray) -> np.ndarray:
+        """This rank's rows of a whole force vector, zero where another rank owns the dof (each dof counted once)."""
+        return np.where(self.layout.owned, force[self.layout.dofs], 0.0)
 
     def _external_force(self) -> Callable[[float], np.ndarray]:
         """``Psi^T f_ext(t)``."""

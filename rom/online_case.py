@@ -35,7 +35,7 @@ class TrainingSpec(StrictModel):
     rom_file: str | None = Field(None, description="Reuse this ROM file (built on the same mesh) instead of training.")
     parallel: Literal["elements", "fields"] = Field(
         "elements",
-        description="Under mpiexec: every rank solves every training field on its own elements, or each rank solves whole fields (better when there are at least as many fields as ranks; the snapshots are then redistributed by rows).",
+        description="Under mpiexec: every rank solves every training run (fields and loadings) on its own elements, or each rank solves whole runs (better when there are at least as many runs as ranks; the snapshots are then redistributed by rows).",
     )
 
     _file_exists = field_validator("rom_file")(lambda value: existing_file(value, "ROM"))

@@ -21,7 +21,7 @@ from adaptsim.launch import COLLECTIVE_ERRORS, abort_on_error, share_cores
 from adaptsim.progress import ProgressBar, log
 from rom.hifi_case import HifiCase
 from rom.history_errors import HistoryErrors
-from rom.loading_changes import changed_loading
+from rom.loading_changes import changed_case
 from rom.online import AdaptiveROM, build_offline, gather, localise
 from rom.online_case import RomCase, TrainedRomCase
 from rom.online_output import plot_errors, plot_indicator, plot_singular_values, write_reduced_points
@@ -56,27 +56,24 @@ def train(case: TrainedRomCase, mesh, space, layout, mass, ctx: RunContext, timi
     ``timings`` gets ``time_training_s`` (the training solves) and ``time_reduction_s`` (POD, cubature, QDEIM).
     """
 
-    training_runs = case.training_runs()
+    runs = [(field, changes, changed_case(case, changes)) for field, changes in case.training_runs()]
     check_loading_temperatures(
-        case, [(field, f"training run {index + 1}", changes) for index, (field, changes) in enumerate(training_runs)], mesh, space
+        [(field, f"training run {index + 1} ({changes})", run) for index, (field, changes, run) in enumerate(runs)], mesh, space
     )
-    runs = [
-        (index, case.model_copy(update={"loading": changed_loading(case.loading, changes)}))
-        for index, (_, changes) in enumerate(training_runs)
-    ]
+    runs_here = [(index, run) for index, (_, _, run) in enumerate(runs)]
     by_fields = layout.comm is not None and case.training.parallel == "fields"
     if by_fields:  # whole runs, round robin over the ranks
-        runs = runs[layout.comm.Get_rank() :: layout.n_ranks]
+        runs_here = runs_here[layout.comm.Get_rank() :: layout.n_ranks]
     increments = {}
     started = time.perf_counter()
     # ranks solving whole runs at once share the cores between their sparse solvers too; a failure there is
     # one rank's alone, so it aborts the job rather than leave the other ranks waiting
     with (
-        ProgressBar("training runs (high-fidelity)", total=sum(run.loading.history.increment_times().size for _, run in runs)) as bar,
+        ProgressBar("training runs (high-fidelity)", total=sum(run.loading.history.increment_times().size for _, run in runs_here)) as bar,
         share_cores(layout.comm, "mkl") if by_fields else nullcontext(),
         abort_on_error(layout.comm if by_fields else None),
     ):
-        for index, run_case in runs:
+        for index, run_case in runs_here:
             _, _, problem = build_problem(run_case, mesh=mesh, space=space)
             times = run_case.loading.history.increment_times()
             _, _, solved = recorded_solve(

@@ -14,7 +14,6 @@ from rom.fem.loads import body_force, centrifugal_acceleration
 from rom.fem.space import VectorSpace
 from rom.hifi import MechanicalProblem
 from rom.hifi_case import HifiCase
-from rom.loading_changes import LoadingChanges, changed_loading
 
 
 def build_problem(case: HifiCase, mesh=None, space=None):
@@ -45,16 +44,15 @@ def unit_body_force(case: HifiCase, space) -> np.ndarray:
     return body_force(space, case.material.density, acceleration)
 
 
-def check_loading_temperatures(case: HifiCase, loadings: Sequence[tuple[tuple[str | int, ...], str, LoadingChanges]], mesh, space) -> None:
-    """:func:`check_temperature_range` of every loading ``(case field, label, changes of the case's loading)``
-    before anything is run or written: a :class:`CaseError` under the loading's field, its label and changes first."""
-    for field, label, changes in loadings:
-        changed = case.model_copy(update={"loading": changed_loading(case.loading, changes)})
-        _, _, problem = build_problem(changed, mesh=mesh, space=space)
+def check_loading_temperatures(cases: Sequence[tuple[tuple[str | int, ...], str, HifiCase]], mesh, space) -> None:
+    """:func:`check_temperature_range` of every case ``(case field, label, case)`` (a case's changed loadings)
+    before anything is run or written: a :class:`CaseError` under the loading's field, its label first."""
+    for field, label, case in cases:
+        _, _, problem = build_problem(case, mesh=mesh, space=space)
         try:
-            check_temperature_range(problem, changed.loading.history.increment_times())
+            check_temperature_range(problem, case.loading.history.increment_times())
         except (CaseError, InputError) as error:
-            raise CaseError(f"{label} ({changes}): {error.message}", field=field) from None
+            raise CaseError(f"{label}: {error.message}", field=field) from None
 
 
 def check_temperature_range(problem, times: np.ndarray) -> tuple[float, float]:
