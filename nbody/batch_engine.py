@@ -4,8 +4,10 @@ A :class:`BatchEngine` holds the states, integrator work spaces, times and count
 bodies. One call of :meth:`BatchEngine.advance` runs one compiled, ``parallel=True`` kernel over the systems
 asked for: each may first (re)start an integrator of the engine's menu from its current state, then runs the
 same compiled time loop as :class:`~nbody.simulate.Simulation` (:func:`~nbody.time_loop.advance`) to its own
-target time with its own parameter. The kernel also returns each system's total energy and collision time, so a
-vector environment needs no other pass over the states.
+target time with its own parameter. Systems whose step function has a lane step are dealt into groups instead, one
+per thread, and each group is integrated in lock step, sixteen systems per step in SIMD (:mod:`nbody.lockstep`), with
+the same results. The kernel also returns each system's total energy and collision time, so a vector environment
+needs no other pass over the states.
 
 The menu is fixed when the engine is built, and the kernel is compiled for the step functions in it alone
 (:mod:`nbody.integrators.dispatch` needs compile-time step codes): the kernel holds the menu as one number, a bit
@@ -28,9 +30,11 @@ from numba.extending import overload
 
 from nbody._jit import jit, jit_inline, parallel_jit
 from nbody.forces import collision_time, kinetic_energy, potential_energy
-from nbody.integrators.dispatch import init
+from nbody.integrators.dispatch import init, work_size
 from nbody.integrators.stepper import Stepper
 from nbody.integrators.table import INTEGRATOR_NAMES, STEP_TABLE
+from nbody.lanes import LANES
+from nbody.lockstep import MIN_ACTIVE, has_lanes, lockstep_runner
 from nbody.time_loop import advance
 
 #: One step function of a menu: ``(step code, integrator code)`` as :class:`~nbody.integrators.stepper.Stepper` has them.
@@ -94,31 +98,116 @@ def _run_menu_compiled(menu_mask, kind, restart, x, v, m, eps2, param, work, t, 
     return call
 
 
-@jit
-def _advance_system(
-    menu_mask, s, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals, status, energies, t_coll
+def _lanes_runner(entries: tuple[tuple[int, Callable[..., Any]], ...]) -> Callable[..., Any]:
+    """The lock-step run of menu entry ``kind`` among ``entries`` (``(menu entry, lock-step run)``), a chain of
+    branches on compile-time entries; nothing for an entry without one."""
+    if not entries:
+
+        @jit_inline
+        def nothing(kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active):
+            return None
+
+        return nothing
+    (index, first), rest = entries[0], _lanes_runner(entries[1:])
+
+    @jit_inline
+    def run(kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active):
+        if kind == index:
+            first(queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active)
+        else:
+            rest(kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active)
+
+    return run
+
+
+def lane_entries(menu_mask: int) -> tuple[int, ...]:
+    """The entries of a menu whose step function has a lane step (:mod:`nbody.lockstep`)."""
+    return tuple(index for index, (code, _) in enumerate(menu_kinds(menu_mask)) if has_lanes(code))
+
+
+def run_lanes(
+    menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active
 ):
-    """System ``s`` of the kernel's arrays: :func:`run_menu`, then its energy and collision time. (A compiled
-    function of its own: inlined into the parallel loop, the integrators ran up to 30 % slower.)"""
+    """Compiled code only: the systems ``queue``, all of menu entry ``kind``, in lock step (:mod:`nbody.lockstep`);
+    ``menu_mask`` and ``n_bodies`` are compile-time constants."""
+    raise NotImplementedError("run_lanes is called from compiled code only")
+
+
+@overload(run_lanes, inline="always")
+def _run_lanes_compiled(
+    menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active
+):
+    if not isinstance(menu_mask, types.IntegerLiteral) or not isinstance(n_bodies, types.IntegerLiteral):
+        raise TypingError(f"the menu and the number of bodies must be compile-time constants, got {menu_mask}, {n_bodies}")
+    kinds, n = menu_kinds(menu_mask.literal_value), n_bodies.literal_value
+    run = _lanes_runner(
+        tuple(
+            (index, lockstep_runner(kinds[index][0], kinds[index][1], n, work_size(kinds[index][1], n)))
+            for index in lane_entries(menu_mask.literal_value)
+        )
+    )
+
+    def call(
+        menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active
+    ):
+        return run(kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active)
+
+    return call
+
+
+@jit
+def _advance_system(menu_mask, s, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals, status):
+    """System ``s`` of the kernel's arrays: :func:`run_menu`. (A compiled function of its own: inlined into the
+    parallel loop, the integrators ran up to 30 % slower.)"""
     k = kind[s]
     t[s], steps[s], evals[s], status[s] = run_menu(
         menu_mask, k, restart[s], x[s], v[s], m[s], eps2[s], param[s], work[s, : sizes[k]], t[s], t_target[s], max_steps
     )
-    energies[s] = kinetic_energy(m[s], v[s]) + potential_energy(m[s], x[s], eps2[s])
-    t_coll[s] = collision_time(m[s], x[s], v[s], eps2[s])
+
+
+@jit
+def _advance_group(
+    menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active
+):
+    """The systems ``queue`` of menu entry ``kind`` in lock step (:func:`run_lanes`)."""
+    run_lanes(
+        menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active
+    )
 
 
 @functools.cache
-def _kernel(menu_mask: int) -> Callable[..., None]:
-    """The parallel kernel of a menu of step functions (one compilation per menu, kept on disk)."""
+def _kernel(menu_mask: int, n_bodies: int) -> Callable[..., None]:
+    """The parallel kernel of a menu of step functions for ``n_bodies`` (one compilation each, kept on disk).
+
+    Its work items are first groups of systems of one menu entry with a lane step, ``order[starts[g]:starts[g + 1]]``
+    of entry ``group_kind[g]``, each in lock step, then the systems ``alone``, one by one. Each system's energy and
+    collision time are computed after it.
+    """
 
     @parallel_jit
-    def kernel(systems, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals, status, energies, t_coll):
-        for index in prange(systems.shape[0]):
-            _advance_system(
-                menu_mask, systems[index], restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps,
-                evals, status, energies, t_coll,
-            )  # fmt: skip
+    def kernel(
+        alone, order, starts, group_kind, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals, status,
+        energies, t_coll, min_active,
+    ):  # fmt: skip
+        n_groups = group_kind.shape[0]
+        for item in prange(n_groups + alone.shape[0]):
+            if item < n_groups:  # the groups first: the longest work items
+                first, last = starts[item], starts[item + 1]
+                systems = order
+                _advance_group(
+                    menu_mask, n_bodies, group_kind[item], order[first:last], restart, param, t_target, max_steps, m, x, v, eps2, work,
+                    t, steps, evals, status, min_active,
+                )  # fmt: skip
+            else:
+                first, last = item - n_groups, item - n_groups + 1
+                systems = alone
+                _advance_system(
+                    menu_mask, alone[first], restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals, status
+                )
+            for index in range(first, last):
+                s = systems[index]
+                energies[s] = kinetic_energy(m[s], v[s]) + potential_energy(m[s], x[s], eps2[s])
+                t_coll[s] = collision_time(m[s], x[s], v[s], eps2[s])
 
     return kernel
 
@@ -133,6 +222,10 @@ class BatchEngine:
         function share one entry (only the parameter differs, and it is given per call).
     n_systems, n_bodies
         ``B`` and ``N``.
+    min_active
+        Systems of a step function with a lane step (:mod:`nbody.lockstep`) are stepped in lock step,
+        :data:`~nbody.lanes.LANES` at a time, while at least this many lanes are busy; more than
+        :data:`~nbody.lanes.LANES` turns lock step off (every system runs alone; the results are the same).
 
     Attributes
     ----------
@@ -152,7 +245,7 @@ class BatchEngine:
         last :meth:`advance` or :meth:`load`.
     """
 
-    def __init__(self, menu: Sequence[Stepper], n_systems: int, n_bodies: int) -> None:
+    def __init__(self, menu: Sequence[Stepper], n_systems: int, n_bodies: int, min_active: int = MIN_ACTIVE) -> None:
         if not menu:
             raise ValueError("the menu of a batch engine needs at least one stepper")
         menu_mask = sum({1 << stepper.code for stepper in menu})
@@ -171,7 +264,10 @@ class BatchEngine:
         self.status = np.zeros(n_systems, dtype=np.int64)
         self.energy = np.zeros(n_systems)
         self.collision_time = np.zeros(n_systems)
-        self._kernel = _kernel(menu_mask)
+        self._kernel = _kernel(menu_mask, n_bodies)
+        self._laned = np.zeros(len(self.kinds), dtype=bool)
+        self._laned[list(lane_entries(menu_mask))] = True
+        self.min_active = min_active
 
     @property
     def n_systems(self) -> int:
@@ -181,6 +277,10 @@ class BatchEngine:
     def kind_of(self, stepper: Stepper) -> int:
         """The menu entry of ``stepper`` (a ``ValueError`` if it is not on the menu)."""
         return self.kinds.index((stepper.code, stepper.module_code))
+
+    def lanes_of(self, stepper: Stepper) -> bool:
+        """Whether systems of ``stepper`` are stepped in lock step (its step function has a lane step, and lock step is on)."""
+        return bool(self._laned[self.kind_of(stepper)]) and self.min_active <= LANES
 
     def load(self, system: int, masses: np.ndarray, positions: np.ndarray, velocities: np.ndarray, softening: float, t: float) -> None:
         """Put a state into slot ``system`` (its integrator must be restarted by the next :meth:`advance`)."""
@@ -218,11 +318,32 @@ class BatchEngine:
         max_steps
             Integrator steps allowed to each system in this call.
         """
+        systems = np.ascontiguousarray(systems, dtype=np.int64)
         self.kind[systems] = kind[systems]
-        with numba.parallel_chunksize(1):  # systems differ in cost: hand them out one at a time
+        alone, order, starts, group_kind = self._work_items(systems)
+        with numba.parallel_chunksize(1):  # work items differ in cost: hand them out one at a time
             self._kernel(
-                np.ascontiguousarray(systems, dtype=np.int64), np.asarray(restart, dtype=np.bool_), self.kind,
+                alone, order, starts, group_kind, np.asarray(restart, dtype=np.bool_), self.kind,
                 np.asarray(parameter, dtype=np.float64), np.asarray(t_target, dtype=np.float64), max_steps,
                 self.masses, self.positions, self.velocities, self.eps2, self.work, self._sizes, self.t,
-                self.n_steps, self.n_force_evals, self.status, self.energy, self.collision_time,
+                self.n_steps, self.n_force_evals, self.status, self.energy, self.collision_time, self.min_active,
             )  # fmt: skip
+
+    def _work_items(self, systems: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The kernel's work items: ``(alone, order, starts, group_kind)``. The systems of an entry with a lane step
+        are dealt round-robin into one group per thread (fewer when they fill fewer lane sets), those that took the
+        most steps in their last call first: a system in a close encounter takes most of a call's steps (up to a
+        quarter of 64 systems' Hermite steps), and started last it would leave the other lanes idle."""
+        kinds = self.kind[systems]
+        laned = self._laned[kinds] if self.min_active <= LANES else np.zeros(systems.shape[0], dtype=bool)
+        groups: list[np.ndarray] = []
+        group_kind: list[int] = []
+        for entry in np.unique(kinds[laned]):
+            members = systems[kinds == entry]
+            members = members[np.argsort(-self.n_steps[members], kind="stable")]  # the longest first, by their last call
+            count = min(numba.get_num_threads(), -(-members.shape[0] // LANES))
+            groups += [members[first::count] for first in range(count)]
+            group_kind += [int(entry)] * count
+        starts = np.cumsum([0, *(group.shape[0] for group in groups)])
+        order = np.concatenate(groups) if groups else np.empty(0, dtype=np.int64)
+        return systems[~laned], order, starts.astype(np.int64), np.array(group_kind, dtype=np.int64)

@@ -29,6 +29,18 @@ def _function(module: str, name: str) -> Callable[..., Any]:
 STEP_FUNCTIONS: tuple[Callable[..., Any], ...] = tuple(_function(BY_NAME[name].module, function) for name, function in STEP_TABLE)
 #: The compiled ``init`` of each integrator, numbered as :data:`~nbody.integrators.table.INTEGRATORS`.
 INIT_FUNCTIONS: tuple[Callable[..., Any], ...] = tuple(_function(entry.module, "init") for entry in INTEGRATORS)
+#: The lane steps (:mod:`nbody.lanes`) of the step functions that have one (``lane_<step function>`` in the module), by
+#: step code: each builds, for a :class:`~nbody.lanes.Rows`, the compiled step of every lane.
+LANE_STEPS: dict[int, Callable[..., Any]] = {
+    code: lane_step
+    for code, (name, function) in enumerate(STEP_TABLE)
+    if (lane_step := getattr(importlib.import_module(f"nbody.integrators.{BY_NAME[name].module}"), f"lane_{function}", None))
+}
+
+
+def work_size(module_code: int, n: int) -> int:
+    """Length of the work array of integrator number ``module_code`` for ``n`` bodies."""
+    return _function(INTEGRATORS[module_code].module, "work_size")(n)
 
 
 def step(code, x, v, m, eps2, param, dt_max, work):

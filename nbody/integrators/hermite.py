@@ -23,8 +23,10 @@ import math
 
 import numpy as np
 
+from nbody import lanes
 from nbody._jit import jit, jit_inline
 from nbody.forces import accelerations_jerks, collision_time
+from nbody.lanes import DT, LANES
 
 _BLOCKS = 8
 
@@ -123,3 +125,75 @@ def step_fixed(x, v, m, eps2, dt, dt_max, work):
     dt = min(dt, dt_max)
     advance(x, v, m, eps2, dt, work)
     return dt, 1
+
+
+def _lane_advance(rows: lanes.Rows) -> lanes.LaneFunction:
+    """``run(s, d, w)``: :func:`advance` of each lane by its step in row :data:`~nbody.lanes.DT` (:mod:`nbody.lanes`).
+
+    The loops over the coordinates run on views ``t`` of ``s`` from row ``row`` on, so that every access of a lane
+    loop is at a constant offset from one base (:mod:`nbody.lanes`)."""
+    n, x, v = rows.n, rows.x, rows.v
+    a0, j0, a2, a3, xp, vp, a1, j1 = (rows.work + block * 3 * n for block in range(_BLOCKS))
+    known = rows.work + _BLOCKS * 3 * n
+    forces = lanes.accelerations_jerks(rows, xp, vp, a1, j1)
+
+    @jit_inline
+    def run(s, d, w):
+        for row in range(3 * n):
+            t = s[row * LANES :]
+            for lane in range(w):
+                h = d[DT * LANES + lane]
+                h2 = h * h
+                h3 = h2 * h
+                t[xp * LANES + lane] = (
+                    t[x * LANES + lane] + h * t[v * LANES + lane] + h2 / 2.0 * t[a0 * LANES + lane] + h3 / 6.0 * t[j0 * LANES + lane]
+                )
+                t[vp * LANES + lane] = t[v * LANES + lane] + h * t[a0 * LANES + lane] + h2 / 2.0 * t[j0 * LANES + lane]
+        forces(s, d, w)
+        for row in range(3 * n):
+            t = s[row * LANES :]
+            for lane in range(w):
+                h = d[DT * LANES + lane]
+                h2 = h * h
+                h3 = h2 * h
+                da = t[a0 * LANES + lane] - t[a1 * LANES + lane]
+                snap = (-6.0 * da - h * (4.0 * t[j0 * LANES + lane] + 2.0 * t[j1 * LANES + lane])) / h2
+                crackle = (12.0 * da + 6.0 * h * (t[j0 * LANES + lane] + t[j1 * LANES + lane])) / h3
+                t[x * LANES + lane] = t[xp * LANES + lane] + h2 * h2 / 24.0 * snap + h3 * h2 / 120.0 * crackle
+                t[v * LANES + lane] = t[vp * LANES + lane] + h3 / 6.0 * snap + h2 * h2 / 24.0 * crackle
+                t[a2 * LANES + lane] = snap + h * crackle
+                t[a3 * LANES + lane] = crackle
+                t[a0 * LANES + lane] = t[a1 * LANES + lane]
+                t[j0 * LANES + lane] = t[j1 * LANES + lane]
+        for lane in range(w):
+            s[known * LANES + lane] = 1.0
+
+    return run
+
+
+def lane_step_collision(rows: lanes.Rows) -> lanes.LaneFunction:
+    """:func:`step_collision` of every lane (:mod:`nbody.lanes`): ``run(s, d, w)`` returns the force evaluations per lane."""
+    scale = lanes.collision_time(rows)
+    advance_lanes = _lane_advance(rows)
+
+    @jit_inline
+    def run(s, d, w):
+        scale(s, d, w)
+        lanes.scaled_step(s, d, w)
+        advance_lanes(s, d, w)
+        return 1
+
+    return run
+
+
+def lane_step_fixed(rows: lanes.Rows) -> lanes.LaneFunction:
+    """:func:`step_fixed` of every lane (:mod:`nbody.lanes`): ``run(s, d, w)`` returns the force evaluations per lane."""
+    advance_lanes = _lane_advance(rows)
+
+    @jit_inline
+    def run(s, d, w):
+        lanes.fixed_step(s, d, w)
+        advance_lanes(s, d, w)
+        return 1
+
+    return run

@@ -9,8 +9,10 @@ Work array: the acceleration (N x 3).
 
 import numpy as np
 
+from nbody import lanes
 from nbody._jit import jit, jit_inline
 from nbody.forces import accelerations, free_fall_time
+from nbody.lanes import DT, LANES
 
 
 def work_size(n: int) -> int:
@@ -54,3 +56,53 @@ def step_adaptive(x, v, m, eps2, eta, dt_max, work):
     dt = min(eta * free_fall_time(m, x, eps2), dt_max)
     advance(x, v, m, eps2, dt, work)
     return dt, 1
+
+
+def _lane_advance(rows: lanes.Rows) -> lanes.LaneFunction:
+    """``run(s, d, w)``: :func:`advance` of each lane by its step in row :data:`~nbody.lanes.DT` (:mod:`nbody.lanes`)."""
+    n, x, v, a = rows.n, rows.x, rows.v, rows.work
+    forces = lanes.accelerations(rows, x, a)
+
+    @jit_inline
+    def run(s, d, w):
+        for row in range(3 * n):
+            t = s[row * LANES :]  # (a view: constant offsets in the lane loop, :func:`nbody.integrators.hermite._lane_advance`)
+            for lane in range(w):
+                h = d[DT * LANES + lane]
+                t[v * LANES + lane] += 0.5 * h * t[a * LANES + lane]
+                t[x * LANES + lane] += h * t[v * LANES + lane]
+        forces(s, d, w)
+        for row in range(3 * n):
+            t = s[row * LANES :]
+            for lane in range(w):
+                t[v * LANES + lane] += 0.5 * d[DT * LANES + lane] * t[a * LANES + lane]
+
+    return run
+
+
+def lane_step_fixed(rows: lanes.Rows) -> lanes.LaneFunction:
+    """:func:`step_fixed` of every lane (:mod:`nbody.lanes`): ``run(s, d, w)`` returns the force evaluations per lane."""
+    advance_lanes = _lane_advance(rows)
+
+    @jit_inline
+    def run(s, d, w):
+        lanes.fixed_step(s, d, w)
+        advance_lanes(s, d, w)
+        return 1
+
+    return run
+
+
+def lane_step_adaptive(rows: lanes.Rows) -> lanes.LaneFunction:
+    """:func:`step_adaptive` of every lane (:mod:`nbody.lanes`): ``run(s, d, w)`` returns the force evaluations per lane."""
+    scale = lanes.free_fall_time(rows)
+    advance_lanes = _lane_advance(rows)
+
+    @jit_inline
+    def run(s, d, w):
+        scale(s, d, w)
+        lanes.scaled_step(s, d, w)
+        advance_lanes(s, d, w)
+        return 1
+
+    return run

@@ -8,6 +8,7 @@ from nbody.batch_engine import BatchEngine, menu_kinds
 from nbody.diagnostics import energy
 from nbody.forces import collision_time
 from nbody.integrators.settings import resolve
+from nbody.lanes import LANES
 from nbody.simulate import Simulation
 from nbody.state import System
 from nbody.time_loop import Status
@@ -89,3 +90,63 @@ def test_only_the_systems_asked_for_move_and_a_restart_alone_does_not_advance():
     np.testing.assert_array_equal(engine.positions[1], before[1])
     assert engine.t[1] == 0.0 and engine.n_steps[1] == 0 and engine.n_force_evals[1] > 0
     assert np.all(engine.t[[0, 2]] == INTERVAL) and not np.array_equal(engine.positions[0], before[0])
+
+
+LANE_STEPPERS = [
+    resolve("hermite", eta=4e-3, criterion="collision"),
+    resolve("hermite", dt=2e-3),
+    resolve("leapfrog", dt=1e-3),
+    resolve("leapfrog", eta=2e-3),
+]
+
+
+@pytest.mark.parametrize("stepper", LANE_STEPPERS, ids=lambda s: f"{s.name}-{s.parameter_name}")
+def test_lock_step_equals_one_simulation_each_bit_for_bit(stepper):
+    # a full set of lanes, refills and idle lanes; a parameter of its own per system
+    count = LANES + LANES // 2 + 1
+    rng = np.random.default_rng(11)
+    systems = [ic.saz_ulibarrena_2025(rng) for _ in range(count)]
+    values = stepper.parameter * np.linspace(0.5, 1.5, count)
+    engine = BatchEngine([stepper], len(systems), 3, min_active=1)
+    assert engine.lanes_of(stepper)
+    for index, system in enumerate(systems):
+        engine.load(index, system.masses, system.positions, system.velocities, system.softening, 0.0)
+    kind = np.full(count, engine.kind_of(stepper))
+    restart = np.ones(count, dtype=bool)
+    for _ in range(3):
+        engine.advance(np.arange(count), kind, values, engine.t + INTERVAL, restart)
+        restart[:] = False
+    for index, system in enumerate(systems):
+        run = simulation(system, stepper)
+        for _ in range(3):
+            run.advance(run.t + INTERVAL, values[index])
+        np.testing.assert_array_equal(engine.positions[index], run.x)
+        np.testing.assert_array_equal(engine.velocities[index], run.v)
+        assert engine.t[index] == run.t
+        assert engine.energy[index] == energy(run.masses, run.x, run.v, run.softening)
+    assert np.all(engine.status == Status.COMPLETED.value) and np.all(engine.n_steps >= 2)
+
+
+@pytest.mark.parametrize("min_active", [1, 4])
+def test_lock_step_keeps_every_count_status_and_work_array_of_the_systems_alone(min_active):
+    """Against the same engine without lock step: a step budget that runs out for some, a restart alone for
+    one, a non-finite state for another; every array equal."""
+    rng = np.random.default_rng(5)
+    menu = [resolve("hermite", eta=4e-3, criterion="collision"), resolve("ias15", tol=1e-9)]
+    engines = [BatchEngine(menu, 21, 3, min_active=min_active), BatchEngine(menu, 21, 3, min_active=LANES + 1)]
+    systems = [ic.saz_ulibarrena_2025(rng) for _ in range(21)]
+    kind = np.array([0] * 19 + [1] * 2)
+    parameter = np.array([4e-3] * 19 + [1e-9] * 2)
+    for engine in engines:
+        for index, system in enumerate(systems):
+            engine.load(index, system.masses, system.positions, system.velocities, system.softening, 0.0)
+        engine.velocities[4, 0, 0] = np.nan  # breaks down in its first step
+        target = engine.t + INTERVAL
+        target[7] = 0.0  # restarted only
+        engine.advance(np.arange(21), kind, parameter, target, np.ones(21, dtype=bool))
+        engine.advance(np.arange(21), kind, parameter, engine.t + INTERVAL, np.zeros(21, dtype=bool), max_steps=10)
+    lock, alone = engines
+    for name in ("positions", "velocities", "t", "work", "n_steps", "n_force_evals", "status", "energy", "collision_time"):
+        np.testing.assert_array_equal(getattr(lock, name), getattr(alone, name), err_msg=name)
+    statuses = set(lock.status.tolist())
+    assert {Status.MAX_STEPS.value, Status.NON_FINITE.value} <= statuses and Status.COMPLETED.value in statuses

@@ -1,0 +1,308 @@
+"""Systems side by side for lock-step integration: a row per coordinate, a lane (column) per system.
+
+:data:`LANES` systems of ``N`` bodies share two float64 arrays of rows of :data:`LANES` values, element ``row *
+LANES + lane`` being value ``row`` of the system in ``lane``: ``s`` (:class:`Rows`) holds the positions (``3 i + k``
+from :attr:`Rows.x`), the velocities, the masses, ``eps2`` and the integrator's work array (row ``w`` from
+:attr:`Rows.work` is element ``w`` of the system's own work array); ``d`` holds each lane's scalars: the step
+parameter (:data:`PARAM`), the longest step allowed (:data:`DT_MAX`), the step taken (:data:`DT`), a time scale
+(:data:`SCALE`) and a sum (:data:`TOTAL`).
+
+The functions here and the lane steps of the integrators (``lane_*`` in their modules) are built for one ``N``, so
+that the offsets of the rows are constants of the compiled code. Each computation is a loop over the lanes inside
+a loop over the rows of ``s`` (coordinates) or over the pairs of bodies, unrolled at compile time as a chain of
+inlined functions (:func:`pair_chain`); the loads and stores of one lane loop then lie at constant distances from
+one another in ``s``, and LLVM's loop vectoriser turns it into SIMD code with at most one run-time check (``s``
+against ``d``). Body indices known only at run time would need a check for every pair of rows, and the vectoriser
+gives up (Numba leaves LLVM's SLP vectoriser off). Every lane computes exactly what the integrator's own step
+computes, in the same order: a system stepped in a lane is bit for bit the system stepped alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nbody._jit import jit_inline
+
+#: Systems stepped together: two AVX-512 registers of doubles, four AVX2 ones. (LLVM vectorises a loop of a known trip
+#: count below 16 only when it needs no run-time checks: with 8 lanes the loops touching ``d`` stayed scalar.)
+LANES = 16
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The row offsets of the lane array for ``n`` bodies and a work array of ``work_size`` elements."""
+
+    n: int
+    work_size: int
+
+    @property
+    def x(self) -> int:
+        """First position row (body ``i``, component ``k`` at ``x + 3 i + k``)."""
+        return 0
+
+    @property
+    def v(self) -> int:
+        """First velocity row."""
+        return 3 * self.n
+
+    @property
+    def m(self) -> int:
+        """First mass row (body ``i`` at ``m + i``)."""
+        return 6 * self.n
+
+    @property
+    def eps2(self) -> int:
+        """The softening squared."""
+        return 7 * self.n
+
+    @property
+    def work(self) -> int:
+        """First row of the work array."""
+        return self.eps2 + 1
+
+    @property
+    def size(self) -> int:
+        """Rows in all."""
+        return self.work + self.work_size
+
+
+#: The rows of a lane's scalars ``d``: the step parameter, the longest step allowed (the time left to the target),
+#: the step taken, a time scale, a sum, the time, the target time, and how the last step ended (:func:`advance_times`).
+PARAM, DT_MAX, DT, SCALE, TOTAL, T, TARGET, STOP = range(8)
+#: Rows of ``d``.
+SCALARS = 8
+#: The codes of row :data:`STOP`: going on; ended by a step that did not move time, by a non-finite state, at the target.
+GOING, STALLED, BROKEN, ARRIVED = 0.0, 1.0, 2.0, 3.0
+
+
+LaneFunction = Callable[..., Any]
+
+
+def pair_chain(n: int, pair: Callable[[int, int], LaneFunction]) -> LaneFunction:
+    """``run(s, d, w)`` calling ``pair(i, j)(s, d, w)`` for every pair ``i < j`` of ``n`` bodies in the order of the
+    integrators' pair loops, each with ``i, j`` constants of the compiled code (a chain of inlined calls; Numba copies
+    the code of the rest of the chain at every link, so compiling grows with the square of the number of pairs)."""
+    run = _nothing
+    for first, second in reversed([(i, j) for i in range(n) for j in range(i + 1, n)]):
+        run = _then(pair(first, second), run)
+    return run
+
+
+@jit_inline
+def _nothing(s, d, w):
+    return None
+
+
+def _then(first: LaneFunction, rest: LaneFunction) -> LaneFunction:
+    @jit_inline
+    def run(s, d, w):
+        first(s, d, w)
+        rest(s, d, w)
+
+    return run
+
+
+def accelerations(rows: Rows, x: int, a: int) -> LaneFunction:
+    """``run(s, d, w)``: :func:`nbody.forces.accelerations` of the positions at row ``x`` into the rows at ``a``."""
+    n, m, eps2 = rows.n, rows.m, rows.eps2
+
+    def pair(i: int, j: int) -> LaneFunction:
+        @jit_inline
+        def run(s, d, w):
+            for lane in range(w):
+                dx = s[(x + 3 * j) * LANES + lane] - s[(x + 3 * i) * LANES + lane]
+                dy = s[(x + 3 * j + 1) * LANES + lane] - s[(x + 3 * i + 1) * LANES + lane]
+                dz = s[(x + 3 * j + 2) * LANES + lane] - s[(x + 3 * i + 2) * LANES + lane]
+                r2 = dx * dx + dy * dy + dz * dz + s[eps2 * LANES + lane]
+                inv_r3 = 1.0 / (r2 * math.sqrt(r2))
+                mj = s[(m + j) * LANES + lane] * inv_r3
+                mi = s[(m + i) * LANES + lane] * inv_r3
+                s[(a + 3 * i) * LANES + lane] += mj * dx
+                s[(a + 3 * i + 1) * LANES + lane] += mj * dy
+                s[(a + 3 * i + 2) * LANES + lane] += mj * dz
+                s[(a + 3 * j) * LANES + lane] -= mi * dx
+                s[(a + 3 * j + 1) * LANES + lane] -= mi * dy
+                s[(a + 3 * j + 2) * LANES + lane] -= mi * dz
+
+        return run
+
+    pairs = pair_chain(n, pair)
+
+    @jit_inline
+    def run(s, d, w):
+        for row in range(3 * n):
+            t = s[row * LANES :]
+            for lane in range(w):
+                t[a * LANES + lane] = 0.0
+        pairs(s, d, w)
+
+    return run
+
+
+def accelerations_jerks(rows: Rows, x: int, v: int, a: int, jerk: int) -> LaneFunction:
+    """``run(s, d, w)``: :func:`nbody.forces.accelerations_jerks` of the rows at ``x, v`` into the rows at ``a, jerk``."""
+    n, m, eps2 = rows.n, rows.m, rows.eps2
+
+    def pair(i: int, j: int) -> LaneFunction:
+        @jit_inline
+        def run(s, d, w):
+            for lane in range(w):
+                dx = s[(x + 3 * j) * LANES + lane] - s[(x + 3 * i) * LANES + lane]
+                dy = s[(x + 3 * j + 1) * LANES + lane] - s[(x + 3 * i + 1) * LANES + lane]
+                dz = s[(x + 3 * j + 2) * LANES + lane] - s[(x + 3 * i + 2) * LANES + lane]
+                dvx = s[(v + 3 * j) * LANES + lane] - s[(v + 3 * i) * LANES + lane]
+                dvy = s[(v + 3 * j + 1) * LANES + lane] - s[(v + 3 * i + 1) * LANES + lane]
+                dvz = s[(v + 3 * j + 2) * LANES + lane] - s[(v + 3 * i + 2) * LANES + lane]
+                r2 = dx * dx + dy * dy + dz * dz + s[eps2 * LANES + lane]
+                inv_r2 = 1.0 / r2
+                inv_r3 = inv_r2 / math.sqrt(r2)
+                rv = 3.0 * (dx * dvx + dy * dvy + dz * dvz) * inv_r2
+                jx = (dvx - rv * dx) * inv_r3
+                jy = (dvy - rv * dy) * inv_r3
+                jz = (dvz - rv * dz) * inv_r3
+                mj = s[(m + j) * LANES + lane]
+                mi = s[(m + i) * LANES + lane]
+                s[(a + 3 * i) * LANES + lane] += mj * dx * inv_r3
+                s[(a + 3 * i + 1) * LANES + lane] += mj * dy * inv_r3
+                s[(a + 3 * i + 2) * LANES + lane] += mj * dz * inv_r3
+                s[(a + 3 * j) * LANES + lane] -= mi * dx * inv_r3
+                s[(a + 3 * j + 1) * LANES + lane] -= mi * dy * inv_r3
+                s[(a + 3 * j + 2) * LANES + lane] -= mi * dz * inv_r3
+                s[(jerk + 3 * i) * LANES + lane] += mj * jx
+                s[(jerk + 3 * i + 1) * LANES + lane] += mj * jy
+                s[(jerk + 3 * i + 2) * LANES + lane] += mj * jz
+                s[(jerk + 3 * j) * LANES + lane] -= mi * jx
+                s[(jerk + 3 * j + 1) * LANES + lane] -= mi * jy
+                s[(jerk + 3 * j + 2) * LANES + lane] -= mi * jz
+
+        return run
+
+    pairs = pair_chain(n, pair)
+
+    @jit_inline
+    def run(s, d, w):
+        for row in range(3 * n):
+            t = s[row * LANES :]
+            for lane in range(w):
+                t[a * LANES + lane] = 0.0
+                t[jerk * LANES + lane] = 0.0
+        pairs(s, d, w)
+
+    return run
+
+
+def collision_time(rows: Rows) -> LaneFunction:
+    """``run(s, d, w)``: :func:`nbody.forces.collision_time` of each lane into ``d``'s row :data:`SCALE`."""
+    x, v, m, eps2 = rows.x, rows.v, rows.m, rows.eps2
+
+    def pair(i: int, j: int) -> LaneFunction:
+        @jit_inline
+        def run(s, d, w):
+            for lane in range(w):
+                dx = s[(x + 3 * j) * LANES + lane] - s[(x + 3 * i) * LANES + lane]
+                dy = s[(x + 3 * j + 1) * LANES + lane] - s[(x + 3 * i + 1) * LANES + lane]
+                dz = s[(x + 3 * j + 2) * LANES + lane] - s[(x + 3 * i + 2) * LANES + lane]
+                r2 = dx * dx + dy * dy + dz * dz + s[eps2 * LANES + lane]
+                v2 = (
+                    (s[(v + 3 * j) * LANES + lane] - s[(v + 3 * i) * LANES + lane]) ** 2
+                    + (s[(v + 3 * j + 1) * LANES + lane] - s[(v + 3 * i + 1) * LANES + lane]) ** 2
+                    + (s[(v + 3 * j + 2) * LANES + lane] - s[(v + 3 * i + 2) * LANES + lane]) ** 2
+                )
+                best = d[SCALE * LANES + lane]
+                if v2 > 0.0:
+                    best = min(best, math.sqrt(r2 / v2))
+                d[SCALE * LANES + lane] = min(best, math.sqrt(r2 * math.sqrt(r2) / (s[(m + i) * LANES + lane] + s[(m + j) * LANES + lane])))
+
+        return run
+
+    return _minimum(pair_chain(rows.n, pair))
+
+
+def free_fall_time(rows: Rows) -> LaneFunction:
+    """``run(s, d, w)``: :func:`nbody.forces.free_fall_time` of each lane into ``d``'s row :data:`SCALE`."""
+    x, m, eps2 = rows.x, rows.m, rows.eps2
+
+    def pair(i: int, j: int) -> LaneFunction:
+        @jit_inline
+        def run(s, d, w):
+            for lane in range(w):
+                r2 = (
+                    (s[(x + 3 * j) * LANES + lane] - s[(x + 3 * i) * LANES + lane]) ** 2
+                    + (s[(x + 3 * j + 1) * LANES + lane] - s[(x + 3 * i + 1) * LANES + lane]) ** 2
+                    + (s[(x + 3 * j + 2) * LANES + lane] - s[(x + 3 * i + 2) * LANES + lane]) ** 2
+                    + s[eps2 * LANES + lane]
+                )
+                best = d[SCALE * LANES + lane]
+                d[SCALE * LANES + lane] = min(best, math.sqrt(r2 * math.sqrt(r2) / (s[(m + i) * LANES + lane] + s[(m + j) * LANES + lane])))
+
+        return run
+
+    return _minimum(pair_chain(rows.n, pair))
+
+
+def _minimum(pairs: LaneFunction) -> LaneFunction:
+    """``pairs`` started from ``inf`` in row :data:`SCALE`."""
+
+    @jit_inline
+    def run(s, d, w):
+        for lane in range(w):
+            d[SCALE * LANES + lane] = np.inf
+        pairs(s, d, w)
+
+    return run
+
+
+def finite_sums(rows: Rows) -> LaneFunction:
+    """``run(s, d, w)``: the sum of every position and velocity of each lane into ``d``'s row :data:`TOTAL`, in the
+    order of :func:`nbody.time_loop._finite` (a NaN or inf makes it non-finite)."""
+    x, v, n = rows.x, rows.v, rows.n
+
+    @jit_inline
+    def run(s, d, w):
+        for lane in range(w):
+            d[TOTAL * LANES + lane] = 0.0
+        for row in range(3 * n):
+            t = s[row * LANES :]
+            for lane in range(w):
+                d[TOTAL * LANES + lane] += t[x * LANES + lane] + t[v * LANES + lane]
+
+    return run
+
+
+@jit_inline
+def scaled_step(s, d, w):
+    """The step ``min(parameter * time scale, dt_max)`` of each lane into row :data:`DT` (the integrators' criteria
+    ``min(eta * scale, dt_max)``)."""
+    for lane in range(w):
+        d[DT * LANES + lane] = min(d[PARAM * LANES + lane] * d[SCALE * LANES + lane], d[DT_MAX * LANES + lane])
+
+
+@jit_inline
+def fixed_step(s, d, w):
+    """The fixed step ``min(dt, dt_max)`` of each lane into row :data:`DT` (``dt`` the step parameter)."""
+    for lane in range(w):
+        d[DT * LANES + lane] = min(d[PARAM * LANES + lane], d[DT_MAX * LANES + lane])
+
+
+@jit_inline
+def advance_times(s, d, w):
+    """The bookkeeping of :func:`nbody.time_loop.advance` after a step of every lane (without the step budget): the
+    time (row :data:`T`), the time left (:data:`DT_MAX`) and how the lane ended (:data:`STOP`): :data:`STALLED`
+    when the step did not move time (the time stays), :data:`BROKEN` when the sum of :func:`finite_sums` is not
+    finite, :data:`ARRIVED` at the target, else :data:`GOING`."""
+    for lane in range(w):
+        dt = d[DT * LANES + lane]
+        time = d[T * LANES + lane]
+        target = d[TARGET * LANES + lane]
+        moved = (dt > 0.0) & (time + dt != time)
+        reached = target if dt >= d[DT_MAX * LANES + lane] else time + dt
+        now = reached if moved else time
+        d[T * LANES + lane] = now
+        d[DT_MAX * LANES + lane] = target - now
+        finite = math.isfinite(d[TOTAL * LANES + lane])
+        d[STOP * LANES + lane] = STALLED if not moved else BROKEN if not finite else GOING if now < target else ARRIVED

@@ -1,0 +1,153 @@
+"""A queue of systems of one step function integrated in lock step, :data:`~nbody.lanes.LANES` at a time.
+
+:func:`lockstep_runner` compiles, for one step function with a lane step (``lane_<step function>`` in its module,
+:data:`~nbody.integrators.dispatch.LANE_STEPS`) and one number of bodies, a run over a queue of systems: each
+system is (re)started if asked, put into a free lane (:mod:`nbody.lanes`), and every lane takes one step per round.
+After each round each lane does the time loop's bookkeeping (:func:`nbody.time_loop.advance` without events: the
+last step lands on the target time; a step that does not advance time, a non-finite state or the step budget ends
+it); a system that is done goes back to its arrays and the next of the queue takes its lane. When the queue is
+empty and fewer than ``min_active`` lanes are busy, a round costs more than their steps one by one, and the
+systems left finish in the compiled time loop itself. Each system's states, times, steps, force evaluations and
+statuses are bit for bit those of the time loop run on it alone.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from nbody import lanes
+from nbody._jit import jit
+from nbody.integrators.dispatch import LANE_STEPS, init
+from nbody.lanes import ARRIVED, BROKEN, DT_MAX, GOING, LANES, PARAM, SCALARS, STALLED, STOP, TARGET, Rows, T
+from nbody.time_loop import COMPLETED, MAX_STEPS, NON_FINITE, STEP_UNDERFLOW, advance
+
+#: The fewest busy lanes worth a lock-step round once the queue is empty (a round of 16 lanes of a three-body Hermite
+#: step costs about four steps of one system alone).
+MIN_ACTIVE = 4
+
+
+def has_lanes(code: int) -> bool:
+    """Whether step function ``code`` has a lane step."""
+    return code in LANE_STEPS
+
+
+@functools.cache
+def lockstep_runner(code: int, module_code: int, n: int, work_size: int) -> Callable[..., Any]:
+    """The lock-step run of step function ``code`` (of integrator ``module_code``) for ``n`` bodies.
+
+    It is called from compiled code as ``run(queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t,
+    steps, evals, status, min_active)``: the systems ``queue`` (indices into the arrays, which are those of
+    :class:`~nbody.batch_engine.BatchEngine`) are advanced to ``t_target`` and their ``t``, ``steps``, ``evals`` and
+    ``status`` written.
+    """
+    rows = Rows(n, work_size)
+    step = LANE_STEPS[code](rows)
+    sums = lanes.finite_sums(rows)
+    x_row, v_row, m_row, eps2_row, work_row, size = rows.x, rows.v, rows.m, rows.eps2, rows.work, rows.size
+
+    @jit
+    def load(s, d, lane, m, x, v, eps2, param, work, t, t_target):
+        """Put one system into ``lane``."""
+        for i in range(n):
+            s[(m_row + i) * LANES + lane] = m[i]
+            for k in range(3):
+                s[(x_row + 3 * i + k) * LANES + lane] = x[i, k]
+                s[(v_row + 3 * i + k) * LANES + lane] = v[i, k]
+        s[eps2_row * LANES + lane] = eps2
+        for index in range(work_size):
+            s[(work_row + index) * LANES + lane] = work[index]
+        d[PARAM * LANES + lane] = param
+        d[T * LANES + lane] = t
+        d[TARGET * LANES + lane] = t_target
+        d[DT_MAX * LANES + lane] = t_target - t
+
+    @jit
+    def store(s, lane, x, v, work):
+        """Copy the state of ``lane`` back to its system."""
+        for i in range(n):
+            for k in range(3):
+                x[i, k] = s[(x_row + 3 * i + k) * LANES + lane]
+                v[i, k] = s[(v_row + 3 * i + k) * LANES + lane]
+        for index in range(work_size):
+            work[index] = s[(work_row + index) * LANES + lane]
+
+    @jit
+    def take(s, d, lane, queue, cursor, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status):
+        """Start the systems of the queue from ``cursor`` on until one needs a step, and put that one into ``lane``
+        (a restart and a system already at its target are the time loop's, without a step). Returns ``(cursor,
+        system)``, the system -1 when the queue ran out."""
+        while cursor < queue.shape[0]:
+            system = queue[cursor]
+            cursor += 1
+            w = work[system, :work_size]
+            steps[system] = 0
+            evals[system] = 0
+            if restart[system]:
+                w[:] = 0.0
+                evals[system] = init(module_code, x[system], v[system], m[system], eps2[system], w)
+            if not t[system] < t_target[system]:
+                status[system] = COMPLETED
+            elif max_steps <= 0:
+                status[system] = MAX_STEPS
+            else:
+                load(s, d, lane, m[system], x[system], v[system], eps2[system], param[system], w, t[system], t_target[system])
+                return cursor, system
+        return cursor, -1
+
+    @jit
+    def run(queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active):
+        s = np.zeros(size * LANES)
+        d = np.zeros(SCALARS * LANES)
+        occupant = np.full(LANES, -1)
+        first_round = np.zeros(LANES, dtype=np.int64)
+        cursor = 0
+        for lane in range(LANES):
+            cursor, occupant[lane] = take(
+                s, d, lane, queue, cursor, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status
+            )
+        busy = np.sum(occupant >= 0)
+        rounds = 0
+        spent = 0
+        while busy >= min_active and busy > 0:
+            spent = step(s, d, LANES)
+            sums(s, d, LANES)
+            lanes.advance_times(s, d, LANES)
+            rounds += 1
+            for lane in range(LANES):
+                system = occupant[lane]
+                ended = d[STOP * LANES + lane]
+                if system < 0 or (ended == GOING and rounds - first_round[lane] < max_steps):
+                    continue
+                steps[system] = rounds - first_round[lane]
+                evals[system] += steps[system] * spent
+                t[system] = d[T * LANES + lane]
+                status[system] = (
+                    STEP_UNDERFLOW if ended == STALLED else NON_FINITE if ended == BROKEN else COMPLETED if ended == ARRIVED else MAX_STEPS
+                )
+                store(s, lane, x[system], v[system], work[system, :work_size])
+                d[DT_MAX * LANES + lane] = 0.0  # a lane left idle steps by 0
+                cursor, occupant[lane] = take(
+                    s, d, lane, queue, cursor, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status
+                )
+                first_round[lane] = rounds
+                busy -= occupant[lane] < 0
+        for lane in range(LANES):  # the last few, one by one
+            system = occupant[lane]
+            if system < 0:
+                continue
+            steps[system] = rounds - first_round[lane]
+            evals[system] += steps[system] * spent
+            w = work[system, :work_size]
+            store(s, lane, x[system], v[system], w)
+            t[system], done, more, status[system], _, _ = advance(
+                code, x[system], v[system], m[system], eps2[system], param[system], w, d[T * LANES + lane], t_target[system],
+                max_steps - steps[system], 0.0, 0.0, None, np.empty(0), np.empty((0, 1, 3)), np.empty((0, 1, 3)), 0,
+            )  # fmt: skip
+            steps[system] += done
+            evals[system] += more
+
+    return run
