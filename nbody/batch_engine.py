@@ -120,9 +120,9 @@ def _lanes_runner(entries: tuple[tuple[int, Callable[..., Any]], ...]) -> Callab
     return run
 
 
-def lane_entries(menu_mask: int) -> tuple[int, ...]:
-    """The entries of a menu whose step function has a lane step (:mod:`nbody.lockstep`)."""
-    return tuple(index for index, (code, _) in enumerate(menu_kinds(menu_mask)) if has_lanes(code))
+def lane_entries(menu_mask: int, n_bodies: int) -> tuple[int, ...]:
+    """The entries of a menu whose step function has a lane step for ``n_bodies`` (:mod:`nbody.lockstep`)."""
+    return tuple(index for index, (code, _) in enumerate(menu_kinds(menu_mask)) if has_lanes(code, n_bodies))
 
 
 def run_lanes(
@@ -143,7 +143,7 @@ def _run_lanes_compiled(
     run = _lanes_runner(
         tuple(
             (index, lockstep_runner(kinds[index][0], kinds[index][1], n, work_size(kinds[index][1], n)))
-            for index in lane_entries(menu_mask.literal_value)
+            for index in lane_entries(menu_mask.literal_value, n)
         )
     )
 
@@ -266,7 +266,7 @@ class BatchEngine:
         self.collision_time = np.zeros(n_systems)
         self._kernel = _kernel(menu_mask, n_bodies)
         self._laned = np.zeros(len(self.kinds), dtype=bool)
-        self._laned[list(lane_entries(menu_mask))] = True
+        self._laned[list(lane_entries(menu_mask, n_bodies))] = True
         self.min_active = min_active
 
     @property

@@ -9,6 +9,7 @@ from nbody.diagnostics import energy
 from nbody.forces import collision_time
 from nbody.integrators.settings import resolve
 from nbody.lanes import LANES
+from nbody.lockstep import MAX_BODIES
 from nbody.simulate import Simulation
 from nbody.state import System
 from nbody.time_loop import Status
@@ -150,3 +151,10 @@ def test_lock_step_keeps_every_count_status_and_work_array_of_the_systems_alone(
         np.testing.assert_array_equal(getattr(lock, name), getattr(alone, name), err_msg=name)
     statuses = set(lock.status.tolist())
     assert {Status.MAX_STEPS.value, Status.NON_FINITE.value} <= statuses and Status.COMPLETED.value in statuses
+
+
+def test_systems_of_more_bodies_than_lock_step_takes_run_alone():
+    stepper = resolve("hermite", eta=4e-3, criterion="collision")
+    assert BatchEngine([stepper], 2, MAX_BODIES).lanes_of(stepper)
+    assert not BatchEngine([stepper], 2, MAX_BODIES + 1).lanes_of(stepper)
+    assert not BatchEngine([stepper], 2, MAX_BODIES, min_active=LANES + 1).lanes_of(stepper)
