@@ -12,6 +12,41 @@ from nbody._jit import jit, jit_inline
 
 
 @jit_inline
+def pair_acceleration(dx: float, dy: float, dz: float, eps2: float) -> float:
+    """``1 / r^3`` of a pair at separation ``(dx, dy, dz)``, softened: ``r^2 = |dx|^2 + eps2`` (the pair law of
+    :func:`accelerations`, shared with the lane steps of :mod:`nbody.lanes`)."""
+    r2 = dx * dx + dy * dy + dz * dz + eps2
+    return 1.0 / (r2 * math.sqrt(r2))
+
+
+@jit_inline
+def pair_acceleration_jerk(dx: float, dy: float, dz: float, dvx: float, dvy: float, dvz: float, eps2: float):
+    """``(1 / r^3, j)`` of a pair: ``j = dv / r^3 - 3 (dr . dv) dr / r^5``, the pair law of :func:`accelerations_jerks`."""
+    r2 = dx * dx + dy * dy + dz * dz + eps2
+    inv_r2 = 1.0 / r2
+    inv_r3 = inv_r2 / math.sqrt(r2)
+    rv = 3.0 * (dx * dvx + dy * dvy + dz * dvz) * inv_r2
+    return inv_r3, (dvx - rv * dx) * inv_r3, (dvy - rv * dy) * inv_r3, (dvz - rv * dz) * inv_r3
+
+
+@jit_inline
+def pair_collision_time(best: float, dx: float, dy: float, dz: float, v2: float, eps2: float, mass: float) -> float:
+    """``min(best, r / |dv|, sqrt(r^3 / (m_i + m_j)))`` of a pair (``v2 = |dv|^2``, ``mass = m_i + m_j``): the
+    pair term of :func:`collision_time`; a pair at rest relative to each other gives only its free-fall time."""
+    r2 = dx * dx + dy * dy + dz * dz + eps2
+    if v2 > 0.0:
+        best = min(best, math.sqrt(r2 / v2))
+    return min(best, math.sqrt(r2 * math.sqrt(r2) / mass))
+
+
+@jit_inline
+def pair_free_fall_time(best: float, r2: float, mass: float) -> float:
+    """``min(best, sqrt(r^3 / (m_i + m_j)))`` of a pair at softened squared distance ``r2``: the pair term of
+    :func:`free_fall_time`."""
+    return min(best, math.sqrt(r2 * math.sqrt(r2) / mass))
+
+
+@jit_inline
 def accelerations(m: np.ndarray, x: np.ndarray, eps2: float, a: np.ndarray) -> None:
     """Write the accelerations ``a_i = sum_j m_j (x_j - x_i) / (|x_j - x_i|^2 + eps2)^(3/2)`` into ``a``."""
     n = m.shape[0]
@@ -21,8 +56,7 @@ def accelerations(m: np.ndarray, x: np.ndarray, eps2: float, a: np.ndarray) -> N
             dx = x[j, 0] - x[i, 0]
             dy = x[j, 1] - x[i, 1]
             dz = x[j, 2] - x[i, 2]
-            r2 = dx * dx + dy * dy + dz * dz + eps2
-            inv_r3 = 1.0 / (r2 * math.sqrt(r2))
+            inv_r3 = pair_acceleration(dx, dy, dz, eps2)
             mj = m[j] * inv_r3
             mi = m[i] * inv_r3
             a[i, 0] += mj * dx
@@ -47,16 +81,7 @@ def accelerations_jerks(m: np.ndarray, x: np.ndarray, v: np.ndarray, eps2: float
             dx = x[j, 0] - x[i, 0]
             dy = x[j, 1] - x[i, 1]
             dz = x[j, 2] - x[i, 2]
-            dvx = v[j, 0] - v[i, 0]
-            dvy = v[j, 1] - v[i, 1]
-            dvz = v[j, 2] - v[i, 2]
-            r2 = dx * dx + dy * dy + dz * dz + eps2
-            inv_r2 = 1.0 / r2
-            inv_r3 = inv_r2 / math.sqrt(r2)
-            rv = 3.0 * (dx * dvx + dy * dvy + dz * dvz) * inv_r2
-            jx = (dvx - rv * dx) * inv_r3
-            jy = (dvy - rv * dy) * inv_r3
-            jz = (dvz - rv * dz) * inv_r3
+            inv_r3, jx, jy, jz = pair_acceleration_jerk(dx, dy, dz, v[j, 0] - v[i, 0], v[j, 1] - v[i, 1], v[j, 2] - v[i, 2], eps2)
             a[i, 0] += m[j] * dx * inv_r3
             a[i, 1] += m[j] * dy * inv_r3
             a[i, 2] += m[j] * dz * inv_r3
@@ -105,14 +130,8 @@ def collision_time(m: np.ndarray, x: np.ndarray, v: np.ndarray, eps2: float) -> 
     best = np.inf
     for i in range(n):
         for j in range(i + 1, n):
-            dx = x[j, 0] - x[i, 0]
-            dy = x[j, 1] - x[i, 1]
-            dz = x[j, 2] - x[i, 2]
-            r2 = dx * dx + dy * dy + dz * dz + eps2
             v2 = (v[j, 0] - v[i, 0]) ** 2 + (v[j, 1] - v[i, 1]) ** 2 + (v[j, 2] - v[i, 2]) ** 2
-            if v2 > 0.0:
-                best = min(best, math.sqrt(r2 / v2))
-            best = min(best, math.sqrt(r2 * math.sqrt(r2) / (m[i] + m[j])))
+            best = pair_collision_time(best, x[j, 0] - x[i, 0], x[j, 1] - x[i, 1], x[j, 2] - x[i, 2], v2, eps2, m[i] + m[j])
     return best
 
 
@@ -124,5 +143,5 @@ def free_fall_time(m: np.ndarray, x: np.ndarray, eps2: float) -> float:
     for i in range(n):
         for j in range(i + 1, n):
             r2 = (x[j, 0] - x[i, 0]) ** 2 + (x[j, 1] - x[i, 1]) ** 2 + (x[j, 2] - x[i, 2]) ** 2 + eps2
-            best = min(best, math.sqrt(r2 * math.sqrt(r2) / (m[i] + m[j])))
+            best = pair_free_fall_time(best, r2, m[i] + m[j])
     return best

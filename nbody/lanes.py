@@ -28,6 +28,7 @@ import numba
 import numpy as np
 
 from nbody._jit import jit_inline
+from nbody.forces import pair_acceleration, pair_acceleration_jerk, pair_collision_time, pair_free_fall_time
 
 #: Systems stepped together: two AVX-512 registers of doubles, four AVX2 ones. (LLVM vectorises a loop of a known trip
 #: count below 16 only when it needs no run-time checks: with 8 lanes the loops touching ``d`` stayed scalar.)
@@ -100,93 +101,93 @@ def pair_chain(n: int, pair: Callable[[int, int], LaneFunction]) -> LaneFunction
     return numba.njit(error_model="numpy", inline="always")(namespace["run"])
 
 
+@jit_inline
+def _difference(s, row, i, j, lane):
+    """Coordinates ``row + 3 j + k`` minus ``row + 3 i + k`` (``k = 0, 1, 2``) of ``lane``: a pair's separation."""
+    return (
+        s[(row + 3 * j) * LANES + lane] - s[(row + 3 * i) * LANES + lane],
+        s[(row + 3 * j + 1) * LANES + lane] - s[(row + 3 * i + 1) * LANES + lane],
+        s[(row + 3 * j + 2) * LANES + lane] - s[(row + 3 * i + 2) * LANES + lane],
+    )
+
+
+@jit_inline
+def _exchange(s, row, i, j, lane, fx, fy, fz, gx, gy, gz):
+    """Add ``(fx, fy, fz)`` to body ``i``'s three rows from ``row`` and take ``(gx, gy, gz)`` from body ``j``'s."""
+    s[(row + 3 * i) * LANES + lane] += fx
+    s[(row + 3 * i + 1) * LANES + lane] += fy
+    s[(row + 3 * i + 2) * LANES + lane] += fz
+    s[(row + 3 * j) * LANES + lane] -= gx
+    s[(row + 3 * j + 1) * LANES + lane] -= gy
+    s[(row + 3 * j + 2) * LANES + lane] -= gz
+
+
+def _zeroed(n: int, first: int, second: int, pairs: LaneFunction) -> LaneFunction:
+    """``pairs`` after zeroing the ``3 n`` rows from ``first`` and from ``second``."""
+
+    @jit_inline
+    def run(s, d, w):
+        for row in range(3 * n):
+            t = s[row * LANES :]  # a view: constant offsets in the lane loop
+            for lane in range(w):
+                t[first * LANES + lane] = 0.0
+                t[second * LANES + lane] = 0.0
+        pairs(s, d, w)
+
+    return run
+
+
 def accelerations(rows: Rows, x: int, a: int) -> LaneFunction:
-    """``run(s, d, w)``: :func:`nbody.forces.accelerations` of the positions at row ``x`` into the rows at ``a``."""
-    n, m, eps2 = rows.n, rows.m, rows.eps2
+    """``run(s, d, w)``: :func:`nbody.forces.accelerations` of the positions at row ``x`` into the rows at ``a``
+    (uses the rows at ``a`` twice: zeroed once more costs nothing)."""
+    m, eps2 = rows.m, rows.eps2
 
     def pair(i: int, j: int) -> LaneFunction:
         @jit_inline
         def run(s, d, w):
             for lane in range(w):
-                dx = s[(x + 3 * j) * LANES + lane] - s[(x + 3 * i) * LANES + lane]
-                dy = s[(x + 3 * j + 1) * LANES + lane] - s[(x + 3 * i + 1) * LANES + lane]
-                dz = s[(x + 3 * j + 2) * LANES + lane] - s[(x + 3 * i + 2) * LANES + lane]
-                r2 = dx * dx + dy * dy + dz * dz + s[eps2 * LANES + lane]
-                inv_r3 = 1.0 / (r2 * math.sqrt(r2))
+                dx, dy, dz = _difference(s, x, i, j, lane)
+                inv_r3 = pair_acceleration(dx, dy, dz, s[eps2 * LANES + lane])
                 mj = s[(m + j) * LANES + lane] * inv_r3
                 mi = s[(m + i) * LANES + lane] * inv_r3
-                s[(a + 3 * i) * LANES + lane] += mj * dx
-                s[(a + 3 * i + 1) * LANES + lane] += mj * dy
-                s[(a + 3 * i + 2) * LANES + lane] += mj * dz
-                s[(a + 3 * j) * LANES + lane] -= mi * dx
-                s[(a + 3 * j + 1) * LANES + lane] -= mi * dy
-                s[(a + 3 * j + 2) * LANES + lane] -= mi * dz
+                _exchange(s, a, i, j, lane, mj * dx, mj * dy, mj * dz, mi * dx, mi * dy, mi * dz)
 
         return run
 
-    pairs = pair_chain(n, pair)
-
-    @jit_inline
-    def run(s, d, w):
-        for row in range(3 * n):
-            t = s[row * LANES :]
-            for lane in range(w):
-                t[a * LANES + lane] = 0.0
-        pairs(s, d, w)
-
-    return run
+    return _zeroed(rows.n, a, a, pair_chain(rows.n, pair))
 
 
 def accelerations_jerks(rows: Rows, x: int, v: int, a: int, jerk: int) -> LaneFunction:
     """``run(s, d, w)``: :func:`nbody.forces.accelerations_jerks` of the rows at ``x, v`` into the rows at ``a, jerk``."""
-    n, m, eps2 = rows.n, rows.m, rows.eps2
+    m, eps2 = rows.m, rows.eps2
 
     def pair(i: int, j: int) -> LaneFunction:
         @jit_inline
         def run(s, d, w):
             for lane in range(w):
-                dx = s[(x + 3 * j) * LANES + lane] - s[(x + 3 * i) * LANES + lane]
-                dy = s[(x + 3 * j + 1) * LANES + lane] - s[(x + 3 * i + 1) * LANES + lane]
-                dz = s[(x + 3 * j + 2) * LANES + lane] - s[(x + 3 * i + 2) * LANES + lane]
-                dvx = s[(v + 3 * j) * LANES + lane] - s[(v + 3 * i) * LANES + lane]
-                dvy = s[(v + 3 * j + 1) * LANES + lane] - s[(v + 3 * i + 1) * LANES + lane]
-                dvz = s[(v + 3 * j + 2) * LANES + lane] - s[(v + 3 * i + 2) * LANES + lane]
-                r2 = dx * dx + dy * dy + dz * dz + s[eps2 * LANES + lane]
-                inv_r2 = 1.0 / r2
-                inv_r3 = inv_r2 / math.sqrt(r2)
-                rv = 3.0 * (dx * dvx + dy * dvy + dz * dvz) * inv_r2
-                jx = (dvx - rv * dx) * inv_r3
-                jy = (dvy - rv * dy) * inv_r3
-                jz = (dvz - rv * dz) * inv_r3
+                dx, dy, dz = _difference(s, x, i, j, lane)
+                dvx, dvy, dvz = _difference(s, v, i, j, lane)
+                inv_r3, jx, jy, jz = pair_acceleration_jerk(dx, dy, dz, dvx, dvy, dvz, s[eps2 * LANES + lane])
                 mj = s[(m + j) * LANES + lane]
                 mi = s[(m + i) * LANES + lane]
-                s[(a + 3 * i) * LANES + lane] += mj * dx * inv_r3
-                s[(a + 3 * i + 1) * LANES + lane] += mj * dy * inv_r3
-                s[(a + 3 * i + 2) * LANES + lane] += mj * dz * inv_r3
-                s[(a + 3 * j) * LANES + lane] -= mi * dx * inv_r3
-                s[(a + 3 * j + 1) * LANES + lane] -= mi * dy * inv_r3
-                s[(a + 3 * j + 2) * LANES + lane] -= mi * dz * inv_r3
-                s[(jerk + 3 * i) * LANES + lane] += mj * jx
-                s[(jerk + 3 * i + 1) * LANES + lane] += mj * jy
-                s[(jerk + 3 * i + 2) * LANES + lane] += mj * jz
-                s[(jerk + 3 * j) * LANES + lane] -= mi * jx
-                s[(jerk + 3 * j + 1) * LANES + lane] -= mi * jy
-                s[(jerk + 3 * j + 2) * LANES + lane] -= mi * jz
+                _exchange(
+                    s,
+                    a,
+                    i,
+                    j,
+                    lane,
+                    mj * dx * inv_r3,
+                    mj * dy * inv_r3,
+                    mj * dz * inv_r3,
+                    mi * dx * inv_r3,
+                    mi * dy * inv_r3,
+                    mi * dz * inv_r3,
+                )
+                _exchange(s, jerk, i, j, lane, mj * jx, mj * jy, mj * jz, mi * jx, mi * jy, mi * jz)
 
         return run
 
-    pairs = pair_chain(n, pair)
-
-    @jit_inline
-    def run(s, d, w):
-        for row in range(3 * n):
-            t = s[row * LANES :]
-            for lane in range(w):
-                t[a * LANES + lane] = 0.0
-                t[jerk * LANES + lane] = 0.0
-        pairs(s, d, w)
-
-    return run
+    return _zeroed(rows.n, a, jerk, pair_chain(rows.n, pair))
 
 
 def collision_time(rows: Rows) -> LaneFunction:
@@ -197,19 +198,12 @@ def collision_time(rows: Rows) -> LaneFunction:
         @jit_inline
         def run(s, d, w):
             for lane in range(w):
-                dx = s[(x + 3 * j) * LANES + lane] - s[(x + 3 * i) * LANES + lane]
-                dy = s[(x + 3 * j + 1) * LANES + lane] - s[(x + 3 * i + 1) * LANES + lane]
-                dz = s[(x + 3 * j + 2) * LANES + lane] - s[(x + 3 * i + 2) * LANES + lane]
-                r2 = dx * dx + dy * dy + dz * dz + s[eps2 * LANES + lane]
-                v2 = (
-                    (s[(v + 3 * j) * LANES + lane] - s[(v + 3 * i) * LANES + lane]) ** 2
-                    + (s[(v + 3 * j + 1) * LANES + lane] - s[(v + 3 * i + 1) * LANES + lane]) ** 2
-                    + (s[(v + 3 * j + 2) * LANES + lane] - s[(v + 3 * i + 2) * LANES + lane]) ** 2
-                )
-                best = d[SCALE * LANES + lane]
-                if v2 > 0.0:
-                    best = min(best, math.sqrt(r2 / v2))
-                d[SCALE * LANES + lane] = min(best, math.sqrt(r2 * math.sqrt(r2) / (s[(m + i) * LANES + lane] + s[(m + j) * LANES + lane])))
+                dx, dy, dz = _difference(s, x, i, j, lane)
+                dvx, dvy, dvz = _difference(s, v, i, j, lane)
+                d[SCALE * LANES + lane] = pair_collision_time(
+                    d[SCALE * LANES + lane], dx, dy, dz, dvx**2 + dvy**2 + dvz**2, s[eps2 * LANES + lane],
+                    s[(m + i) * LANES + lane] + s[(m + j) * LANES + lane],
+                )  # fmt: skip
 
         return run
 
@@ -224,14 +218,11 @@ def free_fall_time(rows: Rows) -> LaneFunction:
         @jit_inline
         def run(s, d, w):
             for lane in range(w):
-                r2 = (
-                    (s[(x + 3 * j) * LANES + lane] - s[(x + 3 * i) * LANES + lane]) ** 2
-                    + (s[(x + 3 * j + 1) * LANES + lane] - s[(x + 3 * i + 1) * LANES + lane]) ** 2
-                    + (s[(x + 3 * j + 2) * LANES + lane] - s[(x + 3 * i + 2) * LANES + lane]) ** 2
-                    + s[eps2 * LANES + lane]
-                )
-                best = d[SCALE * LANES + lane]
-                d[SCALE * LANES + lane] = min(best, math.sqrt(r2 * math.sqrt(r2) / (s[(m + i) * LANES + lane] + s[(m + j) * LANES + lane])))
+                dx, dy, dz = _difference(s, x, i, j, lane)
+                d[SCALE * LANES + lane] = pair_free_fall_time(
+                    d[SCALE * LANES + lane], dx**2 + dy**2 + dz**2 + s[eps2 * LANES + lane],
+                    s[(m + i) * LANES + lane] + s[(m + j) * LANES + lane],
+                )  # fmt: skip
 
         return run
 
@@ -299,3 +290,29 @@ def advance_times(s, d, w):
         d[DT_MAX * LANES + lane] = target - now
         finite = math.isfinite(d[TOTAL * LANES + lane])
         d[STOP * LANES + lane] = STALLED if not moved else BROKEN if not finite else GOING if now < target else ARRIVED
+
+
+def scaled_lane_step(scale: LaneFunction, advance: LaneFunction) -> LaneFunction:
+    """The lane step ``advance`` by ``min(parameter * time scale, dt_max)``, the time scale written by ``scale`` (as
+    the integrators' adaptive criteria); ``run(s, d, w)`` returns the force evaluations per lane (one)."""
+
+    @jit_inline
+    def run(s, d, w):
+        scale(s, d, w)
+        scaled_step(s, d, w)
+        advance(s, d, w)
+        return 1
+
+    return run
+
+
+def fixed_lane_step(advance: LaneFunction) -> LaneFunction:
+    """The lane step ``advance`` by ``min(dt, dt_max)``; ``run(s, d, w)`` returns the force evaluations per lane (one)."""
+
+    @jit_inline
+    def run(s, d, w):
+        fixed_step(s, d, w)
+        advance(s, d, w)
+        return 1
+
+    return run

@@ -52,6 +52,26 @@ def init(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, work: np.ndar
 
 
 @jit_inline
+def _predicted(x, v, a0, j0, dt, dt2, dt3):
+    """The predicted position and velocity of one coordinate (``dt2, dt3`` the step's powers)."""
+    return x + dt * v + dt2 / 2.0 * a0 + dt3 / 6.0 * j0, v + dt * a0 + dt2 / 2.0 * j0
+
+
+@jit_inline
+def _corrected(xp, vp, a0, j0, a1, j1, dt, dt2, dt3):
+    """The corrected position and velocity of one coordinate, and its ``a2, a3`` at the end of the step."""
+    da = a0 - a1
+    snap = (-6.0 * da - dt * (4.0 * j0 + 2.0 * j1)) / dt2
+    crackle = (12.0 * da + 6.0 * dt * (j0 + j1)) / dt3
+    return (
+        xp + dt2 * dt2 / 24.0 * snap + dt3 * dt2 / 120.0 * crackle,
+        vp + dt3 / 6.0 * snap + dt2 * dt2 / 24.0 * crackle,
+        snap + dt * crackle,
+        crackle,
+    )
+
+
+@jit_inline
 def advance(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, dt: float, work: np.ndarray) -> None:
     """One Hermite PEC step of length ``dt`` in place (``init`` must have been called)."""
     n = m.shape[0]
@@ -60,18 +80,12 @@ def advance(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, dt: float,
     dt3 = dt2 * dt
     for i in range(n):
         for k in range(3):
-            xp[i, k] = x[i, k] + dt * v[i, k] + dt2 / 2.0 * a0[i, k] + dt3 / 6.0 * j0[i, k]
-            vp[i, k] = v[i, k] + dt * a0[i, k] + dt2 / 2.0 * j0[i, k]
+            xp[i, k], vp[i, k] = _predicted(x[i, k], v[i, k], a0[i, k], j0[i, k], dt, dt2, dt3)
     accelerations_jerks(m, xp, vp, eps2, a1, j1)
     for i in range(n):
         for k in range(3):
-            da = a0[i, k] - a1[i, k]
-            snap = (-6.0 * da - dt * (4.0 * j0[i, k] + 2.0 * j1[i, k])) / dt2
-            crackle = (12.0 * da + 6.0 * dt * (j0[i, k] + j1[i, k])) / dt3
-            x[i, k] = xp[i, k] + dt2 * dt2 / 24.0 * snap + dt3 * dt2 / 120.0 * crackle
-            v[i, k] = vp[i, k] + dt3 / 6.0 * snap + dt2 * dt2 / 24.0 * crackle
-            a2[i, k] = snap + dt * crackle  # derivatives at the end of the step, for Aarseth's criterion
-            a3[i, k] = crackle
+            # a2, a3: the derivatives at the end of the step, for Aarseth's criterion
+            x[i, k], v[i, k], a2[i, k], a3[i, k] = _corrected(xp[i, k], vp[i, k], a0[i, k], j0[i, k], a1[i, k], j1[i, k], dt, dt2, dt3)
             a0[i, k] = a1[i, k]
             j0[i, k] = j1[i, k]
     work[-1] = 1.0
@@ -143,26 +157,18 @@ def _lane_advance(rows: lanes.Rows) -> lanes.LaneFunction:
             t = s[row * LANES :]
             for lane in range(w):
                 h = d[DT * LANES + lane]
-                h2 = h * h
-                h3 = h2 * h
-                t[xp * LANES + lane] = (
-                    t[x * LANES + lane] + h * t[v * LANES + lane] + h2 / 2.0 * t[a0 * LANES + lane] + h3 / 6.0 * t[j0 * LANES + lane]
+                t[xp * LANES + lane], t[vp * LANES + lane] = _predicted(
+                    t[x * LANES + lane], t[v * LANES + lane], t[a0 * LANES + lane], t[j0 * LANES + lane], h, h * h, h * h * h
                 )
-                t[vp * LANES + lane] = t[v * LANES + lane] + h * t[a0 * LANES + lane] + h2 / 2.0 * t[j0 * LANES + lane]
         forces(s, d, w)
         for row in range(3 * n):
             t = s[row * LANES :]
             for lane in range(w):
                 h = d[DT * LANES + lane]
-                h2 = h * h
-                h3 = h2 * h
-                da = t[a0 * LANES + lane] - t[a1 * LANES + lane]
-                snap = (-6.0 * da - h * (4.0 * t[j0 * LANES + lane] + 2.0 * t[j1 * LANES + lane])) / h2
-                crackle = (12.0 * da + 6.0 * h * (t[j0 * LANES + lane] + t[j1 * LANES + lane])) / h3
-                t[x * LANES + lane] = t[xp * LANES + lane] + h2 * h2 / 24.0 * snap + h3 * h2 / 120.0 * crackle
-                t[v * LANES + lane] = t[vp * LANES + lane] + h3 / 6.0 * snap + h2 * h2 / 24.0 * crackle
-                t[a2 * LANES + lane] = snap + h * crackle
-                t[a3 * LANES + lane] = crackle
+                t[x * LANES + lane], t[v * LANES + lane], t[a2 * LANES + lane], t[a3 * LANES + lane] = _corrected(
+                    t[xp * LANES + lane], t[vp * LANES + lane], t[a0 * LANES + lane], t[j0 * LANES + lane], t[a1 * LANES + lane],
+                    t[j1 * LANES + lane], h, h * h, h * h * h,
+                )  # fmt: skip
                 t[a0 * LANES + lane] = t[a1 * LANES + lane]
                 t[j0 * LANES + lane] = t[j1 * LANES + lane]
         for lane in range(w):
@@ -173,27 +179,9 @@ def _lane_advance(rows: lanes.Rows) -> lanes.LaneFunction:
 
 def lane_step_collision(rows: lanes.Rows) -> lanes.LaneFunction:
     """:func:`step_collision` of every lane (:mod:`nbody.lanes`): ``run(s, d, w)`` returns the force evaluations per lane."""
-    scale = lanes.collision_time(rows)
-    advance_lanes = _lane_advance(rows)
-
-    @jit_inline
-    def run(s, d, w):
-        scale(s, d, w)
-        lanes.scaled_step(s, d, w)
-        advance_lanes(s, d, w)
-        return 1
-
-    return run
+    return lanes.scaled_lane_step(lanes.collision_time(rows), _lane_advance(rows))
 
 
 def lane_step_fixed(rows: lanes.Rows) -> lanes.LaneFunction:
     """:func:`step_fixed` of every lane (:mod:`nbody.lanes`): ``run(s, d, w)`` returns the force evaluations per lane."""
-    advance_lanes = _lane_advance(rows)
-
-    @jit_inline
-    def run(s, d, w):
-        lanes.fixed_step(s, d, w)
-        advance_lanes(s, d, w)
-        return 1
-
-    return run
+    return lanes.fixed_lane_step(_lane_advance(rows))

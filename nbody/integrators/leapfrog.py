@@ -82,27 +82,9 @@ def _lane_advance(rows: lanes.Rows) -> lanes.LaneFunction:
 
 def lane_step_fixed(rows: lanes.Rows) -> lanes.LaneFunction:
     """:func:`step_fixed` of every lane (:mod:`nbody.lanes`): ``run(s, d, w)`` returns the force evaluations per lane."""
-    advance_lanes = _lane_advance(rows)
-
-    @jit_inline
-    def run(s, d, w):
-        lanes.fixed_step(s, d, w)
-        advance_lanes(s, d, w)
-        return 1
-
-    return run
+    return lanes.fixed_lane_step(_lane_advance(rows))
 
 
 def lane_step_adaptive(rows: lanes.Rows) -> lanes.LaneFunction:
     """:func:`step_adaptive` of every lane (:mod:`nbody.lanes`): ``run(s, d, w)`` returns the force evaluations per lane."""
-    scale = lanes.free_fall_time(rows)
-    advance_lanes = _lane_advance(rows)
-
-    @jit_inline
-    def run(s, d, w):
-        scale(s, d, w)
-        lanes.scaled_step(s, d, w)
-        advance_lanes(s, d, w)
-        return 1
-
-    return run
+    return lanes.scaled_lane_step(lanes.free_fall_time(rows), _lane_advance(rows))
