@@ -30,7 +30,7 @@ from numba.extending import overload
 
 from nbody._jit import jit, jit_inline, parallel_jit
 from nbody.forces import collision_time, kinetic_energy, potential_energy
-from nbody.integrators.dispatch import init, work_size
+from nbody.integrators.dispatch import init
 from nbody.integrators.stepper import Stepper
 from nbody.integrators.table import INTEGRATOR_NAMES, STEP_TABLE
 from nbody.lanes import LANES
@@ -140,12 +140,7 @@ def _run_lanes_compiled(
     if not isinstance(menu_mask, types.IntegerLiteral) or not isinstance(n_bodies, types.IntegerLiteral):
         raise TypingError(f"the menu and the number of bodies must be compile-time constants, got {menu_mask}, {n_bodies}")
     kinds, n = menu_kinds(menu_mask.literal_value), n_bodies.literal_value
-    run = _lanes_runner(
-        tuple(
-            (index, lockstep_runner(kinds[index][0], kinds[index][1], n, work_size(kinds[index][1], n)))
-            for index in lane_entries(menu_mask.literal_value, n)
-        )
-    )
+    run = _lanes_runner(tuple((index, lockstep_runner(*kinds[index], n)) for index in lane_entries(menu_mask.literal_value, n)))
 
     def call(
         menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active

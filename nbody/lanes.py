@@ -5,12 +5,13 @@ LANES + lane`` being value ``row`` of the system in ``lane``: ``s`` (:class:`Row
 from :attr:`Rows.x`), the velocities, the masses, ``eps2`` and the integrator's work array (row ``w`` from
 :attr:`Rows.work` is element ``w`` of the system's own work array); ``d`` holds each lane's scalars: the step
 parameter (:data:`PARAM`), the longest step allowed (:data:`DT_MAX`), the step taken (:data:`DT`), a time scale
-(:data:`SCALE`) and a sum (:data:`TOTAL`).
+(:data:`SCALE`), a sum (:data:`TOTAL`), the time (:data:`T`), the target time (:data:`TARGET`) and how the last step
+ended (:data:`STOP`).
 
 The functions here and the lane steps of the integrators (``lane_*`` in their modules) are built for one ``N``, so
 that the offsets of the rows are constants of the compiled code. Each computation is a loop over the lanes inside
-a loop over the rows of ``s`` (coordinates) or over the pairs of bodies, unrolled at compile time as a chain of
-inlined functions (:func:`pair_chain`); the loads and stores of one lane loop then lie at constant distances from
+a loop over the rows of ``s`` (coordinates, on views of ``s`` from the row on) or over the pairs of bodies,
+unrolled at compile time into one function (:func:`pair_chain`); the loads and stores of one lane loop then lie at constant distances from
 one another in ``s``, and LLVM's loop vectoriser turns it into SIMD code with at most one run-time check (``s``
 against ``d``). Body indices known only at run time would need a check for every pair of rows, and the vectoriser
 gives up (Numba leaves LLVM's SLP vectoriser off). Every lane computes exactly what the integrator's own step
@@ -259,21 +260,6 @@ def finite_sums(rows: Rows) -> LaneFunction:
 
 
 @jit_inline
-def scaled_step(s, d, w):
-    """The step ``min(parameter * time scale, dt_max)`` of each lane into row :data:`DT` (the integrators' criteria
-    ``min(eta * scale, dt_max)``)."""
-    for lane in range(w):
-        d[DT * LANES + lane] = min(d[PARAM * LANES + lane] * d[SCALE * LANES + lane], d[DT_MAX * LANES + lane])
-
-
-@jit_inline
-def fixed_step(s, d, w):
-    """The fixed step ``min(dt, dt_max)`` of each lane into row :data:`DT` (``dt`` the step parameter)."""
-    for lane in range(w):
-        d[DT * LANES + lane] = min(d[PARAM * LANES + lane], d[DT_MAX * LANES + lane])
-
-
-@jit_inline
 def advance_times(s, d, w):
     """The bookkeeping of :func:`nbody.time_loop.advance` after a step of every lane (without the step budget): the
     time (row :data:`T`), the time left (:data:`DT_MAX`) and how the lane ended (:data:`STOP`): :data:`STALLED`
@@ -299,7 +285,8 @@ def scaled_lane_step(scale: LaneFunction, advance: LaneFunction) -> LaneFunction
     @jit_inline
     def run(s, d, w):
         scale(s, d, w)
-        scaled_step(s, d, w)
+        for lane in range(w):
+            d[DT * LANES + lane] = min(d[PARAM * LANES + lane] * d[SCALE * LANES + lane], d[DT_MAX * LANES + lane])
         advance(s, d, w)
         return 1
 
@@ -307,11 +294,13 @@ def scaled_lane_step(scale: LaneFunction, advance: LaneFunction) -> LaneFunction
 
 
 def fixed_lane_step(advance: LaneFunction) -> LaneFunction:
-    """The lane step ``advance`` by ``min(dt, dt_max)``; ``run(s, d, w)`` returns the force evaluations per lane (one)."""
+    """The lane step ``advance`` by ``min(dt, dt_max)`` (``dt`` the step parameter); ``run(s, d, w)`` returns the force
+    evaluations per lane (one)."""
 
     @jit_inline
     def run(s, d, w):
-        fixed_step(s, d, w)
+        for lane in range(w):
+            d[DT * LANES + lane] = min(d[PARAM * LANES + lane], d[DT_MAX * LANES + lane])
         advance(s, d, w)
         return 1
 

@@ -22,6 +22,7 @@ import numpy as np
 from nbody import lanes
 from nbody._jit import jit
 from nbody.integrators.dispatch import LANE_STEPS, init
+from nbody.integrators.dispatch import work_size as integrator_work_size  # (the name ``work_size`` is the run's length)
 from nbody.lanes import ARRIVED, BROKEN, DT_MAX, GOING, LANES, PARAM, SCALARS, STALLED, STOP, TARGET, Rows, T
 from nbody.time_loop import COMPLETED, MAX_STEPS, NON_FINITE, STEP_UNDERFLOW, advance
 
@@ -41,7 +42,7 @@ def has_lanes(code: int, n: int) -> bool:
 
 
 @functools.cache
-def lockstep_runner(code: int, module_code: int, n: int, work_size: int) -> Callable[..., Any]:
+def lockstep_runner(code: int, module_code: int, n: int) -> Callable[..., Any]:
     """The lock-step run of step function ``code`` (of integrator ``module_code``) for ``n`` bodies.
 
     It is called from compiled code as ``run(queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t,
@@ -49,6 +50,7 @@ def lockstep_runner(code: int, module_code: int, n: int, work_size: int) -> Call
     :class:`~nbody.batch_engine.BatchEngine`) are advanced to ``t_target`` and their ``t``, ``steps``, ``evals`` and
     ``status`` written.
     """
+    work_size = integrator_work_size(module_code, n)
     rows = Rows(n, work_size)
     step = LANE_STEPS[code](rows)
     sums = lanes.finite_sums(rows)
