@@ -2,11 +2,16 @@
 
 :data:`LANES` systems of ``N`` bodies share two float64 arrays of rows of :data:`LANES` values, element ``row *
 LANES + lane`` being value ``row`` of the system in ``lane``: ``s`` (:class:`Rows`) holds the positions (``3 i + k``
-from :attr:`Rows.x`), the velocities, the masses, ``eps2`` and the integrator's work array (row ``w`` from
-:attr:`Rows.work` is element ``w`` of the system's own work array); ``d`` holds each lane's scalars: the step
-parameter (:data:`PARAM`), the longest step allowed (:data:`DT_MAX`), the step taken (:data:`DT`), a time scale
-(:data:`SCALE`), a sum (:data:`TOTAL`), the time (:data:`T`), the target time (:data:`TARGET`) and how the last step
-ended (:data:`STOP`).
+from :attr:`Rows.x`), the velocities, the masses, ``eps2``, the integrator's work array (row ``w`` from
+:attr:`Rows.work` is element ``w`` of the system's own work array) and rows of the lane step's own (from
+:attr:`Rows.own`); ``d`` holds each lane's scalars: the step parameter (:data:`PARAM`), the longest step allowed
+(:data:`DT_MAX`), the step taken (:data:`DT`), a time scale (:data:`SCALE`), a sum (:data:`TOTAL`), the time
+(:data:`T`), the target time (:data:`TARGET`), how the last step ended (:data:`STOP`), the steps taken
+(:data:`STEPS`), the force evaluations (:data:`EVALS`), whether the lane took a step in the last round
+(:data:`STEPPED`), and from :data:`OWN` on scalars of the lane step's own.
+
+A lane step (:class:`LaneStep`) advances every lane by one round: a whole step for most integrators, one
+predictor-corrector iteration for IAS15 (a lane then takes a step in the rounds in which its iterations converge).
 
 The functions here and the lane steps of the integrators (``lane_*`` in their modules) are built for one ``N``, so
 that the offsets of the rows are constants of the compiled code. Each computation is a loop over the lanes inside
@@ -42,6 +47,8 @@ class Rows:
 
     n: int
     work_size: int
+    #: Rows of the lane step's own after the work array (not part of the system's state).
+    own_size: int = 0
 
     @property
     def x(self) -> int:
@@ -69,16 +76,24 @@ class Rows:
         return self.eps2 + 1
 
     @property
+    def own(self) -> int:
+        """First row of the lane step's own."""
+        return self.work + self.work_size
+
+    @property
     def size(self) -> int:
         """Rows in all."""
-        return self.work + self.work_size
+        return self.own + self.own_size
 
 
 #: The rows of a lane's scalars ``d``: the step parameter, the longest step allowed (the time left to the target),
-#: the step taken, a time scale, a sum, the time, the target time, and how the last step ended (:func:`advance_times`).
-PARAM, DT_MAX, DT, SCALE, TOTAL, T, TARGET, STOP = range(8)
-#: Rows of ``d``.
-SCALARS = 8
+#: the step taken, a time scale, a sum, the time, the target time, how the last step ended (:func:`advance_times`),
+#: the steps taken and the force evaluations since the system entered the lane, and whether the last round took a step.
+PARAM, DT_MAX, DT, SCALE, TOTAL, T, TARGET, STOP, STEPS, EVALS, STEPPED = range(11)
+#: The first row of ``d`` that a lane step keeps its own scalars in (zero when a system enters a lane).
+OWN = 11
+#: Rows of ``d``: :data:`OWN` and up to 24 of a lane step's own.
+SCALARS = OWN + 24
 #: The codes of row :data:`STOP`: going on; ended by a step that did not move time, by a non-finite state, at the target.
 GOING, STALLED, BROKEN, ARRIVED = 0.0, 1.0, 2.0, 3.0
 
@@ -86,20 +101,36 @@ GOING, STALLED, BROKEN, ARRIVED = 0.0, 1.0, 2.0, 3.0
 LaneFunction = Callable[..., Any]
 
 
-def pair_chain(n: int, pair: Callable[[int, int], LaneFunction]) -> LaneFunction:
-    """``run(s, d, w)`` calling ``pair(i, j)(s, d, w)`` for every pair ``i < j`` of ``n`` bodies in the order of the
-    integrators' pair loops, each with ``i, j`` constants of the compiled code: a loop unrolled at compile time.
+@dataclass(frozen=True)
+class LaneStep:
+    """A lane step built for one :class:`Rows`: ``step(s, d, w)`` advances every lane by one round (writing
+    :data:`STEPPED` and, where it took a step, :data:`DT`, and adding to :data:`EVALS`); ``handover(s, d, w)`` puts
+    every lane into the state from which the integrator's own step function goes on exactly as the lane would have
+    (before systems leave their lanes in the middle of a step)."""
+
+    rows: Rows
+    step: LaneFunction
+    handover: LaneFunction
+
+
+def chain(functions: list[LaneFunction]) -> LaneFunction:
+    """``run(s, d, w)`` calling each of ``functions`` in turn with ``(s, d, w)``: a loop unrolled at compile time.
 
     ``run`` is written out as source, one call per line, and compiled; Numba inlines each call into it once. (A
     chain of nested two-call functions made Numba copy the code of the rest of the chain at every link: compiling a
     Hermite lane step took 7, 17 and 100 s for 3, 4 and 6 bodies.)
     """
-    functions = [pair(i, j) for i in range(n) for j in range(i + 1, n)]
-    names = [f"pair_{index}" for index in range(len(functions))]
+    names = [f"call_{index}" for index in range(len(functions))]
     source = "def run(s, d, w):\n" + "".join(f"    {name}(s, d, w)\n" for name in names) + "    return None\n"
     namespace: dict[str, Any] = dict(zip(names, functions, strict=True))
     exec(source, namespace)  # the source is the lines above, made of these names only
     return numba.njit(error_model="numpy", inline="always")(namespace["run"])
+
+
+def pair_chain(n: int, pair: Callable[[int, int], LaneFunction]) -> LaneFunction:
+    """:func:`chain` of ``pair(i, j)`` for every pair ``i < j`` of ``n`` bodies in the order of the integrators' pair
+    loops, each with ``i, j`` constants of the compiled code."""
+    return chain([pair(i, j) for i in range(n) for j in range(i + 1, n)])
 
 
 @jit_inline
@@ -261,26 +292,30 @@ def finite_sums(rows: Rows) -> LaneFunction:
 
 @jit_inline
 def advance_times(s, d, w):
-    """The bookkeeping of :func:`nbody.time_loop.advance` after a step of every lane (without the step budget): the
-    time (row :data:`T`), the time left (:data:`DT_MAX`) and how the lane ended (:data:`STOP`): :data:`STALLED`
-    when the step did not move time (the time stays), :data:`BROKEN` when the sum of :func:`finite_sums` is not
-    finite, :data:`ARRIVED` at the target, else :data:`GOING`."""
+    """The bookkeeping of :func:`nbody.time_loop.advance` after a round, for each lane that took a step in it (row
+    :data:`STEPPED`; the others go on as they are), without the step budget: the steps (row :data:`STEPS`), the time
+    (:data:`T`), the time left (:data:`DT_MAX`) and how the lane ended (:data:`STOP`): :data:`STALLED` when the step
+    did not move time (the time stays), :data:`BROKEN` when the sum of :func:`finite_sums` is not finite,
+    :data:`ARRIVED` at the target, else :data:`GOING`."""
     for lane in range(w):
+        stepped = d[STEPPED * LANES + lane] != 0.0
         dt = d[DT * LANES + lane]
         time = d[T * LANES + lane]
         target = d[TARGET * LANES + lane]
         moved = (dt > 0.0) & (time + dt != time)
         reached = target if dt >= d[DT_MAX * LANES + lane] else time + dt
-        now = reached if moved else time
+        now = reached if moved & stepped else time
         d[T * LANES + lane] = now
         d[DT_MAX * LANES + lane] = target - now
+        d[STEPS * LANES + lane] += 1.0 if stepped else 0.0
         finite = math.isfinite(d[TOTAL * LANES + lane])
-        d[STOP * LANES + lane] = STALLED if not moved else BROKEN if not finite else GOING if now < target else ARRIVED
+        stop = STALLED if not moved else BROKEN if not finite else GOING if now < target else ARRIVED
+        d[STOP * LANES + lane] = stop if stepped else GOING
 
 
-def scaled_lane_step(scale: LaneFunction, advance: LaneFunction) -> LaneFunction:
+def scaled_lane_step(rows: Rows, scale: LaneFunction, advance: LaneFunction) -> LaneStep:
     """The lane step ``advance`` by ``min(parameter * time scale, dt_max)``, the time scale written by ``scale`` (as
-    the integrators' adaptive criteria); ``run(s, d, w)`` returns the force evaluations per lane (one)."""
+    the integrators' adaptive criteria): every round a whole step of one force evaluation."""
 
     @jit_inline
     def run(s, d, w):
@@ -288,20 +323,33 @@ def scaled_lane_step(scale: LaneFunction, advance: LaneFunction) -> LaneFunction
         for lane in range(w):
             d[DT * LANES + lane] = min(d[PARAM * LANES + lane] * d[SCALE * LANES + lane], d[DT_MAX * LANES + lane])
         advance(s, d, w)
-        return 1
+        _stepped(d, w)
 
-    return run
+    return LaneStep(rows, run, _nothing)
 
 
-def fixed_lane_step(advance: LaneFunction) -> LaneFunction:
-    """The lane step ``advance`` by ``min(dt, dt_max)`` (``dt`` the step parameter); ``run(s, d, w)`` returns the force
-    evaluations per lane (one)."""
+def fixed_lane_step(rows: Rows, advance: LaneFunction) -> LaneStep:
+    """The lane step ``advance`` by ``min(dt, dt_max)`` (``dt`` the step parameter): every round a whole step of one
+    force evaluation."""
 
     @jit_inline
     def run(s, d, w):
         for lane in range(w):
             d[DT * LANES + lane] = min(d[PARAM * LANES + lane], d[DT_MAX * LANES + lane])
         advance(s, d, w)
-        return 1
+        _stepped(d, w)
 
-    return run
+    return LaneStep(rows, run, _nothing)
+
+
+@jit_inline
+def _stepped(d, w):
+    """Every lane took a step of one force evaluation."""
+    for lane in range(w):
+        d[STEPPED * LANES + lane] = 1.0
+        d[EVALS * LANES + lane] += 1.0
+
+
+@jit_inline
+def _nothing(s, d, w):
+    """The handover of a lane step whose rounds are whole steps: nothing to do."""

@@ -2,12 +2,14 @@
 
 :func:`lockstep_runner` compiles, for one step function with a lane step (``lane_<step function>`` in its module,
 :data:`~nbody.integrators.dispatch.LANE_STEPS`) and one number of bodies, a run over a queue of systems: each
-system is (re)started if asked, put into a free lane (:mod:`nbody.lanes`), and every lane takes one step per round.
-After each round each lane does the time loop's bookkeeping (:func:`nbody.time_loop.advance` without events: the
+system is (re)started if asked, put into a free lane (:mod:`nbody.lanes`), and every lane advances by one round of
+the lane step (:class:`~nbody.lanes.LaneStep`: a step, or for IAS15 an iteration). After each round each lane that
+took a step does the time loop's bookkeeping (:func:`nbody.time_loop.advance` without events: the
 last step lands on the target time; a step that does not advance time, a non-finite state or the step budget ends
 it); a system that is done goes back to its arrays and the next of the queue takes its lane. When the queue is
 empty and fewer than ``min_active`` lanes are busy, a round costs more than their steps one by one, and the
-systems left finish in the compiled time loop itself. Each system's states, times, steps, force evaluations and
+systems left finish in the compiled time loop itself (after the lane step's handover, which puts a system caught in
+the middle of a step back where that step began). Each system's states, times, steps, force evaluations and
 statuses are bit for bit those of the time loop run on it alone.
 """
 
@@ -23,7 +25,7 @@ from nbody import lanes
 from nbody._jit import jit
 from nbody.integrators.dispatch import LANE_STEPS, init
 from nbody.integrators.dispatch import work_size as integrator_work_size  # (the name ``work_size`` is the run's length)
-from nbody.lanes import ARRIVED, BROKEN, DT_MAX, GOING, LANES, PARAM, SCALARS, STALLED, STOP, TARGET, Rows, T
+from nbody.lanes import ARRIVED, BROKEN, DT_MAX, EVALS, GOING, LANES, PARAM, SCALARS, STALLED, STEPS, STOP, TARGET, T
 from nbody.time_loop import COMPLETED, MAX_STEPS, NON_FINITE, STEP_UNDERFLOW, advance
 
 #: The fewest busy lanes worth a lock-step round once the queue is empty (a round of 16 lanes of a three-body Hermite
@@ -51,8 +53,8 @@ def lockstep_runner(code: int, module_code: int, n: int) -> Callable[..., Any]:
     ``status`` written.
     """
     work_size = integrator_work_size(module_code, n)
-    rows = Rows(n, work_size)
-    step = LANE_STEPS[code](rows)
+    lane_step = LANE_STEPS[code](n, work_size)
+    rows, step, handover = lane_step.rows, lane_step.step, lane_step.handover
     sums = lanes.finite_sums(rows)
     x_row, v_row, m_row, eps2_row, work_row, size = rows.x, rows.v, rows.m, rows.eps2, rows.work, rows.size
 
@@ -71,6 +73,8 @@ def lockstep_runner(code: int, module_code: int, n: int) -> Callable[..., Any]:
         d[T * LANES + lane] = t
         d[TARGET * LANES + lane] = t_target
         d[DT_MAX * LANES + lane] = t_target - t
+        for row in range(STOP, SCALARS):  # the counts, and the lane step's own scalars
+            d[row * LANES + lane] = 0.0
 
     @jit
     def store(s, lane, x, v, work):
@@ -110,27 +114,23 @@ def lockstep_runner(code: int, module_code: int, n: int) -> Callable[..., Any]:
         s = np.zeros(size * LANES)
         d = np.zeros(SCALARS * LANES)
         occupant = np.full(LANES, -1)
-        first_round = np.zeros(LANES, dtype=np.int64)
         cursor = 0
         for lane in range(LANES):
             cursor, occupant[lane] = take(
                 s, d, lane, queue, cursor, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status
             )
         busy = np.sum(occupant >= 0)
-        rounds = 0
-        spent = 0
         while busy >= min_active and busy > 0:
-            spent = step(s, d, LANES)
+            step(s, d, LANES)
             sums(s, d, LANES)
             lanes.advance_times(s, d, LANES)
-            rounds += 1
             for lane in range(LANES):
                 system = occupant[lane]
                 ended = d[STOP * LANES + lane]
-                if system < 0 or (ended == GOING and rounds - first_round[lane] < max_steps):
+                if system < 0 or (ended == GOING and d[STEPS * LANES + lane] < max_steps):
                     continue
-                steps[system] = rounds - first_round[lane]
-                evals[system] += steps[system] * spent
+                steps[system] = int(d[STEPS * LANES + lane])
+                evals[system] += int(d[EVALS * LANES + lane])
                 t[system] = d[T * LANES + lane]
                 status[system] = (
                     STEP_UNDERFLOW if ended == STALLED else NON_FINITE if ended == BROKEN else COMPLETED if ended == ARRIVED else MAX_STEPS
@@ -140,14 +140,14 @@ def lockstep_runner(code: int, module_code: int, n: int) -> Callable[..., Any]:
                 cursor, occupant[lane] = take(
                     s, d, lane, queue, cursor, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status
                 )
-                first_round[lane] = rounds
                 busy -= occupant[lane] < 0
+        handover(s, d, LANES)
         for lane in range(LANES):  # the last few, one by one
             system = occupant[lane]
             if system < 0:
                 continue
-            steps[system] = rounds - first_round[lane]
-            evals[system] += steps[system] * spent
+            steps[system] = int(d[STEPS * LANES + lane])
+            evals[system] += int(d[EVALS * LANES + lane])
             w = work[system, :work_size]
             store(s, lane, x[system], v[system], w)
             t[system], done, more, status[system], _, _ = advance(

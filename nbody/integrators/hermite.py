@@ -177,11 +177,13 @@ def _lane_advance(rows: lanes.Rows) -> lanes.LaneFunction:
     return run
 
 
-def lane_step_collision(rows: lanes.Rows) -> lanes.LaneFunction:
-    """:func:`step_collision` of every lane (:mod:`nbody.lanes`): ``run(s, d, w)`` returns the force evaluations per lane."""
-    return lanes.scaled_lane_step(lanes.collision_time(rows), _lane_advance(rows))
+def lane_step_collision(n: int, work_size: int) -> lanes.LaneStep:
+    """:func:`step_collision` of every lane (:mod:`nbody.lanes`) of ``n`` bodies and a work array of ``work_size``."""
+    rows = lanes.Rows(n, work_size)
+    return lanes.scaled_lane_step(rows, lanes.collision_time(rows), _lane_advance(rows))
 
 
-def lane_step_fixed(rows: lanes.Rows) -> lanes.LaneFunction:
-    """:func:`step_fixed` of every lane (:mod:`nbody.lanes`): ``run(s, d, w)`` returns the force evaluations per lane."""
-    return lanes.fixed_lane_step(_lane_advance(rows))
+def lane_step_fixed(n: int, work_size: int) -> lanes.LaneStep:
+    """:func:`step_fixed` of every lane (:mod:`nbody.lanes`) of ``n`` bodies and a work array of ``work_size``."""
+    rows = lanes.Rows(n, work_size)
+    return lanes.fixed_lane_step(rows, _lane_advance(rows))

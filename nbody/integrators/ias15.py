@@ -23,8 +23,10 @@ import math
 
 import numpy as np
 
+from nbody import lanes
 from nbody._jit import jit, jit_inline
 from nbody.forces import accelerations, collision_time
+from nbody.lanes import DT, DT_MAX, EVALS, LANES, PARAM, STEPPED
 
 SAFETY_FACTOR = 0.25
 #: A body's acceleration enters the step criterion as at least this fraction of the system's largest: where an
@@ -104,12 +106,17 @@ def _bodies(values: np.ndarray, n: int) -> np.ndarray:
 
 
 @jit_inline
+def _compensated(value, compensation, increment):
+    """``value + increment`` with Kahan's compensated summation: returns the sum and its new compensation."""
+    y = increment - compensation
+    total = value + y
+    return total, (total - value) - y
+
+
+@jit_inline
 def _add_compensated(values, compensation, index, increment):
     """``values[index] += increment`` with Kahan's compensated summation."""
-    y = increment - compensation[index]
-    t = values[index] + y
-    compensation[index] = (t - values[index]) - y
-    values[index] = t
+    values[index], compensation[index] = _compensated(values[index], compensation[index], increment)
 
 
 @jit
@@ -331,3 +338,328 @@ def step_fixed(x, v, m, eps2, dt, dt_max, work):
     _finish(x, v, m, eps2, dt, work)
     work[_LAST_DONE] = dt
     return dt, evals + 1
+
+
+# The lane step (:mod:`nbody.lanes`). A round is one predictor-corrector iteration of every lane: a lane that has no
+# attempt under way first starts one (the step, the prediction of ``b``, ``g`` from ``b``), and a lane whose
+# iterations converged in the round then accepts its step (finishing it) or rejects it, as :func:`step_adaptive`
+# does; lanes thus take their steps in different rounds. Each lane keeps in ``d``, from :data:`nbody.lanes.OWN` on:
+_ATTEMPTING, _ERROR, _LAST_ERROR, _ITERATIONS, _MAX_A, _MAX_DB6, _PREDICTING, _RATIO, _CONVERGED, _LARGEST2, _TIMESCALE2 = range(
+    lanes.OWN, lanes.OWN + 11
+)
+#: ... and the nine coefficients ``s0 .. s8`` of the node being evaluated.
+_NODE = lanes.OWN + 11
+
+
+def _lane_layout(rows: lanes.Rows) -> tuple[tuple[int, ...], tuple[int, ...], int, int, int]:
+    """The first rows (coordinate 0) of the blocks of the work array in the lane array: ``b, e, br, er, g, csb`` and,
+    of the lane step's own rows, ``b`` at the start of the attempt (coefficient ``k`` of each at ``+ k * 3 n``);
+    ``a0, at, csx, csv, xn`` and, its own, the accelerations at the end of the step; then ``3 n`` and the rows of
+    the proposed and the last step."""
+    size = 3 * rows.n
+    sevens = tuple(rows.work + block * 7 * size for block in range(_BLOCKS_7)) + (rows.own,)
+    ones = tuple(rows.work + (7 * _BLOCKS_7 + block) * size for block in range(5)) + (rows.own + 7 * size,)
+    return sevens, ones, size, rows.work + rows.work_size + _PROPOSED, rows.work + rows.work_size + _LAST_DONE
+
+
+def _lane_start(rows: lanes.Rows) -> lanes.LaneFunction:
+    """Lanes without an attempt under way start one: the step ``min(proposed, dt_max)``, :func:`_predict` (when a step
+    was done before), the ``g`` of the ``b`` and ``csb = 0`` (:func:`_attempt`), ``b`` kept for :func:`_lane_handover`."""
+    (b, e, br, er, g, csb, b_start), _, size, proposed, last_done = _lane_layout(rows)
+
+    @jit
+    def run(s, d, w):
+        for lane in range(w):
+            beginning = d[_ATTEMPTING * LANES + lane] == 0.0
+            dt = min(s[proposed * LANES + lane], d[DT_MAX * LANES + lane])
+            last = s[last_done * LANES + lane]
+            d[DT * LANES + lane] = dt if beginning else d[DT * LANES + lane]
+            d[_PREDICTING * LANES + lane] = 1.0 if beginning and last != 0.0 else 0.0
+            d[_RATIO * LANES + lane] = dt / last  # (read only when predicting)
+            d[_ERROR * LANES + lane] = 1e300 if beginning else d[_ERROR * LANES + lane]
+            d[_LAST_ERROR * LANES + lane] = 2.0 if beginning else d[_LAST_ERROR * LANES + lane]
+            d[_ITERATIONS * LANES + lane] = 0.0 if beginning else d[_ITERATIONS * LANES + lane]
+        for c in range(size):
+            t = s[c * LANES :]
+            for lane in range(w):
+                beginning = d[_ATTEMPTING * LANES + lane] == 0.0
+                predicting = d[_PREDICTING * LANES + lane] != 0.0
+                ratio = d[_RATIO * LANES + lane]
+                p = (
+                    t[br * LANES + lane], t[(br + size) * LANES + lane], t[(br + 2 * size) * LANES + lane],
+                    t[(br + 3 * size) * LANES + lane], t[(br + 4 * size) * LANES + lane], t[(br + 5 * size) * LANES + lane],
+                    t[(br + 6 * size) * LANES + lane],
+                )  # fmt: skip
+                far = ratio > 20.0
+                q1 = ratio
+                q2 = q1 * ratio
+                q3 = q2 * ratio
+                q4 = q3 * ratio
+                q5 = q4 * ratio
+                q6 = q5 * ratio
+                q7 = q6 * ratio
+                e0 = 0.0 if far else q1 * (p[0] + 2.0 * p[1] + 3.0 * p[2] + 4.0 * p[3] + 5.0 * p[4] + 6.0 * p[5] + 7.0 * p[6])
+                e1 = 0.0 if far else q2 * (p[1] + 3.0 * p[2] + 6.0 * p[3] + 10.0 * p[4] + 15.0 * p[5] + 21.0 * p[6])
+                e2 = 0.0 if far else q3 * (p[2] + 4.0 * p[3] + 10.0 * p[4] + 20.0 * p[5] + 35.0 * p[6])
+                e3 = 0.0 if far else q4 * (p[3] + 5.0 * p[4] + 15.0 * p[5] + 35.0 * p[6])
+                e4 = 0.0 if far else q5 * (p[4] + 6.0 * p[5] + 21.0 * p[6])
+                e5 = 0.0 if far else q6 * (p[5] + 7.0 * p[6])
+                e6 = 0.0 if far else q7 * p[6]
+                predicted = (e0, e1, e2, e3, e4, e5, e6)
+                for k in range(7):
+                    row = k * size
+                    old = t[(b + row) * LANES + lane]
+                    new = 0.0 if far else predicted[k] + (p[k] - t[(er + row) * LANES + lane])
+                    value = new if predicting else old
+                    t[(b + row) * LANES + lane] = value
+                    t[(e + row) * LANES + lane] = predicted[k] if predicting else t[(e + row) * LANES + lane]
+                    t[(b_start + row) * LANES + lane] = value if beginning else t[(b_start + row) * LANES + lane]
+                    t[(csb + row) * LANES + lane] = 0.0 if beginning else t[(csb + row) * LANES + lane]
+                b0, b1, b2, b3, b4, b5, b6 = (
+                    t[b * LANES + lane], t[(b + size) * LANES + lane], t[(b + 2 * size) * LANES + lane],
+                    t[(b + 3 * size) * LANES + lane], t[(b + 4 * size) * LANES + lane], t[(b + 5 * size) * LANES + lane],
+                    t[(b + 6 * size) * LANES + lane],
+                )  # fmt: skip
+                _lane_select(
+                    t, g * LANES + lane, beginning, b6 * _D[15] + b5 * _D[10] + b4 * _D[6] + b3 * _D[3] + b2 * _D[1] + b1 * _D[0] + b0
+                )
+                _lane_select(t, (g + size) * LANES + lane, beginning, b6 * _D[16] + b5 * _D[11] + b4 * _D[7] + b3 * _D[4] + b2 * _D[2] + b1)
+                _lane_select(t, (g + 2 * size) * LANES + lane, beginning, b6 * _D[17] + b5 * _D[12] + b4 * _D[8] + b3 * _D[5] + b2)
+                _lane_select(t, (g + 3 * size) * LANES + lane, beginning, b6 * _D[18] + b5 * _D[13] + b4 * _D[9] + b3)
+                _lane_select(t, (g + 4 * size) * LANES + lane, beginning, b6 * _D[19] + b5 * _D[14] + b4)
+                _lane_select(t, (g + 5 * size) * LANES + lane, beginning, b6 * _D[20] + b5)
+                _lane_select(t, (g + 6 * size) * LANES + lane, beginning, b6)
+        for lane in range(w):
+            d[_ATTEMPTING * LANES + lane] = 1.0
+
+    return run
+
+
+@jit_inline
+def _lane_select(t, index, take, value):
+    """``t[index] = value`` where ``take``."""
+    t[index] = value if take else t[index]
+
+
+def _lane_node(rows: lanes.Rows, node: int) -> lanes.LaneFunction:
+    """Gauss-Radau node ``node`` (1 .. 7) of an iteration of :func:`_attempt` in every lane: the positions there, the
+    accelerations, and the ``g`` and ``b`` they determine (at node 7 also the iteration's error)."""
+    (b, _, _, _, g, csb, _), (a0, at, csx, _, xn, _), size, _, _ = _lane_layout(rows)
+    x, v = rows.x, rows.v
+    hn = float(_H[node])
+    k = node - 1  # the g (and b) coefficient this node determines
+    inverses = tuple(float(value) for value in _RR_INVERSE[_RR_START[node] : _RR_START[node] + node])
+    factors = tuple(float(value) for value in _C[_C_START[node] : _C_START[node] + k]) + (1.0,)
+    last = node == 7
+    forces = lanes.accelerations(rows, xn, at)
+
+    @jit
+    def run(s, d, w):
+        for lane in range(w):
+            s0 = d[DT * LANES + lane] * hn
+            s1 = s0 * s0 / 2.0
+            s2 = s1 * hn / 3.0
+            s3 = s2 * hn / 2.0
+            s4 = 3.0 * s3 * hn / 5.0
+            s5 = 2.0 * s4 * hn / 3.0
+            s6 = 5.0 * s5 * hn / 7.0
+            s7 = 3.0 * s6 * hn / 4.0
+            s8 = 7.0 * s7 * hn / 9.0
+            d[_NODE * LANES + lane] = s0
+            d[(_NODE + 1) * LANES + lane] = s1
+            d[(_NODE + 2) * LANES + lane] = s2
+            d[(_NODE + 3) * LANES + lane] = s3
+            d[(_NODE + 4) * LANES + lane] = s4
+            d[(_NODE + 5) * LANES + lane] = s5
+            d[(_NODE + 6) * LANES + lane] = s6
+            d[(_NODE + 7) * LANES + lane] = s7
+            d[(_NODE + 8) * LANES + lane] = s8
+            if last:
+                d[_MAX_A * LANES + lane] = 0.0
+                d[_MAX_DB6 * LANES + lane] = 0.0
+        for c in range(size):
+            t = s[c * LANES :]
+            for lane in range(w):
+                t[xn * LANES + lane] = (
+                    -t[csx * LANES + lane]
+                    + (
+                        d[(_NODE + 8) * LANES + lane] * t[(b + 6 * size) * LANES + lane]
+                        + d[(_NODE + 7) * LANES + lane] * t[(b + 5 * size) * LANES + lane]
+                        + d[(_NODE + 6) * LANES + lane] * t[(b + 4 * size) * LANES + lane]
+                        + d[(_NODE + 5) * LANES + lane] * t[(b + 3 * size) * LANES + lane]
+                        + d[(_NODE + 4) * LANES + lane] * t[(b + 2 * size) * LANES + lane]
+                        + d[(_NODE + 3) * LANES + lane] * t[(b + size) * LANES + lane]
+                        + d[(_NODE + 2) * LANES + lane] * t[b * LANES + lane]
+                        + d[(_NODE + 1) * LANES + lane] * t[a0 * LANES + lane]
+                        + d[_NODE * LANES + lane] * t[v * LANES + lane]
+                    )
+                ) + t[x * LANES + lane]
+        forces(s, d, w)
+        for c in range(size):
+            t = s[c * LANES :]
+            for lane in range(w):
+                value = (t[at * LANES + lane] - t[a0 * LANES + lane]) * inverses[0]
+                for previous in range(k):
+                    value = (value - t[(g + previous * size) * LANES + lane]) * inverses[1 + previous]
+                change = value - t[(g + k * size) * LANES + lane]
+                t[(g + k * size) * LANES + lane] = value
+                for row in range(k + 1):
+                    index = (b + row * size) * LANES + lane
+                    compensation = (csb + row * size) * LANES + lane
+                    t[index], t[compensation] = _compensated(t[index], t[compensation], change * factors[row] if row < k else change)
+                if last:
+                    d[_MAX_A * LANES + lane] = max(d[_MAX_A * LANES + lane], abs(t[at * LANES + lane]))
+                    d[_MAX_DB6 * LANES + lane] = max(d[_MAX_DB6 * LANES + lane], abs(change))
+        if last:
+            for lane in range(w):
+                max_a = d[_MAX_A * LANES + lane]
+                d[_ERROR * LANES + lane] = d[_MAX_DB6 * LANES + lane] / max_a if max_a > 0.0 else 0.0
+
+    return run
+
+
+@jit_inline
+def _lane_iteration_begins(s, d, w):
+    """The bookkeeping of :func:`_attempt` before an iteration."""
+    for lane in range(w):
+        d[_LAST_ERROR * LANES + lane] = d[_ERROR * LANES + lane]
+        d[_ITERATIONS * LANES + lane] += 1.0
+
+
+def _lane_conclude(rows: lanes.Rows) -> lanes.LaneFunction:
+    """Lanes whose iterations converged accept or reject their step as :func:`step_adaptive` does (the estimate of
+    :func:`_proposed_step`); accepted steps are finished (:func:`_finish`) and counted in :data:`~nbody.lanes.STEPPED`."""
+    (b, e, br, er, _, _, _), (a0, _, csx, csv, _, end_a), size, proposed, last_done = _lane_layout(rows)
+    n, x, v = rows.n, rows.x, rows.v
+    forces = lanes.accelerations(rows, x, end_a)
+
+    @jit
+    def run(s, d, w):
+        for lane in range(w):
+            error = d[_ERROR * LANES + lane]
+            iterations = d[_ITERATIONS * LANES + lane]
+            converged = error < 1e-16 or (iterations > 2.0 and d[_LAST_ERROR * LANES + lane] <= error) or iterations >= _MAX_ITERATIONS
+            d[_CONVERGED * LANES + lane] = 1.0 if converged else 0.0
+            d[_LARGEST2 * LANES + lane] = 0.0
+            d[_TIMESCALE2 * LANES + lane] = np.inf
+        for i in range(n):
+            t = s[3 * i * LANES :]
+            for lane in range(w):
+                y2 = 0.0
+                for axis in range(3):
+                    t2 = _lane_end_acceleration(t, a0 + axis, b + axis, size, lane)
+                    y2 += t2 * t2
+                d[_LARGEST2 * LANES + lane] = max(d[_LARGEST2 * LANES + lane], y2)
+        for i in range(n):
+            t = s[3 * i * LANES :]
+            for lane in range(w):
+                a0i = 0.0
+                y2 = 0.0
+                y3 = 0.0
+                y4 = 0.0
+                for axis in range(3):
+                    r = (b + axis) * LANES + lane
+                    b0, b1, b2, b3 = t[r], t[r + size * LANES], t[r + 2 * size * LANES], t[r + 3 * size * LANES]
+                    b4, b5, b6 = t[r + 4 * size * LANES], t[r + 5 * size * LANES], t[r + 6 * size * LANES]
+                    a0i += t[(a0 + axis) * LANES + lane] ** 2
+                    t2 = _lane_end_acceleration(t, a0 + axis, b + axis, size, lane)
+                    t3 = b0 + 2.0 * b1 + 3.0 * b2 + 4.0 * b3 + 5.0 * b4 + 6.0 * b5 + 7.0 * b6
+                    t4 = 2.0 * b1 + 6.0 * b2 + 12.0 * b3 + 20.0 * b4 + 30.0 * b5 + 42.0 * b6
+                    y2 += t2 * t2
+                    y3 += t3 * t3
+                    y4 += t4 * t4
+                y2 = max(y2, (ACCELERATION_FLOOR**2) * d[_LARGEST2 * LANES + lane])
+                timescale2 = 2.0 * y2 / (y3 + math.sqrt(y4 * y2))
+                if (a0i > 0.0 and math.isfinite(a0i)) and timescale2 > 0.0 and math.isfinite(timescale2):
+                    d[_TIMESCALE2 * LANES + lane] = min(d[_TIMESCALE2 * LANES + lane], timescale2)
+        for lane in range(w):
+            converged = d[_CONVERGED * LANES + lane] != 0.0
+            dt = d[DT * LANES + lane]
+            timescale2 = d[_TIMESCALE2 * LANES + lane]
+            dt_new = (
+                math.sqrt(timescale2) * dt * (d[PARAM * LANES + lane] * 5040.0) ** (1.0 / 7.0)
+                if math.isfinite(timescale2)
+                else dt / SAFETY_FACTOR
+            )
+            rejected = converged and abs(dt_new / dt) < SAFETY_FACTOR and dt_new > 0.0
+            accepted = converged and not rejected
+            grown = dt / SAFETY_FACTOR if dt_new / dt > 1.0 / SAFETY_FACTOR else dt_new
+            before = s[proposed * LANES + lane]
+            after = (max(grown, before) if dt < before else grown) if accepted else before
+            s[proposed * LANES + lane] = dt_new if rejected else after
+            s[last_done * LANES + lane] = dt if accepted else s[last_done * LANES + lane]
+            d[STEPPED * LANES + lane] = 1.0 if accepted else 0.0
+            spent = 7.0 * d[_ITERATIONS * LANES + lane] + (1.0 if accepted else 0.0)
+            d[EVALS * LANES + lane] += spent if converged else 0.0
+            d[_ATTEMPTING * LANES + lane] = 0.0 if converged else 1.0
+        for c in range(size):
+            t = s[c * LANES :]
+            for lane in range(w):
+                _lane_finish(t, d, lane, b, e, br, er, a0, csx, csv, x, v, size)
+        forces(s, d, w)
+        for c in range(size):
+            t = s[c * LANES :]
+            for lane in range(w):
+                _lane_select(t, a0 * LANES + lane, d[STEPPED * LANES + lane] != 0.0, t[end_a * LANES + lane])
+
+    return run
+
+
+@jit_inline
+def _lane_end_acceleration(t, a0, b, size, lane):
+    """The acceleration at the end of the step, ``a0 + b_0 + ... + b_6`` (:func:`_proposed_step`), of a lane."""
+    return (
+        t[a0 * LANES + lane] + t[b * LANES + lane] + t[(b + size) * LANES + lane] + t[(b + 2 * size) * LANES + lane]
+        + t[(b + 3 * size) * LANES + lane] + t[(b + 4 * size) * LANES + lane] + t[(b + 5 * size) * LANES + lane]
+        + t[(b + 6 * size) * LANES + lane]
+    )  # fmt: skip
+
+
+@jit_inline
+def _lane_finish(t, d, lane, b, e, br, er, a0, csx, csv, x, v, size):
+    """:func:`_finish` of one coordinate of a lane that accepted its step (but the accelerations)."""
+    accepted = d[STEPPED * LANES + lane] != 0.0
+    dt = d[DT * LANES + lane]
+    dt2 = dt * dt
+    position, position_c = t[x * LANES + lane], t[csx * LANES + lane]
+    velocity, velocity_c = t[v * LANES + lane], t[csv * LANES + lane]
+    for k in range(6, -1, -1):
+        position, position_c = _compensated(position, position_c, t[(b + k * size) * LANES + lane] / ((k + 2.0) * (k + 3.0)) * dt2)
+    position, position_c = _compensated(position, position_c, t[a0 * LANES + lane] / 2.0 * dt2)
+    position, position_c = _compensated(position, position_c, velocity * dt)
+    for k in range(6, -1, -1):
+        velocity, velocity_c = _compensated(velocity, velocity_c, t[(b + k * size) * LANES + lane] / (k + 2.0) * dt)
+    velocity, velocity_c = _compensated(velocity, velocity_c, t[a0 * LANES + lane] * dt)
+    _lane_select(t, x * LANES + lane, accepted, position)
+    _lane_select(t, csx * LANES + lane, accepted, position_c)
+    _lane_select(t, v * LANES + lane, accepted, velocity)
+    _lane_select(t, csv * LANES + lane, accepted, velocity_c)
+    for k in range(7):
+        _lane_select(t, (br + k * size) * LANES + lane, accepted, t[(b + k * size) * LANES + lane])
+        _lane_select(t, (er + k * size) * LANES + lane, accepted, t[(e + k * size) * LANES + lane])
+
+
+def _lane_handover(rows: lanes.Rows) -> lanes.LaneFunction:
+    """A lane in the middle of an attempt gets back the ``b`` it started from: :func:`step_adaptive` then redoes the
+    attempt as the lane did (the other blocks it overwrites, or reads unchanged)."""
+    (b, _, _, _, _, _, b_start), _, size, _, _ = _lane_layout(rows)
+
+    @jit_inline
+    def run(s, d, w):
+        for c in range(size):
+            t = s[c * LANES :]
+            for lane in range(w):
+                attempting = d[_ATTEMPTING * LANES + lane] != 0.0
+                for k in range(7):
+                    _lane_select(t, (b + k * size) * LANES + lane, attempting, t[(b_start + k * size) * LANES + lane])
+
+    return run
+
+
+def lane_step_adaptive(n: int, work_size: int) -> lanes.LaneStep:
+    """:func:`step_adaptive` of every lane (:mod:`nbody.lanes`) of ``n`` bodies and a work array of ``work_size``:
+    a round is one iteration of every lane (see above)."""
+    rows = lanes.Rows(n, work_size, 8 * 3 * n)
+    nodes = [_lane_node(rows, node) for node in range(1, 8)]
+    step = lanes.chain([_lane_start(rows), _lane_iteration_begins, *nodes, _lane_conclude(rows)])
+    return lanes.LaneStep(rows, step, _lane_handover(rows))

@@ -98,16 +98,19 @@ LANE_STEPPERS = [
     resolve("hermite", dt=2e-3),
     resolve("leapfrog", dt=1e-3),
     resolve("leapfrog", eta=2e-3),
+    resolve("ias15", tol=1e-9),
 ]
 
 
 @pytest.mark.parametrize("stepper", LANE_STEPPERS, ids=lambda s: f"{s.name}-{s.parameter_name}")
 def test_lock_step_equals_one_simulation_each_bit_for_bit(stepper):
-    # a full set of lanes, refills and idle lanes; a parameter of its own per system
+    # a full set of lanes, refills and idle lanes; a parameter of its own per system (IAS15: over decades, so that
+    # lanes converge in different rounds, and intervals of several steps)
     count = LANES + LANES // 2 + 1
+    interval = INTERVAL * (20 if stepper.name == "ias15" else 1)
     rng = np.random.default_rng(11)
     systems = [ic.saz_ulibarrena_2025(rng) for _ in range(count)]
-    values = stepper.parameter * np.linspace(0.5, 1.5, count)
+    values = stepper.parameter * (np.geomspace(1e-3, 1e3, count) if stepper.name == "ias15" else np.linspace(0.5, 1.5, count))
     engine = BatchEngine([stepper], len(systems), 3, min_active=1)
     assert engine.lanes_of(stepper)
     for index, system in enumerate(systems):
@@ -115,12 +118,12 @@ def test_lock_step_equals_one_simulation_each_bit_for_bit(stepper):
     kind = np.full(count, engine.kind_of(stepper))
     restart = np.ones(count, dtype=bool)
     for _ in range(3):
-        engine.advance(np.arange(count), kind, values, engine.t + INTERVAL, restart)
+        engine.advance(np.arange(count), kind, values, engine.t + interval, restart)
         restart[:] = False
     for index, system in enumerate(systems):
         run = simulation(system, stepper)
         for _ in range(3):
-            run.advance(run.t + INTERVAL, values[index])
+            run.advance(run.t + interval, values[index])
         np.testing.assert_array_equal(engine.positions[index], run.x)
         np.testing.assert_array_equal(engine.velocities[index], run.v)
         assert engine.t[index] == run.t
@@ -151,6 +154,38 @@ def test_lock_step_keeps_every_count_status_and_work_array_of_the_systems_alone(
         np.testing.assert_array_equal(getattr(lock, name), getattr(alone, name), err_msg=name)
     statuses = set(lock.status.tolist())
     assert {Status.MAX_STEPS.value, Status.NON_FINITE.value} <= statuses and Status.COMPLETED.value in statuses
+
+
+def test_ias15_systems_leaving_their_lanes_in_the_middle_of_a_step_go_on_exactly():
+    """IAS15 lanes take their steps in different rounds (a round is an iteration); once the queue is empty and a lane
+    frees, the others leave in the middle of an attempt and finish in the time loop. In the first call one system's
+    interval is one short step: the others leave in the middle of their first step, whose iterations started from
+    the ``b`` before it. Against the same engine without lock step, with a non-finite state, a step budget and
+    tolerances over decades: every array equal."""
+    rng = np.random.default_rng(9)
+    stepper = resolve("ias15", tol=1e-9)
+    count = LANES
+    systems = [ic.saz_ulibarrena_2025(rng) for _ in range(count)]
+    values = 1e-9 * np.geomspace(1e-4, 1e4, count)
+    engines = [BatchEngine([stepper], count, 3, min_active=LANES), BatchEngine([stepper], count, 3, min_active=LANES + 1)]
+    kind = np.zeros(count, dtype=int)
+    names = ("positions", "velocities", "t", "work", "n_steps", "n_force_evals", "status")
+    calls: list[list[dict[str, np.ndarray]]] = [[], []]
+    for engine, arrays in zip(engines, calls, strict=True):
+        assert engine.lanes_of(stepper) == (engine is engines[0])
+        for index, system in enumerate(systems):
+            engine.load(index, system.masses, system.positions, system.velocities, system.softening, 0.0)
+        engine.velocities[4, 0, 0] = np.nan
+        target = engine.t + INTERVAL
+        target[0] = 1e-6 * INTERVAL
+        for restart, span, max_steps in ((True, None, 10**6), (False, 20 * INTERVAL, 10**6), (False, 20 * INTERVAL, 5)):
+            engine.advance(np.arange(count), kind, values, target if span is None else engine.t + span, np.full(count, restart), max_steps)
+            arrays.append({name: getattr(engine, name).copy() for name in names})
+    for call, (lock, alone) in enumerate(zip(*calls, strict=True)):
+        for name in names:
+            np.testing.assert_array_equal(lock[name], alone[name], err_msg=f"{name} after call {call}")
+    statuses = {status for arrays in calls[0] for status in arrays["status"].tolist()}
+    assert {Status.MAX_STEPS.value, Status.NON_FINITE.value, Status.COMPLETED.value} <= statuses
 
 
 def test_systems_of_more_bodies_than_lock_step_takes_run_alone():
