@@ -132,6 +132,61 @@ def init(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, work: np.ndar
 
 
 @jit_inline
+def _powers(ratio):
+    """``ratio``, ``ratio^2``, ..., ``ratio^7`` by successive products."""
+    q1 = ratio
+    q2 = q1 * ratio
+    q3 = q2 * ratio
+    q4 = q3 * ratio
+    q5 = q4 * ratio
+    q6 = q5 * ratio
+    return q1, q2, q3, q4, q5, q6, q6 * ratio
+
+
+@jit_inline
+def _predicted(q, b0, b1, b2, b3, b4, b5, b6):
+    """The ``e`` of one coordinate for the next step from its last ``b`` and the powers ``q`` of the ratio of the
+    steps: the binomial coefficients of ``b(t)`` re-expanded about the new step, summed in rising order."""
+    return (
+        q[0] * (b0 + 2.0 * b1 + 3.0 * b2 + 4.0 * b3 + 5.0 * b4 + 6.0 * b5 + 7.0 * b6),
+        q[1] * (b1 + 3.0 * b2 + 6.0 * b3 + 10.0 * b4 + 15.0 * b5 + 21.0 * b6),
+        q[2] * (b2 + 4.0 * b3 + 10.0 * b4 + 20.0 * b5 + 35.0 * b6),
+        q[3] * (b3 + 5.0 * b4 + 15.0 * b5 + 35.0 * b6),
+        q[4] * (b4 + 6.0 * b5 + 21.0 * b6),
+        q[5] * (b5 + 7.0 * b6),
+        q[6] * b6,
+    )
+
+
+@jit_inline
+def _g_of_b(b0, b1, b2, b3, b4, b5, b6):
+    """The divided differences ``g`` of one coordinate from its ``b``."""
+    return (
+        b6 * _D[15] + b5 * _D[10] + b4 * _D[6] + b3 * _D[3] + b2 * _D[1] + b1 * _D[0] + b0,
+        b6 * _D[16] + b5 * _D[11] + b4 * _D[7] + b3 * _D[4] + b2 * _D[2] + b1,
+        b6 * _D[17] + b5 * _D[12] + b4 * _D[8] + b3 * _D[5] + b2,
+        b6 * _D[18] + b5 * _D[13] + b4 * _D[9] + b3,
+        b6 * _D[19] + b5 * _D[14] + b4,
+        b6 * _D[20] + b5,
+        b6,
+    )
+
+
+@jit_inline
+def _node_coefficients(dt, hn):
+    """The coefficients ``s0 .. s8`` of ``v, a0, b_0 .. b_6`` in the position at node ``hn`` of a step ``dt``."""
+    s0 = dt * hn
+    s1 = s0 * s0 / 2.0
+    s2 = s1 * hn / 3.0
+    s3 = s2 * hn / 2.0
+    s4 = 3.0 * s3 * hn / 5.0
+    s5 = 2.0 * s4 * hn / 3.0
+    s6 = 5.0 * s5 * hn / 7.0
+    s7 = 3.0 * s6 * hn / 4.0
+    return s0, s1, s2, s3, s4, s5, s6, s7, 7.0 * s7 * hn / 9.0
+
+
+@jit_inline
 def _predict(work: np.ndarray, n: int, ratio: float) -> None:
     """``e, b`` for a step ``ratio`` times the last one, from the last converged ``br`` and its prediction ``er``."""
     b, e, br, er, g, csb, a0, at, csx, csv, xn = _views(work, n)
@@ -139,23 +194,11 @@ def _predict(work: np.ndarray, n: int, ratio: float) -> None:
         b[:, :] = 0.0
         e[:, :] = 0.0
         return
-    q1 = ratio
-    q2 = q1 * ratio
-    q3 = q2 * ratio
-    q4 = q3 * ratio
-    q5 = q4 * ratio
-    q6 = q5 * ratio
-    q7 = q6 * ratio
+    q = _powers(ratio)
     for c in range(3 * n):
-        b0, b1, b2, b3, b4, b5, b6 = br[0, c], br[1, c], br[2, c], br[3, c], br[4, c], br[5, c], br[6, c]
-        # the binomial coefficients of b(t) re-expanded about the new step, summed in rising order
-        e[0, c] = q1 * (b0 + 2.0 * b1 + 3.0 * b2 + 4.0 * b3 + 5.0 * b4 + 6.0 * b5 + 7.0 * b6)
-        e[1, c] = q2 * (b1 + 3.0 * b2 + 6.0 * b3 + 10.0 * b4 + 15.0 * b5 + 21.0 * b6)
-        e[2, c] = q3 * (b2 + 4.0 * b3 + 10.0 * b4 + 20.0 * b5 + 35.0 * b6)
-        e[3, c] = q4 * (b3 + 5.0 * b4 + 15.0 * b5 + 35.0 * b6)
-        e[4, c] = q5 * (b4 + 6.0 * b5 + 21.0 * b6)
-        e[5, c] = q6 * (b5 + 7.0 * b6)
-        e[6, c] = q7 * b6
+        e[0, c], e[1, c], e[2, c], e[3, c], e[4, c], e[5, c], e[6, c] = _predicted(
+            q, br[0, c], br[1, c], br[2, c], br[3, c], br[4, c], br[5, c], br[6, c]
+        )
         for row in range(7):
             b[row, c] = e[row, c] + (br[row, c] - er[row, c])
 
@@ -172,14 +215,9 @@ def _attempt(x, v, m, eps2, dt, work):
     at_bodies = _bodies(at, n)
     csb[:, :] = 0.0
     for c in range(size):
-        b0, b1, b2, b3, b4, b5, b6 = b[0, c], b[1, c], b[2, c], b[3, c], b[4, c], b[5, c], b[6, c]
-        g[0, c] = b6 * _D[15] + b5 * _D[10] + b4 * _D[6] + b3 * _D[3] + b2 * _D[1] + b1 * _D[0] + b0
-        g[1, c] = b6 * _D[16] + b5 * _D[11] + b4 * _D[7] + b3 * _D[4] + b2 * _D[2] + b1
-        g[2, c] = b6 * _D[17] + b5 * _D[12] + b4 * _D[8] + b3 * _D[5] + b2
-        g[3, c] = b6 * _D[18] + b5 * _D[13] + b4 * _D[9] + b3
-        g[4, c] = b6 * _D[19] + b5 * _D[14] + b4
-        g[5, c] = b6 * _D[20] + b5
-        g[6, c] = b6
+        g[0, c], g[1, c], g[2, c], g[3, c], g[4, c], g[5, c], g[6, c] = _g_of_b(
+            b[0, c], b[1, c], b[2, c], b[3, c], b[4, c], b[5, c], b[6, c]
+        )
     error = 1e300
     last_error = 2.0
     iterations = 0
@@ -190,16 +228,7 @@ def _attempt(x, v, m, eps2, dt, work):
         last_error = error
         iterations += 1
         for node in range(1, 8):
-            hn = _H[node]
-            s0 = dt * hn
-            s1 = s0 * s0 / 2.0
-            s2 = s1 * hn / 3.0
-            s3 = s2 * hn / 2.0
-            s4 = 3.0 * s3 * hn / 5.0
-            s5 = 2.0 * s4 * hn / 3.0
-            s6 = 5.0 * s5 * hn / 7.0
-            s7 = 3.0 * s6 * hn / 4.0
-            s8 = 7.0 * s7 * hn / 9.0
+            s0, s1, s2, s3, s4, s5, s6, s7, s8 = _node_coefficients(dt, _H[node])
             for c in range(size):
                 xn[c] = (
                     -csx[c]
@@ -391,44 +420,23 @@ def _lane_start(rows: lanes.Rows) -> lanes.LaneFunction:
                     t[(br + 6 * size) * LANES + lane],
                 )  # fmt: skip
                 far = ratio > 20.0
-                q1 = ratio
-                q2 = q1 * ratio
-                q3 = q2 * ratio
-                q4 = q3 * ratio
-                q5 = q4 * ratio
-                q6 = q5 * ratio
-                q7 = q6 * ratio
-                e0 = 0.0 if far else q1 * (p[0] + 2.0 * p[1] + 3.0 * p[2] + 4.0 * p[3] + 5.0 * p[4] + 6.0 * p[5] + 7.0 * p[6])
-                e1 = 0.0 if far else q2 * (p[1] + 3.0 * p[2] + 6.0 * p[3] + 10.0 * p[4] + 15.0 * p[5] + 21.0 * p[6])
-                e2 = 0.0 if far else q3 * (p[2] + 4.0 * p[3] + 10.0 * p[4] + 20.0 * p[5] + 35.0 * p[6])
-                e3 = 0.0 if far else q4 * (p[3] + 5.0 * p[4] + 15.0 * p[5] + 35.0 * p[6])
-                e4 = 0.0 if far else q5 * (p[4] + 6.0 * p[5] + 21.0 * p[6])
-                e5 = 0.0 if far else q6 * (p[5] + 7.0 * p[6])
-                e6 = 0.0 if far else q7 * p[6]
-                predicted = (e0, e1, e2, e3, e4, e5, e6)
+                predicted = _predicted(_powers(ratio), p[0], p[1], p[2], p[3], p[4], p[5], p[6])
                 for k in range(7):
                     row = k * size
                     old = t[(b + row) * LANES + lane]
                     new = 0.0 if far else predicted[k] + (p[k] - t[(er + row) * LANES + lane])
                     value = new if predicting else old
                     t[(b + row) * LANES + lane] = value
-                    t[(e + row) * LANES + lane] = predicted[k] if predicting else t[(e + row) * LANES + lane]
+                    t[(e + row) * LANES + lane] = (0.0 if far else predicted[k]) if predicting else t[(e + row) * LANES + lane]
                     t[(b_start + row) * LANES + lane] = value if beginning else t[(b_start + row) * LANES + lane]
                     t[(csb + row) * LANES + lane] = 0.0 if beginning else t[(csb + row) * LANES + lane]
-                b0, b1, b2, b3, b4, b5, b6 = (
+                derived = _g_of_b(
                     t[b * LANES + lane], t[(b + size) * LANES + lane], t[(b + 2 * size) * LANES + lane],
                     t[(b + 3 * size) * LANES + lane], t[(b + 4 * size) * LANES + lane], t[(b + 5 * size) * LANES + lane],
                     t[(b + 6 * size) * LANES + lane],
                 )  # fmt: skip
-                _lane_select(
-                    t, g * LANES + lane, beginning, b6 * _D[15] + b5 * _D[10] + b4 * _D[6] + b3 * _D[3] + b2 * _D[1] + b1 * _D[0] + b0
-                )
-                _lane_select(t, (g + size) * LANES + lane, beginning, b6 * _D[16] + b5 * _D[11] + b4 * _D[7] + b3 * _D[4] + b2 * _D[2] + b1)
-                _lane_select(t, (g + 2 * size) * LANES + lane, beginning, b6 * _D[17] + b5 * _D[12] + b4 * _D[8] + b3 * _D[5] + b2)
-                _lane_select(t, (g + 3 * size) * LANES + lane, beginning, b6 * _D[18] + b5 * _D[13] + b4 * _D[9] + b3)
-                _lane_select(t, (g + 4 * size) * LANES + lane, beginning, b6 * _D[19] + b5 * _D[14] + b4)
-                _lane_select(t, (g + 5 * size) * LANES + lane, beginning, b6 * _D[20] + b5)
-                _lane_select(t, (g + 6 * size) * LANES + lane, beginning, b6)
+                for k in range(7):
+                    _lane_select(t, (g + k * size) * LANES + lane, beginning, derived[k])
         for lane in range(w):
             d[_ATTEMPTING * LANES + lane] = 1.0
 
@@ -456,24 +464,9 @@ def _lane_node(rows: lanes.Rows, node: int) -> lanes.LaneFunction:
     @jit
     def run(s, d, w):
         for lane in range(w):
-            s0 = d[DT * LANES + lane] * hn
-            s1 = s0 * s0 / 2.0
-            s2 = s1 * hn / 3.0
-            s3 = s2 * hn / 2.0
-            s4 = 3.0 * s3 * hn / 5.0
-            s5 = 2.0 * s4 * hn / 3.0
-            s6 = 5.0 * s5 * hn / 7.0
-            s7 = 3.0 * s6 * hn / 4.0
-            s8 = 7.0 * s7 * hn / 9.0
-            d[_NODE * LANES + lane] = s0
-            d[(_NODE + 1) * LANES + lane] = s1
-            d[(_NODE + 2) * LANES + lane] = s2
-            d[(_NODE + 3) * LANES + lane] = s3
-            d[(_NODE + 4) * LANES + lane] = s4
-            d[(_NODE + 5) * LANES + lane] = s5
-            d[(_NODE + 6) * LANES + lane] = s6
-            d[(_NODE + 7) * LANES + lane] = s7
-            d[(_NODE + 8) * LANES + lane] = s8
+            coefficients = _node_coefficients(d[DT * LANES + lane], hn)
+            for index in range(9):
+                d[(_NODE + index) * LANES + lane] = coefficients[index]
             if last:
                 d[_MAX_A * LANES + lane] = 0.0
                 d[_MAX_DB6 * LANES + lane] = 0.0
