@@ -449,7 +449,7 @@ def _lane_select(t, index, take, value):
     t[index] = value if take else t[index]
 
 
-def _lane_node(rows: lanes.Rows, node: int) -> lanes.LaneFunction:
+def _lane_node(rows: lanes.Rows, node: int, forces: lanes.LaneFunction) -> lanes.LaneFunction:
     """Gauss-Radau node ``node`` (1 .. 7) of an iteration of :func:`_attempt` in every lane: the positions there, the
     accelerations, and the ``g`` and ``b`` they determine (at node 7 also the iteration's error)."""
     (b, _, _, _, g, csb, _), (a0, at, csx, _, xn, _), size, _, _ = _lane_layout(rows)
@@ -459,7 +459,6 @@ def _lane_node(rows: lanes.Rows, node: int) -> lanes.LaneFunction:
     inverses = tuple(float(value) for value in _RR_INVERSE[_RR_START[node] : _RR_START[node] + node])
     factors = tuple(float(value) for value in _C[_C_START[node] : _C_START[node] + k]) + (1.0,)
     last = node == 7
-    forces = lanes.accelerations(rows, xn, at)
 
     @jit
     def run(s, d, w):
@@ -649,10 +648,22 @@ def _lane_handover(rows: lanes.Rows) -> lanes.LaneFunction:
     return run
 
 
+def _called(function: lanes.LaneFunction) -> lanes.LaneFunction:
+    """``function`` compiled once as a function of its own (not inlined into each caller)."""
+
+    @jit
+    def run(s, d, w):
+        function(s, d, w)
+
+    return run
+
+
 def lane_step_adaptive(n: int, work_size: int) -> lanes.LaneStep:
     """:func:`step_adaptive` of every lane (:mod:`nbody.lanes`) of ``n`` bodies and a work array of ``work_size``:
     a round is one iteration of every lane (see above)."""
     rows = lanes.Rows(n, work_size, 8 * 3 * n)
-    nodes = [_lane_node(rows, node) for node in range(1, 8)]
+    _, (_, at, _, _, xn, _), _, _, _ = _lane_layout(rows)
+    forces = _called(lanes.accelerations(rows, xn, at))  # one compiled function for the seven nodes
+    nodes = [_lane_node(rows, node, forces) for node in range(1, 8)]
     step = lanes.chain([_lane_start(rows), _lane_iteration_begins, *nodes, _lane_conclude(rows)])
     return lanes.LaneStep(rows, step, _lane_handover(rows))
