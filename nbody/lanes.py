@@ -313,33 +313,41 @@ def advance_times(s, d, w):
         d[STOP * LANES + lane] = stop if stepped else GOING
 
 
-def scaled_lane_step(rows: Rows, scale: LaneFunction, advance: LaneFunction) -> LaneStep:
-    """The lane step ``advance`` by ``min(parameter * time scale, dt_max)``, the time scale written by ``scale`` (as
-    the integrators' adaptive criteria): every round a whole step of one force evaluation."""
+def whole_lane_step(rows: Rows, size: LaneFunction, advance: LaneFunction) -> LaneStep:
+    """The lane step ``advance`` by the step that ``size`` writes into row :data:`DT` (at most :data:`DT_MAX`):
+    every round a whole step of one force evaluation."""
 
     @jit_inline
     def run(s, d, w):
+        size(s, d, w)
+        advance(s, d, w)
+        _stepped(d, w)
+
+    return LaneStep(rows, run, _nothing)
+
+
+def scaled_lane_step(rows: Rows, scale: LaneFunction, advance: LaneFunction) -> LaneStep:
+    """:func:`whole_lane_step` by ``min(parameter * time scale, dt_max)``, the time scale written by ``scale`` (as
+    the integrators' adaptive criteria)."""
+
+    @jit_inline
+    def size(s, d, w):
         scale(s, d, w)
         for lane in range(w):
             d[DT * LANES + lane] = min(d[PARAM * LANES + lane] * d[SCALE * LANES + lane], d[DT_MAX * LANES + lane])
-        advance(s, d, w)
-        _stepped(d, w)
 
-    return LaneStep(rows, run, _nothing)
+    return whole_lane_step(rows, size, advance)
 
 
 def fixed_lane_step(rows: Rows, advance: LaneFunction) -> LaneStep:
-    """The lane step ``advance`` by ``min(dt, dt_max)`` (``dt`` the step parameter): every round a whole step of one
-    force evaluation."""
+    """:func:`whole_lane_step` by ``min(dt, dt_max)`` (``dt`` the step parameter)."""
 
     @jit_inline
-    def run(s, d, w):
+    def size(s, d, w):
         for lane in range(w):
             d[DT * LANES + lane] = min(d[PARAM * LANES + lane], d[DT_MAX * LANES + lane])
-        advance(s, d, w)
-        _stepped(d, w)
 
-    return LaneStep(rows, run, _nothing)
+    return whole_lane_step(rows, size, advance)
 
 
 @jit_inline

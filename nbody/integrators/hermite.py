@@ -26,7 +26,7 @@ import numpy as np
 from nbody import lanes
 from nbody._jit import jit, jit_inline
 from nbody.forces import accelerations_jerks, collision_time
-from nbody.lanes import DT, LANES
+from nbody.lanes import DT, DT_MAX, LANES, OWN, PARAM, SCALE
 
 _BLOCKS = 8
 
@@ -96,18 +96,32 @@ def aarseth_dt(work: np.ndarray, n: int, eta: float) -> float:
     """Aarseth's shared step from the stored derivatives (``eta * min |a|/|j|`` before the first step)."""
     a0, j0, a2, a3, _, _, _, _ = _views(work, n)
     best = np.inf
+    known = work[-1] != 0.0
     for i in range(n):
-        a = math.sqrt(a0[i, 0] ** 2 + a0[i, 1] ** 2 + a0[i, 2] ** 2)
-        j = math.sqrt(j0[i, 0] ** 2 + j0[i, 1] ** 2 + j0[i, 2] ** 2)
-        if work[-1] == 0.0:
-            candidate = eta * a / j if a > 0.0 else np.inf  # a body at rest by symmetry sets no scale
+        a = _length(a0[i, 0], a0[i, 1], a0[i, 2])
+        j = _length(j0[i, 0], j0[i, 1], j0[i, 2])
+        if known:
+            candidate = _aarseth_candidate(known, eta, a, j, _length(a2[i, 0], a2[i, 1], a2[i, 2]), _length(a3[i, 0], a3[i, 1], a3[i, 2]))
         else:
-            s = math.sqrt(a2[i, 0] ** 2 + a2[i, 1] ** 2 + a2[i, 2] ** 2)
-            c = math.sqrt(a3[i, 0] ** 2 + a3[i, 1] ** 2 + a3[i, 2] ** 2)
-            candidate = math.sqrt(eta * (a * s + j * j) / (j * c + s * s))
+            candidate = _aarseth_candidate(known, eta, a, j, 0.0, 0.0)
         if candidate < best:  # NaN (a body with zero acceleration and jerk) never wins
             best = candidate
     return best
+
+
+@jit_inline
+def _length(x, y, z):
+    """The length of a vector."""
+    return math.sqrt(x**2 + y**2 + z**2)
+
+
+@jit_inline
+def _aarseth_candidate(known, eta, a, j, s, c):
+    """Aarseth's step of one body from the lengths of its acceleration and its three derivatives (``s, c`` unused
+    before the first step, when only ``a, j`` are ``known``: ``eta |a| / |j|``)."""
+    if known:
+        return math.sqrt(eta * (a * s + j * j) / (j * c + s * s))
+    return eta * a / j if a > 0.0 else np.inf  # a body at rest by symmetry sets no scale
 
 
 @jit
@@ -175,6 +189,46 @@ def _lane_advance(rows: lanes.Rows) -> lanes.LaneFunction:
             s[known * LANES + lane] = 1.0
 
     return run
+
+
+def lane_step_aarseth(n: int, work_size: int) -> lanes.LaneStep:
+    """:func:`step_aarseth` of every lane (:mod:`nbody.lanes`) of ``n`` bodies and a work array of ``work_size``."""
+    rows = lanes.Rows(n, work_size)
+    a0, j0, a2, a3 = (rows.work + block * 3 * n for block in range(4))
+    known = rows.work + _BLOCKS * 3 * n
+    collision = lanes.collision_time(rows)
+
+    @jit_inline
+    def size(s, d, w):
+        collision(s, d, w)
+        for lane in range(w):
+            d[OWN * LANES + lane] = s[known * LANES + lane]
+            d[DT * LANES + lane] = np.inf
+        for i in range(n):
+            t = s[3 * i * LANES :]
+            for lane in range(w):
+                before = d[DT * LANES + lane]
+                candidate = _aarseth_candidate(
+                    d[OWN * LANES + lane] != 0.0,
+                    d[PARAM * LANES + lane],
+                    _lane_length(t, a0, lane),
+                    _lane_length(t, j0, lane),
+                    _lane_length(t, a2, lane),
+                    _lane_length(t, a3, lane),
+                )
+                d[DT * LANES + lane] = candidate if candidate < before else before
+        for lane in range(w):
+            dt = d[DT * LANES + lane]
+            first = min(dt, d[PARAM * LANES + lane] * d[SCALE * LANES + lane])
+            d[DT * LANES + lane] = min(dt if d[OWN * LANES + lane] != 0.0 else first, d[DT_MAX * LANES + lane])
+
+    return lanes.whole_lane_step(rows, size, _lane_advance(rows))
+
+
+@jit_inline
+def _lane_length(t, row, lane):
+    """:func:`_length` of the three rows from ``row`` of a lane."""
+    return _length(t[row * LANES + lane], t[(row + 1) * LANES + lane], t[(row + 2) * LANES + lane])
 
 
 def lane_step_collision(n: int, work_size: int) -> lanes.LaneStep:
