@@ -391,16 +391,17 @@ def _lane_layout(rows: lanes.Rows) -> tuple[tuple[int, ...], tuple[int, ...], in
     return sevens, ones, size, rows.work + rows.work_size + _PROPOSED, rows.work + rows.work_size + _LAST_DONE
 
 
-def _lane_start(rows: lanes.Rows) -> lanes.LaneFunction:
-    """Lanes without an attempt under way start one: the step ``min(proposed, dt_max)``, :func:`_predict` (when a step
-    was done before), the ``g`` of the ``b`` and ``csb = 0`` (:func:`_attempt`), ``b`` kept for :func:`_lane_handover`."""
+def _lane_start(rows: lanes.Rows, adaptive: bool) -> lanes.LaneFunction:
+    """Lanes without an attempt under way start one: the step ``min(proposed, dt_max)`` (``adaptive``, else ``min(dt,
+    dt_max)`` with ``dt`` the step parameter), :func:`_predict` (when a step was done before), the ``g`` of the ``b``
+    and ``csb = 0`` (:func:`_attempt`), ``b`` kept for :func:`_lane_handover`."""
     (b, e, br, er, g, csb, b_start), _, size, proposed, last_done = _lane_layout(rows)
 
     @jit
     def run(s, d, w):
         for lane in range(w):
             beginning = d[_ATTEMPTING * LANES + lane] == 0.0
-            dt = min(s[proposed * LANES + lane], d[DT_MAX * LANES + lane])
+            dt = min(s[proposed * LANES + lane] if adaptive else d[PARAM * LANES + lane], d[DT_MAX * LANES + lane])
             last = s[last_done * LANES + lane]
             d[DT * LANES + lane] = dt if beginning else d[DT * LANES + lane]
             d[_PREDICTING * LANES + lane] = 1.0 if beginning and last != 0.0 else 0.0
@@ -518,20 +519,26 @@ def _lane_iteration_begins(s, d, w):
         d[_ITERATIONS * LANES + lane] += 1.0
 
 
-def _lane_conclude(rows: lanes.Rows) -> lanes.LaneFunction:
+@jit_inline
+def _lane_converged(s, d, w):
+    """Whether each lane's iterations converged (:func:`_attempt`'s test) into its own row."""
+    for lane in range(w):
+        error = d[_ERROR * LANES + lane]
+        iterations = d[_ITERATIONS * LANES + lane]
+        converged = error < 1e-16 or (iterations > 2.0 and d[_LAST_ERROR * LANES + lane] <= error) or iterations >= _MAX_ITERATIONS
+        d[_CONVERGED * LANES + lane] = 1.0 if converged else 0.0
+
+
+def _lane_proposal(rows: lanes.Rows) -> lanes.LaneFunction:
     """Lanes whose iterations converged accept or reject their step as :func:`step_adaptive` does (the estimate of
-    :func:`_proposed_step`); accepted steps are finished (:func:`_finish`) and counted in :data:`~nbody.lanes.STEPPED`."""
-    (b, e, br, er, _, _, _), (a0, _, csx, csv, _, end_a), size, proposed, last_done = _lane_layout(rows)
-    n, x, v = rows.n, rows.x, rows.v
-    forces = lanes.accelerations(rows, x, end_a)
+    :func:`_proposed_step`): an accepted step is counted in :data:`~nbody.lanes.STEPPED` (and finished by
+    :func:`_lane_finish_steps`)."""
+    (b, _, _, _, _, _, _), (a0, _, _, _, _, _), size, proposed, last_done = _lane_layout(rows)
+    n = rows.n
 
     @jit
     def run(s, d, w):
         for lane in range(w):
-            error = d[_ERROR * LANES + lane]
-            iterations = d[_ITERATIONS * LANES + lane]
-            converged = error < 1e-16 or (iterations > 2.0 and d[_LAST_ERROR * LANES + lane] <= error) or iterations >= _MAX_ITERATIONS
-            d[_CONVERGED * LANES + lane] = 1.0 if converged else 0.0
             d[_LARGEST2 * LANES + lane] = 0.0
             d[_TIMESCALE2 * LANES + lane] = np.inf
         for i in range(n):
@@ -581,7 +588,37 @@ def _lane_conclude(rows: lanes.Rows) -> lanes.LaneFunction:
             s[proposed * LANES + lane] = dt_new if rejected else after
             s[last_done * LANES + lane] = dt if accepted else s[last_done * LANES + lane]
             d[STEPPED * LANES + lane] = 1.0 if accepted else 0.0
-            spent = 7.0 * d[_ITERATIONS * LANES + lane] + (1.0 if accepted else 0.0)
+
+    return run
+
+
+def _lane_acceptance(rows: lanes.Rows) -> lanes.LaneFunction:
+    """Lanes whose iterations converged take their step, as :func:`step_fixed` does (counted in
+    :data:`~nbody.lanes.STEPPED`; finished by :func:`_lane_finish_steps`)."""
+    last_done = _lane_layout(rows)[4]
+
+    @jit_inline
+    def run(s, d, w):
+        for lane in range(w):
+            accepted = d[_CONVERGED * LANES + lane] != 0.0
+            s[last_done * LANES + lane] = d[DT * LANES + lane] if accepted else s[last_done * LANES + lane]
+            d[STEPPED * LANES + lane] = 1.0 if accepted else 0.0
+
+    return run
+
+
+def _lane_finish_steps(rows: lanes.Rows) -> lanes.LaneFunction:
+    """The steps taken in the round finished (:func:`_finish`); every converged attempt's force evaluations counted,
+    and lanes whose attempt converged start a new one in the next round."""
+    (b, e, br, er, _, _, _), (a0, _, csx, csv, _, end_a), size, _, _ = _lane_layout(rows)
+    x, v = rows.x, rows.v
+    forces = lanes.accelerations(rows, x, end_a)
+
+    @jit
+    def run(s, d, w):
+        for lane in range(w):
+            converged = d[_CONVERGED * LANES + lane] != 0.0
+            spent = 7.0 * d[_ITERATIONS * LANES + lane] + d[STEPPED * LANES + lane]
             d[EVALS * LANES + lane] += spent if converged else 0.0
             d[_ATTEMPTING * LANES + lane] = 0.0 if converged else 1.0
         for c in range(size):
@@ -658,12 +695,22 @@ def _called(function: lanes.LaneFunction) -> lanes.LaneFunction:
     return run
 
 
-def lane_step_adaptive(n: int, work_size: int) -> lanes.LaneStep:
-    """:func:`step_adaptive` of every lane (:mod:`nbody.lanes`) of ``n`` bodies and a work array of ``work_size``:
-    a round is one iteration of every lane (see above)."""
+def _lane_step(n: int, work_size: int, adaptive: bool) -> lanes.LaneStep:
+    """The lane step of :func:`step_adaptive` or :func:`step_fixed`: a round is one iteration of every lane (see above)."""
     rows = lanes.Rows(n, work_size, 8 * 3 * n)
     _, (_, at, _, _, xn, _), _, _, _ = _lane_layout(rows)
     forces = _called(lanes.accelerations(rows, xn, at))  # one compiled function for the seven nodes
     nodes = [_lane_node(rows, node, forces) for node in range(1, 8)]
-    step = lanes.chain([_lane_start(rows), _lane_iteration_begins, *nodes, _lane_conclude(rows)])
+    decide = _lane_proposal(rows) if adaptive else _lane_acceptance(rows)
+    step = lanes.chain([_lane_start(rows, adaptive), _lane_iteration_begins, *nodes, _lane_converged, decide, _lane_finish_steps(rows)])
     return lanes.LaneStep(rows, step, _lane_handover(rows))
+
+
+def lane_step_adaptive(n: int, work_size: int) -> lanes.LaneStep:
+    """:func:`step_adaptive` of every lane (:mod:`nbody.lanes`) of ``n`` bodies and a work array of ``work_size``."""
+    return _lane_step(n, work_size, True)
+
+
+def lane_step_fixed(n: int, work_size: int) -> lanes.LaneStep:
+    """:func:`step_fixed` of every lane (:mod:`nbody.lanes`) of ``n`` bodies and a work array of ``work_size``."""
+    return _lane_step(n, work_size, False)

@@ -101,6 +101,7 @@ LANE_STEPPERS = [
     resolve("leapfrog", dt=1e-3),
     resolve("leapfrog", eta=2e-3),
     resolve("ias15", tol=1e-9),
+    resolve("ias15", dt=0.3 * INTERVAL),
 ]
 
 
@@ -109,10 +110,11 @@ def test_lock_step_equals_one_simulation_each_bit_for_bit(stepper):
     # a full set of lanes, refills and idle lanes; a parameter of its own per system (IAS15: over decades, so that
     # lanes converge in different rounds, and intervals of several steps)
     count = LANES + LANES // 2 + 1
-    interval = INTERVAL * (20 if stepper.name == "ias15" else 1)
+    interval = INTERVAL * (20 if stepper.parameter_name == "tol" else 1)
     rng = np.random.default_rng(11)
     systems = [ic.saz_ulibarrena_2025(rng) for _ in range(count)]
-    values = stepper.parameter * (np.geomspace(1e-3, 1e3, count) if stepper.name == "ias15" else np.linspace(0.5, 1.5, count))
+    spread = np.geomspace(1e-3, 1e3, count) if stepper.parameter_name == "tol" else np.linspace(0.5, 1.5, count)
+    values = stepper.parameter * spread
     engine = BatchEngine([stepper], len(systems), 3, min_active=1)
     assert engine.lanes_of(stepper)
     for index, system in enumerate(systems):
