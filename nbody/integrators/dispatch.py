@@ -11,6 +11,7 @@ the quick start, of which the integrator it used needed 10 s).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -25,16 +26,26 @@ def _function(module: str, name: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(f"nbody.integrators.{module}"), name)
 
 
+def _lane_step(module: str, function: str) -> Callable[..., Any] | None:
+    """``lane_<function>`` of the integrator's module, or of its ``<module>_lanes`` where the lane steps are a module
+    of their own (IAS15's); None when there is none."""
+    for name in (module, f"{module}_lanes"):
+        if importlib.util.find_spec(f"nbody.integrators.{name}") is not None:
+            found = getattr(importlib.import_module(f"nbody.integrators.{name}"), f"lane_{function}", None)
+            if found is not None:
+                return found
+    return None
+
+
 #: The compiled step functions, numbered as :data:`~nbody.integrators.table.STEP_TABLE`.
 STEP_FUNCTIONS: tuple[Callable[..., Any], ...] = tuple(_function(BY_NAME[name].module, function) for name, function in STEP_TABLE)
 #: The compiled ``init`` of each integrator, numbered as :data:`~nbody.integrators.table.INTEGRATORS`.
 INIT_FUNCTIONS: tuple[Callable[..., Any], ...] = tuple(_function(entry.module, "init") for entry in INTEGRATORS)
-#: The lane steps (:mod:`nbody.lanes`) of the step functions that have one (``lane_<step function>`` in the module), by
-#: step code: each builds, for a :class:`~nbody.lanes.Rows`, the compiled step of every lane.
+#: The lane steps (:mod:`nbody.lanes`) of the step functions that have one (``lane_<step function>`` in the module or
+#: its ``_lanes`` module), by
+#: step code: each builds, for a number of bodies and the length of the work array, a :class:`~nbody.lanes.LaneStep`.
 LANE_STEPS: dict[int, Callable[..., Any]] = {
-    code: lane_step
-    for code, (name, function) in enumerate(STEP_TABLE)
-    if (lane_step := getattr(importlib.import_module(f"nbody.integrators.{BY_NAME[name].module}"), f"lane_{function}", None))
+    code: lane_step for code, (name, function) in enumerate(STEP_TABLE) if (lane_step := _lane_step(BY_NAME[name].module, function))
 }
 
 

@@ -202,7 +202,7 @@ def lane_step_aarseth(n: int, work_size: int) -> lanes.LaneStep:
     def size(s, d, w):
         collision(s, d, w)
         for lane in range(w):
-            d[OWN * LANES + lane] = s[known * LANES + lane]
+            d[OWN * LANES + lane] = s[known * LANES + lane]  # (in d: the body loop below then reads s through t only)
             d[DT * LANES + lane] = np.inf
         for i in range(n):
             t = s[3 * i * LANES :]
