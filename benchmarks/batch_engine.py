@@ -29,6 +29,7 @@ from nbody import initial_conditions as ic
 from nbody.batch_engine import BatchEngine
 from nbody.integrators.settings import resolve
 from nbody.integrators.stepper import Stepper
+from nbody.integrators.table import STEP_TABLE
 from nbody.simulate import Simulation
 from rl_agents.envs.target import TargetAccuracyEnv
 from rl_agents.envs.target_vector import TargetAccuracyVectorEnv
@@ -36,9 +37,11 @@ from rl_agents.envs.target_vector import TargetAccuracyVectorEnv
 INTERVAL = 0.1 * ic.YEAR
 STEPPERS = {
     "hermite": resolve("hermite", eta=4e-3, criterion="collision"),
+    "hermite aarseth": resolve("hermite", eta=2e-4, criterion="aarseth"),
     "leapfrog": resolve("leapfrog", dt=1e-3),
     "rk": resolve("rk", tol=1e-10),
     "ias15": resolve("ias15", tol=1e-9),
+    "ias15 dt": resolve("ias15", dt=0.1 * INTERVAL),
     "archain": resolve("archain", tol=1e-12),
 }
 
@@ -52,7 +55,7 @@ def one_by_one(stepper: Stepper, systems: list, intervals: int) -> Callable[[], 
     """One Simulation per system, advanced interval by interval."""
 
     def run() -> None:
-        criterion = "collision" if stepper.name == "hermite" else "aarseth"
+        criterion = "collision" if STEP_TABLE[stepper.code] == ("hermite", "step_collision") else "aarseth"
         for system in systems:
             simulation = Simulation(system, stepper.name, criterion=criterion, **{stepper.parameter_name: stepper.parameter})
             for _ in range(intervals):
