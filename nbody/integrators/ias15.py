@@ -144,9 +144,10 @@ def _powers(ratio):
 
 
 @jit_inline
-def _predicted(q, b0, b1, b2, b3, b4, b5, b6):
-    """The ``e`` of one coordinate for the next step from its last ``b`` and the powers ``q`` of the ratio of the
+def _predicted(q, b):
+    """The ``e`` of one coordinate for the next step from its last seven ``b`` and the powers ``q`` of the ratio of the
     steps: the binomial coefficients of ``b(t)`` re-expanded about the new step, summed in rising order."""
+    b0, b1, b2, b3, b4, b5, b6 = b
     return (
         q[0] * (b0 + 2.0 * b1 + 3.0 * b2 + 4.0 * b3 + 5.0 * b4 + 6.0 * b5 + 7.0 * b6),
         q[1] * (b1 + 3.0 * b2 + 6.0 * b3 + 10.0 * b4 + 15.0 * b5 + 21.0 * b6),
@@ -159,8 +160,9 @@ def _predicted(q, b0, b1, b2, b3, b4, b5, b6):
 
 
 @jit_inline
-def _g_of_b(b0, b1, b2, b3, b4, b5, b6):
-    """The divided differences ``g`` of one coordinate from its ``b``."""
+def _g_of_b(b):
+    """The divided differences ``g`` of one coordinate from its seven ``b``."""
+    b0, b1, b2, b3, b4, b5, b6 = b
     return (
         b6 * _D[15] + b5 * _D[10] + b4 * _D[6] + b3 * _D[3] + b2 * _D[1] + b1 * _D[0] + b0,
         b6 * _D[16] + b5 * _D[11] + b4 * _D[7] + b3 * _D[4] + b2 * _D[2] + b1,
@@ -187,6 +189,86 @@ def _node_coefficients(dt, hn):
 
 
 @jit_inline
+def _column(block, c):
+    """The seven coefficients of coordinate ``c`` of a block (7, 3 n) of the work array."""
+    return block[0, c], block[1, c], block[2, c], block[3, c], block[4, c], block[5, c], block[6, c]
+
+
+@jit_inline
+def _node_position(s, x, v, a0, csx, b):
+    """The position of one coordinate at a node: ``s`` from :func:`_node_coefficients`, ``b`` its seven coefficients,
+    ``csx`` the compensation of ``x``."""
+    return (
+        -csx + (s[8] * b[6] + s[7] * b[5] + s[6] * b[4] + s[5] * b[3] + s[4] * b[2] + s[3] * b[1] + s[2] * b[0] + s[1] * a0 + s[0] * v)
+    ) + x
+
+
+@jit_inline
+def _converged(error, last_error, iterations):
+    """Whether the predictor-corrector iterations stop: converged, no longer improving, or at the most allowed."""
+    return error < 1e-16 or (iterations > 2 and last_error <= error) or iterations >= _MAX_ITERATIONS
+
+
+@jit_inline
+def _end_acceleration(a0, b):
+    """The acceleration of one coordinate at the end of the step, ``a0 + b_0 + ... + b_6``."""
+    return a0 + b[0] + b[1] + b[2] + b[3] + b[4] + b[5] + b[6]
+
+
+@jit_inline
+def _derivatives(b):
+    """The first and second derivatives of the acceleration of one coordinate at the end of the step (times ``dt``
+    and ``dt^2``)."""
+    return (
+        b[0] + 2.0 * b[1] + 3.0 * b[2] + 4.0 * b[3] + 5.0 * b[4] + 6.0 * b[5] + 7.0 * b[6],
+        2.0 * b[1] + 6.0 * b[2] + 12.0 * b[3] + 20.0 * b[4] + 30.0 * b[5] + 42.0 * b[6],
+    )
+
+
+@jit_inline
+def _timescale2(y2, y3, y4):
+    """PRS24's time scale squared of a body from its ``|y2|^2, |y3|^2, |y4|^2`` (in units of the step)."""
+    return 2.0 * y2 / (y3 + math.sqrt(y4 * y2))
+
+
+@jit_inline
+def _estimated_step(timescale2, dt_done, tol):
+    """The next step from the shortest time scale squared (the step over the safety factor when there is none)."""
+    if math.isfinite(timescale2):
+        return math.sqrt(timescale2) * dt_done * (tol * 5040.0) ** (1.0 / 7.0)
+    return dt_done / SAFETY_FACTOR
+
+
+@jit_inline
+def _rejected(dt_new, dt):
+    """Whether a step ``dt`` whose estimate is ``dt_new`` is redone."""
+    return abs(dt_new / dt) < SAFETY_FACTOR and dt_new > 0.0
+
+
+@jit_inline
+def _next_proposed(dt_new, dt, proposed):
+    """The step proposed after an accepted step ``dt``: ``dt_new`` grown at most by ``1 / SAFETY_FACTOR``; a step
+    shortened to land on an output time (``dt < proposed``) must not shrink the following ones."""
+    grown = dt / SAFETY_FACTOR if dt_new / dt > 1.0 / SAFETY_FACTOR else dt_new
+    return max(grown, proposed) if dt < proposed else grown
+
+
+@jit_inline
+def _finished(position, position_c, velocity, velocity_c, a0, b, dt):
+    """One coordinate and its compensations at the end of the step: ``x += dt v + dt^2 (a0 / 2 + sum_k b_k / ((k + 2)
+    (k + 3)))``, ``v += dt (a0 + sum_k b_k / (k + 2))``, smallest terms first, with compensated sums."""
+    dt2 = dt * dt
+    for k in range(6, -1, -1):
+        position, position_c = _compensated(position, position_c, b[k] / ((k + 2.0) * (k + 3.0)) * dt2)
+    position, position_c = _compensated(position, position_c, a0 / 2.0 * dt2)
+    position, position_c = _compensated(position, position_c, velocity * dt)
+    for k in range(6, -1, -1):
+        velocity, velocity_c = _compensated(velocity, velocity_c, b[k] / (k + 2.0) * dt)
+    velocity, velocity_c = _compensated(velocity, velocity_c, a0 * dt)
+    return position, position_c, velocity, velocity_c
+
+
+@jit_inline
 def _predict(work: np.ndarray, n: int, ratio: float) -> None:
     """``e, b`` for a step ``ratio`` times the last one, from the last converged ``br`` and its prediction ``er``."""
     b, e, br, er, g, csb, a0, at, csx, csv, xn = _views(work, n)
@@ -196,9 +278,7 @@ def _predict(work: np.ndarray, n: int, ratio: float) -> None:
         return
     q = _powers(ratio)
     for c in range(3 * n):
-        e[0, c], e[1, c], e[2, c], e[3, c], e[4, c], e[5, c], e[6, c] = _predicted(
-            q, br[0, c], br[1, c], br[2, c], br[3, c], br[4, c], br[5, c], br[6, c]
-        )
+        e[0, c], e[1, c], e[2, c], e[3, c], e[4, c], e[5, c], e[6, c] = _predicted(q, _column(br, c))
         for row in range(7):
             b[row, c] = e[row, c] + (br[row, c] - er[row, c])
 
@@ -215,35 +295,20 @@ def _attempt(x, v, m, eps2, dt, work):
     at_bodies = _bodies(at, n)
     csb[:, :] = 0.0
     for c in range(size):
-        g[0, c], g[1, c], g[2, c], g[3, c], g[4, c], g[5, c], g[6, c] = _g_of_b(
-            b[0, c], b[1, c], b[2, c], b[3, c], b[4, c], b[5, c], b[6, c]
-        )
+        g[0, c], g[1, c], g[2, c], g[3, c], g[4, c], g[5, c], g[6, c] = _g_of_b(_column(b, c))
     error = 1e300
     last_error = 2.0
     iterations = 0
     evals = 0
     while True:
-        if error < 1e-16 or (iterations > 2 and last_error <= error) or iterations >= _MAX_ITERATIONS:
+        if _converged(error, last_error, iterations):
             break
         last_error = error
         iterations += 1
         for node in range(1, 8):
-            s0, s1, s2, s3, s4, s5, s6, s7, s8 = _node_coefficients(dt, _H[node])
+            coefficients = _node_coefficients(dt, _H[node])
             for c in range(size):
-                xn[c] = (
-                    -csx[c]
-                    + (
-                        s8 * b[6, c]
-                        + s7 * b[5, c]
-                        + s6 * b[4, c]
-                        + s5 * b[3, c]
-                        + s4 * b[2, c]
-                        + s3 * b[1, c]
-                        + s2 * b[0, c]
-                        + s1 * a0[c]
-                        + s0 * vf[c]
-                    )
-                ) + xf[c]
+                xn[c] = _node_position(coefficients, xf[c], vf[c], a0[c], csx[c], _column(b, c))
             accelerations(m, xn_bodies, eps2, at_bodies)
             evals += 1
             k = node - 1  # the g (and b) coefficient this node determines
@@ -276,7 +341,7 @@ def _proposed_step(work: np.ndarray, n: int, dt_done: float, tol: float) -> floa
     for i in range(n):
         y2 = 0.0
         for c in range(3 * i, 3 * i + 3):
-            t2 = a0[c] + b[0, c] + b[1, c] + b[2, c] + b[3, c] + b[4, c] + b[5, c] + b[6, c]
+            t2 = _end_acceleration(a0[c], _column(b, c))
             y2 += t2 * t2
         largest2 = max(largest2, y2)
     floor2 = (ACCELERATION_FLOOR**2) * largest2
@@ -288,21 +353,18 @@ def _proposed_step(work: np.ndarray, n: int, dt_done: float, tol: float) -> floa
         y4 = 0.0
         for c in range(3 * i, 3 * i + 3):
             a0i += a0[c] ** 2
-            t2 = a0[c] + b[0, c] + b[1, c] + b[2, c] + b[3, c] + b[4, c] + b[5, c] + b[6, c]
-            t3 = b[0, c] + 2.0 * b[1, c] + 3.0 * b[2, c] + 4.0 * b[3, c] + 5.0 * b[4, c] + 6.0 * b[5, c] + 7.0 * b[6, c]
-            t4 = 2.0 * b[1, c] + 6.0 * b[2, c] + 12.0 * b[3, c] + 20.0 * b[4, c] + 30.0 * b[5, c] + 42.0 * b[6, c]
+            t2 = _end_acceleration(a0[c], _column(b, c))
+            t3, t4 = _derivatives(_column(b, c))
             y2 += t2 * t2
             y3 += t3 * t3
             y4 += t4 * t4
         if not (a0i > 0.0 and math.isfinite(a0i)):
             continue
         y2 = max(y2, floor2)  # a body whose acceleration passes through zero must not collapse the step
-        timescale2 = 2.0 * y2 / (y3 + math.sqrt(y4 * y2))
+        timescale2 = _timescale2(y2, y3, y4)
         if timescale2 > 0.0 and math.isfinite(timescale2) and timescale2 < min_timescale2:
             min_timescale2 = timescale2
-    if math.isfinite(min_timescale2):
-        return math.sqrt(min_timescale2) * dt_done * (tol * 5040.0) ** (1.0 / 7.0)
-    return dt_done / SAFETY_FACTOR
+    return _estimated_step(min_timescale2, dt_done, tol)
 
 
 @jit_inline
@@ -313,17 +375,8 @@ def _finish(x, v, m, eps2, dt, work) -> None:
     b, e, br, er, g, csb, a0, at, csx, csv, xn = _views(work, n)
     xf = x.reshape(size)
     vf = v.reshape(size)
-    dt2 = dt * dt
     for c in range(size):
-        # x += dt v + dt^2 (a0 / 2 + sum_k b_k / ((k + 2)(k + 3))), v += dt (a0 + sum_k b_k / (k + 2)),
-        # smallest terms first.
-        for k in range(6, -1, -1):
-            _add_compensated(xf, csx, c, b[k, c] / ((k + 2.0) * (k + 3.0)) * dt2)
-        _add_compensated(xf, csx, c, a0[c] / 2.0 * dt2)
-        _add_compensated(xf, csx, c, vf[c] * dt)
-        for k in range(6, -1, -1):
-            _add_compensated(vf, csv, c, b[k, c] / (k + 2.0) * dt)
-        _add_compensated(vf, csv, c, a0[c] * dt)
+        xf[c], csx[c], vf[c], csv[c] = _finished(xf[c], csx[c], vf[c], csv[c], a0[c], _column(b, c), dt)
     br[:, :] = b
     er[:, :] = e
     accelerations(m, x, eps2, _bodies(a0, n))
@@ -343,15 +396,12 @@ def step_adaptive(x, v, m, eps2, tol, dt_max, work):
             _predict(work, n, dt / work[_LAST_DONE])
         evals += _attempt(x, v, m, eps2, dt, work)
         dt_new = _proposed_step(work, n, dt, tol)
-        if abs(dt_new / dt) < SAFETY_FACTOR and dt_new > 0.0:
+        if _rejected(dt_new, dt):
             work[_PROPOSED] = dt_new  # rejected: x, v untouched, retry from the same state
             continue
-        if dt_new / dt > 1.0 / SAFETY_FACTOR:
-            dt_new = dt / SAFETY_FACTOR
         _finish(x, v, m, eps2, dt, work)
         evals += 1
-        # A step shortened to land on an output time must not shrink the following ones.
-        work[_PROPOSED] = max(dt_new, work[_PROPOSED]) if dt < work[_PROPOSED] else dt_new
+        work[_PROPOSED] = _next_proposed(dt_new, dt, work[_PROPOSED])
         work[_LAST_DONE] = dt
         return dt, evals
 

@@ -22,17 +22,24 @@ from nbody.integrators.ias15 import (
     _C_START,
     _H,
     _LAST_DONE,
-    _MAX_ITERATIONS,
     _PROPOSED,
     _RR_INVERSE,
     _RR_START,
     ACCELERATION_FLOOR,
-    SAFETY_FACTOR,
     _compensated,
+    _converged,
+    _derivatives,
+    _end_acceleration,
+    _estimated_step,
+    _finished,
     _g_of_b,
+    _next_proposed,
     _node_coefficients,
+    _node_position,
     _powers,
     _predicted,
+    _rejected,
+    _timescale2,
 )
 from nbody.lanes import DT, DT_MAX, EVALS, LANES, PARAM, STEPPED
 
@@ -82,27 +89,19 @@ def _lane_start(rows: lanes.Rows, adaptive: bool) -> lanes.LaneFunction:
                 beginning = d[_ATTEMPTING * LANES + lane] == 0.0
                 predicting = d[_PREDICTING * LANES + lane] != 0.0
                 ratio = d[_RATIO * LANES + lane]
-                p = (
-                    t[br * LANES + lane], t[(br + size) * LANES + lane], t[(br + 2 * size) * LANES + lane],
-                    t[(br + 3 * size) * LANES + lane], t[(br + 4 * size) * LANES + lane], t[(br + 5 * size) * LANES + lane],
-                    t[(br + 6 * size) * LANES + lane],
-                )  # fmt: skip
+                p = _lane_column(t, br, size, lane)
                 far = ratio > 20.0
-                predicted = _predicted(_powers(ratio), p[0], p[1], p[2], p[3], p[4], p[5], p[6])
+                predicted = _predicted(_powers(ratio), p)
                 for k in range(7):
                     row = k * size
                     old = t[(b + row) * LANES + lane]
                     new = 0.0 if far else predicted[k] + (p[k] - t[(er + row) * LANES + lane])
                     value = new if predicting else old
                     t[(b + row) * LANES + lane] = value
-                    t[(e + row) * LANES + lane] = (0.0 if far else predicted[k]) if predicting else t[(e + row) * LANES + lane]
-                    t[(b_start + row) * LANES + lane] = value if beginning else t[(b_start + row) * LANES + lane]
-                    t[(csb + row) * LANES + lane] = 0.0 if beginning else t[(csb + row) * LANES + lane]
-                derived = _g_of_b(
-                    t[b * LANES + lane], t[(b + size) * LANES + lane], t[(b + 2 * size) * LANES + lane],
-                    t[(b + 3 * size) * LANES + lane], t[(b + 4 * size) * LANES + lane], t[(b + 5 * size) * LANES + lane],
-                    t[(b + 6 * size) * LANES + lane],
-                )  # fmt: skip
+                    _lane_select(t, (e + row) * LANES + lane, predicting, 0.0 if far else predicted[k])
+                    _lane_select(t, (b_start + row) * LANES + lane, beginning, value)
+                    _lane_select(t, (csb + row) * LANES + lane, beginning, 0.0)
+                derived = _g_of_b(_lane_column(t, b, size, lane))
                 for k in range(7):
                     _lane_select(t, (g + k * size) * LANES + lane, beginning, derived[k])
         for lane in range(w):
@@ -140,20 +139,15 @@ def _lane_node(rows: lanes.Rows, node: int, forces: lanes.LaneFunction) -> lanes
         for c in range(size):
             t = s[c * LANES :]
             for lane in range(w):
-                t[xn * LANES + lane] = (
-                    -t[csx * LANES + lane]
-                    + (
-                        d[(_NODE + 8) * LANES + lane] * t[(b + 6 * size) * LANES + lane]
-                        + d[(_NODE + 7) * LANES + lane] * t[(b + 5 * size) * LANES + lane]
-                        + d[(_NODE + 6) * LANES + lane] * t[(b + 4 * size) * LANES + lane]
-                        + d[(_NODE + 5) * LANES + lane] * t[(b + 3 * size) * LANES + lane]
-                        + d[(_NODE + 4) * LANES + lane] * t[(b + 2 * size) * LANES + lane]
-                        + d[(_NODE + 3) * LANES + lane] * t[(b + size) * LANES + lane]
-                        + d[(_NODE + 2) * LANES + lane] * t[b * LANES + lane]
-                        + d[(_NODE + 1) * LANES + lane] * t[a0 * LANES + lane]
-                        + d[_NODE * LANES + lane] * t[v * LANES + lane]
-                    )
-                ) + t[x * LANES + lane]
+                coefficients = (
+                    d[_NODE * LANES + lane], d[(_NODE + 1) * LANES + lane], d[(_NODE + 2) * LANES + lane],
+                    d[(_NODE + 3) * LANES + lane], d[(_NODE + 4) * LANES + lane], d[(_NODE + 5) * LANES + lane],
+                    d[(_NODE + 6) * LANES + lane], d[(_NODE + 7) * LANES + lane], d[(_NODE + 8) * LANES + lane],
+                )  # fmt: skip
+                t[xn * LANES + lane] = _node_position(
+                    coefficients, t[x * LANES + lane], t[v * LANES + lane], t[a0 * LANES + lane], t[csx * LANES + lane],
+                    _lane_column(t, b, size, lane),
+                )  # fmt: skip
         forces(s, d, w)
         for c in range(size):
             t = s[c * LANES :]
@@ -190,9 +184,7 @@ def _lane_iteration_begins(s, d, w):
 def _lane_converged(s, d, w):
     """Whether each lane's iterations converged (:func:`~nbody.integrators.ias15._attempt`'s test) into its own row."""
     for lane in range(w):
-        error = d[_ERROR * LANES + lane]
-        iterations = d[_ITERATIONS * LANES + lane]
-        converged = error < 1e-16 or (iterations > 2.0 and d[_LAST_ERROR * LANES + lane] <= error) or iterations >= _MAX_ITERATIONS
+        converged = _converged(d[_ERROR * LANES + lane], d[_LAST_ERROR * LANES + lane], d[_ITERATIONS * LANES + lane])
         d[_CONVERGED * LANES + lane] = 1.0 if converged else 0.0
 
 
@@ -213,7 +205,7 @@ def _lane_proposal(rows: lanes.Rows) -> lanes.LaneFunction:
             for lane in range(w):
                 y2 = 0.0
                 for axis in range(3):
-                    t2 = _lane_end_acceleration(t, a0 + axis, b + axis, size, lane)
+                    t2 = _end_acceleration(t[(a0 + axis) * LANES + lane], _lane_column(t, b + axis, size, lane))
                     y2 += t2 * t2
                 d[_LARGEST2 * LANES + lane] = max(d[_LARGEST2 * LANES + lane], y2)
         for i in range(n):
@@ -224,34 +216,25 @@ def _lane_proposal(rows: lanes.Rows) -> lanes.LaneFunction:
                 y3 = 0.0
                 y4 = 0.0
                 for axis in range(3):
-                    r = (b + axis) * LANES + lane
-                    b0, b1, b2, b3 = t[r], t[r + size * LANES], t[r + 2 * size * LANES], t[r + 3 * size * LANES]
-                    b4, b5, b6 = t[r + 4 * size * LANES], t[r + 5 * size * LANES], t[r + 6 * size * LANES]
+                    column = _lane_column(t, b + axis, size, lane)
                     a0i += t[(a0 + axis) * LANES + lane] ** 2
-                    t2 = _lane_end_acceleration(t, a0 + axis, b + axis, size, lane)
-                    t3 = b0 + 2.0 * b1 + 3.0 * b2 + 4.0 * b3 + 5.0 * b4 + 6.0 * b5 + 7.0 * b6
-                    t4 = 2.0 * b1 + 6.0 * b2 + 12.0 * b3 + 20.0 * b4 + 30.0 * b5 + 42.0 * b6
+                    t2 = _end_acceleration(t[(a0 + axis) * LANES + lane], column)
+                    t3, t4 = _derivatives(column)
                     y2 += t2 * t2
                     y3 += t3 * t3
                     y4 += t4 * t4
                 y2 = max(y2, (ACCELERATION_FLOOR**2) * d[_LARGEST2 * LANES + lane])
-                timescale2 = 2.0 * y2 / (y3 + math.sqrt(y4 * y2))
+                timescale2 = _timescale2(y2, y3, y4)
                 if (a0i > 0.0 and math.isfinite(a0i)) and timescale2 > 0.0 and math.isfinite(timescale2):
                     d[_TIMESCALE2 * LANES + lane] = min(d[_TIMESCALE2 * LANES + lane], timescale2)
         for lane in range(w):
             converged = d[_CONVERGED * LANES + lane] != 0.0
             dt = d[DT * LANES + lane]
-            timescale2 = d[_TIMESCALE2 * LANES + lane]
-            dt_new = (
-                math.sqrt(timescale2) * dt * (d[PARAM * LANES + lane] * 5040.0) ** (1.0 / 7.0)
-                if math.isfinite(timescale2)
-                else dt / SAFETY_FACTOR
-            )
-            rejected = converged and abs(dt_new / dt) < SAFETY_FACTOR and dt_new > 0.0
+            dt_new = _estimated_step(d[_TIMESCALE2 * LANES + lane], dt, d[PARAM * LANES + lane])
+            rejected = converged and _rejected(dt_new, dt)
             accepted = converged and not rejected
-            grown = dt / SAFETY_FACTOR if dt_new / dt > 1.0 / SAFETY_FACTOR else dt_new
             before = s[proposed * LANES + lane]
-            after = (max(grown, before) if dt < before else grown) if accepted else before
+            after = _next_proposed(dt_new, dt, before) if accepted else before
             s[proposed * LANES + lane] = dt_new if rejected else after
             s[last_done * LANES + lane] = dt if accepted else s[last_done * LANES + lane]
             d[STEPPED * LANES + lane] = 1.0 if accepted else 0.0
@@ -302,12 +285,12 @@ def _lane_finish_steps(rows: lanes.Rows) -> lanes.LaneFunction:
 
 
 @jit_inline
-def _lane_end_acceleration(t, a0, b, size, lane):
-    """The acceleration at the end of the step, ``a0 + b_0 + ... + b_6`` (:func:`~nbody.integrators.ias15._proposed_step`), of a lane."""
+def _lane_column(t, row, size, lane):
+    """The seven coefficients of a lane's coordinate whose first is at ``row`` (:func:`~nbody.integrators.ias15._column`)."""
     return (
-        t[a0 * LANES + lane] + t[b * LANES + lane] + t[(b + size) * LANES + lane] + t[(b + 2 * size) * LANES + lane]
-        + t[(b + 3 * size) * LANES + lane] + t[(b + 4 * size) * LANES + lane] + t[(b + 5 * size) * LANES + lane]
-        + t[(b + 6 * size) * LANES + lane]
+        t[row * LANES + lane], t[(row + size) * LANES + lane], t[(row + 2 * size) * LANES + lane],
+        t[(row + 3 * size) * LANES + lane], t[(row + 4 * size) * LANES + lane], t[(row + 5 * size) * LANES + lane],
+        t[(row + 6 * size) * LANES + lane],
     )  # fmt: skip
 
 
@@ -315,17 +298,10 @@ def _lane_end_acceleration(t, a0, b, size, lane):
 def _lane_finish(t, d, lane, b, e, br, er, a0, csx, csv, x, v, size):
     """:func:`~nbody.integrators.ias15._finish` of one coordinate of a lane that accepted its step (but the accelerations)."""
     accepted = d[STEPPED * LANES + lane] != 0.0
-    dt = d[DT * LANES + lane]
-    dt2 = dt * dt
-    position, position_c = t[x * LANES + lane], t[csx * LANES + lane]
-    velocity, velocity_c = t[v * LANES + lane], t[csv * LANES + lane]
-    for k in range(6, -1, -1):
-        position, position_c = _compensated(position, position_c, t[(b + k * size) * LANES + lane] / ((k + 2.0) * (k + 3.0)) * dt2)
-    position, position_c = _compensated(position, position_c, t[a0 * LANES + lane] / 2.0 * dt2)
-    position, position_c = _compensated(position, position_c, velocity * dt)
-    for k in range(6, -1, -1):
-        velocity, velocity_c = _compensated(velocity, velocity_c, t[(b + k * size) * LANES + lane] / (k + 2.0) * dt)
-    velocity, velocity_c = _compensated(velocity, velocity_c, t[a0 * LANES + lane] * dt)
+    position, position_c, velocity, velocity_c = _finished(
+        t[x * LANES + lane], t[csx * LANES + lane], t[v * LANES + lane], t[csv * LANES + lane], t[a0 * LANES + lane],
+        _lane_column(t, b, size, lane), d[DT * LANES + lane],
+    )  # fmt: skip
     _lane_select(t, x * LANES + lane, accepted, position)
     _lane_select(t, csx * LANES + lane, accepted, position_c)
     _lane_select(t, v * LANES + lane, accepted, velocity)
