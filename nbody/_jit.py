@@ -7,6 +7,9 @@ Numba's cache of a function is keyed on its own file only, not on the files of t
 calls, so editing an integrator would leave a stale compiled loop in the cache. On import, the
 sources of the package are hashed; when the hash changes, every cached file of the package is
 removed before anything is compiled (under a file lock, so that processes importing at once do it once).
+Each variant of a closure (a lane step per number of bodies, a kernel per menu) gets a cache file of its own
+(:func:`own_cache_file`): in one shared file, processes compiling different variants at once could map one variant
+to another's code.
 
 :data:`borrowed` views an array without holding a reference: the time loop works on borrowed views of its arrays,
 so that passing them to the step function at every step costs no reference counting.
@@ -22,6 +25,7 @@ from typing import cast
 import numba
 import numpy as np
 from numba import types
+from numba.core import serialize
 from numba.core.errors import TypingError
 from numba.extending import intrinsic
 
@@ -59,19 +63,34 @@ def _invalidate_stale_cache(package: Path = _PACKAGE) -> bool:
 _invalidate_stale_cache()
 
 
+def own_cache_file(function):
+    """``function``; a closure is renamed after a digest of the values it closes over, so that each variant of one
+    source function (a lane step per number of bodies, a kernel per menu, ...) has a cache file of its own.
+
+    Numba keeps every variant of a function in one index file and names a new variant's data file after the first
+    number that the index it last read does not use: two processes compiling different variants at once (``pytest
+    -n 2``, MPI ranks, training workers) both write data file 1, and the index then maps one variant to the other's
+    code, which every later process loads (seen in CI: IAS15's adaptive lane step ran the fixed-step one's code).
+    With one variant per file, processes that compile at once compile the same code."""
+    if function.__closure__:
+        cells = tuple(cell.cell_contents for cell in function.__closure__)
+        function.__qualname__ += "." + hashlib.sha256(serialize.dumps(cells)).hexdigest()[:16]
+    return function
+
+
 def jit(function):
     """Compile ``function`` in nopython mode with the package settings."""
-    return numba.njit(cache=True, error_model="numpy")(function)
+    return numba.njit(cache=True, error_model="numpy")(own_cache_file(function))
 
 
 def jit_inline(function):
     """:func:`jit`, inlined into its callers (for small helpers called in every step, e.g. work-array views)."""
-    return numba.njit(cache=True, error_model="numpy", inline="always")(function)
+    return numba.njit(cache=True, error_model="numpy", inline="always")(own_cache_file(function))
 
 
 def parallel_jit(function):
     """Compile ``function`` with ``parallel=True`` (for ``numba.prange`` loops)."""
-    return numba.njit(cache=True, error_model="numpy", parallel=True)(function)
+    return numba.njit(cache=True, error_model="numpy", parallel=True)(own_cache_file(function))
 
 
 def _borrowed(typingctx, array):

@@ -1,5 +1,5 @@
 """The package's Numba helpers: the invalidation of the compiled cache (on a change of the sources only, and once
-when processes import at once), and borrowed arrays."""
+when processes import at once), a cache file per variant of a closure, and borrowed arrays."""
 
 import hashlib
 import multiprocessing
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from numba.core.errors import TypingError
 
-from nbody._jit import _invalidate_stale_cache, borrowed
+from nbody._jit import _invalidate_stale_cache, borrowed, jit, own_cache_file
 
 
 def _package(tmp_path):
@@ -76,3 +76,21 @@ def test_a_borrowed_array_is_the_same_memory_and_leaves_the_reference_count_alon
 
     with pytest.raises(TypingError, match="borrowed takes an array"):
         not_an_array(1.0)
+
+
+def _adder(constant: float):
+    def add(value):
+        return value + constant
+
+    return add
+
+
+def test_each_variant_of_a_closure_has_a_cache_file_of_its_own():
+    """Numba numbers the data files of one function's variants from the index it last read, so two processes
+    compiling different variants at once could map one to the other's code; one file per variant rules it out."""
+    one, other, again = (own_cache_file(_adder(value)) for value in (1.0, 2.0, 1.0))
+    assert one.__qualname__ != other.__qualname__ and one.__qualname__ == again.__qualname__
+    assert one.__qualname__.startswith("_adder.<locals>.add.")
+    assert own_cache_file(_package).__qualname__ == "_package"  # not a closure: as it was
+    compiled = [jit(_adder(value)) for value in (1.0, 2.0)]
+    assert [function(1.0) for function in compiled] == [2.0, 3.0]
