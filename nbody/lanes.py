@@ -323,7 +323,7 @@ def whole_lane_step(rows: Rows, size: LaneFunction, advance: LaneFunction) -> La
         advance(s, d, w)
         _stepped(d, w)
 
-    return LaneStep(rows, run, _nothing)
+    return LaneStep(rows, run, no_handover)
 
 
 def scaled_lane_step(rows: Rows, scale: LaneFunction, advance: LaneFunction) -> LaneStep:
@@ -359,5 +359,6 @@ def _stepped(d, w):
 
 
 @jit_inline
-def _nothing(s, d, w):
-    """The handover of a lane step whose rounds are whole steps: nothing to do."""
+def no_handover(s, d, w):
+    """The handover of a lane step whose lanes' rows always hold the state at the end of their last step (a lane
+    step whose rounds are whole steps): nothing to do."""

@@ -42,7 +42,7 @@ import math
 
 import numpy as np
 
-from nbody._jit import jit, jit_inline
+from nbody._jit import c_view, jit, jit_inline
 from nbody.forces import free_fall_time
 
 #: Substeps of the leapfrog in each column of the extrapolation (Bulirsch's sequence: against ``2, 4, 6, ...``
@@ -71,8 +71,14 @@ _MAX_ATTEMPTS = 100
 _LANDING_TRIES = 12  # root-search steps before an undershooting step is accepted as it is
 _FIRST_COLUMNS = 6  # columns tried on the first step
 
-# header: fictitious step, binding energy, target column, initial force function, dt/h of the last step
-_STEP, _BINDING, _COLUMN, _U0, _RATE, _HEADER = 0, 1, 2, 3, 4, 5
+# header: fictitious step, binding energy, target column, initial force function, dt/h of the last step; then the
+# state of the step under way (:func:`_prepare`, :func:`_settle`): the fictitious length of the next attempt, its
+# columns, the step and columns proposed before it was shortened to land, whether it lands and by a root search, the
+# time aimed at, the bracket of the root search (``h`` and ``t(h) - target`` at each end), the side the last try fell
+# on and the tries
+_STEP, _BINDING, _COLUMN, _U0, _RATE = 0, 1, 2, 3, 4
+_H, _COLUMNS_NOW, _NATURAL_STEP, _NATURAL_COLUMNS, _LANDING, _FINAL, _TARGET = 5, 6, 7, 8, 9, 10, 11
+_LOW_H, _LOW_F, _HIGH_H, _HIGH_F, _SIDE, _TRIES, _HEADER = 12, 13, 14, 15, 16, 17, 18
 
 
 @jit_inline
@@ -104,13 +110,13 @@ def _views(work: np.ndarray, n: int):
     start += length
     centre = work[start : start + 6]
     start += 6
-    output = work[start : start + 6 * n].reshape(2, n, 3)
+    output = c_view(work[start : start + 6 * n], (2, n, 3))
     start += 6 * n
-    table = work[start : start + _COLUMNS * length].reshape(_COLUMNS, length)
+    table = c_view(work[start : start + _COLUMNS * length], (_COLUMNS, length))
     start += _COLUMNS * length
-    buffers = work[start : start + 2 * length].reshape(2, length)
+    buffers = c_view(work[start : start + 2 * length], (2, length))
     start += 2 * length
-    scratch = work[start : start + 9 * n].reshape(3, n, 3)
+    scratch = c_view(work[start : start + 9 * n], (3, n, 3))
     return order, state, centre, output, table, buffers[0], buffers[1], scratch[0], scratch[1], scratch[2]
 
 
@@ -126,7 +132,7 @@ def _scratch(work: np.ndarray, n: int):
 def _links(y: np.ndarray, n: int):
     """``X, W`` (each ``(n - 1, 3)``) of a state vector ``[X, W, t]``."""
     size = 3 * (n - 1)
-    return y[:size].reshape(n - 1, 3), y[size : 2 * size].reshape(n - 1, 3)
+    return c_view(y[:size], (n - 1, 3)), c_view(y[size : 2 * size], (n - 1, 3))
 
 
 @jit_inline
@@ -225,18 +231,34 @@ def _kick(m, order, y, ds, eps2, n, a) -> None:
 
 
 @jit_inline
-def _leapfrog(m, order, start, y, h, substeps, binding, eps2, n, a, u) -> bool:
-    """``y`` = ``start`` advanced by ``substeps`` leapfrog substeps of total fictitious length ``h``."""
+def _leapfrog_start(m, order, start, y, h, substeps, binding, n, u) -> bool:
+    """The first half drift of :func:`_leapfrog` (``y`` from ``start`` at time 0); False where it breaks down."""
     y[:] = start
     y[-1] = 0.0
     hs = h / substeps
-    if not _drift(m, order, y, 0.5 * hs, binding, n, u):
+    return _drift(m, order, y, 0.5 * hs, binding, n, u)
+
+
+@jit_inline
+def _finite(y) -> bool:
+    """Whether every entry of ``y`` is finite (``np.all(np.isfinite(y))`` without the temporary array)."""
+    for value in y:  # noqa: SIM110 (a generator in all() does not compile)
+        if not math.isfinite(value):
+            return False
+    return True
+
+
+@jit_inline
+def _leapfrog(m, order, start, y, h, substeps, binding, eps2, n, a, u) -> bool:
+    """``y`` = ``start`` advanced by ``substeps`` leapfrog substeps of total fictitious length ``h``."""
+    if not _leapfrog_start(m, order, start, y, h, substeps, binding, n, u):
         return False
+    hs = h / substeps
     for step in range(substeps):
         _kick(m, order, y, hs, eps2, n, a)
         if not _drift(m, order, y, hs if step < substeps - 1 else 0.5 * hs, binding, n, u):
             return False
-    return bool(np.all(np.isfinite(y)))
+    return _finite(y)
 
 
 @jit_inline
@@ -256,6 +278,56 @@ def _error(m, order, high, low, n) -> float:
 
 
 @jit
+def _extrapolate(m, order, tol, h, k, columns, work):
+    """Column ``k`` of a Gragg-Bulirsch-Stoer step of fictitious length ``h``, its leapfrog result in ``previous``
+    (:func:`_views`): the Aitken-Neville update of the table, the error estimate and the step-size control. Returns
+    ``(done, accepted, h_next, columns_next)``: ``done`` when the step is decided (accepted with its result in
+    ``table[accepted - 1]``, or rejected with ``accepted`` 0, at the last of ``columns`` + 1 columns at the latest)."""
+    n = m.shape[0]
+    table, previous, current = _views(work, n)[4:7]
+    steps = _scratch(work, n)[2]
+    # Aitken-Neville: previous = T[k][j - 1], table[j - 1] = T[k - 1][j - 1] before it is overwritten
+    for j in range(1, k + 1):
+        ratio = (SUBSTEPS[k] / SUBSTEPS[k - j]) ** 2 - 1.0
+        for index in range(current.shape[0]):
+            current[index] = previous[index] + (previous[index] - table[j - 1, index]) / ratio
+        table[j - 1, :] = previous
+        previous[:] = current
+    table[k, :] = previous
+    last = _last_column(columns)
+    if k == 0:
+        return False, 0, h, columns
+    error = _error(m, order, table[k], table[k - 1], n) / tol
+    steps[k] = h * SAFETY * (1.0 / max(error, 1e-300)) ** (1.0 / (2 * k + 1)) if math.isfinite(error) else 0.1 * h
+    if steps[k] > MAX_GROWTH * h:
+        steps[k] = MAX_GROWTH * h
+    best = 1
+    for j in range(2, k + 1):
+        if _WORK[j] / steps[j] < _WORK[best] / steps[best]:
+            best = j
+    if error <= 1.0:
+        if best == k and k + 1 < _COLUMNS - 1:
+            return True, k + 1, min(steps[k] * _WORK[k + 1] / _WORK[k], MAX_GROWTH * h), k + 1
+        return True, k + 1, steps[best], max(best, 2)
+    if k == last:
+        return True, 0, h * max(0.05, min(0.5, steps[best] / h)), max(best, 2)
+    return False, 0, h, columns
+
+
+@jit_inline
+def _last_column(columns: int) -> int:
+    """The last column a step aiming at ``columns`` tries."""
+    return min(columns + 1, _COLUMNS - 1)
+
+
+@jit_inline
+def _broken_down(h: float, columns: int):
+    """``(accepted, h_next, columns_next)`` of a step whose leapfrog broke down (``T + B`` not positive, or a
+    non-finite state): rejected, half as long."""
+    return 0, 0.5 * h, max(columns - 1, 2)
+
+
+@jit
 def _extrapolated_step(m, eps2, tol, h, columns, work):
     """One Gragg-Bulirsch-Stoer step of fictitious length ``h`` over at most ``columns`` + 1 columns.
 
@@ -266,36 +338,15 @@ def _extrapolated_step(m, eps2, tol, h, columns, work):
     order, state, centre, output, table, previous, current, a, q, u = _views(work, n)
     binding = work[_BINDING]
     evals = 0
-    last = min(columns + 1, _COLUMNS - 1)
-    steps = _scratch(work, n)[2]
-    best = 0
-    for k in range(last + 1):
-        if not _leapfrog(m, order, state, previous, h, SUBSTEPS[k], binding, eps2, n, a, u):
-            return 0, 0.5 * h, max(columns - 1, 2), evals + SUBSTEPS[k]
+    for k in range(_last_column(columns) + 1):
         evals += SUBSTEPS[k]
-        # Aitken-Neville: previous = T[k][j - 1], table[j - 1] = T[k - 1][j - 1] before it is overwritten
-        for j in range(1, k + 1):
-            ratio = (SUBSTEPS[k] / SUBSTEPS[k - j]) ** 2 - 1.0
-            for index in range(current.shape[0]):
-                current[index] = previous[index] + (previous[index] - table[j - 1, index]) / ratio
-            table[j - 1, :] = previous
-            previous[:] = current
-        table[k, :] = previous
-        if k == 0:
-            continue
-        error = _error(m, order, table[k], table[k - 1], n) / tol
-        steps[k] = h * SAFETY * (1.0 / max(error, 1e-300)) ** (1.0 / (2 * k + 1)) if math.isfinite(error) else 0.1 * h
-        if steps[k] > MAX_GROWTH * h:
-            steps[k] = MAX_GROWTH * h
-        best = 1
-        for j in range(2, k + 1):
-            if _WORK[j] / steps[j] < _WORK[best] / steps[best]:
-                best = j
-        if error <= 1.0:
-            if best == k and k + 1 < _COLUMNS - 1:
-                return k + 1, min(steps[k] * _WORK[k + 1] / _WORK[k], MAX_GROWTH * h), k + 1, evals
-            return k + 1, steps[best], max(best, 2), evals
-    return 0, h * max(0.05, min(0.5, steps[best] / h)), max(best, 2), evals
+        if not _leapfrog(m, order, state, previous, h, SUBSTEPS[k], binding, eps2, n, a, u):
+            accepted, h_next, columns_next = _broken_down(h, columns)
+            return accepted, h_next, columns_next, evals
+        done, accepted, h_next, columns_next = _extrapolate(m, order, tol, h, k, columns, work)
+        if done:
+            return accepted, h_next, columns_next, evals
+    return 0, h, columns, evals  # not reached: the last column decides
 
 
 @jit
@@ -450,6 +501,91 @@ def _sync(x, v, m, eps2, work) -> int:
 
 
 @jit
+def _prepare(x, v, m, eps2, h, dt_max, work) -> int:
+    """Before a step from fictitious length ``h`` (at most ``dt_max`` of physical time): the chain rebuilt if ``x, v``
+    were changed or another order is shorter, and the step under way set up in the header (shortened to land on
+    ``dt_max``, see :func:`_advance`). Returns the force evaluations (0 or 1)."""
+    n = m.shape[0]
+    evals = _sync(x, v, m, eps2, work)
+    _rechain(m, work)
+    order, state, centre, output, table, previous, current, a, q, u = _views(work, n)
+    work[_COLUMNS_NOW] = work[_COLUMN]
+    work[_NATURAL_STEP] = h
+    work[_NATURAL_COLUMNS] = work[_COLUMN]
+    landing = h * work[_RATE] > dt_max
+    final = landing and dt_max < FINAL_FRACTION * h * work[_RATE]
+    target = dt_max if final else AIM * dt_max
+    if final:  # aim from the rate dt/ds = 1 / (T + B) now
+        h = target * (_kinetic(m, order, _links(state, n)[1], n, u) + work[_BINDING])
+    elif landing:  # aim from the last step's mean rate
+        h = target / work[_RATE]
+    work[_H] = h
+    work[_LANDING] = 1.0 if landing else 0.0
+    work[_FINAL] = 1.0 if final else 0.0
+    work[_TARGET] = target
+    work[_LOW_H], work[_LOW_F], work[_HIGH_H], work[_HIGH_F] = 0.0, -target, 0.0, 0.0
+    work[_SIDE] = 0.0
+    work[_TRIES] = 0.0
+    return evals
+
+
+@jit
+def _settle(x, v, m, accepted, h_next, columns_next, result, dt_max, work):
+    """After an attempt of the step under way (``accepted`` 0 when rejected, its proposal ``h_next, columns_next``,
+    its end state ``result``): ``(True, dt)`` when the step is taken (the state, centre of mass, header and ``x, v``
+    written), else ``False`` with the next attempt's length and columns in the header (:func:`_advance`)."""
+    n = m.shape[0]
+    order, state, centre, output, table, previous, current, a, q, u = _views(work, n)
+    if accepted == 0:
+        work[_H] = h_next
+        work[_COLUMNS_NOW] = columns_next
+        return False, 0.0
+    h = work[_H]
+    target = work[_TARGET]
+    final = work[_FINAL] != 0.0
+    dt = result[-1]
+    landed = abs(dt - dt_max) <= LANDING_TOLERANCE * dt_max
+    if not landed and (dt > dt_max or (final and work[_TRIES] < _LANDING_TRIES)):
+        if work[_LANDING] == 0.0:
+            work[_LANDING] = 1.0
+            work[_NATURAL_STEP], work[_NATURAL_COLUMNS] = h_next, columns_next
+        work[_TRIES] += 1.0
+        if dt > target:
+            work[_HIGH_H], work[_HIGH_F] = h, dt - target
+            if work[_SIDE] == 1.0:
+                work[_LOW_F] *= 0.5
+            work[_SIDE] = 1.0
+        else:
+            work[_LOW_H], work[_LOW_F] = h, dt - target
+            if work[_SIDE] == -1.0:
+                work[_HIGH_F] *= 0.5
+            work[_SIDE] = -1.0
+        low_h, low_f, high_h, high_f = work[_LOW_H], work[_LOW_F], work[_HIGH_H], work[_HIGH_F]
+        newton = h + (target - dt) * (_kinetic(m, order, _links(result, n)[1], n, u) + work[_BINDING])  # dt/dh = 1 / (T + B) at the end
+        work[_H] = newton if high_h == 0.0 or low_h < newton < high_h else low_h - low_f * (high_h - low_h) / (high_f - low_f)
+        return False, 0.0
+    state[:] = result
+    state[-1] = 0.0
+    taken = dt_max if landed else dt
+    for d in range(3):
+        centre[d] += centre[3 + d] * taken
+    landing = work[_LANDING] != 0.0
+    work[_STEP] = work[_NATURAL_STEP] if landing else h_next
+    work[_COLUMN] = work[_NATURAL_COLUMNS] if landing else columns_next
+    work[_RATE] = dt / h
+    _write(x, v, m, work)
+    return True, taken
+
+
+@jit_inline
+def _alone(x, v, dt_max):
+    """A lone body (after mergers) moves uniformly: ``(dt_max, 0)``, the step and its force evaluations."""
+    for d in range(3):
+        x[0, d] += v[0, d] * dt_max
+    return dt_max, 0
+
+
+@jit
 def _advance(x, v, m, eps2, tol, h, dt_max, extrapolate, work):
     """Take one step from fictitious length ``h``, shortened to land on ``dt_max``; returns ``(dt, evals)``.
 
@@ -460,27 +596,13 @@ def _advance(x, v, m, eps2, tol, h, dt_max, extrapolate, work):
     step was shortened.
     """
     n = m.shape[0]
-    if n == 1:  # a lone body (after mergers) moves uniformly
-        for d in range(3):
-            x[0, d] += v[0, d] * dt_max
-        return dt_max, 0
-    evals = _sync(x, v, m, eps2, work)
-    _rechain(m, work)
+    if n == 1:
+        return _alone(x, v, dt_max)
+    evals = _prepare(x, v, m, eps2, h, dt_max, work)
     order, state, centre, output, table, previous, current, a, q, u = _views(work, n)
-    columns = int(work[_COLUMN])
-    natural_step = h
-    natural_columns = columns
-    landing = h * work[_RATE] > dt_max
-    final = landing and dt_max < FINAL_FRACTION * h * work[_RATE]
-    target = dt_max if final else AIM * dt_max
-    if final:  # aim from the rate dt/ds = 1 / (T + B) now
-        h = target * (_kinetic(m, order, _links(state, n)[1], n, u) + work[_BINDING])
-    elif landing:  # aim from the last step's mean rate
-        h = target / work[_RATE]
-    low_h, low_f, high_h, high_f = 0.0, -target, 0.0, 0.0
-    side = 0
-    tries = 0
     for _ in range(_MAX_ATTEMPTS):
+        h = work[_H]
+        columns = int(work[_COLUMNS_NOW])
         if extrapolate:
             accepted, h_next, columns_next, spent = _extrapolated_step(m, eps2, tol, h, columns, work)
             result = table[max(accepted - 1, 0)]
@@ -489,40 +611,9 @@ def _advance(x, v, m, eps2, tol, h, dt_max, extrapolate, work):
             accepted, h_next, columns_next, spent = (1 if ok else 0), (h if ok else 0.5 * h), columns, 1
             result = previous
         evals += spent
-        if accepted == 0:
-            h = h_next
-            columns = columns_next
-            continue
-        dt = result[-1]
-        landed = abs(dt - dt_max) <= LANDING_TOLERANCE * dt_max
-        if not landed and (dt > dt_max or (final and tries < _LANDING_TRIES)):
-            if not landing:
-                landing = True
-                natural_step, natural_columns = h_next, columns_next
-            tries += 1
-            if dt > target:
-                high_h, high_f = h, dt - target
-                if side == 1:
-                    low_f *= 0.5
-                side = 1
-            else:
-                low_h, low_f = h, dt - target
-                if side == -1:
-                    high_f *= 0.5
-                side = -1
-            newton = h + (target - dt) * (_kinetic(m, order, _links(result, n)[1], n, u) + work[_BINDING])  # dt/dh = 1 / (T + B) at the end
-            h = newton if high_h == 0.0 or low_h < newton < high_h else low_h - low_f * (high_h - low_h) / (high_f - low_f)
-            continue
-        state[:] = result
-        state[-1] = 0.0
-        taken = dt_max if landed else dt
-        for d in range(3):
-            centre[d] += centre[3 + d] * taken
-        work[_STEP] = natural_step if landing else h_next
-        work[_COLUMN] = natural_columns if landing else columns_next
-        work[_RATE] = dt / h
-        _write(x, v, m, work)
-        return taken, evals
+        taken, dt = _settle(x, v, m, accepted, h_next, columns_next, result, dt_max, work)
+        if taken:
+            return dt, evals
     return 0.0, evals  # no step found: the time loop reports a step underflow
 
 

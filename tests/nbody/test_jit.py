@@ -1,5 +1,5 @@
 """The package's Numba helpers: the invalidation of the compiled cache (on a change of the sources only, and once
-when processes import at once), a cache file per variant of a closure, and borrowed arrays."""
+when processes import at once), a cache file per variant of a closure, borrowed arrays and C-contiguous views."""
 
 import hashlib
 import multiprocessing
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from numba.core.errors import TypingError
 
-from nbody._jit import _invalidate_stale_cache, borrowed, jit, own_cache_file
+from nbody._jit import _invalidate_stale_cache, borrowed, c_view, jit, own_cache_file
 
 
 def _package(tmp_path):
@@ -76,6 +76,38 @@ def test_a_borrowed_array_is_the_same_memory_and_leaves_the_reference_count_alon
 
     with pytest.raises(TypingError, match="borrowed takes an array"):
         not_an_array(1.0)
+
+
+def test_a_c_view_is_the_reshape_and_shares_the_memory():
+    """``c_view`` gives what ``reshape`` gives (shape, strides, values; shapes of run-time and literal integers), and
+    writes through it reach the array."""
+
+    @numba.njit
+    def views(a, rows):
+        block = c_view(a[2:14], (rows, 2, 3))
+        flat = c_view(a[2:14], (12,))
+        block[1, 0, 2] = -1.0
+        return block, block.reshape(12), flat, a[2:14].reshape(rows, 2, 3)
+
+    a = np.arange(16.0)
+    block, reshaped, flat, reference = views(a, 2)
+    assert block.shape == reference.shape == (2, 2, 3) and block.strides == reference.strides == (48, 24, 8)
+    assert np.array_equal(block, reference) and np.array_equal(reshaped, flat) and a[2 + 6 + 2] == -1.0
+    assert np.array_equal(flat, a[2:14]) and np.shares_memory(block, a)
+
+    @numba.njit
+    def strided(a):
+        return c_view(a[::2], (2, 4))
+
+    with pytest.raises(TypingError, match="C-contiguous one-dimensional"):
+        strided(np.arange(16.0))
+
+    @numba.njit
+    def float_shape(a):
+        return c_view(a, (2.0, 8))
+
+    with pytest.raises(TypingError, match="tuple of integers"):
+        float_shape(np.arange(16.0))
 
 
 def _adder(constant: float):
