@@ -19,9 +19,10 @@ ReferenceCost = Annotated[float, Field(gt=0.0, le=1e9)]
 
 #: CPU time of one force evaluation relative to IAS15's, on the paper's three-body initial conditions, interval by
 #: interval as the environment runs them (``python benchmarks/evaluation_cost.py --seeds 100 --repeat 5``,
-#: 2026-12-04: IAS15 0.318 us, Hermite 0.307, leapfrog 0.162, rk 0.252, archain 0.620). Force evaluations alone are
-#: not an honest cost across integrators: an archain evaluation (chain coordinates, extrapolation) costs twice IAS15's.
-EVALUATION_COST: dict[str, float] = {"hermite": 0.97, "leapfrog": 0.51, "rk": 0.79, "ias15": 1.0, "archain": 1.95}
+#: 2026-12-07: IAS15 0.227 us, Hermite 0.227, leapfrog 0.099, rk 0.181, archain 0.244). Force evaluations alone are
+#: not an honest cost across integrators (leapfrog's cost half of IAS15's; on 2026-12-04, before archain's views
+#: stopped calling Numba's reshape helper, an archain evaluation cost 1.95x IAS15's).
+EVALUATION_COST: dict[str, float] = {"hermite": 1.0, "leapfrog": 0.44, "rk": 0.8, "ias15": 1.0, "archain": 1.08}
 
 
 class Choice(StrictModel):

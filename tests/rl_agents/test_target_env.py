@@ -114,7 +114,7 @@ def test_the_cost_is_force_evaluations_weighted_per_integrator():
     env.step(ARCHAIN)  # start-up and one interval of archain
     evals = env.simulation.n_force_evals
     assert env.cost == pytest.approx(EVALUATION_COST["ias15"] * 1 + EVALUATION_COST["archain"] * evals, rel=1e-12)
-    assert EVALUATION_COST["archain"] > 1.5 * EVALUATION_COST["ias15"]
+    assert EVALUATION_COST["archain"] != EVALUATION_COST["ias15"] and env.cost != pytest.approx(1 + evals, rel=1e-6)
 
 
 def test_the_target_is_drawn_log_uniformly_or_given():
