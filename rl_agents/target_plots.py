@@ -14,6 +14,7 @@ def plot_success_against_cost(outcomes: Mapping[float, Mapping[str, Outcomes]], 
     """The figure: per target ``eps`` (a key of ``outcomes``), every policy of ``outcomes[eps]`` as a point (mean
     cost, success rate at ``eps``) with its 95 % bootstrap intervals on both axes."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     rng = np.random.default_rng(seed)
     figure, axes = plt.subplots(1, len(outcomes), figsize=(4.2 * len(outcomes), 4.6), sharey=True, squeeze=False)
@@ -33,7 +34,8 @@ def plot_success_against_cost(outcomes: Mapping[float, Mapping[str, Outcomes]], 
                 label=label,
             )
         axis.set_title(f"target eps = {eps:g}")
-        axis.set_xlabel("mean cost (weighted force evaluations)")
+        axis.set_xlabel("mean cost (thousands of weighted force evaluations)")
+        axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value / 1000:g}"))
         axis.grid(alpha=0.3)
     axes[0][0].set_ylabel("success rate (final dE <= eps)")
     handles, labels = axes[0][0].get_legend_handles_labels()
