@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from nbody._jit import jit, jit_inline
+from nbody._jit import c_view, jit, jit_inline
 from nbody.forces import accelerations, collision_time
 
 _C = np.array([0.0, 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0, 1.0, 1.0])
@@ -45,9 +45,9 @@ def work_size(n: int) -> int:
 @jit_inline
 def _views(work: np.ndarray, n: int):
     size = 3 * n
-    V = work[: _STAGES * size].reshape(_STAGES, n, 3)
-    A = work[_STAGES * size : 2 * _STAGES * size].reshape(_STAGES, n, 3)
-    rest = work[2 * _STAGES * size : (2 * _STAGES + 4) * size].reshape(4, n, 3)
+    V = c_view(work[: _STAGES * size], (_STAGES, n, 3))
+    A = c_view(work[_STAGES * size : 2 * _STAGES * size], (_STAGES, n, 3))
+    rest = c_view(work[2 * _STAGES * size : (2 * _STAGES + 4) * size], (4, n, 3))
     return V, A, rest[0], rest[1], rest[2], rest[3]
 
 

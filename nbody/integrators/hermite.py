@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from nbody import lanes
-from nbody._jit import jit, jit_inline
+from nbody._jit import c_view, jit, jit_inline
 from nbody.forces import accelerations_jerks, collision_time
 from nbody.lanes import DT, DT_MAX, LANES, OWN, PARAM, SCALE
 
@@ -38,7 +38,7 @@ def work_size(n: int) -> int:
 
 @jit_inline
 def _views(work: np.ndarray, n: int):
-    blocks = work[: _BLOCKS * 3 * n].reshape(_BLOCKS, n, 3)
+    blocks = c_view(work[: _BLOCKS * 3 * n], (_BLOCKS, n, 3))
     return blocks[0], blocks[1], blocks[2], blocks[3], blocks[4], blocks[5], blocks[6], blocks[7]
 
 

@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from nbody._jit import jit, jit_inline
+from nbody._jit import c_view, jit, jit_inline
 from nbody.forces import accelerations, collision_time
 
 SAFETY_FACTOR = 0.25
@@ -94,15 +94,15 @@ def _views(work: np.ndarray, n: int):
     """The blocks of the work array over the ``3 n`` coordinates: ``b, e, br, er, g, csb`` (7, 3 n) and
     ``a0, at, csx, csv, xn`` (3 n); the loops run over one coordinate index, without a body and axis pair."""
     size = 3 * n
-    sevens = work[: 7 * _BLOCKS_7 * size].reshape(_BLOCKS_7, 7, size)
-    ones = work[7 * _BLOCKS_7 * size : (7 * _BLOCKS_7 + _BLOCKS_1) * size].reshape(_BLOCKS_1, size)
+    sevens = c_view(work[: 7 * _BLOCKS_7 * size], (_BLOCKS_7, 7, size))
+    ones = c_view(work[7 * _BLOCKS_7 * size : (7 * _BLOCKS_7 + _BLOCKS_1) * size], (_BLOCKS_1, size))
     return sevens[0], sevens[1], sevens[2], sevens[3], sevens[4], sevens[5], ones[0], ones[1], ones[2], ones[3], ones[4]
 
 
 @jit_inline
 def _bodies(values: np.ndarray, n: int) -> np.ndarray:
     """A block of ``3 n`` coordinates as ``(n, 3)``, as the force function takes it."""
-    return values.reshape(n, 3)
+    return c_view(values, (n, 3))
 
 
 @jit_inline
@@ -289,8 +289,8 @@ def _attempt(x, v, m, eps2, dt, work):
     n = m.shape[0]
     size = 3 * n
     b, e, br, er, g, csb, a0, at, csx, csv, xn = _views(work, n)
-    xf = x.reshape(size)
-    vf = v.reshape(size)
+    xf = c_view(x, (size,))
+    vf = c_view(v, (size,))
     xn_bodies = _bodies(xn, n)
     at_bodies = _bodies(at, n)
     csb[:, :] = 0.0
@@ -373,8 +373,8 @@ def _finish(x, v, m, eps2, dt, work) -> None:
     n = m.shape[0]
     size = 3 * n
     b, e, br, er, g, csb, a0, at, csx, csv, xn = _views(work, n)
-    xf = x.reshape(size)
-    vf = v.reshape(size)
+    xf = c_view(x, (size,))
+    vf = c_view(v, (size,))
     for c in range(size):
         xf[c], csx[c], vf[c], csv[c] = _finished(xf[c], csx[c], vf[c], csv[c], a0[c], _column(b, c), dt)
     br[:, :] = b

@@ -10,7 +10,7 @@ Work array: the acceleration (N x 3).
 import numpy as np
 
 from nbody import lanes
-from nbody._jit import jit, jit_inline
+from nbody._jit import c_view, jit, jit_inline
 from nbody.forces import accelerations, free_fall_time
 from nbody.lanes import DT, LANES
 
@@ -23,14 +23,14 @@ def work_size(n: int) -> int:
 @jit
 def init(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, work: np.ndarray) -> int:
     """Evaluate the initial acceleration; returns the number of force evaluations (1)."""
-    accelerations(m, x, eps2, work.reshape(m.shape[0], 3))
+    accelerations(m, x, eps2, c_view(work, (m.shape[0], 3)))
     return 1
 
 
 @jit_inline
 def advance(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, dt: float, work: np.ndarray) -> None:
     """One kick-drift-kick step of length ``dt`` in place."""
-    a = work.reshape(m.shape[0], 3)
+    a = c_view(work, (m.shape[0], 3))
     half = 0.5 * dt
     for i in range(m.shape[0]):
         for k in range(3):

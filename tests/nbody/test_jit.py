@@ -87,7 +87,7 @@ def test_a_c_view_is_the_reshape_and_shares_the_memory():
         block = c_view(a[2:14], (rows, 2, 3))
         flat = c_view(a[2:14], (12,))
         block[1, 0, 2] = -1.0
-        return block, block.reshape(12), flat, a[2:14].reshape(rows, 2, 3)
+        return block, c_view(block, (12,)), flat, a[2:14].reshape(rows, 2, 3)
 
     a = np.arange(16.0)
     block, reshaped, flat, reference = views(a, 2)
@@ -99,7 +99,7 @@ def test_a_c_view_is_the_reshape_and_shares_the_memory():
     def strided(a):
         return c_view(a[::2], (2, 4))
 
-    with pytest.raises(TypingError, match="C-contiguous one-dimensional"):
+    with pytest.raises(TypingError, match="C-contiguous array"):
         strided(np.arange(16.0))
 
     @numba.njit
