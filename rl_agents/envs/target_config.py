@@ -19,10 +19,11 @@ ReferenceCost = Annotated[float, Field(gt=0.0, le=1e9)]
 
 #: CPU time of one force evaluation relative to IAS15's, on the paper's three-body initial conditions, interval by
 #: interval as the environment runs them (``python benchmarks/evaluation_cost.py --seeds 100 --repeat 5``,
-#: 2026-12-07: IAS15 0.227 us, Hermite 0.227, leapfrog 0.099, rk 0.181, archain 0.244). Force evaluations alone are
-#: not an honest cost across integrators (leapfrog's cost half of IAS15's; on 2026-12-04, before archain's views
-#: stopped calling Numba's reshape helper, an archain evaluation cost 1.95x IAS15's).
-EVALUATION_COST: dict[str, float] = {"hermite": 1.0, "leapfrog": 0.44, "rk": 0.8, "ias15": 1.0, "archain": 1.08}
+#: 2026-12-07, after the step functions' views stopped calling Numba's reshape helper; two runs, the weights their
+#: mean: IAS15 0.191 / 0.184 us, Hermite 0.178 / 0.175, leapfrog 0.084 / 0.079, rk 0.141 / 0.141, archain 0.243 /
+#: 0.229). Force evaluations alone are not an honest cost across integrators (a leapfrog evaluation costs 0.44 of
+#: IAS15's; on 2026-12-04, before the change, an archain evaluation cost 1.95x IAS15's).
+EVALUATION_COST: dict[str, float] = {"hermite": 0.94, "leapfrog": 0.44, "rk": 0.75, "ias15": 1.0, "archain": 1.25}
 
 
 class Choice(StrictModel):
