@@ -33,9 +33,10 @@ The fixed-step variant (``dt``) is the logH leapfrog without extrapolation at a 
 ``dt * U0`` (``U0`` the initial force function): symplectic and time-reversible in the extended phase
 space, second order, and ``dt`` long wherever the system looks like its initial state.
 
-Work array: the header, the chain order, the links ``X, W``, the centre of mass, the Cartesian state last
-written (a caller that changes ``x, v`` between steps makes the chain be rebuilt from them) and the
-extrapolation table.
+Work array: the header (the step's length and columns, and the state of a step under way, so that the lane step of
+:mod:`nbody.integrators.archain_lanes` runs the same code between its substeps), the chain order, the links ``X,
+W``, the centre of mass, the Cartesian state last written (a caller that changes ``x, v`` between steps makes the
+chain be rebuilt from them) and the extrapolation table.
 """
 
 import math
