@@ -1,4 +1,4 @@
-"""The one Numba configuration of the package, the invalidation of its on-disk cache, and borrowed arrays.
+"""The one Numba configuration of the package, the invalidation of its on-disk cache, borrowed arrays and views.
 
 ``error_model="numpy"``: a division by zero gives inf or NaN (e.g. ``r / v`` for two bodies with
 equal velocities) instead of raising, as in C. ``cache=True`` keeps compiled code between runs.
@@ -12,7 +12,8 @@ Each variant of a closure (a lane step per number of bodies, a kernel per menu) 
 to another's code.
 
 :data:`borrowed` views an array without holding a reference: the time loop works on borrowed views of its arrays,
-so that passing them to the step function at every step costs no reference counting.
+so that passing them to the step function at every step costs no reference counting. :data:`c_view` views a
+C-contiguous array with another shape without the C helper that Numba's ``reshape`` calls.
 """
 
 import fcntl

@@ -322,10 +322,17 @@ def _last_column(columns: int) -> int:
 
 
 @jit_inline
-def _broken_down(h: float, columns: int):
-    """``(accepted, h_next, columns_next)`` of a step whose leapfrog broke down (``T + B`` not positive, or a
-    non-finite state): rejected, half as long."""
-    return 0, 0.5 * h, max(columns - 1, 2)
+def _broken_down(h: float, columns: int, extrapolate: bool):
+    """``(accepted, h_next, columns_next)`` of an attempt whose leapfrog broke down (``T + B`` not positive, or a
+    non-finite state): rejected, half as long, and when extrapolating with one column fewer (at least 2)."""
+    return 0, 0.5 * h, max(columns - 1, 2) if extrapolate else columns
+
+
+@jit_inline
+def _fixed_attempt(ok: bool, h: float, columns: int):
+    """``(accepted, h_next, columns_next)`` of an attempt of :func:`step_fixed` (one leapfrog substep): taken unless
+    it broke down."""
+    return (1, h, columns) if ok else _broken_down(h, columns, False)
 
 
 @jit
@@ -342,7 +349,7 @@ def _extrapolated_step(m, eps2, tol, h, columns, work):
     for k in range(_last_column(columns) + 1):
         evals += SUBSTEPS[k]
         if not _leapfrog(m, order, state, previous, h, SUBSTEPS[k], binding, eps2, n, a, u):
-            accepted, h_next, columns_next = _broken_down(h, columns)
+            accepted, h_next, columns_next = _broken_down(h, columns, True)
             return accepted, h_next, columns_next, evals
         done, accepted, h_next, columns_next = _extrapolate(m, order, tol, h, k, columns, work)
         if done:
@@ -609,7 +616,8 @@ def _advance(x, v, m, eps2, tol, h, dt_max, extrapolate, work):
             result = table[max(accepted - 1, 0)]
         else:
             ok = _leapfrog(m, order, state, previous, h, 1, work[_BINDING], eps2, n, a, u)
-            accepted, h_next, columns_next, spent = (1 if ok else 0), (h if ok else 0.5 * h), columns, 1
+            accepted, h_next, columns_next = _fixed_attempt(ok, h, columns)
+            spent = 1
             result = previous
         evals += spent
         taken, dt = _settle(x, v, m, accepted, h_next, columns_next, result, dt_max, work)

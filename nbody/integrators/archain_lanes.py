@@ -36,6 +36,7 @@ from nbody.integrators.archain import (
     _broken_down,
     _extrapolate,
     _finite,
+    _fixed_attempt,
     _leapfrog_start,
     _prepare,
     _settle,
@@ -112,13 +113,14 @@ def _lane_finish(layout: _Layout, block: lanes.LaneFunction) -> lanes.LaneFuncti
     return finish
 
 
-def _lane_attempts(layout: _Layout, block: lanes.LaneFunction, adaptive: bool) -> tuple[lanes.LaneFunction, lanes.LaneFunction]:
+def _lane_attempts(
+    layout: _Layout, block: lanes.LaneFunction, finish: lanes.LaneFunction, adaptive: bool
+) -> tuple[lanes.LaneFunction, lanes.LaneFunction]:
     """``decide(s, d, lane, accepted, h_next, columns_next, result)``: an attempt of the lane's step is decided
     (:func:`~nbody.integrators.archain._settle`); returns whether the step is over (taken, or out of attempts).
     ``open_column(s, d, lane, k)``: column ``k`` of the attempt under way starts with the leapfrog's first half drift;
     where that breaks down, the attempt is decided and the next one starts, until a column is open or the step over."""
     n, length, y = layout.n, layout.length, layout.y
-    finish = _lane_finish(layout, block)
 
     @jit_inline
     def decide(s, d, lane, accepted, h_next, columns_next, result):
@@ -148,7 +150,7 @@ def _lane_attempts(layout: _Layout, block: lanes.LaneFunction, adaptive: bool) -
                 return
             d[_SPENT * LANES + lane] += SUBSTEPS[k]
             columns = int(work[_COLUMNS_NOW])
-            accepted, h_next, columns_next = _broken_down(h, columns) if adaptive else (0, 0.5 * h, columns)
+            accepted, h_next, columns_next = _broken_down(h, columns, adaptive)
             if decide(s, d, lane, accepted, h_next, columns_next, previous):
                 return
             k = 0
@@ -156,14 +158,14 @@ def _lane_attempts(layout: _Layout, block: lanes.LaneFunction, adaptive: bool) -
     return decide, open_column
 
 
-def _lane_begin(layout: _Layout, block: lanes.LaneFunction, adaptive: bool) -> lanes.LaneFunction:
+def _lane_begin(
+    layout: _Layout, block: lanes.LaneFunction, finish: lanes.LaneFunction, open_column: lanes.LaneFunction, adaptive: bool
+) -> lanes.LaneFunction:
     """Lanes about to begin a step (after a step, or, with their block copied in, after entering the lane) prepare
     it and open the first column of its first attempt; lanes of one body take their step whole."""
     n, rows = layout.n, layout.rows
     x_row, v_row, m_row, eps2_row, work_row, work_size = rows.x, rows.v, rows.m, rows.eps2, rows.work, rows.work_size
     chain_m = layout.chain_m
-    finish = _lane_finish(layout, block)
-    open_column = _lane_attempts(layout, block, adaptive)[1]
 
     @jit
     def run(s, d, w):
@@ -269,14 +271,15 @@ def _lane_substep(layout: _Layout) -> lanes.LaneFunction:
     return numba.njit(error_model="numpy")(namespace["run"])
 
 
-def _lane_columns_end(layout: _Layout, block: lanes.LaneFunction, adaptive: bool) -> lanes.LaneFunction:
+def _lane_columns_end(
+    layout: _Layout, block: lanes.LaneFunction, decide: lanes.LaneFunction, open_column: lanes.LaneFunction, adaptive: bool
+) -> lanes.LaneFunction:
     """Lanes whose column ended in the round (its substeps done, or its leapfrog broken down) copy its result into
     their block and go on as :func:`~nbody.integrators.archain._extrapolated_step` and
     :func:`~nbody.integrators.archain._advance` do: the next column, or the attempt decided and settled (the next
     attempt, or the step over)."""
     n, length = layout.n, layout.length
     y, a, u = layout.y, layout.a, layout.u
-    decide, open_column = _lane_attempts(layout, block, adaptive)
 
     @jit
     def run(s, d, w):
@@ -300,10 +303,10 @@ def _lane_columns_end(layout: _Layout, block: lanes.LaneFunction, adaptive: bool
             columns = int(work[_COLUMNS_NOW])
             d[_SPENT * LANES + lane] += SUBSTEPS[k]
             broken = failed or not _finite(previous)
-            if not adaptive:  # step_fixed: one substep, taken unless broken down
-                accepted, h_next, columns_next = (0, 0.5 * h, columns) if broken else (1, h, columns)
+            if not adaptive:
+                accepted, h_next, columns_next = _fixed_attempt(not broken, h, columns)
             elif broken:
-                accepted, h_next, columns_next = _broken_down(h, columns)
+                accepted, h_next, columns_next = _broken_down(h, columns, True)
             else:
                 done, accepted, h_next, columns_next = _extrapolate(m, order, d[PARAM * LANES + lane], h, k, columns, work)
                 if not done:
@@ -321,7 +324,10 @@ def _lane_step(n: int, work_size: int, adaptive: bool) -> lanes.LaneStep:
     docstring)."""
     layout = _Layout(n, work_size)
     block = _lane_block(layout)
-    step = lanes.chain([_lane_begin(layout, block, adaptive), _lane_substep(layout), _lane_columns_end(layout, block, adaptive)])
+    finish = _lane_finish(layout, block)
+    decide, open_column = _lane_attempts(layout, block, finish, adaptive)
+    begin = _lane_begin(layout, block, finish, open_column, adaptive)
+    step = lanes.chain([begin, _lane_substep(layout), _lane_columns_end(layout, block, decide, open_column, adaptive)])
     return lanes.LaneStep(layout.rows, step, lanes.no_handover)
 
 
