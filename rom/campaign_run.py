@@ -24,9 +24,9 @@ from rom.history_errors import HistoryErrors
 from rom.loading_changes import changed_case
 from rom.online import AdaptiveROM, OfflineROM, gather, localise
 from rom.online_output import plot_campaign
-from rom.online_run import temperature_factory, train
+from rom.online_run import train
 from rom.parallel.layout import process_layout
-from rom.problem import build_problem, check_loading_temperatures, unit_body_force
+from rom.problem import build_problem, check_loading_temperatures, loading_inputs
 from rom.recorded_solve import recorded_solve
 from rom.storage import ROM_KIND, load_rom, save_rom, saved_case_text
 
@@ -98,7 +98,7 @@ def _run(case: CampaignCase, ctx: RunContext, mesh, space, layout) -> None:
             whole = load_rom(case.training.rom_file, mesh)
     offline = localise(whole, layout) if whole is not None else train(case, mesh, space, layout, mass, ctx, timings)
     if layout.is_root:
-        for checkpoint in ctx.out_dir.glob("training_*.npz"):
+        for checkpoint in [*ctx.out_dir.glob("training_*.npz"), *ctx.out_dir.glob("calibration_*.npz")]:
             checkpoint.unlink()  # the ROM is in rom.h5
     every = case.campaign.verify_every
     rom: AdaptiveROM | None = None
@@ -114,12 +114,7 @@ def _run(case: CampaignCase, ctx: RunContext, mesh, space, layout) -> None:
             full_time = recorder.elapsed
         layout.synchronize()
         started = time.perf_counter()  # (the ROM's time: its construction, the run, its enrichments)
-        loading = (
-            loading_case.solver.build(problem, layout),
-            unit_body_force(loading_case, space),
-            loading_case.loading.history.factor,
-            temperature_factory(loading_case, mesh, space),
-        )
+        loading = loading_inputs(loading_case, problem, mesh, space, layout)
         # the first loading (or the first after a resume) builds the ROM, the next ones carry it over
         rom = (
             AdaptiveROM(offline, loading[0], mass, *loading[1:], layout=layout, tolerance=case.tolerances.indicator)

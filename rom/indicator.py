@@ -11,6 +11,14 @@ residual scaled by the fitted field's size (``||gamma||``: the modes are orthono
 so this is the field's quadrature norm) over the reference size ``max(training scale, largest size seen in the run)``.
 The stress sees every kind of change (temperature, rotation, hold time); ``p`` sees the plastic history. Relative to
 the reference size, a quantity near zero (``p`` early in a ramp) cannot raise a false alarm.
+
+A third part looks back: the error of ``p`` (and of the creep strain it drives) is made while the material flows, and
+it stays after the stress error that made it has gone (at unloading). ``history`` is the mean of the stress part
+over the run so far, each increment weighted by how far ``p`` moved at the reduced points in it.
+
+The estimate is the largest part times its weight (:data:`UNCALIBRATED`: the stress and ``p`` parts as they are).
+:func:`calibrate` fits the weights to the true errors of runs on loadings the ROM was not trained on (the offline
+calibration runs), so that the estimate is in the units of the true error, as the tolerance is.
 """
 
 from __future__ import annotations
@@ -69,22 +77,41 @@ class GappyPOD:
         return float(np.linalg.norm(self.restricted @ gamma - values) / norm), float(np.linalg.norm(gamma))
 
 
+#: The weights of an estimate that was not calibrated: the stress and ``p`` parts as they are, the history part unused.
+UNCALIBRATED: dict[str, float] = {"stress": 1.0, "p": 1.0, "history": 0.0}
+
+
 class ErrorEstimator:
-    """Estimated relative error of a reduced solution from the Gappy-POD fits of its dual quantities.
+    """Estimated relative error of a reduced solution, increment by increment, from the Gappy-POD fits of its dual
+    quantities and the run's history.
 
     Parameters
     ----------
     scales
         Per quantity, the training data's largest quadrature norm (0: unknown; the run's own sizes are then the only
         reference).
+    weights
+        Per part (``stress``, ``p``, ``history``), its factor in the estimate (default :data:`UNCALIBRATED`).
     """
 
-    def __init__(self, scales: dict[str, float]) -> None:
+    def __init__(self, scales: dict[str, float], weights: dict[str, float] | None = None) -> None:
         self.scales = dict(scales)
+        self.weights = dict(UNCALIBRATED if weights is None else weights)
         self.largest = dict.fromkeys(scales, 0.0)
+        self.restart()
+
+    def restart(self) -> None:
+        """Start the history afresh (after a full-model step the errors made before it are gone): the next
+        increment's ``p`` counts as flow from zero, so that the flow made without error weighs in the mean."""
+        self._previous: np.ndarray | None = None
+        self._flow = 0.0
+        self._weighted = 0.0
 
     def estimate(self, fits: dict[str, GappyPOD], values: dict[str, np.ndarray]) -> dict[str, float]:
-        """Per quantity: relative residual x fitted size / reference size; the reference grows with the run's sizes."""
+        """The parts of the estimate for the next increment (call once per increment, in order): per quantity,
+        relative residual x fitted size / reference size (the reference grows with the run's sizes); and
+        ``history``, the stress part averaged over the increments so far, weighted by the change of ``p`` at the
+        reduced points in each."""
         parts = {}
         for name, fit in fits.items():
             if fit.basis.shape[1] == 0:  # nothing to fit with: all of a nonzero quantity is error
@@ -94,4 +121,59 @@ class ErrorEstimator:
             self.largest[name] = max(self.largest[name], size)
             reference = max(self.scales[name], self.largest[name])
             parts[name] = residual * size / reference if reference > 0.0 else residual
+        plasticity = values["p"]
+        flow = float(np.linalg.norm(plasticity if self._previous is None else plasticity - self._previous))
+        self._previous = plasticity.copy()
+        self._flow += flow
+        self._weighted += flow * parts["stress"]
+        parts["history"] = self._weighted / self._flow if self._flow > 0.0 else 0.0
         return parts
+
+    def total(self, parts: dict[str, float]) -> float:
+        """The estimated relative error: the largest part times its weight."""
+        return combined(self.weights, np.array([[parts[name] for name in self.weights]]))[0]
+
+
+def combined(weights: dict[str, float], parts: np.ndarray) -> np.ndarray:
+    """``max_k weights[k] parts[:, k]`` for rows of parts in the order of ``weights``."""
+    return np.max(parts * np.array(list(weights.values())), axis=1)
+
+
+def calibrate(parts: list[dict[str, float]], truth: np.ndarray, above: float = 1e-3) -> dict[str, float] | None:
+    """The weights of the estimate that fit the true errors ``truth`` of the increments whose parts are ``parts``.
+
+    The weights minimise the mean squared log ratio of estimate to truth over the increments with a true error above
+    ``above`` (below it, the true error of a ROM is round-off and Newton tolerance, not what the estimate is for):
+    the stress weight on a logarithmic grid over four decades around 1, the ``p`` and history weights on the same
+    grid or 0. None where no increment is above ``above`` (nothing to calibrate with).
+    """
+    truth = np.asarray(truth, dtype=float)
+    above_it = truth > above
+    if not above_it.any():
+        return None
+    names = list(UNCALIBRATED)
+    table = np.array([[part[name] for name in names] for part in parts])[above_it]  # (m, 3)
+    log_truth = np.log(truth[above_it])
+    grid = np.logspace(-2.0, 2.0, 33)
+    with_zero = np.concatenate([[0.0], grid])
+    best, best_score = None, np.inf
+    for stress in grid:
+        # every (p, history) pair at once: (m, n, n) estimates
+        estimate = np.maximum(
+            stress * table[:, 0, None, None],
+            np.maximum(with_zero[None, :, None] * table[:, 1, None, None], with_zero[None, None, :] * table[:, 2, None, None]),
+        )
+        score = np.mean((np.log(np.maximum(estimate, 1e-300)) - log_truth[:, None, None]) ** 2, axis=0)
+        index = np.unravel_index(np.argmin(score), score.shape)
+        if score[index] < best_score:
+            best_score, best = score[index], (stress, with_zero[index[0]], with_zero[index[1]])
+    assert best is not None
+    return dict(zip(names, (float(weight) for weight in best), strict=True))
+
+
+def worst_factor(estimate: np.ndarray, truth: np.ndarray, above: float = 1e-3) -> float:
+    """The largest factor between the estimated and the true error where the true error exceeds ``above`` (nan: never)."""
+    where = truth > above
+    if not where.any():
+        return float("nan")
+    return float(np.exp(np.max(np.abs(np.log(np.maximum(estimate[where], 1e-300) / truth[where])))))

@@ -50,12 +50,14 @@ TemperatureFactory = Callable[[np.ndarray], Callable[[float], np.ndarray]]
 @dataclass
 class OfflineROM:
     """Everything the online phase needs: bases, training stresses (for cubature updates and the stress basis), the
-    cubature and the training's sizes (``scales``: largest displacement in the mass norm, largest ``p`` in the quadrature
-    norm; the references of the error estimate); the compressed force integrands the cubature integrates (stored in a
-    serial run's ROM file; None after an MPI run's or from an older file: an enriching online run then computes them
-    at its first enrichment, from the stresses and modes); and the stress basis of the error estimate (the POD of the training
-    stresses, built offline; None from a ROM file written before the offline phase built it, then the online run
-    builds it; enriched with the stresses, so a campaign carries it from loading to loading)."""
+        cubature and the training's sizes (``scales``: largest displacement in the mass norm, largest ``p`` in the quadrature
+        norm; the references of the error estimate); the compressed force integrands the cubature integrates (stored in a
+        serial run's ROM file; None after an MPI run's or from an older file: an enriching online run then computes them
+        at its first enrichment, from the stresses and modes); and the stress basis of the error estimate (the POD of the training
+        stresses, built offline; None from a ROM file written before the offline phase built it, then the online run
+        builds it; enriched with the stresses, so a campaign carries it from loading to loading); and the weights of the
+    error estimate's parts fitted by the offline calibration runs (None: not calibrated,
+    :data:`rom.indicator.UNCALIBRATED`)."""
 
     modes: np.ndarray
     p_modes: np.ndarray
@@ -68,6 +70,7 @@ class OfflineROM:
     integrands: IntegrandBasis | None = None
     scales: dict[str, float] = field(default_factory=dict)
     stress_modes: np.ndarray | None = None
+    calibration: dict[str, float] | None = None
 
 
 def force_integrands(space: VectorSpace, stresses: list[np.ndarray], modes: np.ndarray) -> np.ndarray:
@@ -281,7 +284,7 @@ class AdaptiveROM:
         if self.offline.stress_modes is None:  # a ROM file from before the offline phase built it
             self.offline.stress_modes = _stress_basis(self.layout, stresses, self.quadrature6, self.offline.tolerances.dual)
         self._scales = {"stress": _largest_norm(self.layout, stresses), "p": self.offline.scales.get("p", 0.0)}
-        self.estimator = ErrorEstimator(self._scales)
+        self.estimator = ErrorEstimator(self._scales, self.offline.calibration)
         self.n_enrichments = 0
         self.timing = EnrichmentTiming()
         self._build()
@@ -299,7 +302,7 @@ class AdaptiveROM:
         other.hifi, other.load, other.temperature_factory = hifi, load, temperature_factory
         other.unit_force = self._rows_counted_once(unit_force)
         other._scales = dict(self._scales)
-        other.estimator = ErrorEstimator(other._scales)
+        other.estimator = ErrorEstimator(other._scales, other.offline.calibration)
         other.n_enrichments = 0
         other.timing = EnrichmentTiming()
         other.model = self.model.with_loading(hifi.problem.material, other._external_force(), other._temperatures())
@@ -432,16 +435,17 @@ class AdaptiveROM:
             for index, t in enumerate(times):
                 candidate = self.model.step(current, float(t))
                 parts = self.estimate(candidate)
-                enriched = self.enrichment and max(parts.values()) > self.tolerance
+                enriched = self.enrichment and self.estimator.total(parts) > self.tolerance
                 if enriched:
                     candidate = self._enrich(current, float(t), candidate)
+                    self.estimator.restart()  # the full-model step leaves no error behind: its p counts as flow without error
                     parts = self.estimate(candidate)
                 current = candidate
                 p_reduced = self._gathered(current.state.cumulated_plasticity)
                 step = OnlineStep(
                     float(t),
                     current.coordinates.copy(),
-                    max(parts.values()),
+                    self.estimator.total(parts),
                     enriched,
                     p_reduced.copy(),
                     self.offline.cubature.points,

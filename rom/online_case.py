@@ -32,6 +32,14 @@ class TrainingSpec(StrictModel):
             "as in `campaign.loadings`: `rotation.speed`, `temperature.parameters.T_tip`, `history.times`)."
         ),
     )
+    calibration: list[LoadingChanges] = Field(
+        default_factory=list,
+        max_length=1000,
+        description=(
+            "Loadings the ROM is not trained on (dotted changes, as `loadings`), each run with the full model and the "
+            "plain ROM after training: the error estimate's weights are fitted to their true errors (rom.indicator.calibrate)."
+        ),
+    )
     rom_file: str | None = Field(None, description="Reuse this ROM file (built on the same mesh) instead of training.")
     parallel: Literal["elements", "fields"] = Field(
         "elements",
@@ -44,6 +52,8 @@ class TrainingSpec(StrictModel):
     def _some_run(self) -> TrainingSpec:
         if not self.fields and not self.loadings:
             raise ValueError("training: no training run (give training.fields or training.loadings)")
+        if self.rom_file is not None and self.calibration:
+            raise ValueError("training.calibration: calibration runs belong to training; a ROM from training.rom_file keeps its own")
         return self
 
 
@@ -80,6 +90,8 @@ class TrainedRomCase(HifiCase):
             FieldExpression(temperature.expression, {**temperature.parameters, **field}, f"training.fields.{index}")
         for index, changes in enumerate(self.training.loadings):
             changed_loading(self.loading, changes, f"training.loadings[{index}]")
+        for index, changes in enumerate(self.training.calibration):
+            changed_loading(self.loading, changes, f"training.calibration[{index}]")
         self._check_training_inputs()
         return self
 
@@ -92,6 +104,10 @@ class TrainedRomCase(HifiCase):
         ]
         return [*fields, *((("training", "loadings", index), changes) for index, changes in enumerate(self.training.loadings))]
 
+    def calibration_runs(self) -> list[tuple[tuple[str, str, int], LoadingChanges]]:
+        """Every calibration run as its case field and the changes of the case's loading it makes."""
+        return [(("training", "calibration", index), changes) for index, changes in enumerate(self.training.calibration)]
+
     def _check_training_inputs(self) -> None:
         """Evaluate every training run's temperature field on the mesh, and read a given ROM file against it, before
         the run."""
@@ -99,7 +115,7 @@ class TrainedRomCase(HifiCase):
 
         mesh = self.validated_mesh()
         try:
-            for field, changes in self.training_runs():
+            for field, changes in [*self.training_runs(), *self.calibration_runs()]:
                 loading = changed_loading(self.loading, changes)
                 try:
                     loading.temperature.check_on(mesh.points, loading.history)

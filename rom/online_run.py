@@ -19,46 +19,37 @@ from adaptsim.cases import RunContext
 from adaptsim.errors import case_field
 from adaptsim.launch import COLLECTIVE_ERRORS, abort_on_error, share_cores
 from adaptsim.progress import ProgressBar, log
-from rom.hifi_case import HifiCase
+from rom.calibration_runs import calibration_weights
 from rom.history_errors import HistoryErrors
+from rom.indicator import worst_factor
 from rom.loading_changes import changed_case
 from rom.online import AdaptiveROM, build_offline, gather, localise
 from rom.online_case import RomCase, TrainedRomCase
 from rom.online_output import plot_errors, plot_indicator, plot_singular_values, write_reduced_points
 from rom.parallel.layout import process_layout, redistribute
-from rom.problem import build_problem, check_loading_temperatures, check_temperature_range, unit_body_force
+from rom.problem import build_problem, check_loading_temperatures, check_temperature_range, loading_inputs
 from rom.recorded_solve import recorded_solve
 from rom.storage import load_rom, save_rom, saved_case_text
 from rom.tolerances import Tolerances
-
-
-def temperature_factory(case: HifiCase, mesh, space):
-    """``factory(points)(t)``: temperatures at integration points from their elements' nodes only (mesh-independent)."""
-    history, reference = case.loading.history, case.material.reference_temperature
-    per_element = space.weights.shape[1]
-
-    def factory(points: np.ndarray):
-        elements, local = np.divmod(points, per_element)
-        nodes = mesh.cells[elements]
-        unique, inverse = np.unique(nodes, return_inverse=True)
-        nodal = case.loading.temperature.build(mesh.points, reference, history, nodes=unique)
-        shape = space.shape_values[local]
-        inverse = inverse.reshape(nodes.shape)
-        return lambda t: np.einsum("za,za->z", shape, nodal(t)[inverse])
-
-    return factory
 
 
 def train(case: TrainedRomCase, mesh, space, layout, mass, ctx: RunContext, timings: dict[str, float]):
     """High-fidelity training runs (:meth:`~rom.online_case.TrainedRomCase.training_runs`) and the offline phase;
     this rank's rows of the ROM. Rank 0 writes ``rom.h5``.
 
-    ``timings`` gets ``time_training_s`` (the training solves) and ``time_reduction_s`` (POD, cubature, QDEIM).
+    ``timings`` gets ``time_training_s`` (the training solves), ``time_reduction_s`` (POD, cubature, QDEIM) and
+    ``time_calibration_s`` (the calibration runs, :mod:`rom.calibration_runs`).
     """
 
     runs = [(field, changes, changed_case(case, changes)) for field, changes in case.training_runs()]
+    calibration = [
+        (field, f"calibration run {index + 1} ({changes})", changed_case(case, changes))
+        for index, (field, changes) in enumerate(case.calibration_runs())
+    ]
     check_loading_temperatures(
-        [(field, f"training run {index + 1} ({changes})", run) for index, (field, changes, run) in enumerate(runs)], mesh, space
+        [*((field, f"training run {index + 1} ({changes})", run) for index, (field, changes, run) in enumerate(runs)), *calibration],
+        mesh,
+        space,
     )
     runs_here = [(index, run) for index, (_, _, run) in enumerate(runs)]
     by_fields = layout.comm is not None and case.training.parallel == "fields"
@@ -99,6 +90,9 @@ def train(case: TrainedRomCase, mesh, space, layout, mass, ctx: RunContext, timi
     tolerances = Tolerances.from_mapping(case.tolerances.model_dump())
     offline = build_offline(layout, mass, training, tolerances)
     timings["time_reduction_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    offline.calibration = calibration_weights(case, offline, mesh, space, layout, mass, ctx)
+    timings["time_calibration_s"] = time.perf_counter() - started
     whole = gather(offline, layout)
     if whole is not None:  # rank 0
         save_rom(ctx.out_dir / "rom.h5", whole, mesh, ctx.loaded.resolved_text)
@@ -147,15 +141,11 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
             case, problem, layout, times, ctx, "reference", advance=bar.advance, keep_increments=True, keep_checkpoint=True
         )
     timings["hifi_time_s"] = recorder.elapsed
-    unit_force = unit_body_force(case, space)
-    factory = temperature_factory(case, mesh, space)
     variants = {"both": (False, True), "plain": (False,), "enriched": (True,)}[case.variants]
     runs: dict[str, dict[str, Any]] = {}
     for enrichment in variants:
-        hifi = case.solver.build(problem, layout)
-        rom = AdaptiveROM(
-            offline, hifi, mass, unit_force, case.loading.history.factor, factory, enrichment, layout, case.tolerances.indicator
-        )
+        hifi, unit_force, load, factory = loading_inputs(case, problem, mesh, space, layout)
+        rom = AdaptiveROM(offline, hifi, mass, unit_force, load, factory, enrichment, layout, case.tolerances.indicator)
         errors = HistoryErrors(rom, reference, layout, mass)
         initial_points = offline.cubature.points
         started = time.perf_counter()
@@ -180,16 +170,8 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
     if layout.is_root:
         timings["time_online_s"] = float(sum(run_data["time"] for run_data in runs.values()))
         _write(ctx, mesh, space, layout, times, offline, runs, timings)
-        for checkpoint in [ctx.out_dir / "reference.npz", *ctx.out_dir.glob("training_*.npz")]:
+        for checkpoint in [ctx.out_dir / "reference.npz", *ctx.out_dir.glob("training_*.npz"), *ctx.out_dir.glob("calibration_*.npz")]:
             checkpoint.unlink(missing_ok=True)  # the result is written: nothing left to resume
-
-
-def worst_factor(estimate: np.ndarray, truth: np.ndarray, above: float = 1e-3) -> float:
-    """The largest factor between the estimated and the true error where the true error exceeds ``above`` (nan: never)."""
-    where = truth > above
-    if not where.any():
-        return float("nan")
-    return float(np.exp(np.max(np.abs(np.log(np.maximum(estimate[where], 1e-300) / truth[where])))))
 
 
 def _write(ctx, mesh, space, layout, times, offline, runs, timings: dict[str, float]) -> None:
@@ -205,6 +187,8 @@ def _write(ctx, mesh, space, layout, times, offline, runs, timings: dict[str, fl
         "n_reduced_points": int(offline.cubature.size),
         "indicator_spearman": float(correlation),
         "indicator_worst_factor": worst_factor(main["indicator"], main["true_error"]),
+        "indicator_calibrated": offline.calibration is not None,
+        **{f"indicator_weight_{name}": weight for name, weight in main["rom"].estimator.weights.items()},
         "n_ranks": layout.n_ranks,
         **timings,
     }
@@ -215,7 +199,16 @@ def _write(ctx, mesh, space, layout, times, offline, runs, timings: dict[str, fl
         summary[f"online_time_{label}_s"] = run_data["time"]
         data[label] = {
             key: run_data[key]
-            for key in ("displacement_error", "p_error", "true_error", "indicator", "indicator_stress", "indicator_p", "coordinates")
+            for key in (
+                "displacement_error",
+                "p_error",
+                "true_error",
+                "indicator",
+                "indicator_stress",
+                "indicator_p",
+                "indicator_history",
+                "coordinates",
+            )
         }
         data[label]["enriched_steps"] = np.array([s.enriched for s in run_data["steps"]])
     if "enriched" in runs:

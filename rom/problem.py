@@ -5,14 +5,14 @@ Builds a :class:`rom.hifi.MechanicalProblem` from a validated :class:`rom.hifi_c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from adaptsim.errors import CaseError, InputError
 from rom.fem.loads import body_force, centrifugal_acceleration
 from rom.fem.space import VectorSpace
-from rom.hifi import MechanicalProblem
+from rom.hifi import HifiSolver, MechanicalProblem
 from rom.hifi_case import HifiCase
 
 
@@ -42,6 +42,36 @@ def unit_body_force(case: HifiCase, space) -> np.ndarray:
     rotation = case.loading.rotation
     acceleration = centrifugal_acceleration(space.points.reshape(-1, 3), rotation.speed, np.array(rotation.axis), np.array(rotation.origin))
     return body_force(space, case.material.density, acceleration)
+
+
+def temperature_factory(case: HifiCase, mesh, space):
+    """``factory(points)(t)``: temperatures at integration points from their elements' nodes only (mesh-independent)."""
+    history, reference = case.loading.history, case.material.reference_temperature
+    per_element = space.weights.shape[1]
+
+    def factory(points: np.ndarray):
+        elements, local = np.divmod(points, per_element)
+        nodes = mesh.cells[elements]
+        unique, inverse = np.unique(nodes, return_inverse=True)
+        nodal = case.loading.temperature.build(mesh.points, reference, history, nodes=unique)
+        shape = space.shape_values[local]
+        inverse = inverse.reshape(nodes.shape)
+        return lambda t: np.einsum("za,za->z", shape, nodal(t)[inverse])
+
+    return factory
+
+
+def loading_inputs(
+    case: HifiCase, problem, mesh, space, layout
+) -> tuple[HifiSolver, np.ndarray, Callable[[float], float], Callable[[np.ndarray], Callable[[float], np.ndarray]]]:
+    """What an :class:`rom.online.AdaptiveROM` needs of a case's loading, in the order of its arguments: the full
+    model's solver, the nodal forces at load factor 1, the load factor ``load(t)`` and the temperature factory."""
+    return (
+        case.solver.build(problem, layout),
+        unit_body_force(case, space),
+        case.loading.history.factor,
+        temperature_factory(case, mesh, space),
+    )
 
 
 def check_loading_temperatures(cases: Sequence[tuple[tuple[str | int, ...], str, HifiCase]], mesh, space) -> None:

@@ -47,6 +47,8 @@ def save_rom(
         attrs["integrands"] = {"scale": offline.integrands.scale, "tolerance": offline.integrands.tolerance}
     if offline.stress_modes is not None:
         data["stress_modes"] = offline.stress_modes
+    if offline.calibration is not None:
+        data["calibration"], attrs["calibration"] = {}, dict(offline.calibration)
     if campaign is not None:
         data["campaign"] = campaign
     return write_results(path, data, attrs=attrs, case_text=case_text, kind=ROM_KIND)
@@ -90,6 +92,7 @@ def load_rom(path: str | Path, mesh: TetMesh) -> OfflineROM:
                 float(stored["tolerance"]),
             )
         stress_modes = np.asarray(saved["stress_modes"], dtype=float) if "stress_modes" in saved.data else None  # an older file
+        calibration = {k: float(v) for k, v in saved.attrs["calibration"].items()} if "calibration" in saved.attrs else None
         fingerprint = saved.attrs["/"]["mesh_fingerprint"]
         relative_error = float(saved.attrs["cubature"]["relative_error"])
     except KeyError as error:
@@ -110,4 +113,5 @@ def load_rom(path: str | Path, mesh: TetMesh) -> OfflineROM:
         integrands=integrands,
         scales=scales,
         stress_modes=stress_modes,
+        calibration=calibration,
     )

@@ -74,7 +74,7 @@ def test_estimated_error_follows_the_true_error(blade_training, hotter_blade):
         _, steps, _, _, true_errors = online_run(blade_training, target, enrichment=False)
         estimates += [step.indicator for step in steps]
         errors += list(true_errors)
-        assert all(set(step.indicator_parts) == {"stress", "p"} for step in steps)
+        assert all(set(step.indicator_parts) == {"stress", "p", "history"} for step in steps)
     estimates, errors = np.array(estimates), np.array(errors)
     assert spearmanr(estimates, errors)[0] > 0.8, spearmanr(estimates, errors)[0]
     outside = errors > 1e-3
