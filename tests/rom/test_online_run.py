@@ -260,22 +260,31 @@ def test_a_training_loading_outside_the_material_tables_stops_before_anything_ru
     assert not list(tmp_path.iterdir())
 
 
-def test_a_calibrated_estimate_is_fitted_offline_and_kept_in_the_rom_file(small_run, tmp_path):
+CALIBRATED = [*SMALL, "training.calibration=[{temperature.parameters.T_tip: 1100.0}]", "variants=plain"]
+
+
+@pytest.fixture(scope="module")
+def calibrated_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("calibrated")
+    ctx = run_case(load_case(CASE, CALIBRATED), out)
+    return out, load_results(ctx.result_path)
+
+
+def test_a_calibrated_estimate_is_fitted_offline_and_kept_in_the_rom_file(small_run, calibrated_run):
     """``training.calibration``: the trained ROM run on a loading it was not trained on (a 1100 K tip) against its
     full model; the fitted weights are in rom.h5 and the summary, the online estimate is the largest weighted part,
     and on the case's own loading (1150 K tip, held out) it is closer to the true error than the uncalibrated one
     (measured on this mesh: within 1.55x of it against 2.64x)."""
     _, uncalibrated, _ = small_run
-    ctx = run_case(load_case(CASE, [*SMALL, "training.calibration=[{temperature.parameters.T_tip: 1100.0}]", "variants=plain"]), tmp_path)
-    results = load_results(ctx.result_path)
+    out, results = calibrated_run
     summary = results.attrs["summary"]
     weights = {name: summary[f"indicator_weight_{name}"] for name in UNCALIBRATED}
     assert summary["indicator_calibrated"] and weights != UNCALIBRATED
-    assert load_rom(tmp_path / "rom.h5", load_case(CASE, SMALL).case.validated_mesh()).calibration == pytest.approx(weights)
+    assert load_rom(out / "rom.h5", load_case(CASE, SMALL).case.validated_mesh()).calibration == pytest.approx(weights)
     parts = np.column_stack([results[f"plain/indicator_{name}"] for name in UNCALIBRATED])
     assert np.array_equal(results["plain/indicator"], combined(weights, parts))
     assert summary["indicator_worst_factor"] < min(3.0, uncalibrated.attrs["summary"]["indicator_worst_factor"])
-    assert not list(tmp_path.glob("calibration_*.npz"))  # the checkpoint goes once the result is written
+    assert not list(out.glob("calibration_*.npz"))  # the checkpoint goes once the result is written
     assert not uncalibrated.attrs["summary"]["indicator_calibrated"]
 
 
@@ -289,3 +298,13 @@ def test_calibration_input_errors_name_the_field(small_run, tmp_path):
     with pytest.raises(CaseError, match=r"calibration run 1 .*outside the table's range") as error:
         run_case(load_case(CASE, too_hot), tmp_path)
     assert error.value.field == ("training", "calibration", 0)
+
+
+@pytest.mark.mpi
+def test_calibration_under_mpiexec_fits_the_serial_weights(calibrated_run, tmp_path):
+    """Training and calibration runs split by elements: the same weights, the plain ROM's estimate within 1e-8."""
+    _, serial = calibrated_run
+    distributed = load_results(mpi_run(tmp_path, 2, CALIBRATED) / "result.h5")
+    for name in UNCALIBRATED:
+        assert distributed.attrs["summary"][f"indicator_weight_{name}"] == serial.attrs["summary"][f"indicator_weight_{name}"]
+    assert relative(distributed["plain/indicator"], serial["plain/indicator"]) < 1e-8
