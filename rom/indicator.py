@@ -16,7 +16,9 @@ A third part looks back: the error of ``p`` (and of the creep strain it drives) 
 it stays after the stress error that made it has gone (at unloading). ``history`` is the mean of the stress part
 over the run so far, each increment weighted by how far ``p`` moved at the reduced points in it.
 
-The estimate is the largest part times its weight (:data:`UNCALIBRATED`: the stress and ``p`` parts as they are).
+The estimate is the largest part times its weight (:data:`UNCALIBRATED`: the stress and ``p`` parts as they are),
+or, in a run that enriched, the error its full-model steps inherited from the reduced states they started from, if
+larger. Enrichment is decided on what an enrichment can remove (:meth:`ErrorEstimator.model_error`).
 :func:`calibrate` fits the weights to the true errors of runs on loadings the ROM was not trained on (the offline
 calibration runs), so that the estimate is in the units of the true error, as the tolerance is.
 """
@@ -98,12 +100,18 @@ class ErrorEstimator:
         self.scales = dict(scales)
         self.weights = dict(UNCALIBRATED if weights is None else weights)
         self.largest = dict.fromkeys(scales, 0.0)
-        self.restart()
-
-    def restart(self) -> None:
-        """Start the history afresh (after a full-model step the errors made before it are gone): the next
-        increment's ``p`` counts as flow from zero, so that the flow made without error weighs in the mean."""
+        self.carried = 0.0
         self._previous: np.ndarray | None = None
+        self._flow = 0.0
+        self._weighted = 0.0
+
+    def restart(self, inherited: float) -> None:
+        """After a full-model step: its increment adds no error, but it started from the reduced state before it,
+        whose error (``inherited``, that state's estimate) it keeps (the plastic part of it for good). The history
+        starts afresh (the next increment's ``p`` counts as flow from zero, made without error), and the error
+        inherited is carried in the estimate from now on (the largest of those inherited so far)."""
+        self.carried = max(self.carried, inherited)
+        self._previous = None
         self._flow = 0.0
         self._weighted = 0.0
 
@@ -129,9 +137,15 @@ class ErrorEstimator:
         parts["history"] = self._weighted / self._flow if self._flow > 0.0 else 0.0
         return parts
 
+    def model_error(self, parts: dict[str, float]) -> float:
+        """The error the reduced model makes now, the part of the estimate a full-model step can remove: the
+        largest of the stress and ``p`` parts times their weights."""
+        return max(self.weights["stress"] * parts["stress"], self.weights["p"] * parts["p"])
+
     def total(self, parts: dict[str, float]) -> float:
-        """The estimated relative error: the largest part times its weight."""
-        return combined(self.weights, np.array([[parts[name] for name in self.weights]]))[0]
+        """The estimated relative error: the largest part times its weight, or the error carried from before the
+        last full-model step if that is larger."""
+        return max(float(combined(self.weights, np.array([[parts[name] for name in self.weights]]))[0]), self.carried)
 
 
 def combined(weights: dict[str, float], parts: np.ndarray) -> np.ndarray:

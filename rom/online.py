@@ -430,15 +430,15 @@ class AdaptiveROM:
     def run(self, times: np.ndarray, callback: Callable[[int, OnlineStep], None] | None = None) -> list[OnlineStep]:
         """Online increments ending at ``times``; returns one :class:`OnlineStep` each."""
         current = self.model.initial()
-        steps = []
+        steps: list[OnlineStep] = []
         with serial_blas():  # small dense algebra, between PARDISO solves (see adaptsim.launch.serial_blas)
             for index, t in enumerate(times):
                 candidate = self.model.step(current, float(t))
                 parts = self.estimate(candidate)
-                enriched = self.enrichment and self.estimator.total(parts) > self.tolerance
+                enriched = self.enrichment and self.estimator.model_error(parts) > self.tolerance
                 if enriched:
                     candidate = self._enrich(current, float(t), candidate)
-                    self.estimator.restart()  # the full-model step leaves no error behind: its p counts as flow without error
+                    self.estimator.restart(inherited=steps[-1].indicator if steps else 0.0)
                     parts = self.estimate(candidate)
                 current = candidate
                 p_reduced = self._gathered(current.state.cumulated_plasticity)

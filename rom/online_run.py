@@ -215,6 +215,7 @@ def _write(ctx, mesh, space, layout, times, offline, runs, timings: dict[str, fl
         enriched = runs["enriched"]["rom"]
         timing = enriched.timing
         summary.update(
+            indicator_worst_factor_enriched=worst_factor(runs["enriched"]["indicator"], runs["enriched"]["true_error"]),
             n_enrichments=enriched.n_enrichments,
             n_modes_final=int(enriched.offline.modes.shape[1]),
             n_reduced_points_final=enriched.n_points,

@@ -93,7 +93,8 @@ def test_history_is_the_stress_part_averaged_over_the_flow_of_p(stress_values):
     assert history[1] == pytest.approx(s[1], rel=1e-12)  # flow 5 at s_1
     assert history[2] == pytest.approx(s[1], rel=1e-12)  # no flow: unchanged
     assert history[3] == pytest.approx((5 * s[1] + 5 * s[3]) / 10, rel=1e-12)
-    estimator.restart()
+    estimator.restart(inherited=0.02)
+    assert estimator.carried == 0.02
     again = estimator.estimate({"stress": fit}, {"stress": values(big, 0.0), "p": np.array([6.0, 8.0])})
     assert again["history"] == pytest.approx(0.0, abs=1e-14)  # all of p (10) counted as flow without (round-off) error
     later = estimator.estimate({"stress": fit}, {"stress": values(big, 0.5), "p": np.array([9.0, 12.0])})["history"]
@@ -104,6 +105,11 @@ def test_the_estimate_is_the_largest_weighted_part():
     parts = {"stress": 0.02, "p": 0.01, "history": 0.05}
     assert ErrorEstimator({}).total(parts) == 0.02  # uncalibrated: the history is not used
     assert ErrorEstimator({}, {"stress": 0.5, "p": 3.0, "history": 0.4}).total(parts) == pytest.approx(0.03)
+    calibrated = ErrorEstimator({}, {"stress": 0.5, "p": 3.0, "history": 0.4})
+    assert calibrated.model_error(parts) == pytest.approx(0.03)  # what an enrichment removes: not the history
+    calibrated.restart(inherited=0.04)  # a full-model step from a state estimated at 0.04 keeps its error
+    calibrated.restart(inherited=0.01)  # the largest inherited error stays
+    assert calibrated.total(parts) == 0.04 and calibrated.model_error(parts) == pytest.approx(0.03)
     table = np.array([[0.02, 0.01, 0.05], [0.1, 0.0, 0.0]])
     assert np.allclose(combined(UNCALIBRATED, table), [0.02, 0.1])
 
