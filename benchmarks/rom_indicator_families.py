@@ -1,0 +1,110 @@
+"""Does the error estimate rank loadings by their error? Families of loadings the ROM was not trained on.
+
+    python benchmarks/rom_indicator_families.py [--draws 8] [--mesh 8,2,10] [--calibration '[...]'] [--seed 0]
+
+One ROM is trained as ``cases/blade_rom.yaml`` trains it (1000 K tip; with ``--calibration``, its estimate fitted
+on those loadings). Per family, ``--draws`` loadings drawn uniformly from the family's range (seeded), each run by
+the plain ROM (the ROM file loaded) and the full model. Per family: Spearman's rank correlation over the draws of
+the largest estimated error with the largest true error (with a bootstrap 95 % interval over the draws), and the
+largest factor between estimate and truth over every increment of every draw where the true error exceeds 0.1 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+from scipy.stats import spearmanr
+
+from adaptsim.cases import load_case, run_case
+from adaptsim.results import load_results
+from rom.indicator import worst_factor
+
+CASE = Path(__file__).resolve().parents[1] / "cases" / "blade_rom.yaml"
+FIELD = "T_ref + load * (T_root - T_ref + (T_tip - T_root) * (z - z_root) / height + 100.0 * exp(-((x / 0.01) ** 2)){})"
+COOLER = "loading.temperature.parameters.T_tip=1000.0"  # the training field's tip, for the families that change something else
+
+#: family -> (its range, the overrides of one draw)
+FAMILIES: dict[str, tuple[tuple[float, float], Callable[[float], list[str]]]] = {
+    "tip temperature (K)": ((1020.0, 1170.0), lambda value: [f"loading.temperature.parameters.T_tip={value}"]),
+    "mid-span hot spot (+K)": (
+        (20.0, 300.0),
+        lambda value: [
+            COOLER,
+            "loading.temperature.expression=" + FIELD.format(f" + {value} * exp(-(((z - z_root) / height - 0.5) / 0.15) ** 2)"),
+        ],
+    ),
+    "chordwise gradient (+K)": (
+        (20.0, 250.0),
+        lambda value: [COOLER, "loading.temperature.expression=" + FIELD.format(f" + {value} * (x + 0.024) / 0.048")],
+    ),
+    "rotation speed (rad/s)": ((1010.0, 1200.0), lambda value: [COOLER, f"loading.rotation.speed={value}"]),
+    "hold time (s)": ((1100.0, 4000.0), lambda value: [COOLER, f"loading.history.times=[0.0,10.0,{value},{value + 10.0}]"]),
+}
+
+
+def _run(overrides: list[str], keep: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The plain ROM's estimated and true errors per increment of one loading (its ROM file copied to ``keep``)."""
+    with tempfile.TemporaryDirectory() as out:
+        ctx = run_case(load_case(CASE, [*overrides, "variants=plain"]), out)
+        if keep is not None:
+            shutil.copy(Path(out) / "rom.h5", keep)
+        results = load_results(ctx.result_path)
+        return np.asarray(results["plain/indicator"]), np.asarray(results["plain/true_error"])
+
+
+def bootstrap_interval(estimates: np.ndarray, truths: np.ndarray, rng: np.random.Generator, n: int = 2000) -> tuple[float, float]:
+    """95 % percentile interval of Spearman's correlation over draws resampled with replacement."""
+    values = []
+    for _ in range(n):
+        pick = rng.integers(0, estimates.size, estimates.size)
+        if np.ptp(estimates[pick]) > 0 and np.ptp(truths[pick]) > 0:
+            values.append(spearmanr(estimates[pick], truths[pick])[0])
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draws", type=int, default=8)
+    parser.add_argument("--mesh", default="8,2,10", help="blade divisions (default: the bundled case's)")
+    parser.add_argument("--calibration", default="", help="training.calibration of the ROM (a YAML list); default: none")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    os.environ["ADAPTSIM_QUIET"] = "1"
+    rng = np.random.default_rng(args.seed)
+    mesh = f"mesh.divisions=[{args.mesh}]"
+    kept = tempfile.TemporaryDirectory()
+    rom_file = Path(kept.name) / "rom.h5"
+    _run([mesh, *([f"training.calibration={args.calibration}"] if args.calibration else [])], keep=rom_file)
+    calibrated = f"calibrated on {args.calibration}" if args.calibration else "uncalibrated"
+    table = Table(title=f"blade [{args.mesh}], plain ROM trained on a 1000 K tip, estimate {calibrated}: {args.draws} draws per family")
+    for column in ("family", "range", "largest true error (min-max)", "Spearman of the largest (95 % CI)", "estimate / true (worst)"):
+        table.add_column(column, justify="right")
+    for name, ((low, high), overrides) in FAMILIES.items():
+        draws = np.round(rng.uniform(low, high, args.draws), 1)
+        runs = [_run([mesh, f"training.rom_file={rom_file}", *overrides(float(value))]) for value in draws]
+        largest_estimate = np.array([estimate.max() for estimate, _ in runs])
+        largest_truth = np.array([truth.max() for _, truth in runs])
+        correlation = spearmanr(largest_estimate, largest_truth)[0]
+        interval = bootstrap_interval(largest_estimate, largest_truth, rng)
+        factor = worst_factor(np.concatenate([e for e, _ in runs]), np.concatenate([t for _, t in runs]))
+        table.add_row(
+            name,
+            f"{low:g}-{high:g}",
+            f"{100 * largest_truth.min():.2f}-{100 * largest_truth.max():.2f} %",
+            f"{correlation:.2f} ({interval[0]:.2f}-{interval[1]:.2f})",
+            f"{factor:.1f}",
+        )
+    Console(width=200).print(table)
+
+
+if __name__ == "__main__":
+    main()
