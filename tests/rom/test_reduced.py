@@ -62,8 +62,7 @@ def test_online_work_is_sized_by_the_reduced_points_not_the_mesh():
     from pathlib import Path
 
     from adaptsim.cases import load_case
-    from rom.online_run import temperature_factory
-    from rom.problem import build_problem
+    from rom.problem import build_problem, temperature_factory
 
     case_file = Path(__file__).resolve().parents[2] / "cases" / "blade_rom.yaml"
     sizes = {}
