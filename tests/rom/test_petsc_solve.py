@@ -97,3 +97,36 @@ def test_a_krylov_solve_that_does_not_converge_is_reported_and_cuts_the_incremen
         )
     with pytest.raises(RunError, match="after 1 increment cuts: PETSc cg \\+ jacobi did not converge"):
         solver.run(training.times)
+
+
+def test_one_krylov_solver_kept_across_tangents_of_one_pattern_and_renewed_for_another():
+    """Successive tangents of one pattern (a stiffer material each time) are solved by the same KSP, its GAMG
+    interpolation kept, each to the Krylov tolerance against a direct solve; a new pattern gets a new solver."""
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
+    from rom.fem.petsc_solve import PetscSolve
+
+    mesh = box((1.0, 0.4, 0.3), (4, 2, 2), 2)
+    space = VectorSpace(mesh)
+    free = np.ones(space.n_dofs, bool)
+    free[:3] = free[3 * 5 : 3 * 5 + 3] = free[3 * 9 : 3 * 9 + 3] = False  # three nodes held: no rigid motion left
+    stiffness = elastic_stiffness(space)[free][:, free]
+    solve = PetscSolve(None, free, np.arange(space.n_dofs), np.repeat(mesh.points, 3, axis=0))
+    rhs = np.random.default_rng(0).standard_normal(int(free.sum()))
+    solvers = []  # (the objects themselves: an id could be reused once one is freed)
+    for factor in (1.0, 1.5, 3.0):
+        matrix = sp.csr_matrix(factor * stiffness)
+        x = solve(matrix, rhs)
+        direct = spla.spsolve(matrix.tocsc(), rhs)
+        assert np.linalg.norm(x - direct) < 1e-7 * np.linalg.norm(direct)
+        solvers.append(solve._krylov[True])
+    assert all(ksp is solvers[0] for ksp in solvers) and len(solve.iterations) == 3
+    shifted = sp.csr_matrix(stiffness + sp.eye(stiffness.shape[0]) * abs(stiffness).max())  # the diagonal is in the pattern
+    pruned = sp.csr_matrix(sp.triu(stiffness, 1) + sp.triu(stiffness, 1).T + sp.diags(stiffness.diagonal()))
+    pruned.data[np.abs(pruned.data) < 1e-3 * abs(stiffness).max()] = 0.0
+    pruned.eliminate_zeros()  # another pattern
+    for matrix in (shifted, pruned):
+        x = solve(matrix, rhs)
+        assert np.linalg.norm(matrix @ x - rhs) < 1e-8 * np.linalg.norm(rhs)
+    assert solve._krylov[True] is not solvers[0]
