@@ -21,15 +21,12 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 from rich.table import Table
+from rom_loadings import CASE, COOLER, FIELD  # the case and the fields of the six-loading benchmark
 from scipy.stats import spearmanr
 
 from adaptsim.cases import load_case, run_case
 from adaptsim.results import load_results
 from rom.indicator import worst_factor
-
-CASE = Path(__file__).resolve().parents[1] / "cases" / "blade_rom.yaml"
-FIELD = "T_ref + load * (T_root - T_ref + (T_tip - T_root) * (z - z_root) / height + 100.0 * exp(-((x / 0.01) ** 2)){})"
-COOLER = "loading.temperature.parameters.T_tip=1000.0"  # the training field's tip, for the families that change something else
 
 #: family -> (its range, the overrides of one draw)
 FAMILIES: dict[str, tuple[tuple[float, float], Callable[[float], list[str]]]] = {

@@ -8,20 +8,19 @@ import numpy as np
 
 from adaptsim.cases import RunContext
 from adaptsim.progress import ProgressBar, log
+from rom.hifi_case import HifiCase
 from rom.history_errors import HistoryErrors
-from rom.indicator import UNCALIBRATED, calibrate, combined, worst_factor
-from rom.loading_changes import changed_case
+from rom.indicator import UNCALIBRATED, calibrate, combined, parts_table, worst_factor
 from rom.online import AdaptiveROM, OfflineROM
-from rom.online_case import TrainedRomCase
 from rom.problem import build_problem, loading_inputs
 from rom.recorded_solve import recorded_solve
 
 
-def calibration_weights(case: TrainedRomCase, offline: OfflineROM, mesh, space, layout, mass, ctx: RunContext) -> dict[str, float] | None:
-    """The weights of the error estimate fitted on the case's calibration runs (None: none given, or none of their
+def calibration_weights(runs: list[HifiCase], offline: OfflineROM, mesh, space, layout, mass, ctx: RunContext) -> dict[str, float] | None:
+    """The weights of the error estimate fitted on the calibration runs ``runs`` (the case of each loading,
+    :meth:`~rom.online_case.TrainedRomCase.calibration_runs` changed in; None: none given, or none of their
     increments has a true error to fit). Every rank runs every calibration run on its own elements; each full-model
     run is checkpointed in ``calibration_<i>.npz`` (a killed run resumes it)."""
-    runs = [changed_case(case, changes) for _, changes in case.calibration_runs()]
     if not runs:
         return None
     parts: list[dict[str, float]] = []
@@ -45,7 +44,7 @@ def calibration_weights(case: TrainedRomCase, offline: OfflineROM, mesh, space, 
             f"calibration: no increment of the {len(runs)} calibration run(s) has a true error above 0.1 %: the estimate stays uncalibrated"
         )
         return None
-    table = np.array([[part[name] for name in UNCALIBRATED] for part in parts])
+    table = parts_table(parts)
     before = worst_factor(combined(UNCALIBRATED, table), np.array(truth))
     after = worst_factor(combined(weights, table), np.array(truth))
     log(

@@ -24,7 +24,7 @@ from rom.history_errors import HistoryErrors
 from rom.loading_changes import changed_case
 from rom.online import AdaptiveROM, OfflineROM, gather, localise
 from rom.online_output import plot_campaign
-from rom.online_run import train
+from rom.online_run import train, training_checkpoints
 from rom.parallel.layout import process_layout
 from rom.problem import build_problem, check_loading_temperatures, loading_inputs
 from rom.recorded_solve import recorded_solve
@@ -98,7 +98,7 @@ def _run(case: CampaignCase, ctx: RunContext, mesh, space, layout) -> None:
             whole = load_rom(case.training.rom_file, mesh)
     offline = localise(whole, layout) if whole is not None else train(case, mesh, space, layout, mass, ctx, timings)
     if layout.is_root:
-        for checkpoint in [*ctx.out_dir.glob("training_*.npz"), *ctx.out_dir.glob("calibration_*.npz")]:
+        for checkpoint in training_checkpoints(ctx.out_dir):
             checkpoint.unlink()  # the ROM is in rom.h5
     every = case.campaign.verify_every
     rom: AdaptiveROM | None = None

@@ -98,7 +98,8 @@ class ErrorEstimator:
 
     def __init__(self, scales: dict[str, float], weights: dict[str, float] | None = None) -> None:
         self.scales = dict(scales)
-        self.weights = dict(UNCALIBRATED if weights is None else weights)
+        given = UNCALIBRATED if weights is None else weights
+        self.weights = {name: given[name] for name in UNCALIBRATED}
         self.largest = dict.fromkeys(scales, 0.0)
         self.carried = 0.0
         self._previous: np.ndarray | None = None
@@ -145,12 +146,17 @@ class ErrorEstimator:
     def total(self, parts: dict[str, float]) -> float:
         """The estimated relative error: the largest part times its weight, or the error carried from before the
         last full-model step if that is larger."""
-        return max(float(combined(self.weights, np.array([[parts[name] for name in self.weights]]))[0]), self.carried)
+        return max(float(combined(self.weights, parts_table([parts]))[0]), self.carried)
 
 
-def combined(weights: dict[str, float], parts: np.ndarray) -> np.ndarray:
-    """``max_k weights[k] parts[:, k]`` for rows of parts in the order of ``weights``."""
-    return np.max(parts * np.array(list(weights.values())), axis=1)
+def parts_table(parts: list[dict[str, float]]) -> np.ndarray:
+    """The parts of increments as rows, columns in the order of :data:`UNCALIBRATED`."""
+    return np.array([[part[name] for name in UNCALIBRATED] for part in parts], dtype=float).reshape(len(parts), len(UNCALIBRATED))
+
+
+def combined(weights: dict[str, float], table: np.ndarray) -> np.ndarray:
+    """The estimate of each row of a :func:`parts_table`: ``max_k weights[k] table[:, k]``."""
+    return np.max(table * np.array([weights[name] for name in UNCALIBRATED]), axis=1)
 
 
 def calibrate(parts: list[dict[str, float]], truth: np.ndarray, above: float = 1e-3) -> dict[str, float] | None:
@@ -165,8 +171,7 @@ def calibrate(parts: list[dict[str, float]], truth: np.ndarray, above: float = 1
     above_it = truth > above
     if not above_it.any():
         return None
-    names = list(UNCALIBRATED)
-    table = np.array([[part[name] for name in names] for part in parts])[above_it]  # (m, 3)
+    table = parts_table(parts)[above_it]  # (m, 3)
     log_truth = np.log(truth[above_it])
     grid = np.logspace(-2.0, 2.0, 33)
     with_zero = np.concatenate([[0.0], grid])
@@ -182,7 +187,7 @@ def calibrate(parts: list[dict[str, float]], truth: np.ndarray, above: float = 1
         if score[index] < best_score:
             best_score, best = score[index], (stress, with_zero[index[0]], with_zero[index[1]])
     assert best is not None
-    return dict(zip(names, (float(weight) for weight in best), strict=True))
+    return dict(zip(UNCALIBRATED, (float(weight) for weight in best), strict=True))
 
 
 def worst_factor(estimate: np.ndarray, truth: np.ndarray, above: float = 1e-3) -> float:

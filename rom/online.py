@@ -50,12 +50,12 @@ TemperatureFactory = Callable[[np.ndarray], Callable[[float], np.ndarray]]
 @dataclass
 class OfflineROM:
     """Everything the online phase needs: bases, training stresses (for cubature updates and the stress basis), the
-        cubature and the training's sizes (``scales``: largest displacement in the mass norm, largest ``p`` in the quadrature
-        norm; the references of the error estimate); the compressed force integrands the cubature integrates (stored in a
-        serial run's ROM file; None after an MPI run's or from an older file: an enriching online run then computes them
-        at its first enrichment, from the stresses and modes); and the stress basis of the error estimate (the POD of the training
-        stresses, built offline; None from a ROM file written before the offline phase built it, then the online run
-        builds it; enriched with the stresses, so a campaign carries it from loading to loading); and the weights of the
+    cubature and the training's sizes (``scales``: largest displacement in the mass norm, largest ``p`` in the quadrature
+    norm; the references of the error estimate); the compressed force integrands the cubature integrates (stored in a
+    serial run's ROM file; None after an MPI run's or from an older file: an enriching online run then computes them
+    at its first enrichment, from the stresses and modes); and the stress basis of the error estimate (the POD of the training
+    stresses, built offline; None from a ROM file written before the offline phase built it, then the online run
+    builds it; enriched with the stresses, so a campaign carries it from loading to loading); and the weights of the
     error estimate's parts fitted by the offline calibration runs (None: not calibrated,
     :data:`rom.indicator.UNCALIBRATED`)."""
 
@@ -215,9 +215,9 @@ class EnrichmentTiming:
 
 @dataclass
 class OnlineStep:
-    """One online increment: time, coordinates, the estimated relative error (``indicator``, the largest of its
-    ``indicator_parts`` per dual quantity), whether it was a high-fidelity enrichment step, and ``p`` at the reduced
-    points of that moment (``points``)."""
+    """One online increment: time, coordinates, the estimated relative error (``indicator``:
+    :meth:`rom.indicator.ErrorEstimator.total` of its ``indicator_parts``), whether it was a high-fidelity enrichment
+    step, and ``p`` at the reduced points of that moment (``points``)."""
 
     time: float
     coordinates: np.ndarray

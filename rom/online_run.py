@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from contextlib import nullcontext
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,11 @@ from rom.problem import build_problem, check_loading_temperatures, check_tempera
 from rom.recorded_solve import recorded_solve
 from rom.storage import load_rom, save_rom, saved_case_text
 from rom.tolerances import Tolerances
+
+
+def training_checkpoints(out_dir: Path) -> list[Path]:
+    """The checkpoints :func:`train` leaves for a killed run to resume: its training and calibration runs'."""
+    return [*out_dir.glob("training_*.npz"), *out_dir.glob("calibration_*.npz")]
 
 
 def train(case: TrainedRomCase, mesh, space, layout, mass, ctx: RunContext, timings: dict[str, float]):
@@ -91,7 +97,7 @@ def train(case: TrainedRomCase, mesh, space, layout, mass, ctx: RunContext, timi
     offline = build_offline(layout, mass, training, tolerances)
     timings["time_reduction_s"] = time.perf_counter() - started
     started = time.perf_counter()
-    offline.calibration = calibration_weights(case, offline, mesh, space, layout, mass, ctx)
+    offline.calibration = calibration_weights([run for _, _, run in calibration], offline, mesh, space, layout, mass, ctx)
     timings["time_calibration_s"] = time.perf_counter() - started
     whole = gather(offline, layout)
     if whole is not None:  # rank 0
@@ -170,7 +176,7 @@ def _run(case: RomCase, ctx: RunContext, mesh, space, problem, layout) -> None:
     if layout.is_root:
         timings["time_online_s"] = float(sum(run_data["time"] for run_data in runs.values()))
         _write(ctx, mesh, space, layout, times, offline, runs, timings)
-        for checkpoint in [ctx.out_dir / "reference.npz", *ctx.out_dir.glob("training_*.npz"), *ctx.out_dir.glob("calibration_*.npz")]:
+        for checkpoint in [ctx.out_dir / "reference.npz", *training_checkpoints(ctx.out_dir)]:
             checkpoint.unlink(missing_ok=True)  # the result is written: nothing left to resume
 
 

@@ -178,7 +178,6 @@ class PetscSolve:
             ksp = self.PETSc.KSP().create(comm=self.petsc_comm)
             ksp.setOptionsPrefix(self.prefix)
             ksp.setType(KRYLOV[symmetric])
-            ksp.setOperators(self.matrix)
             ksp.setFromOptions()
             self._krylov[symmetric] = ksp
         return self._krylov[symmetric]
