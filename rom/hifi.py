@@ -200,11 +200,12 @@ class HifiSolver:
                 raise NewtonFailure(str(error)) from None
             f_int = space.internal_force(result.stress)
             self.timing.constitutive += time.perf_counter() - started
-            residual = (f_int - f_ext)[problem.free]
-            norm = float(np.linalg.norm(residual))
+            out_of_balance = np.where(problem.free, f_int - f_ext, 0.0)
+            residual = out_of_balance[problem.free]
+            norm = space.norm(out_of_balance)
             history.append(norm)
             # scale: loads, internal forces (reactions included), or the first residual (thermal loading alone)
-            reference = max(float(np.linalg.norm(f_ext)), float(np.linalg.norm(f_int)), history[0])
+            reference = max(space.norm(f_ext), space.norm(f_int), history[0])
             if not math.isfinite(norm):
                 raise NewtonFailure("non-finite residual")
             if norm <= self.tolerance * reference:

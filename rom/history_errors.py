@@ -12,8 +12,8 @@ from rom.parallel.layout import Layout
 
 
 class HistoryErrors:
-    """Each step of a ROM run against the same increment of a full-model history (``reference``, this rank's rows of
-    point fields, whole displacements), measured when the step is taken (a later enrichment changes the bases):
+    """Each step of a ROM run against the same increment of a full-model history (``reference``, this rank's rows,
+    as the distributed full model holds them), measured when the step is taken (a later enrichment changes the bases):
 
     - ``u``, ``p``: the displacement error (mass norm) and the ``p`` error (quadrature norm) relative to the largest
       norm over the reference history (the unloaded end state is nearly zero);
@@ -31,7 +31,7 @@ class HistoryErrors:
         self.indicators: list[float] = []
         self.checking = 0.0
         self.sizes = [rom.offline.scales.get("displacement", 0.0), rom.offline.scales.get("p", 0.0)]
-        self.u_scale = max((self.norm(inc.displacement[layout.dofs]) for inc in reference), default=0.0) or 1.0
+        self.u_scale = max((self.norm(inc.displacement) for inc in reference), default=0.0) or 1.0
         self.p_scale = max((self.point_norm(inc.state.cumulated_plasticity) for inc in reference), default=0.0) or 1.0
 
     def norm(self, dof_rows: np.ndarray) -> float:
@@ -46,12 +46,12 @@ class HistoryErrors:
         """Record step ``index`` against the reference's increment ``index``."""
         began = time.perf_counter()
         truth, layout, offline = self.reference[index], self.layout, self.rom.offline
-        u_error = self.norm(offline.modes[:, : step.coordinates.size] @ step.coordinates - truth.displacement[layout.dofs])
+        u_error = self.norm(offline.modes[:, : step.coordinates.size] @ step.coordinates - truth.displacement)
         p_error = self.point_norm(self.rom.p_fit.reconstruct(step.p_reduced) - truth.state.cumulated_plasticity)
         self.u.append(u_error / self.u_scale)
         self.p.append(p_error / self.p_scale)
         sizes = self.sizes
-        sizes[0] = max(sizes[0], self.norm(truth.displacement[layout.dofs]))
+        sizes[0] = max(sizes[0], self.norm(truth.displacement))
         sizes[1] = max(sizes[1], self.point_norm(truth.state.cumulated_plasticity))
         self.true.append(max(u_error / sizes[0] if sizes[0] else 0.0, p_error / sizes[1] if sizes[1] else 0.0))
         self.indicators.append(step.indicator)

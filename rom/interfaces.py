@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 class DisplacementSpace(Protocol):
     """A displacement field discretised by finite elements, with its integration points."""
 
-    dofs: np.ndarray  #: (n_elements, dofs per element) global dof numbers of each element
+    dofs: np.ndarray  #: (n_elements, dofs per element) each element's dofs, as positions in a displacement vector
     weights: np.ndarray  #: (n_elements, points per element) quadrature weights times Jacobians
 
     @property
@@ -47,6 +47,10 @@ class DisplacementSpace(Protocol):
 
     def at_points(self, nodal: np.ndarray) -> np.ndarray:
         """A nodal scalar field at the integration points."""
+        ...
+
+    def norm(self, vector: np.ndarray) -> float:
+        """The Euclidean norm of a dof vector (each dof counted once, however the vector is held)."""
         ...
 
 

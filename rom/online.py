@@ -365,18 +365,18 @@ class AdaptiveROM:
             self.back_fit.reconstruct(self._gathered(increment.state.backstress).ravel()).reshape(n, 6),
             self.p_fit.reconstruct(self._gathered(increment.state.cumulated_plasticity)),
         )
-        displacement = self.layout.to_global(self.offline.modes @ increment.coordinates)  # the solver's vectors are whole
+        displacement = self.offline.modes @ increment.coordinates  # this rank's rows, as the full model holds them
         return Increment(increment.time, displacement, state, np.zeros((n, 6)), np.zeros(n), 0, 0)
 
     def _enrich(self, previous: ReducedIncrement, t: float, candidate: ReducedIncrement) -> ReducedIncrement:
         """Solve ``previous -> t`` with the full model (Newton started from the reduced solution ``candidate`` at ``t``),
         enrich bases and cubature, and restart the reduced model."""
         started = time.perf_counter()
-        guess = self.layout.to_global(self.offline.modes @ candidate.coordinates)
+        guess = self.offline.modes @ candidate.coordinates
         full = self.hifi.step(self.full_state(previous), t, guess)
         solved = time.perf_counter()
         offline, layout = self.offline, self.layout
-        displacement = full.displacement[layout.dofs]
+        displacement = full.displacement
         n_modes = offline.modes.shape[1]
         offline.modes, _ = enrich(offline.modes, displacement, self.mass, comm=layout.comm)
         offline.p_modes, _ = enrich(offline.p_modes, full.state.cumulated_plasticity, self.quadrature, comm=layout.comm)

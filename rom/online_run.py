@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from contextlib import nullcontext
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -88,11 +87,8 @@ def train(case: TrainedRomCase, mesh, space, layout, mass, ctx: RunContext, timi
             increments.update({(index, i): increment for i, increment in enumerate(solved)})
     timings["time_training_s"] = time.perf_counter() - started
     started = time.perf_counter()
-    if by_fields:
-        training = redistribute(increments, layout)
-    else:
-        # the distributed solver's displacements are whole vectors, its internal variables this rank's already
-        training = [replace(increments[key], displacement=increments[key].displacement[layout.dofs]) for key in sorted(increments)]
+    # whole runs on one rank each are redistributed by rows; the distributed solver's increments are this rank's rows
+    training = redistribute(increments, layout) if by_fields else [increments[key] for key in sorted(increments)]
     tolerances = Tolerances.from_mapping(case.tolerances.model_dump())
     offline = build_offline(layout, mass, training, tolerances)
     timings["time_reduction_s"] = time.perf_counter() - started

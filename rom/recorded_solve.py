@@ -39,7 +39,7 @@ def recorded_solve(
     """Solve ``problem`` over ``times`` with the case's solver, recording every increment and checkpointing in ``name.npz``.
 
     A checkpoint of the same case resumes where it stopped; a complete one is read back without solving.
-    ``distributed``: solved by every rank of ``layout`` (displacements whole, point fields this rank's; the
+    ``distributed``: solved by every rank of ``layout`` (each holding its rows of every field; the
     fields are gathered and rank 0 writes the checkpoints, which hold whole fields, so any number of ranks can
     resume them); otherwise by this process alone on the whole mesh. ``advance(count)`` reports progress.
 
@@ -63,7 +63,7 @@ def recorded_solve(
     )
 
     def held(whole):  # a whole-mesh increment as this process's solver holds it
-        return increment_rows(whole, np.arange(layout.n_dofs), layout.points) if split else whole
+        return increment_rows(whole, layout.dofs, layout.points) if split else whole
 
     last = recorder.resume(None)
     if 0 < recorder.next_index < times.size:

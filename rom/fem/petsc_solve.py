@@ -1,10 +1,10 @@
 """The Newton systems solved by PETSc: a distributed ``MPIAIJ`` tangent, CG (symmetric) or flexible GMRES, preconditioned
 by smoothed-aggregation algebraic multigrid (GAMG) with the rigid-body modes as its near-null space.
 
-Each rank hands in its elements' share of the tangent (global numbering of the free dofs; entries of interface dofs
-appear on several ranks and are summed by PETSc) and the whole right-hand side; it gets the whole solution back.
-A free dof's row is owned by the lowest rank whose elements touch it (the :class:`rom.parallel.layout.Layout`'s
-``owned``), so PETSc's contiguous row blocks follow the element partition. The sparsity pattern is preallocated once
+Each rank hands in its elements' share of the tangent (entries of interface dofs appear on several ranks and are
+summed by PETSc) and its rows of the right-hand side, and gets its rows of the solution back: no vector of the whole
+mesh on any rank. A free dof's row is owned by the lowest rank whose elements touch it (the
+:class:`rom.parallel.layout.Layout`'s ``owned``), so PETSc's contiguous row blocks follow the element partition. The sparsity pattern is preallocated once
 (``MatSetPreallocationCOO``) and each new tangent only sets values.
 
 Options are PETSc's own (``ksp_rtol``, ``pc_type``, ``pc_gamg_threshold``, ...), given without the leading dash;
@@ -59,10 +59,16 @@ def load_petsc() -> Any:
     return PETSc
 
 
-def rigid_body_modes(dofs: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """The six rigid-body displacements (three translations, three rotations about the origin) at the node-major
-    ``dofs`` (component ``dof % 3``) whose nodes are at ``positions`` (n, 3): shape (n, 6)."""
-    component = np.asarray(dofs) % 3
+def _mpi_land() -> Any:
+    from mpi4py import MPI
+
+    return MPI.LAND
+
+
+def rigid_body_modes(components: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The six rigid-body displacements (three translations, three rotations about the origin) at dofs of the
+    displacement ``components`` (0, 1, 2) whose nodes are at ``positions`` (n, 3): shape (n, 6)."""
+    component = np.asarray(components)
     modes = np.zeros((len(positions), 6))
     modes[np.arange(len(positions)), component] = 1.0
     for axis in range(3):  # (e_axis x x)_component
@@ -74,18 +80,28 @@ def rigid_body_modes(dofs: np.ndarray, positions: np.ndarray) -> np.ndarray:
 class PetscSolve:
     """A PETSc Krylov solve of the tangent summed over the ranks of ``comm``.
 
+    Each rank hands in its elements' share of the tangent and its rows of the right-hand side, both in its own
+    numbering of the free dofs it holds, and gets its rows of the solution back: PETSc row ``rows[i]`` is this
+    rank's free dof ``i``.
+
     Parameters
     ----------
     comm
         The ranks' mpi4py communicator; None for one process.
-    free
-        Mask (n_dofs,) of the free dofs: the systems are in the free dofs' numbering.
+    rows
+        PETSc's (global) row of each free dof this rank holds: every rank's owned rows form one contiguous block,
+        rank 0's first (:meth:`rom.parallel.layout.Layout.numbering`).
     owned
-        The global dofs whose rows this rank owns (each dof on exactly one rank), increasing.
+        Which of those rows this rank owns (each row on exactly one rank).
+    components
+        The displacement component (0, 1, 2) of each of those dofs.
     positions
-        Coordinates (len(owned), 3) of those dofs' nodes (for the rigid-body near-null space).
+        Coordinates (len(rows), 3) of those dofs' nodes (for the rigid-body near-null space).
     options
         PETSc options without the leading dash, over :data:`DEFAULT_OPTIONS`.
+    complete
+        Makes this rank's rows of the solution, known where it owns them, whole (the values of the rows other ranks
+        own; under MPI :meth:`rom.parallel.layout.Layout.consistent` on the free dofs). None for one process.
 
     Attributes
     ----------
@@ -96,21 +112,26 @@ class PetscSolve:
     """
 
     def __init__(
-        self, comm: Any, free: np.ndarray, owned: np.ndarray, positions: np.ndarray, options: dict[str, Any] | None = None
+        self,
+        comm: Any,
+        rows: np.ndarray,
+        owned: np.ndarray,
+        components: np.ndarray,
+        positions: np.ndarray,
+        options: dict[str, Any] | None = None,
+        complete: Any = None,
     ) -> None:
         self.PETSc = load_petsc()
-        self.comm = comm
-        free = np.asarray(free, dtype=bool)
-        free_index = np.cumsum(free) - 1
-        keep = free[owned]
-        self.rows = free_index[owned[keep]]  # free numbering of the rows this rank owns, increasing
-        # PETSc's numbering: rank 0's rows first, then rank 1's, ...; free_to_petsc maps the free numbering to it
-        everyone = self._allgather(self.rows)
-        self.free_to_petsc = np.empty(int(free.sum()), dtype=np.int64)
-        self.free_to_petsc[np.concatenate(everyone)] = np.arange(self.free_to_petsc.size)
-        nodes_whole = bool(np.all(free.reshape(-1, 3) == free.reshape(-1, 3)[:, :1]))
-        self.block_size = 3 if nodes_whole else 1  # GAMG aggregates nodes when every node's dofs are free together
-        modes = rigid_body_modes(owned[keep], positions[keep])
+        self.comm, self.complete = comm, complete
+        self.rows = np.asarray(rows, dtype=np.int64)
+        owned = np.asarray(owned, dtype=bool)
+        self.mine = np.flatnonzero(owned)[np.argsort(self.rows[owned], kind="stable")]  # this rank's PETSc rows, in order
+        self.n_rows = int(self._allreduce_sum(self.mine.size))
+        components = np.asarray(components)[self.mine]
+        whole_nodes = self.mine.size % 3 == 0 and bool(np.all(components.reshape(-1, 3) == np.arange(3))) if self.mine.size else True
+        # GAMG aggregates nodes when every rank's rows are whole nodes
+        self.block_size = 3 if (whole_nodes if comm is None else comm.allreduce(whole_nodes, op=_mpi_land())) else 1
+        modes = rigid_body_modes(components, np.asarray(positions)[self.mine])
         # orthonormal over the ranks, as PETSc requires of a near-null space
         self.modes = np.linalg.qr(modes)[0] if comm is None else tsqr(modes, comm)[0]
         self.prefix = f"adaptsim{next(_prefixes)}_"
@@ -121,13 +142,21 @@ class PetscSolve:
         self.iterations: list[int] = []
         self.symmetric_solves = self.unsymmetric_solves = 0
 
+    @classmethod
+    def serial(cls, free: np.ndarray, positions: np.ndarray, options: dict[str, Any] | None = None) -> PetscSolve:
+        """The solve on one process of the free dofs ``free`` (mask over the node-major dofs at ``positions``, one
+        row per dof)."""
+        free = np.asarray(free, dtype=bool)
+        dofs = np.flatnonzero(free)
+        return cls(None, np.arange(dofs.size), np.ones(dofs.size, dtype=bool), dofs % 3, np.asarray(positions)[dofs], options)
+
+    def _allreduce_sum(self, value: int) -> int:
+        return value if self.comm is None else self.comm.allreduce(value)
+
     @property
     def petsc_comm(self) -> Any:
         """The communicator petsc4py takes."""
         return self.PETSc.COMM_SELF if self.comm is None else self.comm
-
-    def _allgather(self, local: np.ndarray) -> list[np.ndarray]:
-        return [local] if self.comm is None else self.comm.allgather(local)
 
     def _assemble(self, local: sp.csr_matrix) -> Any:
         """The distributed matrix with this rank's contribution ``local`` (preallocated when its pattern is new)."""
@@ -138,12 +167,12 @@ class PetscSolve:
             for ksp in self._krylov.values():  # their preconditioners belong to the matrix of the old pattern
                 ksp.destroy()
             self._krylov.clear()
-            rows = self.free_to_petsc[np.repeat(np.arange(local.shape[0]), np.diff(local.indptr))]
-            size = (self.rows.size, self.free_to_petsc.size)
+            rows = self.rows[np.repeat(np.arange(local.shape[0]), np.diff(local.indptr))]
+            size = (self.mine.size, self.n_rows)
             self.matrix = self.PETSc.Mat().create(comm=self.petsc_comm)
             self.matrix.setSizes((size, size), bsize=self.block_size)
             self.matrix.setType(self.PETSc.Mat.Type.AIJ)
-            self.matrix.setPreallocationCOO(rows.astype(self.PETSc.IntType), self.free_to_petsc[local.indices].astype(self.PETSc.IntType))
+            self.matrix.setPreallocationCOO(rows.astype(self.PETSc.IntType), self.rows[local.indices].astype(self.PETSc.IntType))
             self.matrix.setNearNullSpace(self._near_null_space())
         self.matrix.setValuesCOO(local.data, addv=self.PETSc.InsertMode.INSERT_VALUES)
         return self.matrix
@@ -195,7 +224,7 @@ class PetscSolve:
         self.symmetric_solves += symmetric
         self.unsymmetric_solves += not symmetric
         b = matrix.createVecLeft()
-        b.setArray(np.asarray(rhs, dtype=float)[self.rows])
+        b.setArray(np.asarray(rhs, dtype=float)[self.mine])
         x = matrix.createVecRight()
         with self._options():
             ksp = self._solver(symmetric)
@@ -208,5 +237,6 @@ class PetscSolve:
             raise LinearSolveFailure(
                 f"PETSc {ksp.getType()} + {ksp.getPC().getType()} did not converge: {names.get(reason, reason)} after {iterations} iterations"
             )
-        solution = np.concatenate(self._allgather(x.getArray().copy()))
-        return solution[self.free_to_petsc]
+        solution = np.zeros(self.rows.size)
+        solution[self.mine] = x.getArray()
+        return solution if self.complete is None else self.complete(solution)

@@ -68,6 +68,10 @@ class VectorSpace:
         """Interpolate a nodal scalar field (n_nodes,) to the integration points (n_points,)."""
         return np.einsum("qa,ea->eq", self.shape_values, nodal[self.mesh.cells]).ravel()
 
+    def norm(self, vector: np.ndarray) -> float:
+        """The Euclidean norm of a dof vector (n_dofs,)."""
+        return float(np.linalg.norm(vector))
+
     def volume(self) -> float:
         """Volume of the meshed body."""
         return float(self.weights.sum())

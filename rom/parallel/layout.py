@@ -23,6 +23,9 @@ from rom.mesh import TetMesh
 from rom.parallel.partition import Subdomain, partition_elements
 from rom.pod import PODBasis, pod
 
+#: Message tag of the exchange of interface rows between neighbouring ranks.
+INTERFACE_TAG = 23
+
 
 def distributed_pod(local: np.ndarray, comm: Any, inner: Any = None, tolerance: float = 1e-4, max_modes: int | None = None) -> PODBasis:
     """:func:`rom.pod.pod` of snapshots distributed by rows (``local``: this rank's rows, ``inner``: its local
@@ -56,6 +59,7 @@ class Layout:
         self.n_dofs, self.n_points = n_dofs, n_points
         self.comm, self.subdomain = comm, subdomain
         self.owned = np.ones(dofs.size, dtype=bool) if owned is None else owned
+        self._shared: dict[int, np.ndarray] | None = None
 
     @classmethod
     def serial(cls, space: Any) -> Layout:
@@ -100,6 +104,65 @@ class Layout:
     def sum(self, array: Any) -> np.ndarray:
         """The sum over the ranks of a local array (the array itself when serial)."""
         return np.asarray(summation(self.comm)(np.asarray(array, dtype=float)))
+
+    def norm(self, rows: np.ndarray) -> float:
+        """The Euclidean norm of a dof vector given by this rank's rows (each dof counted once, on its owner)."""
+        rows = np.asarray(rows, dtype=float)
+        return float(np.sqrt(self.sum(float(np.dot(rows[self.owned], rows[self.owned])))))
+
+    def interface_sum(self, rows: np.ndarray) -> np.ndarray:
+        """This rank's rows of the sum over the ranks of every rank's rows (``rows``: this rank's contribution, e.g. its
+        elements' nodal forces): at an interface dof the contributions of every rank that holds it, added in rank
+        order, so that every copy is the same number. Only the neighbours that share dofs exchange (nothing when
+        serial)."""
+        if self.comm is None:
+            return np.asarray(rows)
+        rows = np.ascontiguousarray(rows, dtype=float)
+        neighbours = self._neighbours()
+        received = {rank: np.empty((positions.size,) + rows.shape[1:]) for rank, positions in neighbours.items()}
+        requests = [self.comm.Irecv(received[rank], source=rank, tag=INTERFACE_TAG) for rank in neighbours]
+        outgoing = {rank: np.ascontiguousarray(rows[positions]) for rank, positions in neighbours.items()}
+        requests += [self.comm.Isend(outgoing[rank], dest=rank, tag=INTERFACE_TAG) for rank in neighbours]
+        from mpi4py import MPI
+
+        MPI.Request.Waitall(requests)
+        me = self.comm.Get_rank()
+        total = np.zeros_like(rows)
+        for rank in sorted([*neighbours, me]):
+            if rank == me:
+                total += rows
+            else:
+                total[neighbours[rank]] += received[rank]
+        return total
+
+    def consistent(self, owned_rows: np.ndarray) -> np.ndarray:
+        """Every copy of each dof set to its owner's value (``owned_rows``: this rank's rows, read where it owns them)."""
+        return self.interface_sum(np.where(self.owned.reshape((-1,) + (1,) * (np.ndim(owned_rows) - 1)), owned_rows, 0.0))
+
+    def numbering(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A global numbering of the dofs ``mask`` selects (``mask``: this rank's rows): rank 0's owned dofs first, then
+        rank 1's, ..., each in increasing dof order. Returns the numbers of this rank's selected rows and which of
+        them it owns (its owned numbers are one contiguous block)."""
+        mask = np.asarray(mask, dtype=bool)
+        owned = self.owned & mask
+        count = int(owned.sum())
+        first = 0 if self.comm is None else int(self.comm.exscan(count) or 0)
+        numbers = np.zeros(mask.size)
+        numbers[owned] = first + 1 + np.arange(count)
+        numbers = self.interface_sum(numbers)  # the owner's number on every copy (+1: zero means not selected)
+        return numbers[mask].astype(np.int64) - 1, owned[mask]
+
+    def _neighbours(self) -> dict[int, np.ndarray]:
+        """For each other rank sharing dofs with this one, the positions in this rank's rows of the shared dofs (in
+        increasing dof order, so both sides list them alike); computed at the first exchange."""
+        if self._shared is None:
+            me, self._shared = self.comm.Get_rank(), {}
+            for rank, dofs in enumerate(self.comm.allgather(self.dofs)):
+                if rank != me:
+                    _, positions, _ = np.intersect1d(self.dofs, dofs, assume_unique=True, return_indices=True)
+                    if positions.size:
+                        self._shared[rank] = positions
+        return self._shared
 
     def mass_matrix(self) -> sp.csr_matrix:
         """This rank's block of the mass matrix (its elements only; the blocks add up to the whole matrix)."""
@@ -178,7 +241,7 @@ def increment_rows(increment: Any, dofs: np.ndarray, points: np.ndarray) -> Any:
 
 def gathered_increment(increment: Any, layout: Layout) -> Any:
     """The whole-mesh :class:`rom.hifi.Increment` on rank 0 (None on the other ranks) from a distributed solver's
-    increment, whose displacement is already whole and whose point fields are this rank's."""
+    increment (this rank's rows of every field)."""
     if layout.comm is None:
         return increment
 
@@ -188,10 +251,11 @@ def gathered_increment(increment: Any, layout: Layout) -> Any:
         layout.point_rows(a, every, root_only=True)
         for a in (state.plastic_strain, state.backstress, state.cumulated_plasticity, increment.stress, increment.temperature)
     ]
+    displacement = layout.to_global(increment.displacement, root_only=True)
     if not layout.is_root:
         return None
     whole = cast(list[np.ndarray], fields)  # rank 0 received every field
-    return replace(increment, state=MaterialState(*whole[:3]), stress=whole[3], temperature=whole[4])
+    return replace(increment, displacement=displacement, state=MaterialState(*whole[:3]), stress=whole[3], temperature=whole[4])
 
 
 def process_layout(mesh: TetMesh, space: Any) -> Layout:

@@ -26,9 +26,11 @@ IDLE_POLL_SECONDS = 5e-4
 class DistributedSpace:
     """The displacement space of one rank's elements, seen by :class:`rom.hifi.HifiSolver` as the whole space.
 
-    Displacements are global vectors (replicated on every rank); strains, stresses and internal variables
-    live at this rank's integration points only; internal forces are summed over the ranks (``Allreduce``),
-    so every rank sees the same residual and takes the same Newton path.
+    Displacements and nodal forces are this rank's rows (:class:`rom.parallel.layout.Layout`: the dofs of its
+    elements' nodes, an interface dof on every rank that touches it with the same value); strains, stresses and
+    internal variables live at this rank's integration points only. Internal forces are summed at the interface
+    dofs with the neighbouring ranks only, and norms count each dof once over the ranks, so every rank sees the same
+    residual norm and takes the same Newton path without a vector of the whole mesh anywhere.
     """
 
     def __init__(self, layout: Layout) -> None:
@@ -37,9 +39,13 @@ class DistributedSpace:
             raise ValueError("a distributed space needs a distributed layout")
         self.subdomain, self.local = layout.subdomain, layout.space
         self.nodes = layout.subdomain.nodes
-        self.n_dofs = layout.n_dofs
-        self.dofs = layout.dofs[self.local.dofs]  # global dofs of the local elements
+        self.dofs = self.local.dofs  # the local elements' dofs, in this rank's rows
         self.weights, self.points, self.shape_values = self.local.weights, self.local.points, self.local.shape_values
+
+    @property
+    def n_dofs(self) -> int:
+        """Rows of this rank."""
+        return self.local.n_dofs
 
     @property
     def n_points(self) -> int:
@@ -47,22 +53,24 @@ class DistributedSpace:
         return self.local.n_points
 
     def strain(self, displacement: np.ndarray) -> np.ndarray:
-        """Strains at this rank's points from the global displacement."""
-        return self.local.strain(displacement[self.layout.dofs])
+        """Strains at this rank's points from its rows of the displacement."""
+        return self.local.strain(displacement)
 
     def internal_force(self, stress: np.ndarray) -> np.ndarray:
-        """The global internal-force vector (summed over the ranks)."""
-        local = np.zeros(self.n_dofs)
-        local[self.layout.dofs] = self.local.internal_force(stress)
-        return self.layout.sum(local)
+        """This rank's rows of the internal-force vector (summed with the neighbours at the interface dofs)."""
+        return self.layout.interface_sum(self.local.internal_force(stress))
 
     def element_matrices(self, tangent: np.ndarray) -> np.ndarray:
         """Element tangents of this rank's elements."""
         return self.local.element_matrices(tangent)
 
     def at_points(self, nodal: np.ndarray) -> np.ndarray:
-        """A global nodal field at this rank's points."""
+        """A nodal field of the whole mesh at this rank's points."""
         return self.local.at_points(nodal[self.nodes])
+
+    def norm(self, rows: np.ndarray) -> float:
+        """The Euclidean norm of a vector given by this rank's rows (each dof once over the ranks)."""
+        return self.layout.norm(rows)
 
 
 class CollectiveMaterial:
@@ -88,23 +96,34 @@ class CollectiveMaterial:
 
 
 def gathered_solve(
-    comm: Any, solve: Callable[[sp.csr_matrix, np.ndarray], np.ndarray]
+    layout: Layout, free: np.ndarray, solve: Callable[[sp.csr_matrix, np.ndarray], np.ndarray]
 ) -> Callable[[sp.csr_matrix, np.ndarray], np.ndarray]:
-    """A linear solve of the sum of every rank's matrix: gathered and solved on rank 0, the solution broadcast.
+    """A linear solve of the sum of every rank's matrix: gathered and solved on rank 0, each rank's rows of the
+    solution sent back. ``free`` selects the free dofs among ``layout``'s rows: the matrices and vectors are in
+    each rank's numbering of its free rows.
 
     The documented limit of the distributed high-fidelity model: constitutive updates and assembly scale
     with the ranks, the sparse direct solve does not.
     """
+    comm = layout.comm
+    numbers, owned = layout.numbering(free)
+    everyone = comm.gather(numbers, root=0)
+    size = int(comm.allreduce(int(owned.sum())))
 
-    def distributed_solve(local: sp.csr_matrix, rhs: np.ndarray) -> np.ndarray:
-        pieces = comm.gather(local, root=0)
+    def distributed_solve(local: sp.coo_matrix, rhs: np.ndarray) -> np.ndarray:
+        local = local.tocoo()
+        pieces = comm.gather((numbers[local.row], numbers[local.col], local.data, numbers[owned], rhs[owned]), root=0)
         if comm.Get_rank() == 0:
-            solution = np.ascontiguousarray(solve(sum(pieces[1:], pieces[0]).tocsr(), rhs), dtype=float)
+            rows, cols, data, where, values = (np.concatenate(part) for part in zip(*pieces, strict=True))
+            whole_rhs = np.zeros(size)
+            whole_rhs[where] = values
+            matrix = sp.csr_matrix((data, (rows, cols)), shape=(size, size))  # duplicates summed
+            solution = np.asarray(solve(matrix, whole_rhs), dtype=float)
             for rank in range(1, comm.Get_size()):
-                comm.Send(solution, dest=rank, tag=SOLUTION_TAG)
-            return solution
+                comm.Send(np.ascontiguousarray(solution[everyone[rank]]), dest=rank, tag=SOLUTION_TAG)
+            return solution[numbers]
         # wait without spinning, so that the solver's threads on rank 0 get this core
-        solution = np.empty(rhs.shape, dtype=float)
+        solution = np.empty(numbers.size, dtype=float)
         request = comm.Irecv(solution, source=0, tag=SOLUTION_TAG)
         while not request.Test():
             time.sleep(IDLE_POLL_SECONDS)
@@ -113,30 +132,44 @@ def gathered_solve(
     return distributed_solve
 
 
-def petsc_solver(problem: Any, layout: Layout, options: dict[str, Any] | None = None) -> PetscSolve:
-    """A :class:`rom.fem.petsc_solve.PetscSolve` of ``problem``'s tangents over ``layout``'s ranks: each rank owns
-    the rows of the dofs ``layout`` says it owns."""
-    owned = layout.dofs[layout.owned]
-    positions = np.repeat(layout.space.mesh.points, 3, axis=0)[layout.owned]
-    order = np.argsort(owned, kind="stable")
-    return PetscSolve(layout.comm, problem.free, owned[order], positions[order], options)
+def petsc_solver(free: np.ndarray, layout: Layout, options: dict[str, Any] | None = None) -> PetscSolve:
+    """A :class:`rom.fem.petsc_solve.PetscSolve` of the tangents of the free dofs ``free`` (a mask over ``layout``'s
+    rows) over ``layout``'s ranks: each rank owns the rows of the dofs ``layout`` says it owns."""
+    if layout.comm is None:
+        return PetscSolve.serial(free, np.repeat(layout.space.mesh.points, 3, axis=0), options)
+    numbers, owned = layout.numbering(free)
+    positions = np.repeat(layout.space.mesh.points, 3, axis=0)[free]
+    return PetscSolve(
+        layout.comm, numbers, owned, layout.dofs[free] % 3, positions, options, complete=lambda rows: _consistent(layout, free, rows)
+    )
+
+
+def _consistent(layout: Layout, free: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Free rows known where this rank owns them, completed with the owners' values elsewhere."""
+    whole = np.zeros(free.size)
+    whole[free] = rows
+    return layout.consistent(whole)[free]
 
 
 def distributed_solver(problem: Any, layout: Layout, petsc_options: dict[str, Any] | None = None, **options: Any) -> HifiSolver:
-    """A :class:`rom.hifi.HifiSolver` of ``problem`` with this rank's elements only (see :class:`DistributedSpace`);
-    the solver of ``problem`` itself for a serial layout.
+    """A :class:`rom.hifi.HifiSolver` of ``problem`` with this rank's elements and rows only (see
+    :class:`DistributedSpace`); the solver of ``problem`` itself for a serial layout.
 
     The linear solver (``options["solver"]``): ``petsc`` solves the distributed tangent with PETSc
     (:func:`petsc_solver`, ``petsc_options`` passed on); a direct solver (``auto``, ``pardiso``, ``superlu``)
     factorises the tangent gathered on rank 0 (:func:`gathered_solve`).
     """
     name = options.pop("solver", "auto")
-    petsc = petsc_solver(problem, layout, petsc_options) if name == "petsc" else None
     if layout.comm is None:
-        return HifiSolver(problem, solver=petsc or name, **options)
-    comm = layout.comm
-    space = DistributedSpace(layout)
+        return HifiSolver(problem, solver=petsc_solver(problem.free, layout, petsc_options) if name == "petsc" else name, **options)
+    rows = layout.dofs
     local_problem = MechanicalProblem(
-        space, CollectiveMaterial(problem.material, comm), problem.constrained, problem.external_force, problem.temperature
+        DistributedSpace(layout),
+        CollectiveMaterial(problem.material, layout.comm),
+        problem.constrained[rows],
+        lambda t: problem.external_force(t)[rows],
+        problem.temperature,
     )
-    return HifiSolver(local_problem, solver=petsc or gathered_solve(comm, linear_solver(name)), **options)
+    free = local_problem.free
+    solve = petsc_solver(free, layout, petsc_options) if name == "petsc" else gathered_solve(layout, free, linear_solver(name))
+    return HifiSolver(local_problem, solver=solve, **options)

@@ -61,7 +61,9 @@ def first_newton_solve(divisions: str, layout_of=None, **options) -> tuple[objec
     result = local.material.update(np.zeros((space.n_points, 6)), local.temperature_at_points(t), t, MaterialState.zeros(space.n_points))
     residual = (space.internal_force(result.stress) - local.external_force(t))[local.free]
     tangent = local.assembler.assemble(space.element_matrices(result.tangent))
-    product = tangent @ solver.solve(tangent, residual)
-    if layout.comm is not None:
-        product = layout.comm.allreduce(product)
-    return solver, float(np.linalg.norm(product - residual) / np.linalg.norm(residual))
+    product = np.zeros(space.n_dofs)  # this rank's rows
+    product[local.free] = tangent @ solver.solve(tangent, residual)
+    product = layout.interface_sum(product)[local.free]
+    difference, rhs = np.zeros(space.n_dofs), np.zeros(space.n_dofs)
+    difference[local.free], rhs[local.free] = product - residual, residual
+    return solver, space.norm(difference) / space.norm(rhs)

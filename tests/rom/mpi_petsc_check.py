@@ -32,7 +32,7 @@ def patch_test(comm) -> dict:
     problem = MechanicalProblem(space, elastic(), constrained, lambda t: force, lambda t: np.full(mesh.n_nodes, 300.0))
     layout = Layout.distributed(mesh, partition_elements(mesh, comm.Get_size()), comm)
     solver = distributed_solver(problem, layout, solver="petsc", tolerance=1e-12)
-    u = solver.run(np.array([1.0])).displacement
+    u = layout.to_global(solver.run(np.array([1.0])).displacement)
     exact = np.zeros_like(u)
     exact[0::3], exact[1::3], exact[2::3] = (TRACTION / E * f * mesh.points[:, k] for k, f in enumerate([1.0, -NU, -NU]))
     return {"patch_error": float(np.abs(u - exact).max() / np.abs(exact).max()), "patch_block_size": solver.solve.block_size}

@@ -82,6 +82,8 @@ def test_a_failing_rank_ends_the_whole_job_instead_of_hanging():
 def test_high_fidelity_solve_with_elements_split_over_ranks_equals_the_serial_one(ranks):
     report = mpi_report(HERE / "mpi_hifi_check.py", ranks)
     assert report["ranks"] == ranks
+    assert report["rows_held"][0] < 0.8 * report["dofs"]  # rank 0 holds its rows, not the whole mesh
+    assert report["numbering_is_a_permutation"] and report["numbering_consistent"]
     assert report["displacement_difference"] < 1e-10 and report["p_difference"] < 1e-10
     assert report["newton_iterations"][0] == report["newton_iterations"][1]
 
