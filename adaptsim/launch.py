@@ -1,6 +1,6 @@
 """The process under ``mpiexec``: whether it was launched so and as which rank (read from the launcher's
 environment, MPICH/Hydra or Open MPI, without importing mpi4py, which would initialise MPI in every serial
-run), its share of the node's cores, and the policy that ends the whole job when one rank fails; and the thread
+run), its share of the node's cores, its peak memory, and the policy that ends the whole job when one rank fails; and the thread
 limit of the dense linear algebra where its problems are small.
 """
 
@@ -57,6 +57,13 @@ def share_cores(comm: Any, library: str = "openblas") -> Any:
     on_this_node = comm.Split_type(MPI.COMM_TYPE_SHARED).Get_size()
     threads = max(1, len(os.sched_getaffinity(0)) // on_this_node)
     return ThreadpoolController().select(internal_api=library).limit(limits=threads)
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory so far (MB; what the kernel counted, every library's allocations in)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 @cache

@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from adaptsim.cases import RunContext
-from adaptsim.launch import COLLECTIVE_ERRORS, abort_on_error
+from adaptsim.launch import COLLECTIVE_ERRORS, abort_on_error, peak_memory_mb
 from adaptsim.progress import ProgressBar, log
 from rom.hifi_case import HifiCase
 from rom.hifi_output import plot_history, write_series
@@ -41,7 +41,8 @@ def _run(case: HifiCase, ctx: RunContext, mesh, space, problem, layout, started:
     )
     with ProgressBar("high-fidelity increments", total=times.size) as bar:
         recorder, solver, _ = recorded_solve(case, problem, layout, times, ctx, "checkpoint", advance=bar.advance)
-    if not layout.is_root:
+    memory = layout.gather(peak_memory_mb())
+    if memory is None:  # not rank 0
         return
     wall = time.perf_counter() - started
     segment_ends = np.cumsum(case.loading.history.increments) - 1
@@ -65,6 +66,8 @@ def _run(case: HifiCase, ctx: RunContext, mesh, space, problem, layout, started:
         "linear_solve_s": solver.timing.linear_solve,
         "krylov_iterations": int(sum(getattr(solver.solve, "iterations", []))),  # PETSc's; 0 for a direct solver
         "n_ranks": layout.n_ranks,
+        "peak_memory_mb": max(memory),  # the largest rank's; per rank in peak_memory_mb_per_rank
+        "peak_memory_mb_per_rank": memory,
     }
     ctx.write_results(
         {**recorder.datasets(), "mesh": {"points": mesh.points, "cells": mesh.cells}, "summary": {}}, attrs={"summary": summary}

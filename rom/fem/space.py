@@ -1,11 +1,13 @@
 """Vector-valued isoparametric Lagrange space on a tetrahedral mesh: strains, internal forces, interpolation.
 
-Everything is precomputed once per mesh as arrays over (element, integration point): physical shape
-gradients, integration weights times the Jacobian determinant, and the strain-displacement matrices
-``B`` in Mandel notation, so a Newton iteration is a few batched products.
+Everything is precomputed once per mesh as arrays over (element, integration point): integration weights times
+the Jacobian determinant, and at their first use the strain-displacement matrices ``B`` in Mandel notation, so a
+Newton iteration is a few batched products.
 """
 
 from __future__ import annotations
+
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -35,9 +37,15 @@ class VectorSpace:
     def __init__(self, mesh: TetMesh, degree: int | None = None) -> None:
         self.mesh = mesh
         self.rule = quadrature.tetrahedron(degree if degree is not None else STIFFNESS_DEGREE[mesh.order])
-        self.shape_values, self.gradients, self.weights, self.points = geometry(mesh, self.rule)
+        self.shape_values, self.weights, self.points = geometry(mesh, self.rule)
         self.dofs = (3 * mesh.cells[:, :, None] + np.arange(3)).reshape(mesh.n_cells, -1)  # (ne, 3 nn)
-        self.b = strain_displacement(self.gradients)
+
+    @cached_property
+    def b(self) -> np.ndarray:
+        """The strain-displacement matrices (ne, nq, 6, 3 nn), computed at their first use: a space that only
+        carries loads and temperatures (the whole mesh's under MPI, where each rank's share solves) never holds
+        them (1.4 kB per element)."""
+        return strain_displacement(shape_gradients(self.mesh, self.rule))
 
     @property
     def n_dofs(self) -> int:
@@ -61,8 +69,11 @@ class VectorSpace:
     def element_matrices(self, tangent: np.ndarray) -> np.ndarray:
         """``K_e = sum_q w B^T C B`` (ne, 3 nn, 3 nn) for tangents (n_points, 6, 6)."""
         weighted = tangent.reshape(self.weights.shape + (6, 6)) * self.weights[..., None, None]
-        bt_c = np.matmul(np.swapaxes(self.b, -1, -2), weighted)  # (ne, nq, 3nn, 6)
-        return np.matmul(bt_c, self.b).sum(axis=1)
+        matrices = np.zeros((self.mesh.n_cells,) + (self.b.shape[-1],) * 2)
+        for q in range(self.weights.shape[1]):  # one point at a time: no (ne, nq, 3 nn, 3 nn) array
+            b = self.b[:, q]
+            matrices += np.matmul(np.matmul(np.swapaxes(b, -1, -2), weighted[:, q]), b)
+        return matrices
 
     def at_points(self, nodal: np.ndarray) -> np.ndarray:
         """Interpolate a nodal scalar field (n_nodes,) to the integration points (n_points,)."""
@@ -77,30 +88,35 @@ class VectorSpace:
         return float(self.weights.sum())
 
 
-def geometry(mesh: TetMesh, rule: quadrature.Rule) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Shape values (nq, nn), physical gradients (ne, nq, nn, 3), weights x Jacobian (ne, nq) and points (ne, nq, 3).
+def _jacobians(mesh: TetMesh, rule: quadrature.Rule) -> np.ndarray:
+    """The Jacobians (ne, nq, 3, 3) of the isoparametric map at the rule's points."""
+    return np.einsum("eai,qaj->eqij", mesh.points[mesh.cells], tetrahedron(mesh.order).gradients(rule.points))
+
+
+def shape_gradients(mesh: TetMesh, rule: quadrature.Rule) -> np.ndarray:
+    """Physical shape gradients (ne, nq, nn, 3) at the rule's points (of a mesh :func:`geometry` accepted)."""
+    return np.einsum("qaj,eqji->eqai", tetrahedron(mesh.order).gradients(rule.points), np.linalg.inv(_jacobians(mesh, rule)))
+
+
+def geometry(mesh: TetMesh, rule: quadrature.Rule) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shape values (nq, nn), weights x Jacobian (ne, nq) and points (ne, nq, 3).
 
     Raises
     ------
     InputError
         When the Jacobian is not positive at some point (inverted or degenerate curved element).
     """
-    element = tetrahedron(mesh.order)
-    values = element.shape(rule.points)
-    reference = element.gradients(rule.points)  # (nq, nn, 3)
-    coords = mesh.points[mesh.cells]  # (ne, nn, 3)
-    jacobian = np.einsum("eai,qaj->eqij", coords, reference)
-    det = np.linalg.det(jacobian)
+    values = tetrahedron(mesh.order).shape(rule.points)
+    det = np.linalg.det(_jacobians(mesh, rule))
     if not np.all(det > 0.0):
         first = int(np.flatnonzero((det <= 0.0).any(axis=1))[0])
         raise InputError(f"element {first} is inverted or degenerate at an integration point", ("mesh",))
-    gradients = np.einsum("qaj,eqji->eqai", reference, np.linalg.inv(jacobian))
-    return values, gradients, det * rule.weights, np.einsum("qa,eai->eqi", values, coords)
+    return values, det * rule.weights, np.einsum("qa,eai->eqi", values, mesh.points[mesh.cells])
 
 
 def mass_matrix(mesh: TetMesh, degree: int = 4) -> sp.csr_matrix:
     """The vector L2 mass matrix ``int u . v dV`` (3 dofs per node, node-major), exact for quadratic elements."""
-    values, _, weights, _ = geometry(mesh, quadrature.tetrahedron(degree))
+    values, weights, _ = geometry(mesh, quadrature.tetrahedron(degree))
     local = np.einsum("qa,qb,eq->eab", values, values, weights)
     rows = np.broadcast_to(mesh.cells[:, :, None], local.shape).ravel()
     cols = np.broadcast_to(mesh.cells[:, None, :], local.shape).ravel()

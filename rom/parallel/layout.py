@@ -164,6 +164,10 @@ class Layout:
                         self._shared[rank] = positions
         return self._shared
 
+    def gather(self, value: Any) -> list[Any] | None:
+        """Every rank's ``value`` in rank order on rank 0, None elsewhere (``[value]`` when serial)."""
+        return [value] if self.comm is None else self.comm.gather(value, root=0)
+
     def mass_matrix(self) -> sp.csr_matrix:
         """This rank's block of the mass matrix (its elements only; the blocks add up to the whole matrix)."""
 
