@@ -31,6 +31,16 @@ def launched_ranks() -> int:
     return 1
 
 
+def launched_local_ranks() -> int:
+    """Number of the launched processes on this machine (MPICH/Hydra's ``MPI_LOCALNRANKS``, Open MPI's
+    ``OMPI_COMM_WORLD_LOCAL_SIZE``; all of them when the launcher does not say)."""
+    for variable in ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE"):
+        value = os.environ.get(variable, "")
+        if value.isdigit():
+            return int(value)
+    return launched_ranks()
+
+
 def launched_rank() -> int:
     """This process's rank under ``mpiexec`` (0 otherwise)."""
     for variable in ("PMI_RANK", "OMPI_COMM_WORLD_RANK"):
