@@ -155,3 +155,25 @@ def _c_view(typingctx, array, shape):
 
 #: :func:`_c_view` as compiled code calls it: ``c_view(array, shape)``.
 c_view = cast(Callable[[np.ndarray, tuple[int, ...]], np.ndarray], intrinsic(_c_view))
+
+
+def _take_next(typingctx, counter):
+    """Compiled code only: ``counter[0]`` increased by one atomically; returns its value before.
+
+    Threads of a ``prange`` loop share work items through it (each takes the next item when it is free): Numba's
+    OpenMP layer hands a ``prange`` loop's iterations out in fixed contiguous blocks whatever
+    ``numba.parallel_chunksize`` says, so items of very different cost leave a thread idle.
+    """
+    if not (isinstance(counter, types.Array) and counter.dtype == types.int64 and counter.ndim == 1):
+        raise TypingError(f"take_next takes a one-dimensional int64 array, got {counter}")
+
+    def codegen(context, builder, signature, arguments):
+        array = context.make_array(signature.args[0])(context, builder, value=arguments[0])
+        pointer = cgutils.get_item_pointer(context, builder, signature.args[0], array, [context.get_constant(types.intp, 0)])
+        return builder.atomic_rmw("add", pointer, context.get_constant(types.int64, 1), "seq_cst")
+
+    return types.int64(counter), codegen
+
+
+#: :func:`_take_next` as compiled code calls it: ``take_next(counter)``.
+take_next = cast(Callable[[np.ndarray], int], intrinsic(_take_next))

@@ -15,7 +15,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from nbody._jit import parallel_jit
+from nbody._jit import parallel_jit, take_next
 from nbody.collisions import check_radii
 from nbody.diagnostics import energy
 from nbody.errors import ArgumentError
@@ -47,28 +47,33 @@ def _batch_kernel(code: int, module_code: int) -> Callable[..., tuple[np.ndarray
     """The batch loop compiled for step function ``code`` of integrator ``module_code`` (constants of the closure)."""
 
     @parallel_jit
-    def run_batch(masses, X, V, eps2, param, t_end, max_steps, escape_radius, close_distance, radii, work_length):
+    def run_batch(masses, X, V, eps2, param, t_end, max_steps, escape_radius, close_distance, radii, work_length, n_threads):
         n_systems = X.shape[0]
         times = np.zeros(n_systems)
         steps = np.zeros(n_systems, dtype=np.int64)
         evals = np.zeros(n_systems, dtype=np.int64)
         status = np.zeros(n_systems, dtype=np.int64)
         bodies = np.zeros(n_systems, dtype=np.int64)
-        for s in prange(n_systems):
-            x = X[s]
-            v = V[s]
-            m = masses[s]
-            work = np.zeros(work_length)
-            first = init(module_code, x, v, m, eps2, work)
-            t, ns, ne, st, body, _ = advance(
-                code, x, v, m, eps2, param, work, 0.0, t_end, max_steps, escape_radius, close_distance, radii,
-                np.empty(0), np.empty((0, 1, 3)), np.empty((0, 1, 3)), 0,
-            )  # fmt: skip
-            times[s] = t
-            steps[s] = ns
-            evals[s] = ne + first
-            status[s] = st
-            bodies[s] = body
+        counter = np.zeros(1, dtype=np.int64)
+        for _worker in prange(n_threads):
+            while True:
+                s = take_next(counter)  # the next system, to whichever thread is free
+                if s >= n_systems:
+                    break
+                x = X[s]
+                v = V[s]
+                m = masses[s]
+                work = np.zeros(work_length)
+                first = init(module_code, x, v, m, eps2, work)
+                t, ns, ne, st, body, _ = advance(
+                    code, x, v, m, eps2, param, work, 0.0, t_end, max_steps, escape_radius, close_distance, radii,
+                    np.empty(0), np.empty((0, 1, 3)), np.empty((0, 1, 3)), 0,
+                )  # fmt: skip
+                times[s] = t
+                steps[s] = ns
+                evals[s] = ne + first
+                status[s] = st
+                bodies[s] = body
         return times, steps, evals, status, bodies
 
     return run_batch
@@ -125,11 +130,11 @@ def integrate_batch(
     eps2 = float(softening) ** 2
     initial_energy = np.array([energy(masses[s], positions[s], velocities[s], softening) for s in range(n_systems)])
     started = _time.perf_counter()
-    with numba.parallel_chunksize(1):  # systems differ in cost: hand them out one at a time
-        times, steps, evals, status, bodies = _batch_kernel(stepper.code, stepper.module_code)(
-            masses, positions, velocities, eps2, stepper.parameter, float(t_end),
-            max_steps, float(escape_radius), float(close_encounter), loop_radii(radii), stepper.work_size(n),
-        )  # fmt: skip
+    times, steps, evals, status, bodies = _batch_kernel(stepper.code, stepper.module_code)(
+        masses, positions, velocities, eps2, stepper.parameter, float(t_end),
+        max_steps, float(escape_radius), float(close_encounter), loop_radii(radii), stepper.work_size(n),
+        numba.get_num_threads(),
+    )  # fmt: skip
     wall = _time.perf_counter() - started
     final_energy = np.array([energy(masses[s], positions[s], velocities[s], softening) for s in range(n_systems)])
     return BatchResult(

@@ -28,7 +28,7 @@ from numba import prange, types
 from numba.core.errors import TypingError
 from numba.extending import overload
 
-from nbody._jit import jit, jit_inline, parallel_jit
+from nbody._jit import jit, jit_inline, parallel_jit, take_next
 from nbody.forces import collision_time, kinetic_energy, potential_energy
 from nbody.integrators.dispatch import init
 from nbody.integrators.stepper import Stepper
@@ -36,6 +36,11 @@ from nbody.integrators.table import INTEGRATOR_NAMES, STEP_TABLE
 from nbody.lanes import LANES
 from nbody.lockstep import MIN_ACTIVE, has_lanes, lockstep_runner
 from nbody.time_loop import advance
+
+#: On more than one thread, a system of a step function with a lane step that took more than this share of the
+#: steps of the systems advanced together in its last call runs alone (its steps at the scalar rate, from the first moment of the call)
+#: instead of in a group (see :meth:`BatchEngine._work_items`).
+HEAVY_SHARE = 0.1
 
 #: One step function of a menu: ``(step code, integrator code)`` as :class:`~nbody.integrators.stepper.Stepper` has them.
 Kind = tuple[int, int]
@@ -174,35 +179,45 @@ def _advance_group(
 def _kernel(menu_mask: int, n_bodies: int) -> Callable[..., None]:
     """The parallel kernel of a menu of step functions for ``n_bodies`` (one compilation each, kept on disk).
 
-    Its work items are first groups of systems of one menu entry with a lane step, ``order[starts[g]:starts[g + 1]]``
-    of entry ``group_kind[g]``, each in lock step, then the systems ``alone``, one by one. Each system's energy and
-    collision time are computed after it.
+    Its work items, in the order the threads take them (each thread the next item when it is free, :func:`take_next`),
+    are ``alone[:n_first]`` one by one, the groups of systems of one menu entry with a lane step,
+    ``order[starts[g]:starts[g + 1]]`` of entry ``group_kind[g]``, each in lock step, then ``alone[n_first:]``. Each
+    system's energy and collision time are computed after it.
     """
 
     @parallel_jit
     def kernel(
-        alone, order, starts, group_kind, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals, status,
-        energies, t_coll, min_active,
+        alone, n_first, order, starts, group_kind, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps,
+        evals, status, energies, t_coll, min_active, n_threads,
     ):  # fmt: skip
         n_groups = group_kind.shape[0]
-        for item in prange(n_groups + alone.shape[0]):
-            if item < n_groups:  # the groups first: the longest work items
-                first, last = starts[item], starts[item + 1]
-                systems = order
-                _advance_group(
-                    menu_mask, n_bodies, group_kind[item], order[first:last], restart, param, t_target, max_steps, m, x, v, eps2, work,
-                    t, steps, evals, status, min_active,
-                )  # fmt: skip
-            else:
-                first, last = item - n_groups, item - n_groups + 1
-                systems = alone
-                _advance_system(
-                    menu_mask, alone[first], restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals, status
-                )
-            for index in range(first, last):
-                s = systems[index]
-                energies[s] = kinetic_energy(m[s], v[s]) + potential_energy(m[s], x[s], eps2[s])
-                t_coll[s] = collision_time(m[s], x[s], v[s], eps2[s])
+        n_items = n_groups + alone.shape[0]
+        counter = np.zeros(1, dtype=np.int64)
+        for _worker in prange(n_threads):
+            while True:
+                item = take_next(counter)  # the next work item in the order given, to whichever thread is free
+                if item >= n_items:
+                    break
+                if n_first <= item < n_first + n_groups:
+                    group = item - n_first
+                    first, last = starts[group], starts[group + 1]
+                    systems = order
+                    _advance_group(
+                        menu_mask, n_bodies, group_kind[group], order[first:last], restart, param, t_target, max_steps, m, x, v, eps2, work,
+                        t, steps, evals, status, min_active,
+                    )  # fmt: skip
+                else:
+                    first = item if item < n_first else item - n_groups
+                    last = first + 1
+                    systems = alone
+                    _advance_system(
+                        menu_mask, alone[first], restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps,
+                        evals, status,
+                    )  # fmt: skip
+                for index in range(first, last):
+                    s = systems[index]
+                    energies[s] = kinetic_energy(m[s], v[s]) + potential_energy(m[s], x[s], eps2[s])
+                    t_coll[s] = collision_time(m[s], x[s], v[s], eps2[s])
 
     return kernel
 
@@ -315,30 +330,44 @@ class BatchEngine:
         """
         systems = np.ascontiguousarray(systems, dtype=np.int64)
         self.kind[systems] = kind[systems]
-        alone, order, starts, group_kind = self._work_items(systems)
-        with numba.parallel_chunksize(1):  # work items differ in cost: hand them out one at a time
-            self._kernel(
-                alone, order, starts, group_kind, np.asarray(restart, dtype=np.bool_), self.kind,
-                np.asarray(parameter, dtype=np.float64), np.asarray(t_target, dtype=np.float64), max_steps,
-                self.masses, self.positions, self.velocities, self.eps2, self.work, self._sizes, self.t,
-                self.n_steps, self.n_force_evals, self.status, self.energy, self.collision_time, self.min_active,
-            )  # fmt: skip
+        alone, n_first, order, starts, group_kind = self._work_items(systems)
+        self._kernel(
+            alone, n_first, order, starts, group_kind, np.asarray(restart, dtype=np.bool_), self.kind,
+            np.asarray(parameter, dtype=np.float64), np.asarray(t_target, dtype=np.float64), max_steps,
+            self.masses, self.positions, self.velocities, self.eps2, self.work, self._sizes, self.t,
+            self.n_steps, self.n_force_evals, self.status, self.energy, self.collision_time, self.min_active,
+            numba.get_num_threads(),
+        )  # fmt: skip
 
-    def _work_items(self, systems: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The kernel's work items: ``(alone, order, starts, group_kind)``. The systems of an entry with a lane step
-        are dealt round-robin into one group per thread (fewer when they fill fewer lane sets), those that took the
-        most steps in their last call first: a system in a close encounter takes most of a call's steps (up to a
-        quarter of 64 systems' Hermite steps), and started last it would leave the other lanes idle."""
+    def _work_items(self, systems: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]:
+        """The kernel's work items: ``(alone, n_first, order, starts, group_kind)``, handed to the threads in the order
+        ``alone[:n_first]``, the groups, ``alone[n_first:]``, each part the longest first by the systems' steps in
+        their last call (a group's: its systems' sum). The systems of an entry with a lane step are dealt round-robin into one group per thread
+        (fewer when they fill fewer lane sets). A system in a close encounter takes most of a call's steps (up to half
+        of 64 systems' steps): in a group it would leave the other lanes idle, and its last steps, alone, bound the
+        call on any number of threads. So, on more than one thread, a system whose last call took more than
+        :data:`HEAVY_SHARE` of the steps of every system asked for runs alone from the start, ahead of the groups, beside them."""
         kinds = self.kind[systems]
         laned = self._laned[kinds] if self.min_active <= LANES else np.zeros(systems.shape[0], dtype=bool)
+        heavy: list[np.ndarray] = []
         groups: list[np.ndarray] = []
         group_kind: list[int] = []
+        bound = HEAVY_SHARE * self.n_steps[systems].sum() if numba.get_num_threads() > 1 else np.inf
         for entry in np.unique(kinds[laned]):
-            members = systems[kinds == entry]
-            members = members[np.argsort(-self.n_steps[members], kind="stable")]  # the longest first, by their last call
+            members = self._longest_first(systems[kinds == entry])
+            heavy.append(members[self.n_steps[members] > bound])
+            members = members[self.n_steps[members] <= bound]
             count = min(numba.get_num_threads(), -(-members.shape[0] // LANES))
             groups += [members[first::count] for first in range(count)]
             group_kind += [int(entry)] * count
+        by_work = sorted(range(len(groups)), key=lambda g: -int(self.n_steps[groups[g]].sum()))  # the longest first
+        groups, group_kind = [groups[g] for g in by_work], [group_kind[g] for g in by_work]
         starts = np.cumsum([0, *(group.shape[0] for group in groups)])
         order = np.concatenate(groups) if groups else np.empty(0, dtype=np.int64)
-        return systems[~laned], order, starts.astype(np.int64), np.array(group_kind, dtype=np.int64)
+        first = self._longest_first(np.concatenate([np.empty(0, dtype=np.int64), *heavy]))
+        alone = np.concatenate([first, self._longest_first(systems[~laned])])
+        return alone, first.shape[0], order, starts.astype(np.int64), np.array(group_kind, dtype=np.int64)
+
+    def _longest_first(self, systems: np.ndarray) -> np.ndarray:
+        """``systems`` by their steps in the last call, the most first (ties in the given order)."""
+        return systems[np.argsort(-self.n_steps[systems], kind="stable")]

@@ -1,10 +1,11 @@
 """The batch engine: each system with its own integrator and parameter, equal bit for bit to one Simulation each."""
 
+import numba
 import numpy as np
 import pytest
 
 from nbody import initial_conditions as ic
-from nbody.batch_engine import BatchEngine, menu_kinds
+from nbody.batch_engine import HEAVY_SHARE, BatchEngine, menu_kinds
 from nbody.diagnostics import energy
 from nbody.forces import collision_time
 from nbody.integrators.settings import resolve
@@ -92,6 +93,37 @@ def test_only_the_systems_asked_for_move_and_a_restart_alone_does_not_advance():
     np.testing.assert_array_equal(engine.positions[1], before[1])
     assert engine.t[1] == 0.0 and engine.n_steps[1] == 0 and engine.n_force_evals[1] > 0
     assert np.all(engine.t[[0, 2]] == INTERVAL) and not np.array_equal(engine.positions[0], before[0])
+
+
+def test_work_items_put_a_system_that_took_most_steps_alone_and_first_on_two_threads_only():
+    """40 systems of one lane entry and 3 of another: the items are every system once; groups one per thread, each
+    longest first by the last call's steps; on two threads a system above HEAVY_SHARE of all systems' steps runs
+    alone ahead of the groups, on one thread it stays in its group; the groups the longest first."""
+    engine = BatchEngine(MENU, 43, 3)
+    engine.kind[:40] = engine.kind_of(MENU[2])
+    engine.kind[40:] = engine.kind_of(MENU[0])
+    engine.n_steps[:] = np.arange(43) % 7 + 1
+    engine.n_steps[17] = 1_000
+    systems = np.arange(43)
+    previous = numba.get_num_threads()
+    try:
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            alone, n_first, order, starts, group_kind = engine._work_items(systems)
+            assert sorted([*alone, *order]) == list(range(43))
+            work = []
+            for group in range(group_kind.shape[0]):
+                members = order[starts[group] : starts[group + 1]]
+                assert np.all(np.diff(engine.n_steps[members]) <= 0) and np.all(engine.kind[members] == group_kind[group])
+                work.append(engine.n_steps[members].sum())
+            assert np.all(np.diff(work) <= 0)
+            if threads == 2:
+                assert HEAVY_SHARE * engine.n_steps.sum() < 1_000 and n_first == 1 and alone[0] == 17
+                assert group_kind.tolist() == [*[engine.kind_of(MENU[2])] * 2, engine.kind_of(MENU[0])]
+            else:
+                assert n_first == 0 and alone.shape[0] == 0 and 17 in order
+    finally:
+        numba.set_num_threads(previous)
 
 
 LANE_STEPPERS = [

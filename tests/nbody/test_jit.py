@@ -1,5 +1,6 @@
 """The package's Numba helpers: the invalidation of the compiled cache (on a change of the sources only, and once
-when processes import at once), a cache file per variant of a closure, borrowed arrays and C-contiguous views."""
+when processes import at once), a cache file per variant of a closure, borrowed arrays, C-contiguous views and the
+shared counter from which threads take work items."""
 
 import hashlib
 import multiprocessing
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from numba.core.errors import TypingError
 
-from nbody._jit import _invalidate_stale_cache, borrowed, c_view, jit, own_cache_file
+from nbody._jit import _invalidate_stale_cache, borrowed, c_view, jit, own_cache_file, take_next
 
 
 def _package(tmp_path):
@@ -108,6 +109,49 @@ def test_a_c_view_is_the_reshape_and_shares_the_memory():
 
     with pytest.raises(TypingError, match="tuple of integers"):
         float_shape(np.arange(16.0))
+
+
+@numba.njit(parallel=True)
+def _take_all(cost, n_threads):
+    """Each item of ``cost`` taken by one worker from a shared counter; returns which thread took each, how many
+    items each worker took, the counter at the end and each item's sum of ``cost[item]`` sines."""
+    counter = np.zeros(1, dtype=np.int64)
+    thread = np.full(cost.shape[0], -1, dtype=np.int64)
+    sums = np.zeros(cost.shape[0])
+    taken = np.zeros(n_threads, dtype=np.int64)
+    for worker in numba.prange(n_threads):
+        while True:
+            item = take_next(counter)
+            if item >= cost.shape[0]:
+                break
+            total = 0.0
+            for k in range(cost[item]):
+                total += np.sin(k)
+            sums[item] = total
+            thread[item] = numba.get_thread_id()
+            taken[worker] += 1
+    return thread, taken, counter, sums
+
+
+def test_threads_take_each_item_once_and_a_free_thread_takes_the_rest():
+    """Every item is taken exactly once (the counter ends at the items plus one look per worker); with the first
+    item costing as much as all others together, the other thread takes the rest (Numba's own ``prange`` hands
+    the first half to one thread whatever ``numba.parallel_chunksize`` says)."""
+    cost = np.full(16, 20_000)
+    cost[0] = 2_000_000
+    n_threads = min(2, numba.config.NUMBA_NUM_THREADS)
+    thread, taken, counter, sums = _take_all(cost, n_threads)
+    assert taken.sum() == 16 and counter[0] == 16 + n_threads and np.all(thread >= 0)
+    assert sums[1] == pytest.approx(np.sin(np.arange(20_000)).sum(), abs=1e-9)
+    if n_threads == 2:
+        assert np.all(thread[1:] != thread[0])
+
+    @numba.njit
+    def wrong_counter(a):
+        return take_next(a)
+
+    with pytest.raises(TypingError, match="int64 array"):
+        wrong_counter(np.zeros(1))
 
 
 def _adder(constant: float):
