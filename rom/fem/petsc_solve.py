@@ -138,7 +138,8 @@ class PetscSolve:
         self.options = {**DEFAULT_OPTIONS, **(options or {})}
         self.pattern: tuple[np.ndarray, np.ndarray] | None = None
         self.matrix: Any = None
-        self._krylov: dict[bool, Any] = {}  # per Krylov method (symmetric or not): the solver kept for the next tangent
+        self.krylov: Any = None  # the solver and its preconditioner, kept for the next tangents of the pattern
+        self._symmetric: bool | None = None  # the kind of tangent its method was set for
         self.iterations: list[int] = []
         self.symmetric_solves = self.unsymmetric_solves = 0
 
@@ -164,9 +165,9 @@ class PetscSolve:
         local.sort_indices()
         if self.pattern is None or not (np.array_equal(self.pattern[0], local.indptr) and np.array_equal(self.pattern[1], local.indices)):
             self.pattern = (local.indptr.copy(), local.indices.copy())
-            for ksp in self._krylov.values():  # their preconditioners belong to the matrix of the old pattern
-                ksp.destroy()
-            self._krylov.clear()
+            if self.krylov is not None:  # its preconditioner belongs to the matrix of the old pattern
+                self.krylov.destroy()
+                self.krylov = self._symmetric = None
             rows = self.rows[np.repeat(np.arange(local.shape[0]), np.diff(local.indptr))]
             size = (self.mine.size, self.n_rows)
             self.matrix = self.PETSc.Mat().create(comm=self.petsc_comm)
@@ -201,22 +202,29 @@ class PetscSolve:
                 database.delValue(name)
 
     def _solver(self, symmetric: bool) -> Any:
-        """The Krylov solver of this kind of tangent, created with the options at its first use and kept, with its
-        preconditioner, for the next tangents of the same pattern."""
-        if symmetric not in self._krylov:
-            ksp = self.PETSc.KSP().create(comm=self.petsc_comm)
-            ksp.setOptionsPrefix(self.prefix)
-            ksp.setType(KRYLOV[symmetric])
-            ksp.setFromOptions()
-            self._krylov[symmetric] = ksp
-        return self._krylov[symmetric]
+        """The Krylov solver, created with the options at its first use and kept, with its preconditioner, for the
+        next tangents of the same pattern; its method set for this tangent (:data:`KRYLOV`, or the options'
+        ``ksp_type``). One solver for both methods: a second one would hold a second multigrid hierarchy (as large
+        as the tangent) from the first unsymmetric tangent on."""
+        if self.krylov is None:
+            self.krylov = self.PETSc.KSP().create(comm=self.petsc_comm)
+            self.krylov.setOptionsPrefix(self.prefix)
+        if self._symmetric != symmetric:
+            self.krylov.setType(KRYLOV[symmetric])
+            self.krylov.setFromOptions()
+            self._symmetric = symmetric
+        return self.krylov
 
     def asymmetry(self, matrix: Any) -> float:
-        """``||A - A^T||_F / ||A||_F`` of the assembled matrix."""
+        """``||A - A^T||_F / ||A||_F`` of the assembled matrix (the transpose destroyed at once: left to Python, each
+        Newton iteration's transpose stayed in memory under MPI)."""
         difference = matrix.transpose(self.PETSc.Mat())
-        difference.axpy(-1.0, matrix)
-        norm = matrix.norm(self.PETSc.NormType.FROBENIUS)
-        return difference.norm(self.PETSc.NormType.FROBENIUS) / norm if norm else 0.0
+        try:
+            difference.axpy(-1.0, matrix)
+            norm = matrix.norm(self.PETSc.NormType.FROBENIUS)
+            return difference.norm(self.PETSc.NormType.FROBENIUS) / norm if norm else 0.0
+        finally:
+            difference.destroy()
 
     def __call__(self, local: sp.csr_matrix, rhs: np.ndarray) -> np.ndarray:
         matrix = self._assemble(local)
