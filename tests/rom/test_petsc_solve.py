@@ -130,3 +130,31 @@ def test_one_krylov_solver_kept_across_tangents_of_one_pattern_and_renewed_for_a
         x = solve(matrix, rhs)
         assert np.linalg.norm(matrix @ x - rhs) < 1e-8 * np.linalg.norm(rhs)
     assert solve.krylov is not solvers[0]
+
+
+def test_one_krylov_solver_switches_its_method_with_the_symmetry_of_the_tangent():
+    """Symmetric, unsymmetric, symmetric tangents of one pattern: one KSP throughout (a second would hold a second
+    multigrid hierarchy), CG, flexible GMRES, CG again, each solution within the Krylov tolerance of a direct solve."""
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
+    from rom.fem.petsc_solve import PetscSolve
+
+    mesh = box((1.0, 0.4, 0.3), (4, 2, 2), 2)
+    space = VectorSpace(mesh)
+    free = np.ones(space.n_dofs, bool)
+    free[:3] = free[3 * 5 : 3 * 5 + 3] = free[3 * 9 : 3 * 9 + 3] = False
+    stiffness = sp.csr_matrix(elastic_stiffness(space)[free][:, free])
+    skew = stiffness.copy()
+    skew.data = skew.data * (1.0 + 0.05 * np.sin(np.arange(skew.nnz)))  # the same pattern, unsymmetric by a few %
+    solve = PetscSolve.serial(free, np.repeat(mesh.points, 3, axis=0))
+    rhs = np.random.default_rng(1).standard_normal(stiffness.shape[0])
+    methods, solvers = [], []
+    for matrix in (stiffness, skew, stiffness):
+        x = solve(matrix, rhs)
+        direct = spla.spsolve(matrix.tocsc(), rhs)
+        assert np.linalg.norm(x - direct) < 1e-7 * np.linalg.norm(direct)
+        methods.append(solve.krylov.getType())
+        solvers.append(solve.krylov)
+    assert methods == ["cg", "fgmres", "cg"] and all(ksp is solvers[0] for ksp in solvers)
+    assert (solve.symmetric_solves, solve.unsymmetric_solves) == (2, 1)
