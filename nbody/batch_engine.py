@@ -38,8 +38,8 @@ from nbody.lockstep import MIN_ACTIVE, has_lanes, lockstep_runner
 from nbody.time_loop import advance
 
 #: On more than one thread, a system of a step function with a lane step that took more than this share of the
-#: steps of the systems advanced together in its last call runs alone (its steps at the scalar rate, from the first moment of the call)
-#: instead of in a group (see :meth:`BatchEngine._work_items`).
+#: steps of the systems advanced together in its last call runs alone (its steps at the scalar rate, from the first
+#: moment of the call) instead of in a group (see :meth:`BatchEngine._work_items`).
 HEAVY_SHARE = 0.1
 
 #: One step function of a menu: ``(step code, integrator code)`` as :class:`~nbody.integrators.stepper.Stepper` has them.
@@ -342,11 +342,12 @@ class BatchEngine:
     def _work_items(self, systems: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]:
         """The kernel's work items: ``(alone, n_first, order, starts, group_kind)``, handed to the threads in the order
         ``alone[:n_first]``, the groups, ``alone[n_first:]``, each part the longest first by the systems' steps in
-        their last call (a group's: its systems' sum). The systems of an entry with a lane step are dealt round-robin into one group per thread
-        (fewer when they fill fewer lane sets). A system in a close encounter takes most of a call's steps (up to half
-        of 64 systems' steps): in a group it would leave the other lanes idle, and its last steps, alone, bound the
-        call on any number of threads. So, on more than one thread, a system whose last call took more than
-        :data:`HEAVY_SHARE` of the steps of every system asked for runs alone from the start, ahead of the groups, beside them."""
+        their last call (a group's: its systems' sum). The systems of an entry with a lane step are dealt round-robin
+        into one group per thread (fewer when they fill fewer lane sets). A system in a close encounter takes most of
+        a call's steps (up to half of 64 systems' steps): in a group it would leave the other lanes idle, and its last
+        steps, alone, bound the call on any number of threads. So, on more than one thread, a system whose last call
+        took more than :data:`HEAVY_SHARE` of the steps of every system asked for runs alone from the start, ahead of
+        the groups, beside them."""
         kinds = self.kind[systems]
         laned = self._laned[kinds] if self.min_active <= LANES else np.zeros(systems.shape[0], dtype=bool)
         heavy: list[np.ndarray] = []
@@ -355,8 +356,9 @@ class BatchEngine:
         bound = HEAVY_SHARE * self.n_steps[systems].sum() if numba.get_num_threads() > 1 else np.inf
         for entry in np.unique(kinds[laned]):
             members = self._longest_first(systems[kinds == entry])
-            heavy.append(members[self.n_steps[members] > bound])
-            members = members[self.n_steps[members] <= bound]
+            alone_now = self.n_steps[members] > bound
+            heavy.append(members[alone_now])
+            members = members[~alone_now]
             count = min(numba.get_num_threads(), -(-members.shape[0] // LANES))
             groups += [members[first::count] for first in range(count)]
             group_kind += [int(entry)] * count
