@@ -31,19 +31,22 @@ def pair_acceleration_jerk(dx: float, dy: float, dz: float, dvx: float, dvy: flo
 
 @jit_inline
 def pair_collision_time(best: float, dx: float, dy: float, dz: float, v2: float, eps2: float, mass: float) -> float:
-    """``min(best, r / |dv|, sqrt(r^3 / (m_i + m_j)))`` of a pair (``v2 = |dv|^2``, ``mass = m_i + m_j``): the
-    pair term of :func:`collision_time`; a pair at rest relative to each other gives only its free-fall time."""
+    """``min(best, r^2 / |dv|^2, r^3 / (m_i + m_j))`` of a pair (``v2 = |dv|^2``, ``mass = m_i + m_j``): the pair
+    term of :func:`collision_time`, squared; a pair at rest relative to each other gives only its free-fall time.
+
+    The square root is taken once, of the minimum over the pairs (:func:`collision_time`): a correctly rounded square
+    root is monotone, so that is bit for bit the minimum of the pairs' roots, for a third of the roots."""
     r2 = dx * dx + dy * dy + dz * dz + eps2
     if v2 > 0.0:
-        best = min(best, math.sqrt(r2 / v2))
-    return min(best, math.sqrt(r2 * math.sqrt(r2) / mass))
+        best = min(best, r2 / v2)
+    return min(best, r2 * math.sqrt(r2) / mass)
 
 
 @jit_inline
 def pair_free_fall_time(best: float, r2: float, mass: float) -> float:
-    """``min(best, sqrt(r^3 / (m_i + m_j)))`` of a pair at softened squared distance ``r2``: the pair term of
-    :func:`free_fall_time`."""
-    return min(best, math.sqrt(r2 * math.sqrt(r2) / mass))
+    """``min(best, r^3 / (m_i + m_j))`` of a pair at softened squared distance ``r2``: the pair term of
+    :func:`free_fall_time`, squared (as :func:`pair_collision_time`)."""
+    return min(best, r2 * math.sqrt(r2) / mass)
 
 
 @jit_inline
@@ -132,7 +135,7 @@ def collision_time(m: np.ndarray, x: np.ndarray, v: np.ndarray, eps2: float) -> 
         for j in range(i + 1, n):
             v2 = (v[j, 0] - v[i, 0]) ** 2 + (v[j, 1] - v[i, 1]) ** 2 + (v[j, 2] - v[i, 2]) ** 2
             best = pair_collision_time(best, x[j, 0] - x[i, 0], x[j, 1] - x[i, 1], x[j, 2] - x[i, 2], v2, eps2, m[i] + m[j])
-    return best
+    return math.sqrt(best)
 
 
 @jit_inline
@@ -144,4 +147,4 @@ def free_fall_time(m: np.ndarray, x: np.ndarray, eps2: float) -> float:
         for j in range(i + 1, n):
             r2 = (x[j, 0] - x[i, 0]) ** 2 + (x[j, 1] - x[i, 1]) ** 2 + (x[j, 2] - x[i, 2]) ** 2 + eps2
             best = pair_free_fall_time(best, r2, m[i] + m[j])
-    return best
+    return math.sqrt(best)

@@ -262,13 +262,16 @@ def free_fall_time(rows: Rows) -> LaneFunction:
 
 
 def _minimum(pairs: LaneFunction) -> LaneFunction:
-    """``pairs`` started from ``inf`` in row :data:`SCALE`."""
+    """``pairs`` started from ``inf`` in row :data:`SCALE`, and the square root of their minimum (the pair terms of
+    :mod:`nbody.forces` are squared)."""
 
     @jit_inline
     def run(s, d, w):
         for lane in range(w):
             d[SCALE * LANES + lane] = np.inf
         pairs(s, d, w)
+        for lane in range(w):
+            d[SCALE * LANES + lane] = math.sqrt(d[SCALE * LANES + lane])
 
     return run
 

@@ -106,7 +106,7 @@ def aarseth_dt(work: np.ndarray, n: int, eta: float) -> float:
             candidate = _aarseth_candidate(known, eta, a, j, 0.0, 0.0)
         if candidate < best:  # NaN (a body with zero acceleration and jerk) never wins
             best = candidate
-    return best
+    return _aarseth_step(known, best)
 
 
 @jit_inline
@@ -117,11 +117,20 @@ def _length(x, y, z):
 
 @jit_inline
 def _aarseth_candidate(known, eta, a, j, s, c):
-    """Aarseth's step of one body from the lengths of its acceleration and its three derivatives (``s, c`` unused
-    before the first step, when only ``a, j`` are ``known``: ``eta |a| / |j|``)."""
+    """Aarseth's step of one body from the lengths of its acceleration and its three derivatives, squared (``s, c``
+    unused before the first step, when only ``a, j`` are ``known``: ``eta |a| / |j|``, not squared).
+
+    :func:`_aarseth_step` takes the square root of the bodies' minimum once: a correctly rounded square root is
+    monotone, so that is bit for bit the minimum of the bodies' roots."""
     if known:
-        return math.sqrt(eta * (a * s + j * j) / (j * c + s * s))
+        return eta * (a * s + j * j) / (j * c + s * s)
     return eta * a / j if a > 0.0 else np.inf  # a body at rest by symmetry sets no scale
+
+
+@jit_inline
+def _aarseth_step(known, best):
+    """The step from the bodies' smallest :func:`_aarseth_candidate`."""
+    return math.sqrt(best) if known else best
 
 
 @jit
@@ -218,7 +227,7 @@ def lane_step_aarseth(n: int, work_size: int) -> lanes.LaneStep:
                 )
                 d[DT * LANES + lane] = candidate if candidate < before else before
         for lane in range(w):
-            dt = d[DT * LANES + lane]
+            dt = _aarseth_step(d[OWN * LANES + lane] != 0.0, d[DT * LANES + lane])
             first = min(dt, d[PARAM * LANES + lane] * d[SCALE * LANES + lane])
             d[DT * LANES + lane] = min(dt if d[OWN * LANES + lane] != 0.0 else first, d[DT_MAX * LANES + lane])
 
