@@ -157,23 +157,37 @@ def _c_view(typingctx, array, shape):
 c_view = cast(Callable[[np.ndarray, tuple[int, ...]], np.ndarray], intrinsic(_c_view))
 
 
-def _take_next(typingctx, counter):
-    """Compiled code only: ``counter[0]`` increased by one atomically; returns its value before.
+def _fetch_add(typingctx, array, index, value):
+    """Compiled code only: ``array[index]`` increased by ``value`` atomically (sequentially consistent); returns its
+    value before. ``fetch_add(array, index, 0)`` reads it atomically (a loop that waits on another thread's write
+    reads it so), and the writes before a ``fetch_add`` are seen by a thread whose ``fetch_add`` sees its result.
 
-    Threads of a ``prange`` loop share work items through it (each takes the next item when it is free): Numba's
-    OpenMP layer hands a ``prange`` loop's iterations out in fixed contiguous blocks whatever
-    ``numba.parallel_chunksize`` says, so items of very different cost leave a thread idle.
+    Threads of a ``prange`` loop share work items through it (:func:`take_next`): Numba's OpenMP layer hands a
+    ``prange`` loop's iterations out in fixed contiguous blocks whatever ``numba.parallel_chunksize`` says, so items
+    of very different cost leave a thread idle.
     """
-    if not (isinstance(counter, types.Array) and counter.dtype == types.int64 and counter.ndim == 1):
-        raise TypingError(f"take_next takes a one-dimensional int64 array, got {counter}")
+    if not (isinstance(array, types.Array) and array.dtype == types.int64 and array.ndim == 1):
+        raise TypingError(f"fetch_add takes a one-dimensional int64 array, got {array}")
+    if not (isinstance(index, types.Integer) and isinstance(value, types.Integer)):
+        raise TypingError(f"fetch_add takes an integer index and value, got {index}, {value}")
 
     def codegen(context, builder, signature, arguments):
-        array = context.make_array(signature.args[0])(context, builder, value=arguments[0])
-        pointer = cgutils.get_item_pointer(context, builder, signature.args[0], array, [context.get_constant(types.intp, 0)])
-        return builder.atomic_rmw("add", pointer, context.get_constant(types.int64, 1), "seq_cst")
+        array_type, index_type, value_type = signature.args
+        view = context.make_array(array_type)(context, builder, value=arguments[0])
+        where = context.cast(builder, arguments[1], index_type, types.intp)
+        pointer = cgutils.get_item_pointer(context, builder, array_type, view, [where])
+        amount = context.cast(builder, arguments[2], value_type, types.int64)
+        return builder.atomic_rmw("add", pointer, amount, "seq_cst")
 
-    return types.int64(counter), codegen
+    return types.int64(array, index, value), codegen
 
 
-#: :func:`_take_next` as compiled code calls it: ``take_next(counter)``.
-take_next = cast(Callable[[np.ndarray], int], intrinsic(_take_next))
+#: :func:`_fetch_add` as compiled code calls it: ``fetch_add(array, index, value)``.
+fetch_add = cast(Callable[[np.ndarray, int, int], int], intrinsic(_fetch_add))
+
+
+@jit_inline
+def take_next(counter: np.ndarray) -> int:
+    """Compiled code only: ``counter[0]`` increased by one atomically; returns its value before (the next work item
+    of those ``counter`` counts, to whichever thread asks first: :func:`fetch_add`)."""
+    return fetch_add(counter, 0, 1)

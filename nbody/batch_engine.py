@@ -6,7 +6,8 @@ asked for: each may first (re)start an integrator of the engine's menu from its 
 same compiled time loop as :class:`~nbody.simulate.Simulation` (:func:`~nbody.time_loop.advance`) to its own
 target time with its own parameter. Systems whose step function has a lane step are dealt into groups instead, one
 per thread, and each group is integrated in lock step, sixteen systems per step in SIMD (:mod:`nbody.lockstep`), with
-the same results. The kernel also returns each system's total energy and collision time, so a vector environment
+the same results; the last few of a group, once too few to fill the lanes, go to a pool that every thread free takes
+from (a system in a close encounter can have most of a call's steps still ahead of it there). The kernel also returns each system's total energy and collision time, so a vector environment
 needs no other pass over the states.
 
 The menu is fixed when the engine is built, and the kernel is compiled for the step functions in it alone
@@ -28,13 +29,13 @@ from numba import prange, types
 from numba.core.errors import TypingError
 from numba.extending import overload
 
-from nbody._jit import jit, jit_inline, parallel_jit, take_next
+from nbody._jit import fetch_add, jit, jit_inline, parallel_jit, take_next
 from nbody.forces import collision_time, kinetic_energy, potential_energy
 from nbody.integrators.dispatch import init
 from nbody.integrators.stepper import Stepper
 from nbody.integrators.table import INTEGRATOR_NAMES, STEP_TABLE
 from nbody.lanes import LANES
-from nbody.lockstep import MIN_ACTIVE, has_lanes, lockstep_runner
+from nbody.lockstep import MIN_ACTIVE, has_lanes, lockstep_runner, observe
 from nbody.time_loop import advance
 
 #: On more than one thread, a system of a step function with a lane step that took more than this share of the
@@ -109,18 +110,30 @@ def _lanes_runner(entries: tuple[tuple[int, Callable[..., Any]], ...]) -> Callab
     if not entries:
 
         @jit_inline
-        def nothing(kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active):
+        def nothing(
+            kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, energies,
+            t_coll, min_active, pool, pool_size,
+        ):  # fmt: skip
             return None
 
         return nothing
     (index, first), rest = entries[0], _lanes_runner(entries[1:])
 
     @jit_inline
-    def run(kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active):
+    def run(
+        kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, energies,
+        t_coll, min_active, pool, pool_size,
+    ):  # fmt: skip
         if kind == index:
-            first(queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active)
+            first(
+                queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, energies,
+                t_coll, min_active, pool, pool_size,
+            )  # fmt: skip
         else:
-            rest(kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active)
+            rest(
+                kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status,
+                energies, t_coll, min_active, pool, pool_size,
+            )  # fmt: skip
 
     return run
 
@@ -131,8 +144,9 @@ def lane_entries(menu_mask: int, n_bodies: int) -> tuple[int, ...]:
 
 
 def run_lanes(
-    menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active
-):
+    menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals,
+    status, energies, t_coll, min_active, pool, pool_size,
+):  # fmt: skip
     """Compiled code only: the systems ``queue``, all of menu entry ``kind``, in lock step (:mod:`nbody.lockstep`);
     ``menu_mask`` and ``n_bodies`` are compile-time constants."""
     raise NotImplementedError("run_lanes is called from compiled code only")
@@ -140,17 +154,22 @@ def run_lanes(
 
 @overload(run_lanes, inline="always")
 def _run_lanes_compiled(
-    menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active
-):
+    menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals,
+    status, energies, t_coll, min_active, pool, pool_size,
+):  # fmt: skip
     if not isinstance(menu_mask, types.IntegerLiteral) or not isinstance(n_bodies, types.IntegerLiteral):
         raise TypingError(f"the menu and the number of bodies must be compile-time constants, got {menu_mask}, {n_bodies}")
     kinds, n = menu_kinds(menu_mask.literal_value), n_bodies.literal_value
     run = _lanes_runner(tuple((index, lockstep_runner(*kinds[index], n)) for index in lane_entries(menu_mask.literal_value, n)))
 
     def call(
-        menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active
-    ):
-        return run(kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active)
+        menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals,
+        status, energies, t_coll, min_active, pool, pool_size,
+    ):  # fmt: skip
+        return run(
+            kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, energies,
+            t_coll, min_active, pool, pool_size,
+        )  # fmt: skip
 
     return call
 
@@ -166,13 +185,39 @@ def _advance_system(menu_mask, s, restart, kind, param, t_target, max_steps, m, 
 
 
 @jit
+def _finish_system(menu_mask, s, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals, status):
+    """System ``s``, handed to the pool by a lock-step run: :func:`run_menu` on from where its lane left it, its steps
+    and force evaluations added to those it took in the lane."""
+    k = kind[s]
+    t[s], done, more, status[s] = run_menu(
+        menu_mask, k, False, x[s], v[s], m[s], eps2[s], param[s], work[s, : sizes[k]], t[s], t_target[s], max_steps - steps[s]
+    )
+    steps[s] += done
+    evals[s] += more
+
+
+@jit
+def _pooled(pool, slot, groups_left):
+    """The system in ``pool[slot]`` once a lock-step run has put it there, or -1 if none will (every group done and
+    the slot still empty). Waits until one or the other."""
+    while True:
+        entry = fetch_add(pool, slot, 0)
+        if entry > 0:
+            return entry - 1
+        if fetch_add(groups_left, 0, 0) == 0:  # every push is done before its group counts itself done
+            return fetch_add(pool, slot, 0) - 1
+
+
+@jit
 def _advance_group(
-    menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active
-):
+    menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals,
+    status, energies, t_coll, min_active, pool, pool_size,
+):  # fmt: skip
     """The systems ``queue`` of menu entry ``kind`` in lock step (:func:`run_lanes`)."""
     run_lanes(
-        menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active
-    )
+        menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals,
+        status, energies, t_coll, min_active, pool, pool_size,
+    )  # fmt: skip
 
 
 @functools.cache
@@ -181,8 +226,9 @@ def _kernel(menu_mask: int, n_bodies: int) -> Callable[..., None]:
 
     Its work items, in the order the threads take them (each thread the next item when it is free, :func:`take_next`),
     are ``alone[:n_first]`` one by one, the groups of systems of one menu entry with a lane step,
-    ``order[starts[g]:starts[g + 1]]`` of entry ``group_kind[g]``, each in lock step, then ``alone[n_first:]``. Each
-    system's energy and collision time are computed after it.
+    ``order[starts[g]:starts[g + 1]]`` of entry ``group_kind[g]``, each in lock step, then ``alone[n_first:]``. A
+    thread with no item left finishes the systems the lock-step runs hand to the pool (:mod:`nbody.lockstep`), as
+    they come, until every group is done. Each system's energy and collision time are computed after it.
     """
 
     @parallel_jit
@@ -193,6 +239,10 @@ def _kernel(menu_mask: int, n_bodies: int) -> Callable[..., None]:
         n_groups = group_kind.shape[0]
         n_items = n_groups + alone.shape[0]
         counter = np.zeros(1, dtype=np.int64)
+        pool = np.zeros(order.shape[0] + n_threads, dtype=np.int64)  # (each thread's last look goes past the end)
+        pool_size = np.zeros(1, dtype=np.int64)
+        pool_taken = np.zeros(1, dtype=np.int64)
+        groups_left = np.full(1, n_groups, dtype=np.int64)
         for _worker in prange(n_threads):
             while True:
                 item = take_next(counter)  # the next work item in the order given, to whichever thread is free
@@ -200,24 +250,24 @@ def _kernel(menu_mask: int, n_bodies: int) -> Callable[..., None]:
                     break
                 if n_first <= item < n_first + n_groups:
                     group = item - n_first
-                    first, last = starts[group], starts[group + 1]
-                    systems = order
                     _advance_group(
-                        menu_mask, n_bodies, group_kind[group], order[first:last], restart, param, t_target, max_steps, m, x, v, eps2, work,
-                        t, steps, evals, status, min_active,
+                        menu_mask, n_bodies, group_kind[group], order[starts[group] : starts[group + 1]], restart, param, t_target,
+                        max_steps, m, x, v, eps2, work, t, steps, evals, status, energies, t_coll, min_active, pool, pool_size,
                     )  # fmt: skip
+                    fetch_add(groups_left, 0, -1)
                 else:
-                    first = item if item < n_first else item - n_groups
-                    last = first + 1
-                    systems = alone
+                    system = alone[item if item < n_first else item - n_groups]
                     _advance_system(
-                        menu_mask, alone[first], restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps,
-                        evals, status,
+                        menu_mask, system, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals,
+                        status,
                     )  # fmt: skip
-                for index in range(first, last):
-                    s = systems[index]
-                    energies[s] = kinetic_energy(m[s], v[s]) + potential_energy(m[s], x[s], eps2[s])
-                    t_coll[s] = collision_time(m[s], x[s], v[s], eps2[s])
+                    observe(system, m, x, v, eps2, energies, t_coll)
+            while True:
+                system = _pooled(pool, take_next(pool_taken), groups_left)
+                if system < 0:
+                    break
+                _finish_system(menu_mask, system, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals, status)
+                observe(system, m, x, v, eps2, energies, t_coll)
 
     return kernel
 

@@ -8,8 +8,10 @@ took a step does the time loop's bookkeeping (:func:`nbody.time_loop.advance` wi
 last step lands on the target time; a step that does not advance time, a non-finite state or the step budget ends
 it); a system that is done goes back to its arrays and the next of the queue takes its lane. When the queue is
 empty and fewer than ``min_active`` lanes are busy, a round costs more than their steps one by one, and the
-systems left finish in the compiled time loop itself (after the lane step's handover, which puts a system caught in
-the middle of a step back where that step began). Each system's states, times, steps, force evaluations and
+systems left are handed to a pool (after the lane step's handover, which puts a system caught in the middle of a
+step back where that step began), where any thread free finishes them in the compiled time loop itself: a system
+that is still far from its target (a close encounter) then does not hold up the thread whose lanes it was in while
+another thread waits. Each system's states, times, steps, force evaluations and
 statuses are bit for bit those of the time loop run on it alone.
 """
 
@@ -22,15 +24,20 @@ from typing import Any
 import numpy as np
 
 from nbody import lanes
-from nbody._jit import jit
+from nbody._jit import fetch_add, jit
+from nbody.forces import collision_time, kinetic_energy, potential_energy
 from nbody.integrators.dispatch import LANE_STEPS, init
 from nbody.integrators.dispatch import work_size as integrator_work_size  # (the name ``work_size`` is the run's length)
 from nbody.lanes import ARRIVED, BROKEN, DT_MAX, EVALS, GOING, LANES, PARAM, SCALARS, STALLED, STEPS, STOP, TARGET, T
-from nbody.time_loop import COMPLETED, MAX_STEPS, NON_FINITE, STEP_UNDERFLOW, advance
+from nbody.time_loop import COMPLETED, MAX_STEPS, NON_FINITE, STEP_UNDERFLOW
 
 #: The fewest busy lanes worth a lock-step round once the queue is empty (a round of 16 lanes of a three-body Hermite
 #: step costs about four steps of one system alone).
 MIN_ACTIVE = 4
+
+
+#: The status of a system handed to the pool by :func:`lockstep_runner`'s run, until it is finished.
+POOLED = -1
 
 
 #: The most bodies stepped in lock step: a lane step's pair loops are unrolled, and compiling a Hermite lane step took
@@ -43,14 +50,26 @@ def has_lanes(code: int, n: int) -> bool:
     return code in LANE_STEPS and n <= MAX_BODIES
 
 
+@jit
+def observe(system, m, x, v, eps2, energies, t_coll):
+    """The total energy and the collision time (:func:`~nbody.forces.collision_time`) of ``system`` into ``energies``
+    and ``t_coll``, when it is done."""
+    energies[system] = kinetic_energy(m[system], v[system]) + potential_energy(m[system], x[system], eps2[system])
+    t_coll[system] = collision_time(m[system], x[system], v[system], eps2[system])
+
+
 @functools.cache
 def lockstep_runner(code: int, module_code: int, n: int) -> Callable[..., Any]:
     """The lock-step run of step function ``code`` (of integrator ``module_code``) for ``n`` bodies.
 
     It is called from compiled code as ``run(queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t,
-    steps, evals, status, min_active)``: the systems ``queue`` (indices into the arrays, which are those of
-    :class:`~nbody.batch_engine.BatchEngine`) are advanced to ``t_target`` and their ``t``, ``steps``, ``evals`` and
-    ``status`` written.
+    steps, evals, status, energies, t_coll, min_active, pool, pool_size)``: the systems ``queue`` (indices into the
+    arrays, which are those of :class:`~nbody.batch_engine.BatchEngine`) are advanced to ``t_target`` and their
+    ``t``, ``steps``, ``evals``, ``status``, ``energies`` and ``t_coll`` (:func:`observe`) written, except the last few (fewer than ``min_active``), which are handed over at the
+    state their lane left them in (``t``, ``steps`` and ``evals`` so far, status :data:`POOLED`) to the pool: each
+    is written, as its index plus one, into the next slot of ``pool`` (an int64 array of zeros), whose count
+    ``pool_size[0]`` is raised atomically; whoever finishes it runs the time loop from there (``max_steps`` less the
+    steps taken), adds its steps and force evaluations and observes it.
     """
     work_size = integrator_work_size(module_code, n)
     lane_step = LANE_STEPS[code](n, work_size)
@@ -87,7 +106,9 @@ def lockstep_runner(code: int, module_code: int, n: int) -> Callable[..., Any]:
             work[index] = s[(work_row + index) * LANES + lane]
 
     @jit
-    def take(s, d, lane, queue, cursor, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status):
+    def take(
+        s, d, lane, queue, cursor, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, energies, t_coll
+    ):
         """Start the systems of the queue from ``cursor`` on until one needs a step, and put that one into ``lane``
         (a restart and a system already at its target are the time loop's, without a step). Returns ``(cursor,
         system)``, the system -1 when the queue ran out."""
@@ -100,25 +121,27 @@ def lockstep_runner(code: int, module_code: int, n: int) -> Callable[..., Any]:
             if restart[system]:
                 w[:] = 0.0
                 evals[system] = init(module_code, x[system], v[system], m[system], eps2[system], w)
-            if not t[system] < t_target[system]:
-                status[system] = COMPLETED
-            elif max_steps <= 0:
-                status[system] = MAX_STEPS
-            else:
+            if t[system] < t_target[system] and max_steps > 0:
                 load(s, d, lane, m[system], x[system], v[system], eps2[system], param[system], w, t[system], t_target[system])
                 return cursor, system
+            status[system] = COMPLETED if not t[system] < t_target[system] else MAX_STEPS
+            observe(system, m, x, v, eps2, energies, t_coll)
         return cursor, -1
 
     @jit
-    def run(queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, min_active):
+    def run(
+        queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, energies, t_coll, min_active, pool,
+        pool_size,
+    ):  # fmt: skip
         s = np.zeros(size * LANES)
         d = np.zeros(SCALARS * LANES)
         occupant = np.full(LANES, -1)
         cursor = 0
         for lane in range(LANES):
             cursor, occupant[lane] = take(
-                s, d, lane, queue, cursor, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status
-            )
+                s, d, lane, queue, cursor, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, energies,
+                t_coll,
+            )  # fmt: skip
         busy = np.sum(occupant >= 0)
         while busy >= min_active and busy > 0:
             step(s, d, LANES)
@@ -136,25 +159,23 @@ def lockstep_runner(code: int, module_code: int, n: int) -> Callable[..., Any]:
                     STEP_UNDERFLOW if ended == STALLED else NON_FINITE if ended == BROKEN else COMPLETED if ended == ARRIVED else MAX_STEPS
                 )
                 store(s, lane, x[system], v[system], work[system, :work_size])
+                observe(system, m, x, v, eps2, energies, t_coll)
                 d[DT_MAX * LANES + lane] = 0.0  # a lane left idle steps by 0
                 cursor, occupant[lane] = take(
-                    s, d, lane, queue, cursor, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status
-                )
+                    s, d, lane, queue, cursor, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status,
+                    energies, t_coll,
+                )  # fmt: skip
                 busy -= occupant[lane] < 0
         handover(s, d, LANES)
-        for lane in range(LANES):  # the last few, one by one
+        for lane in range(LANES):  # the last few, to the pool, where any thread finishes them
             system = occupant[lane]
             if system < 0:
                 continue
             steps[system] = int(d[STEPS * LANES + lane])
             evals[system] += int(d[EVALS * LANES + lane])
-            w = work[system, :work_size]
-            store(s, lane, x[system], v[system], w)
-            t[system], done, more, status[system], _, _ = advance(
-                code, x[system], v[system], m[system], eps2[system], param[system], w, d[T * LANES + lane], t_target[system],
-                max_steps - steps[system], 0.0, 0.0, None, np.empty(0), np.empty((0, 1, 3)), np.empty((0, 1, 3)), 0,
-            )  # fmt: skip
-            steps[system] += done
-            evals[system] += more
+            t[system] = d[T * LANES + lane]
+            store(s, lane, x[system], v[system], work[system, :work_size])
+            status[system] = POOLED
+            fetch_add(pool, fetch_add(pool_size, 0, 1), system + 1)  # (the writes above are seen with it)
 
     return run

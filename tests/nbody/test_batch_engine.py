@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from nbody import initial_conditions as ic
-from nbody.batch_engine import HEAVY_SHARE, BatchEngine, menu_kinds
+from nbody.batch_engine import HEAVY_SHARE, BatchEngine, _pooled, menu_kinds
 from nbody.diagnostics import energy
 from nbody.forces import collision_time
 from nbody.integrators.settings import resolve
@@ -226,6 +226,15 @@ def test_systems_leaving_their_lanes_in_the_middle_of_a_step_go_on_exactly(stepp
     statuses = {status for arrays in calls[0] for status in arrays["status"].tolist()}
     broken = Status.NON_FINITE if stepper.name == "ias15" else Status.STEP_UNDERFLOW  # (AR-CHAIN: no attempt succeeds)
     assert {Status.MAX_STEPS.value, broken.value, Status.COMPLETED.value} <= statuses
+
+
+def test_a_pool_slot_gives_its_system_or_nothing_once_every_group_is_done():
+    """The slots of the pool hold a system plus one (0: empty); a thread waiting on an empty slot gets -1 once no
+    group is left to fill it (with groups left it waits: not called so here)."""
+    pool = np.array([3, 1, 0, 0], dtype=np.int64)
+    no_group_left = np.zeros(1, dtype=np.int64)
+    assert [_pooled(pool, slot, no_group_left) for slot in range(4)] == [2, 0, -1, -1]
+    assert _pooled(pool, 0, np.ones(1, dtype=np.int64)) == 2
 
 
 def test_systems_of_more_bodies_than_lock_step_takes_run_alone():

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from numba.core.errors import TypingError
 
-from nbody._jit import _invalidate_stale_cache, borrowed, c_view, jit, own_cache_file, take_next
+from nbody._jit import _invalidate_stale_cache, borrowed, c_view, fetch_add, jit, own_cache_file, take_next
 
 
 def _package(tmp_path):
@@ -152,6 +152,15 @@ def test_threads_take_each_item_once_and_a_free_thread_takes_the_rest():
 
     with pytest.raises(TypingError, match="int64 array"):
         wrong_counter(np.zeros(1))
+
+
+def test_fetch_add_returns_the_value_before_and_adds_any_integer_at_any_index():
+    @numba.njit
+    def changes(a):
+        return fetch_add(a, 1, -3), fetch_add(a, 1, 0), fetch_add(a, 0, 5), take_next(a)
+
+    a = np.array([2, 10], dtype=np.int64)
+    assert changes(a) == (10, 7, 2, 7) and a.tolist() == [8, 7]
 
 
 def _adder(constant: float):
