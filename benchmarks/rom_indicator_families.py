@@ -7,6 +7,10 @@ on those loadings). Per family, ``--draws`` loadings drawn uniformly from the fa
 the plain ROM (the ROM file loaded) and the full model. Per family: Spearman's rank correlation over the draws of
 the largest estimated error with the largest true error (with a bootstrap 95 % interval over the draws), and the
 largest factor between estimate and truth over every increment of every draw where the true error exceeds 0.1 %.
+
+A second table says what the estimate's parts can do at best: per family, the true error over the stress part
+(increments above 0.1 %), and the worst factor with the weights fitted to every family's increments at once (in
+sample: no weights of these parts do better on these draws).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from scipy.stats import spearmanr
 
 from adaptsim.cases import load_case, run_case
 from adaptsim.results import load_results
-from rom.indicator import worst_factor
+from rom.indicator import UNCALIBRATED, calibrate, combined, parts_table, worst_factor
 
 #: family -> (its range, the overrides of one draw)
 FAMILIES: dict[str, tuple[tuple[float, float], Callable[[float], list[str]]]] = {
@@ -47,14 +51,17 @@ FAMILIES: dict[str, tuple[tuple[float, float], Callable[[float], list[str]]]] = 
 }
 
 
-def _run(overrides: list[str], keep: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The plain ROM's estimated and true errors per increment of one loading (its ROM file copied to ``keep``)."""
+def _run(overrides: list[str], keep: Path | None = None) -> tuple[np.ndarray, np.ndarray, list[dict[str, float]]]:
+    """The plain ROM's estimated and true errors per increment of one loading, and the parts of its estimate (its ROM
+    file copied to ``keep``)."""
     with tempfile.TemporaryDirectory() as out:
         ctx = run_case(load_case(CASE, [*overrides, "variants=plain"]), out)
         if keep is not None:
             shutil.copy(Path(out) / "rom.h5", keep)
         results = load_results(ctx.result_path)
-        return np.asarray(results["plain/indicator"]), np.asarray(results["plain/true_error"])
+        columns = {name: np.asarray(results[f"plain/indicator_{name}"]) for name in UNCALIBRATED}
+        parts = [{name: float(column[index]) for name, column in columns.items()} for index in range(columns["stress"].size)]
+        return np.asarray(results["plain/indicator"]), np.asarray(results["plain/true_error"]), parts
 
 
 def bootstrap_interval(estimates: np.ndarray, truths: np.ndarray, rng: np.random.Generator, n: int = 2000) -> tuple[float, float]:
@@ -85,14 +92,16 @@ def main() -> None:
     table = Table(title=f"blade [{args.mesh}], plain ROM trained on a 1000 K tip, estimate {calibrated}: {args.draws} draws per family")
     for column in ("family", "range", "largest true error (min-max)", "Spearman of the largest (95 % CI)", "estimate / true (worst)"):
         table.add_column(column, justify="right")
+    every: dict[str, tuple[np.ndarray, list[dict[str, float]]]] = {}
     for name, ((low, high), overrides) in FAMILIES.items():
         draws = np.round(rng.uniform(low, high, args.draws), 1)
         runs = [_run([mesh, f"training.rom_file={rom_file}", *overrides(float(value))]) for value in draws]
-        largest_estimate = np.array([estimate.max() for estimate, _ in runs])
-        largest_truth = np.array([truth.max() for _, truth in runs])
+        every[name] = (np.concatenate([t for _, t, _ in runs]), [part for _, _, parts in runs for part in parts])
+        largest_estimate = np.array([estimate.max() for estimate, _, _ in runs])
+        largest_truth = np.array([truth.max() for _, truth, _ in runs])
         correlation = spearmanr(largest_estimate, largest_truth)[0]
         interval = bootstrap_interval(largest_estimate, largest_truth, rng)
-        factor = worst_factor(np.concatenate([e for e, _ in runs]), np.concatenate([t for _, t in runs]))
+        factor = worst_factor(np.concatenate([e for e, _, _ in runs]), every[name][0])
         table.add_row(
             name,
             f"{low:g}-{high:g}",
@@ -101,6 +110,25 @@ def main() -> None:
             f"{factor:.1f}",
         )
     Console(width=200).print(table)
+    Console(width=200).print(_what_the_parts_can_do(every))
+
+
+def _what_the_parts_can_do(every: dict[str, tuple[np.ndarray, list[dict[str, float]]]]) -> Table:
+    """Per family: true error / stress part over the increments above 0.1 %, and the worst factor with the weights
+    fitted to every family at once."""
+    truth = np.concatenate([t for t, _ in every.values()])
+    weights = calibrate([part for _, parts in every.values() for part in parts], truth)
+    fitted = ", ".join(f"{name} {value:.3g}" for name, value in (weights or {}).items())
+    table = Table(title=f"what the parts can do: weights fitted to every family at once ({fitted})")
+    for column in ("family", "true / stress part (min, median, max)", "worst factor, weights fitted in sample"):
+        table.add_column(column, justify="right")
+    for name, (family_truth, parts) in every.items():
+        above = family_truth > 1e-3
+        ratio = family_truth[above] / np.maximum(parts_table(parts)[above, 0], 1e-300)
+        spread = f"{ratio.min():.2f}, {np.median(ratio):.2f}, {ratio.max():.2f}" if above.any() else "-"
+        factor = worst_factor(combined(weights, parts_table(parts)), family_truth) if weights else float("nan")
+        table.add_row(name, spread, f"{factor:.2f}")
+    return table
 
 
 if __name__ == "__main__":
