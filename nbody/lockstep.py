@@ -11,8 +11,8 @@ empty and fewer than ``min_active`` lanes are busy, a round costs more than thei
 systems left are handed to a pool (after the lane step's handover, which puts a system caught in the middle of a
 step back where that step began), where any thread free finishes them in the compiled time loop itself: a system
 that is still far from its target (a close encounter) then does not hold up the thread whose lanes it was in while
-another thread waits. Each system's states, times, steps, force evaluations and
-statuses are bit for bit those of the time loop run on it alone.
+another thread waits. Each system's states, times, steps, force evaluations and statuses are bit for bit those of
+the time loop run on it alone.
 """
 
 from __future__ import annotations
@@ -65,11 +65,12 @@ def lockstep_runner(code: int, module_code: int, n: int) -> Callable[..., Any]:
     It is called from compiled code as ``run(queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t,
     steps, evals, status, energies, t_coll, min_active, pool, pool_size)``: the systems ``queue`` (indices into the
     arrays, which are those of :class:`~nbody.batch_engine.BatchEngine`) are advanced to ``t_target`` and their
-    ``t``, ``steps``, ``evals``, ``status``, ``energies`` and ``t_coll`` (:func:`observe`) written, except the last few (fewer than ``min_active``), which are handed over at the
-    state their lane left them in (``t``, ``steps`` and ``evals`` so far, status :data:`POOLED`) to the pool: each
-    is written, as its index plus one, into the next slot of ``pool`` (an int64 array of zeros), whose count
-    ``pool_size[0]`` is raised atomically; whoever finishes it runs the time loop from there (``max_steps`` less the
-    steps taken), adds its steps and force evaluations and observes it.
+    ``t``, ``steps``, ``evals``, ``status``, ``energies`` and ``t_coll`` (:func:`observe`) written, except the last
+    few (fewer than ``min_active``), which are handed over at the state their lane left them in (``t``, ``steps``
+    and ``evals`` so far, status :data:`POOLED`) to the pool: each is written, as its index plus one, into the next
+    slot of ``pool`` (an int64 array of zeros), whose count ``pool_size[0]`` is raised atomically; whoever finishes
+    it runs the time loop from there (``max_steps`` less the steps taken), adds its steps and force evaluations and
+    observes it.
     """
     work_size = integrator_work_size(module_code, n)
     lane_step = LANE_STEPS[code](n, work_size)
