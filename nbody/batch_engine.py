@@ -7,8 +7,8 @@ same compiled time loop as :class:`~nbody.simulate.Simulation` (:func:`~nbody.ti
 target time with its own parameter. Systems whose step function has a lane step are dealt into groups instead, one
 per thread, and each group is integrated in lock step, sixteen systems per step in SIMD (:mod:`nbody.lockstep`), with
 the same results; the last few of a group, once too few to fill the lanes, go to a pool that every thread free takes
-from (a system in a close encounter can have most of a call's steps still ahead of it there). The kernel also returns each system's total energy and collision time, so a vector environment
-needs no other pass over the states.
+from (a system in a close encounter can have most of a call's steps still ahead of it there). The kernel also
+returns each system's total energy and collision time, so a vector environment needs no other pass over the states.
 
 The menu is fixed when the engine is built, and the kernel is compiled for the step functions in it alone
 (:mod:`nbody.integrators.dispatch` needs compile-time step codes): the kernel holds the menu as one number, a bit
@@ -30,7 +30,6 @@ from numba.core.errors import TypingError
 from numba.extending import overload
 
 from nbody._jit import fetch_add, jit, jit_inline, parallel_jit, take_next
-from nbody.forces import collision_time, kinetic_energy, potential_energy
 from nbody.integrators.dispatch import init
 from nbody.integrators.stepper import Stepper
 from nbody.integrators.table import INTEGRATOR_NAMES, STEP_TABLE
@@ -349,12 +348,7 @@ class BatchEngine:
         self.velocities[system] = velocities
         self.eps2[system] = softening**2
         self.t[system] = t
-        self.energy[system] = kinetic_energy(self.masses[system], self.velocities[system]) + potential_energy(
-            self.masses[system], self.positions[system], self.eps2[system]
-        )
-        self.collision_time[system] = collision_time(
-            self.masses[system], self.positions[system], self.velocities[system], self.eps2[system]
-        )
+        observe(system, self.masses, self.positions, self.velocities, self.eps2, self.energy, self.collision_time)
 
     def advance(
         self,
