@@ -18,9 +18,8 @@ from rom.mesh import TetMesh
 
 Mapping = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
-_KUHN = np.array(
-    [[[0, 0, 0], *np.cumsum(np.eye(3, dtype=int)[list(order)], axis=0)] for order in permutations(range(3))]
-)  # (6 tetrahedra, 4 vertices, 3 directions)
+#: Kuhn's six tetrahedra of the unit cube: (6 tetrahedra, 4 vertices, 3 directions), vertices along monotone paths.
+KUHN = np.array([[[0, 0, 0], *np.cumsum(np.eye(3, dtype=int)[list(order)], axis=0)] for order in permutations(range(3))])
 
 
 def structured(mapping: Mapping, divisions: tuple[int, int, int], order: int = 2) -> TetMesh:
@@ -41,7 +40,7 @@ def structured(mapping: Mapping, divisions: tuple[int, int, int], order: int = 2
         raise ValueError(f"divisions must be >= 1, got {divisions}")
     sizes = np.array(divisions) * 2 + 1  # the twice-refined grid holds every mid-edge point
     corners = np.stack(np.meshgrid(*[np.arange(d) * 2 for d in divisions], indexing="ij"), axis=-1).reshape(-1, 3)
-    vertices = corners[:, None, None, :] + 2 * _KUHN[None]  # (cells, 6, 4, 3)
+    vertices = corners[:, None, None, :] + 2 * KUHN[None]  # (cells, 6, 4, 3)
     vertices = vertices.reshape(-1, 4, 3)
     if order == 2:
         mids = (vertices[:, TETRA_EDGES[:, 0]] + vertices[:, TETRA_EDGES[:, 1]]) // 2
@@ -79,7 +78,7 @@ def naca_profile(x: np.ndarray, thickness: float, camber: float, camber_position
     return line, half
 
 
-def blade(
+def blade_mapping(
     chord: float = 0.04,
     span: float = 0.08,
     hub_radius: float = 0.25,
@@ -87,22 +86,16 @@ def blade(
     twist_degrees: float = 25.0,
     thickness: float = 0.12,
     camber: float = 0.06,
-    divisions: tuple[int, int, int] = (8, 2, 10),
-    order: int = 2,
-) -> TetMesh:
-    """A turbine-blade-like body: a cambered, twisted airfoil extruded radially on a wider rectangular root block
-    (1.2 chord by 0.4 chord).
+) -> Mapping:
+    """The map of the parameter cube onto a turbine-blade-like body: a cambered, twisted airfoil extruded radially
+    on a wider rectangular root block (1.2 chord by 0.4 chord).
 
     The engine axis is x; the blade's span runs along z from ``hub_radius - root_height`` (the bottom
     of the root, clamped) to ``hub_radius + span`` (the tip); the chord lies along x at the hub.
     Along w in [0, 1] the cross-section blends from the root block's rectangle to the airfoil over
     the root (a conforming single-block mesh), then twists linearly to ``twist_degrees`` at the tip.
-    ``divisions`` counts cells around the chord, through the thickness and along the whole height
-    (root and airfoil).
-
     Lengths in metres. The leading and trailing edges are blunted (chord fractions 0.02 to 0.98) so
-    that no element degenerates. Quadratic meshes have straight edges (mid-edge nodes at the chords'
-    midpoints): the strongly graded cosine spacing would fold curved coarse elements.
+    that no element degenerates.
     """
     height = root_height + span
     root_fraction = root_height / height
@@ -120,5 +113,16 @@ def blade(
         z = hub_radius - root_height + height * w
         return np.column_stack([x * np.cos(twist) - y * np.sin(twist), x * np.sin(twist) + y * np.cos(twist), z])
 
-    linear = structured(mapping, divisions, 1)
+    return mapping
+
+
+def blade(divisions: tuple[int, int, int] = (8, 2, 10), order: int = 2, **shape: float) -> TetMesh:
+    """The blade of :func:`blade_mapping` (``shape``: its keyword arguments), ``divisions`` cells around the chord,
+    through the thickness and along the whole height (root and airfoil).
+
+    Quadratic meshes have straight edges (mid-edge nodes at the chords' midpoints): the strongly graded cosine
+    spacing would fold curved coarse elements. (:func:`rom.mesh_blocks.layer_block` builds a range of its layers
+    along the height alone, numbered alike.)
+    """
+    linear = structured(blade_mapping(**shape), divisions, 1)
     return linear.quadratic() if order == 2 else linear

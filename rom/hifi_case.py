@@ -20,6 +20,7 @@ from adaptsim.errors import CaseError, InputError, case_field, first_line
 if TYPE_CHECKING:
     from rom.hifi import HifiSolver, MechanicalProblem
     from rom.mesh import TetMesh
+    from rom.mesh_blocks import MeshBlock
     from rom.parallel.layout import Layout
 
 Vector3 = tuple[float, float, float]
@@ -155,11 +156,26 @@ class MeshSpec(StrictModel):
             with case_field("mesh", "file"):
                 mesh = read_mesh(self.file)
             return mesh.quadratic() if self.order == 2 else mesh
-        mesh = blade(
-            self.chord, self.span, self.hub_radius, self.root_height, self.twist_degrees, divisions=self.divisions, order=self.order
-        )
+        mesh = blade(self.divisions, self.order, **self.shape())
         with case_field("mesh"):
             return mesh.check()
+
+    def shape(self) -> dict[str, float]:
+        """The blade's dimensions, as :func:`rom.geometry.blade_mapping` takes them."""
+        names = ("chord", "span", "hub_radius", "root_height", "twist_degrees")
+        return {name: getattr(self, name) for name in names}
+
+    def block(self, part: int, parts: int) -> MeshBlock:
+        """Part ``part`` (0..parts-1) of the generated blade, built alone and checked: its share of the layers along
+        the height (:func:`rom.mesh_blocks.layer_block`, a :class:`rom.mesh_blocks.MeshBlock`)."""
+        from rom.geometry import blade_mapping
+        from rom.mesh_blocks import layer_block, layer_ranges
+
+        bounds = layer_ranges(self.divisions[2], parts)
+        block = layer_block(blade_mapping(**self.shape()), self.divisions, (bounds[part], bounds[part + 1]), self.order)
+        with case_field("mesh"):
+            block.mesh.check()
+        return block
 
 
 class Rotation(StrictModel):
@@ -340,6 +356,7 @@ class HifiCase(CaseModel):
     solver: SolverSpec = SolverSpec()
     output: Output = Output()
     _mesh: TetMesh | None = PrivateAttr(None)
+    _block: MeshBlock | None = PrivateAttr(None)
 
     def estimated_bytes(self, n_nodes: int, n_cells: int) -> float:
         """Memory of the full-model solve on this machine: the recorded snapshots (displacement and 20 values per
@@ -371,10 +388,14 @@ class HifiCase(CaseModel):
             n_nodes = (2 * a + 1) * (2 * b + 1) * (2 * c + 1) if self.mesh.order == 2 else (a + 1) * (b + 1) * (c + 1)
             check_memory(self.estimated_bytes(n_nodes, n_cells), f"the blade mesh {a} x {b} x {c} and its solve")
         try:
-            mesh = self.validated_mesh()
-            if self.mesh.source == "file":
-                check_memory(self.estimated_bytes(mesh.n_nodes, mesh.n_cells), f"the mesh ({mesh.n_nodes} nodes) and its solve")
-            self.loading.temperature.check_on(mesh.points, self.loading.history)
+            if self.by_layers():
+                points = self.validated_block().mesh.points
+            else:
+                mesh = self.validated_mesh()
+                if self.mesh.source == "file":
+                    check_memory(self.estimated_bytes(mesh.n_nodes, mesh.n_cells), f"the mesh ({mesh.n_nodes} nodes) and its solve")
+                points = mesh.points
+            self.loading.temperature.check_on(points, self.loading.history)
         except (CaseError, InputError) as error:
             raise ValueError(str(error)) from None
         return self
@@ -384,6 +405,29 @@ class HifiCase(CaseModel):
         if self._mesh is None:
             self._mesh = self.mesh.build()
         return self._mesh
+
+    def by_layers(self) -> bool:
+        """Whether each rank builds only its own part of the mesh (:meth:`validated_block`): a ``rom_hifi`` case under
+        ``mpiexec`` on the generated blade, with a temperature expression (a file holds every node's value) and at
+        least one layer of cells along the height per rank. Otherwise every rank builds the whole mesh and takes
+        its share of the elements (METIS)."""
+        from adaptsim.launch import launched_ranks
+
+        ranks = launched_ranks()
+        return (
+            self.kind == "rom_hifi"
+            and 1 < ranks <= self.mesh.divisions[2]
+            and self.mesh.source == "blade"
+            and self.loading.temperature.file is None
+        )
+
+    def validated_block(self) -> MeshBlock:
+        """This rank's part of the blade (:meth:`MeshSpec.block`), built once: by validation, then handed to the run."""
+        from adaptsim.launch import launched_rank, launched_ranks
+
+        if self._block is None:
+            self._block = self.mesh.block(launched_rank(), launched_ranks())
+        return self._block
 
 
 KIND = KindSpec(

@@ -27,7 +27,8 @@ class SnapshotRecorder:
     times
         End times of all increments.
     space
-        The displacement space (sizes).
+        Its ``n_dofs`` and ``n_points`` are the whole mesh's sizes (a displacement space, or a
+        :class:`rom.parallel.layout.Layout`).
     every
         Increments between checkpoints.
     writer
@@ -156,12 +157,12 @@ class SnapshotRecorder:
         self.previous.unlink(missing_ok=True)
 
 
-def cell_average(space, values: np.ndarray) -> np.ndarray:
-    """Average of integration-point values (n_points,) over each element's points."""
-    return values.reshape(space.weights.shape).mean(axis=1)
+def cell_average(mesh, values: np.ndarray) -> np.ndarray:
+    """Average of integration-point values (n_points,) over each element's points (``mesh``: their elements)."""
+    return values.reshape(mesh.n_cells, -1).mean(axis=1)
 
 
-def write_series(ctx, mesh, space, recorder: SnapshotRecorder, indices: list[int]) -> list[Path]:
+def write_series(ctx, mesh, recorder: SnapshotRecorder, indices: list[int]) -> list[Path]:
     """VTU files ``blade_NNNN.vtu`` of the chosen increments and a ParaView collection ``blade.pvd``."""
     from rom.mesh import write_vtu
 
@@ -170,7 +171,7 @@ def write_series(ctx, mesh, space, recorder: SnapshotRecorder, indices: list[int
         path = ctx.out_dir / f"blade_{index:04d}.vtu"
         nodal_temperature = np.zeros(mesh.n_nodes)
         weights = np.zeros(mesh.n_nodes)
-        per_point = recorder.temperature[index].reshape(space.weights.shape)
+        per_point = recorder.temperature[index].reshape(mesh.n_cells, -1)
         np.add.at(nodal_temperature, mesh.cells, per_point.mean(axis=1)[:, None])
         np.add.at(weights, mesh.cells, 1.0)
         write_vtu(
@@ -178,8 +179,8 @@ def write_series(ctx, mesh, space, recorder: SnapshotRecorder, indices: list[int
             mesh,
             {"displacement": recorder.displacement[index].reshape(-1, 3), "temperature": nodal_temperature / weights},
             {
-                "von_mises": cell_average(space, von_mises(recorder.stress[index])),
-                "cumulated_plasticity": cell_average(space, recorder.cumulated_plasticity[index]),
+                "von_mises": cell_average(mesh, von_mises(recorder.stress[index])),
+                "cumulated_plasticity": cell_average(mesh, recorder.cumulated_plasticity[index]),
             },
         )
         paths.append(path)

@@ -11,8 +11,8 @@ from adaptsim.launch import COLLECTIVE_ERRORS, abort_on_error, peak_memory_mb
 from adaptsim.progress import ProgressBar, log
 from rom.hifi_case import HifiCase
 from rom.hifi_output import plot_history, write_series
-from rom.parallel.layout import process_layout
-from rom.problem import build_problem, check_temperature_range
+from rom.parallel.layout import block_layout, process_layout
+from rom.problem import build_problem, check_temperature_range, local_problem
 from rom.recorded_solve import recorded_solve
 
 
@@ -21,23 +21,31 @@ def run(case: HifiCase, ctx: RunContext) -> None:
 
     Under ``mpiexec -n N`` each rank integrates and assembles on its own elements (:mod:`rom.parallel`); the
     snapshots are gathered, and rank 0 writes the checkpoints and the same files as a serial run (a run
-    resumes from a checkpoint written with any number of ranks).
+    resumes from a checkpoint written with any number of ranks). On the generated blade each rank builds only its
+    own layers of the mesh and its share of the problem (:meth:`rom.hifi_case.HifiCase.by_layers`); rank 0 builds
+    the whole mesh after the solve, to write it.
     """
 
     started = time.perf_counter()
-    mesh, space, problem = build_problem(case)
-    layout = process_layout(mesh, space)
+    if case.by_layers():
+        layout = block_layout(case.validated_block())
+        mesh, problem = None, local_problem(case, layout)
+    else:
+        mesh, space, problem = build_problem(case)
+        layout = process_layout(mesh, space)
     with abort_on_error(layout.comm, COLLECTIVE_ERRORS):
-        _run(case, ctx, mesh, space, problem, layout, started)
+        _run(case, ctx, mesh, problem, layout, started)
 
 
-def _run(case: HifiCase, ctx: RunContext, mesh, space, problem, layout, started: float) -> None:
+def _run(case: HifiCase, ctx: RunContext, mesh, problem, layout, started: float) -> None:
 
     times = case.loading.history.increment_times()
-    low, high = check_temperature_range(problem, times)
+    low, high = check_temperature_range(problem, times, layout)
+    n_cells = layout.n_points // layout.space.weights.shape[1]
     log(
-        f"blade: {mesh.n_cells} tetrahedra ({mesh.cells.shape[1]} nodes), {space.n_dofs} dofs, {space.n_points} integration points, "
+        f"blade: {n_cells} tetrahedra ({layout.space.mesh.cells.shape[1]} nodes), {layout.n_dofs} dofs, {layout.n_points} integration points, "
         f"{times.size} increments, temperature {low:.0f}..{high:.0f} K, {layout.n_ranks} rank(s)"
+        + (", each building its own layers of the mesh" if mesh is None else "")
     )
     with ProgressBar("high-fidelity increments", total=times.size) as bar:
         recorder, solver, _ = recorded_solve(case, problem, layout, times, ctx, "checkpoint", advance=bar.advance)
@@ -47,13 +55,14 @@ def _run(case: HifiCase, ctx: RunContext, mesh, space, problem, layout, started:
     wall = time.perf_counter() - started
     segment_ends = np.cumsum(case.loading.history.increments) - 1
     chosen = {"none": [], "last": [times.size - 1], "segments": list(segment_ends), "all": list(range(times.size))}[case.output.vtu]
-    write_series(ctx, mesh, space, recorder, chosen)
+    mesh = mesh if mesh is not None else case.mesh.build()
+    write_series(ctx, mesh, recorder, chosen)
     ctx.save_figure(plot_history(recorder, case.loading.history), "history.png")
     summary = {
-        "n_dofs": space.n_dofs,
+        "n_dofs": layout.n_dofs,
         "n_elements": mesh.n_cells,
         "n_nodes": mesh.n_nodes,
-        "n_integration_points": space.n_points,
+        "n_integration_points": layout.n_points,
         "n_increments": int(times.size),
         "newton_iterations": int(recorder.iterations.sum()),
         "increment_cuts": int(recorder.cuts.sum()),

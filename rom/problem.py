@@ -23,17 +23,48 @@ def build_problem(case: HifiCase, mesh=None, space=None):
     mesh = mesh if mesh is not None else case.validated_mesh()
     space = space if space is not None else VectorSpace(mesh)
     material = case.material.build()
-    loading = case.loading
-    axis = "xyz".index(loading.clamp_axis)
-    coordinate = mesh.points[:, axis]
-    root = np.flatnonzero(coordinate <= coordinate.min() + 1e-9 * np.ptp(coordinate))
-    constrained = np.zeros(space.n_dofs, dtype=bool)
-    constrained[(3 * root[:, None] + np.arange(3)).ravel()] = True
-    unit_force = unit_body_force(case, space)
-    history = loading.history
-    field = loading.temperature.build(mesh.points, material.reference_temperature, history)
-    problem = MechanicalProblem(space, material, constrained, lambda t: history.factor(t) * unit_force, field)
+    coordinate = mesh.points[:, "xyz".index(case.loading.clamp_axis)]
+    constrained = clamped(coordinate, coordinate.min(), coordinate.max())
+    problem = MechanicalProblem(
+        space, material, constrained, force_history(case, unit_body_force(case, space)), temperature_history(case, mesh.points, material)
+    )
     return mesh, space, problem
+
+
+def local_problem(case: HifiCase, layout) -> MechanicalProblem:
+    """This rank's share of the problem of a case, built on its own elements alone (a layout of
+    :meth:`rom.parallel.layout.Layout.of_block`): its rows of the clamped dofs and of the nodal forces (summed at
+    the interface dofs with the neighbouring ranks), the temperatures at its nodes; no array of the whole mesh."""
+    from rom.parallel.solver import CollectiveMaterial, DistributedSpace
+
+    points = layout.space.mesh.points
+    material = case.material.build()
+    coordinate = points[:, "xyz".index(case.loading.clamp_axis)]
+    low, high = layout.bounds(coordinate)
+    return MechanicalProblem(
+        DistributedSpace(layout),
+        CollectiveMaterial(material, layout.comm),
+        clamped(coordinate, low, high),
+        force_history(case, layout.interface_sum(unit_body_force(case, layout.space))),
+        temperature_history(case, points, material),
+    )
+
+
+def clamped(coordinate: np.ndarray, low: float, high: float) -> np.ndarray:
+    """The dof mask of the nodes at the lowest ``coordinate`` (to 1e-9 of the mesh's extent ``low..high``) along the
+    case's clamp axis: all three components of each."""
+    return np.repeat(coordinate <= low + 1e-9 * (high - low), 3)
+
+
+def force_history(case: HifiCase, unit_force: np.ndarray) -> Callable[[float], np.ndarray]:
+    """The nodal forces at time ``t``: ``unit_force`` times the load factor."""
+    history = case.loading.history
+    return lambda t: history.factor(t) * unit_force
+
+
+def temperature_history(case: HifiCase, points: np.ndarray, material) -> Callable[[float], np.ndarray]:
+    """The temperatures at the nodes ``points`` at time ``t``."""
+    return case.loading.temperature.build(points, material.reference_temperature, case.loading.history)
 
 
 def unit_body_force(case: HifiCase, space) -> np.ndarray:
@@ -85,10 +116,11 @@ def check_loading_temperatures(cases: Sequence[tuple[tuple[str | int, ...], str,
             raise CaseError(f"{label}: {error.message}", field=field) from None
 
 
-def check_temperature_range(problem, times: np.ndarray) -> tuple[float, float]:
-    """Evaluate every material table at the extreme temperatures the history reaches (clear error if outside)."""
-    extremes = [problem.temperature_at_points(t) for t in np.concatenate([[0.0], times])]
-    low, high = float(min(e.min() for e in extremes)), float(max(e.max() for e in extremes))
+def check_temperature_range(problem, times: np.ndarray, layout=None) -> tuple[float, float]:
+    """Evaluate every material table at the extreme temperatures the history reaches (clear error if outside);
+    ``layout``: the ranks over which a distributed problem's temperatures are spread."""
+    extremes = np.concatenate([problem.temperature_at_points(t) for t in np.concatenate([[0.0], times])])
+    low, high = (float(extremes.min()), float(extremes.max())) if layout is None else layout.bounds(extremes)
     if low <= 0.0:
         raise CaseError(f"temperature reaches {low:g} K (must stay > 0 K)", field=("loading", "temperature"))
     for table in problem.material.tables:

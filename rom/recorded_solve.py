@@ -57,7 +57,7 @@ def recorded_solve(
         ctx.out_dir / f"{name}.npz",
         f"{case_hash(ctx)}-{name}",
         times,
-        problem.space,
+        layout if split else problem.space,  # the whole mesh's sizes
         case.output.checkpoint_every,
         writer=layout.is_root or not distributed,
     )

@@ -65,8 +65,8 @@ class DistributedSpace:
         return self.local.element_matrices(tangent)
 
     def at_points(self, nodal: np.ndarray) -> np.ndarray:
-        """A nodal field of the whole mesh at this rank's points."""
-        return self.local.at_points(nodal[self.nodes])
+        """A nodal field at this rank's nodes (``nodes``), at its points."""
+        return self.local.at_points(nodal)
 
     def norm(self, rows: np.ndarray) -> float:
         """The Euclidean norm of a vector given by this rank's rows (each dof once over the ranks)."""
@@ -151,9 +151,24 @@ def _consistent(layout: Layout, free: np.ndarray, rows: np.ndarray) -> np.ndarra
     return layout.consistent(whole)[free]
 
 
+def share_of(problem: MechanicalProblem, layout: Layout) -> MechanicalProblem:
+    """This rank's share of a problem of the whole mesh: its rows of the constraints and forces, the temperatures at
+    its nodes, on its elements (:class:`DistributedSpace`)."""
+    space = DistributedSpace(layout)
+    rows, nodes = layout.dofs, space.nodes
+    return MechanicalProblem(
+        space,
+        CollectiveMaterial(problem.material, layout.comm),
+        problem.constrained[rows],
+        lambda t: problem.external_force(t)[rows],
+        lambda t: problem.temperature(t)[nodes],
+    )
+
+
 def distributed_solver(problem: Any, layout: Layout, petsc_options: dict[str, Any] | None = None, **options: Any) -> HifiSolver:
     """A :class:`rom.hifi.HifiSolver` of ``problem`` with this rank's elements and rows only (see
-    :class:`DistributedSpace`); the solver of ``problem`` itself for a serial layout.
+    :class:`DistributedSpace`; ``problem``: of the whole mesh, or already this rank's share,
+    :func:`rom.problem.local_problem`); the solver of ``problem`` itself for a serial layout.
 
     The linear solver (``options["solver"]``): ``petsc`` solves the distributed tangent with PETSc
     (:func:`petsc_solver`, ``petsc_options`` passed on); a direct solver (``auto``, ``pardiso``, ``superlu``)
@@ -162,14 +177,7 @@ def distributed_solver(problem: Any, layout: Layout, petsc_options: dict[str, An
     name = options.pop("solver", "auto")
     if layout.comm is None:
         return HifiSolver(problem, solver=petsc_solver(problem.free, layout, petsc_options) if name == "petsc" else name, **options)
-    rows = layout.dofs
-    local_problem = MechanicalProblem(
-        DistributedSpace(layout),
-        CollectiveMaterial(problem.material, layout.comm),
-        problem.constrained[rows],
-        lambda t: problem.external_force(t)[rows],
-        problem.temperature,
-    )
+    local_problem = problem if isinstance(problem.space, DistributedSpace) else share_of(problem, layout)
     free = local_problem.free
     solve = petsc_solver(free, layout, petsc_options) if name == "petsc" else gathered_solve(layout, free, linear_solver(name))
     return HifiSolver(local_problem, solver=solve, **options)

@@ -231,3 +231,41 @@ def test_memory_estimate_of_a_petsc_solve_is_shared_by_the_ranks_on_this_machine
     monkeypatch.setenv("MPI_LOCALNRANKS", "2")  # four ranks, two of them here
     shared = case.estimated_bytes(nodes, cells)  # the recorded snapshots (rank 0's) are not shared
     assert 0.5 * alone < shared < 0.65 * alone
+
+
+def test_under_mpiexec_each_rank_builds_only_its_layers_of_the_blade(monkeypatch):
+    """A rank of a ``rom_hifi`` run on the generated blade validates and keeps its own layers (a third of them of
+    three ranks), never the whole mesh; with more ranks than layers, a temperature file or another kind, every rank
+    builds the whole mesh (and takes its share by METIS)."""
+    from rom.hifi_case import MeshSpec
+
+    def whole_mesh(self):
+        raise AssertionError("the whole mesh was built")
+
+    monkeypatch.setenv("PMI_SIZE", "3")
+    monkeypatch.setenv("PMI_RANK", "1")
+    with monkeypatch.context() as patched:
+        patched.setattr(MeshSpec, "build", whole_mesh)
+        case = load_case(CASE, ["mesh.divisions=[4,1,9]"]).case
+        assert case.by_layers()
+        block = case.validated_block()
+    assert np.array_equal(np.unique(block.elements // 6 % 9), [3, 4, 5])  # layers 3..5 of 9
+    assert block.n_elements == 6 * 4 * 9 and block.mesh.n_cells == block.n_elements // 3
+    assert not load_case(CASE, ["mesh.divisions=[4,1,2]"]).case.by_layers()  # 3 ranks, 2 layers
+    monkeypatch.setenv("PMI_SIZE", "1")
+    assert not load_case(CASE).case.by_layers()
+
+
+@pytest.mark.mpi
+def test_layers_built_by_the_ranks_solved_by_petsc_equal_the_serial_direct_solve(tmp_path):
+    pytest.importorskip("petsc4py", reason="the petsc extra is not installed (bash tools/install_petsc.sh)")
+    serial = load_results(run_case(load_case(CASE, SMALL), tmp_path / "serial").result_path)
+    args = ["--set", "solver.linear_solver=petsc", "--out", str(tmp_path / "petsc")]
+    completed = run_under_mpiexec([ADAPTSIM, "run", str(CASE), *SMALL_ARGS, *args], 3, cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    assert "3 rank(s), each building its own layers of the mesh" in completed.stderr
+    distributed = load_results(tmp_path / "petsc" / "result.h5")
+    scale = np.abs(serial["displacement"]).max()
+    assert np.abs(distributed["displacement"] - serial["displacement"]).max() < 1e-7 * scale
+    assert distributed.attrs["summary"]["newton_iterations"] == serial.attrs["summary"]["newton_iterations"]
+    assert np.array_equal(distributed["mesh/cells"], serial["mesh/cells"])
