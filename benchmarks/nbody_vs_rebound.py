@@ -1,6 +1,6 @@
 """adaptsim's N-body integrators against REBOUND, in one run, against the targets of issue 17.
 
-    python benchmarks/nbody_vs_rebound.py [--repeat 3] [--quick]
+    python benchmarks/nbody_vs_rebound.py [--repeat 3] [--quick] [--only TEXT]
 
 Every row times adaptsim and REBOUND on the same work, as CPU time (``time.process_time``: the machine is
 shared, wall-time ratios under load do not reproduce), best of ``--repeat`` rounds in which the rows are
@@ -199,12 +199,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="timed rounds (the best is kept)")
     parser.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
+    parser.add_argument("--only", default="", help="the rows whose work contains this text (any case), e.g. Hermite")
     args = parser.parse_args()
     console = Console(width=160)
     console.print(
         f"rebound {rebound.__version__}, numba {numba.__version__}, {numba.config.NUMBA_NUM_THREADS} threads; CPU time, best of {args.repeat}"
     )
-    measured = rows(args.quick)
+    measured = [row for row in rows(args.quick) if args.only.lower() in row.work.lower()]
     best: dict[tuple[int, int], float] = {}
     sizes: dict[tuple[int, int], float] = {}
     for round_index in range(args.repeat + 1):  # round 0 warms up and compiles

@@ -98,10 +98,11 @@ def aarseth_dt(work: np.ndarray, n: int, eta: float) -> float:
     best = np.inf
     known = work[-1] != 0.0
     for i in range(n):
-        a = _length(a0[i, 0], a0[i, 1], a0[i, 2])
-        j = _length(j0[i, 0], j0[i, 1], j0[i, 2])
+        a = _squared_length(a0[i, 0], a0[i, 1], a0[i, 2])
+        j = _squared_length(j0[i, 0], j0[i, 1], j0[i, 2])
         if known:
-            candidate = _aarseth_candidate(known, eta, a, j, _length(a2[i, 0], a2[i, 1], a2[i, 2]), _length(a3[i, 0], a3[i, 1], a3[i, 2]))
+            s2 = _squared_length(a2[i, 0], a2[i, 1], a2[i, 2])
+            candidate = _aarseth_candidate(known, eta, a, j, s2, _squared_length(a3[i, 0], a3[i, 1], a3[i, 2]))
         else:
             candidate = _aarseth_candidate(known, eta, a, j, 0.0, 0.0)
         if candidate < best:  # NaN (a body with zero acceleration and jerk) never wins
@@ -110,21 +111,22 @@ def aarseth_dt(work: np.ndarray, n: int, eta: float) -> float:
 
 
 @jit_inline
-def _length(x, y, z):
-    """The length of a vector."""
-    return math.sqrt(x**2 + y**2 + z**2)
+def _squared_length(x, y, z):
+    """The squared length of a vector."""
+    return x**2 + y**2 + z**2
 
 
 @jit_inline
 def _aarseth_candidate(known, eta, a, j, s, c):
-    """Aarseth's step of one body from the lengths of its acceleration and its three derivatives, squared (``s, c``
-    unused before the first step, when only ``a, j`` are ``known``: ``eta |a| / |j|``, not squared).
+    """Aarseth's step of one body from the squared lengths of its acceleration and its three derivatives, squared
+    (``s, c`` unused before the first step, when only ``a, j`` are ``known``: ``eta |a| / |j|``, not squared).
+    Two square roots a body, of the products ``|a|^2 |a2|^2`` and ``|j|^2 |a3|^2``, not one of each length.
 
     :func:`_aarseth_step` takes the square root of the bodies' minimum once: a correctly rounded square root is
     monotone, so that is bit for bit the minimum of the bodies' roots."""
     if known:
-        return eta * (a * s + j * j) / (j * c + s * s)
-    return eta * a / j if a > 0.0 else np.inf  # a body at rest by symmetry sets no scale
+        return eta * (math.sqrt(a * s) + j) / (math.sqrt(j * c) + s)
+    return eta * math.sqrt(a / j) if a > 0.0 else np.inf  # a body at rest by symmetry sets no scale
 
 
 @jit_inline
@@ -220,10 +222,10 @@ def lane_step_aarseth(n: int, work_size: int) -> lanes.LaneStep:
                 candidate = _aarseth_candidate(
                     d[OWN * LANES + lane] != 0.0,
                     d[PARAM * LANES + lane],
-                    _lane_length(t, a0, lane),
-                    _lane_length(t, j0, lane),
-                    _lane_length(t, a2, lane),
-                    _lane_length(t, a3, lane),
+                    _lane_squared_length(t, a0, lane),
+                    _lane_squared_length(t, j0, lane),
+                    _lane_squared_length(t, a2, lane),
+                    _lane_squared_length(t, a3, lane),
                 )
                 d[DT * LANES + lane] = candidate if candidate < before else before
         for lane in range(w):
@@ -235,9 +237,9 @@ def lane_step_aarseth(n: int, work_size: int) -> lanes.LaneStep:
 
 
 @jit_inline
-def _lane_length(t, row, lane):
-    """:func:`_length` of the three rows from ``row`` of a lane."""
-    return _length(t[row * LANES + lane], t[(row + 1) * LANES + lane], t[(row + 2) * LANES + lane])
+def _lane_squared_length(t, row, lane):
+    """:func:`_squared_length` of the three rows from ``row`` of a lane."""
+    return _squared_length(t[row * LANES + lane], t[(row + 1) * LANES + lane], t[(row + 2) * LANES + lane])
 
 
 def lane_step_collision(n: int, work_size: int) -> lanes.LaneStep:
