@@ -111,21 +111,19 @@ def layer_block(mapping: Mapping, divisions: tuple[int, int, int], layers: tuple
     lower = grid[:, 2] == first
     if order == 1:
         return MeshBlock(linear, corners, elements, n_corners, n_elements, lower)
-    ends = np.sort(corners[linear.cells[:, TETRA_EDGES]], axis=2)  # (cells, 6, 2) global corner numbers, first < second
-    start = np.array(np.unravel_index(ends[..., 0].ravel(), shape)).T
-    step = np.array(np.unravel_index(ends[..., 1].ravel(), shape)).T - start
-    numbers = edge_numbers(start, step, (nu, nv, nw)).reshape(-1, 6)
+    # each edge's local end corners, first < second (local numbers follow the global ones: ``corners`` is sorted)
+    ends = np.sort(linear.cells[:, TETRA_EDGES], axis=2).reshape(-1, 2)
+    start = grid[ends[:, 0]]
+    numbers = edge_numbers(start, grid[ends[:, 1]] - start, (nu, nv, nw))
     edges, first_of, inverse = np.unique(numbers, return_index=True, return_inverse=True)
-    a = np.searchsorted(corners, ends.reshape(-1, 2)[first_of, 0])
-    b = np.searchsorted(corners, ends.reshape(-1, 2)[first_of, 1])
+    a, b = ends[first_of].T
     midpoints = 0.5 * (points[a] + points[b])
     cells_10 = np.hstack([linear.cells, corners.size + inverse.reshape(-1, 6)])
-    n_edges = int(edges_before((nu, nv, nw))[-1])
     return MeshBlock(
         TetMesh(np.vstack([points, midpoints]), cells_10),
         np.concatenate([corners, edges]),
         elements,
-        n_corners + n_edges,
+        int(np.prod(2 * np.array(divisions) + 1)),  # every point of the twice-refined grid is a corner or an edge's middle
         n_elements,
         np.concatenate([lower, lower[a] & lower[b]]),
     )

@@ -119,7 +119,7 @@ def check_loading_temperatures(cases: Sequence[tuple[tuple[str | int, ...], str,
 def check_temperature_range(problem, times: np.ndarray, layout=None) -> tuple[float, float]:
     """Evaluate every material table at the extreme temperatures the history reaches (clear error if outside);
     ``layout``: the ranks over which a distributed problem's temperatures are spread."""
-    extremes = np.concatenate([problem.temperature_at_points(t) for t in np.concatenate([[0.0], times])])
+    extremes = np.array([(field.min(), field.max()) for field in map(problem.temperature_at_points, np.concatenate([[0.0], times]))])
     low, high = (float(extremes.min()), float(extremes.max())) if layout is None else layout.bounds(extremes)
     if low <= 0.0:
         raise CaseError(f"temperature reaches {low:g} K (must stay > 0 K)", field=("loading", "temperature"))
