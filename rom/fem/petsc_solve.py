@@ -19,6 +19,7 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -49,6 +50,26 @@ DEFAULT_OPTIONS: dict[str, str | int | float] = {
 KRYLOV = {True: "cg", False: "fgmres"}
 
 _prefixes = itertools.count()
+
+
+@numba.njit(cache=True)
+def _own_asymmetry_squares(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shared: np.ndarray) -> float:
+    """``sum (A_ij - A_ji)^2`` over the entries of a CSR matrix (sorted column indices) whose row or column is not
+    ``shared``; ``A_ji`` found by bisection in row ``j`` (0 where the pattern lacks it: then
+    ``(j, i)``'s square is counted with ``(i, j)``'s)."""
+    total = 0.0
+    for i in range(indptr.size - 1):
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            if j == i or (shared[i] and shared[j]):
+                continue
+            start, stop = indptr[j], indptr[j + 1]
+            found = start + np.searchsorted(indices[start:stop], i)
+            if found < stop and indices[found] == i:
+                total += (data[k] - data[found]) ** 2
+            else:  # A_ji = 0, not stored: its entry of A - A^T is -A_ij, counted here too
+                total += 2.0 * data[k] ** 2
+    return total
 
 
 def load_petsc() -> Any:
@@ -127,6 +148,9 @@ class PetscSolve:
         owned = np.asarray(owned, dtype=bool)
         self.mine = np.flatnonzero(owned)[np.argsort(self.rows[owned], kind="stable")]  # this rank's PETSc rows, in order
         self.n_rows = int(self._allreduce_sum(self.mine.size))
+        # the rows some other rank holds too (each is another rank's ghost or this rank's): their entries are summed
+        ghosts = self.rows[~owned]
+        self.shared = np.zeros(self.rows.size, dtype=bool) if comm is None else np.isin(self.rows, np.concatenate(comm.allgather(ghosts)))
         components = np.asarray(components)[self.mine]
         whole_nodes = self.mine.size % 3 == 0 and bool(np.all(components.reshape(-1, 3) == np.arange(3))) if self.mine.size else True
         # GAMG aggregates nodes when every rank's rows are whole nodes
@@ -160,9 +184,8 @@ class PetscSolve:
         return self.PETSc.COMM_SELF if self.comm is None else self.comm
 
     def _assemble(self, local: sp.csr_matrix) -> Any:
-        """The distributed matrix with this rank's contribution ``local`` (preallocated when its pattern is new)."""
-        local = local.tocsr()
-        local.sort_indices()
+        """The distributed matrix with this rank's contribution ``local`` (CSR, sorted indices; preallocated when its
+        pattern is new)."""
         if self.pattern is None or not (np.array_equal(self.pattern[0], local.indptr) and np.array_equal(self.pattern[1], local.indices)):
             self.pattern = (local.indptr.copy(), local.indices.copy())
             if self.krylov is not None:  # its preconditioner belongs to the matrix of the old pattern
@@ -215,20 +238,33 @@ class PetscSolve:
             self._symmetric = symmetric
         return self.krylov
 
-    def asymmetry(self, matrix: Any) -> float:
-        """``||A - A^T||_F / ||A||_F`` of the assembled matrix (the transpose destroyed at once: left to Python, each
-        Newton iteration's transpose stayed in memory under MPI)."""
-        difference = matrix.transpose(self.PETSc.Mat())
-        try:
-            difference.axpy(-1.0, matrix)
-            norm = matrix.norm(self.PETSc.NormType.FROBENIUS)
-            return difference.norm(self.PETSc.NormType.FROBENIUS) / norm if norm else 0.0
-        finally:
-            difference.destroy()
+    def asymmetry(self, local: sp.csr_matrix, matrix: Any) -> float:
+        """``||A - A^T||_F / ||A||_F`` of the assembled matrix ``matrix`` (A) from this rank's share ``local`` (CSR,
+        sorted indices), without a transpose of A (one took a tangent's memory twice over each Newton iteration). An
+        entry whose row or column only this rank holds is this rank's alone (no other rank has an element with that
+        dof): its share of ``A - A^T`` is the entry's. The entries between dofs several ranks hold (the interface's,
+        a small part) are summed over the ranks on rank 0."""
+        interior = _own_asymmetry_squares(local.indptr, local.indices, local.data, self.shared)
+        at = np.flatnonzero(self.shared)
+        interface = sp.csr_matrix(local[at][:, at])
+        difference = (interface - interface.T).tocoo()
+        rows, columns, values = self.rows[at[difference.row]], self.rows[at[difference.col]], difference.data
+        if self.comm is not None:
+            gathered = self.comm.gather((rows, columns, values), root=0)  # on rank 0, every rank's; elsewhere None
+            rows, columns, values = (
+                (np.concatenate(parts) for parts in zip(*gathered, strict=True)) if gathered else (rows[:0], columns[:0], values[:0])
+            )
+        summed = sp.coo_matrix((values, (rows, columns)), shape=(self.n_rows, self.n_rows)).tocsr()  # duplicates summed
+        squares = interior + float(np.dot(summed.data, summed.data))
+        total = squares if self.comm is None else self.comm.allreduce(squares)
+        norm = matrix.norm(self.PETSc.NormType.FROBENIUS)
+        return float(np.sqrt(total)) / norm if norm else 0.0
 
     def __call__(self, local: sp.csr_matrix, rhs: np.ndarray) -> np.ndarray:
+        local = local.tocsr()
+        local.sort_indices()
         matrix = self._assemble(local)
-        symmetric = self.asymmetry(matrix) <= SYMMETRY_TOLERANCE
+        symmetric = self.asymmetry(local, matrix) <= SYMMETRY_TOLERANCE
         self.symmetric_solves += symmetric
         self.unsymmetric_solves += not symmetric
         b = matrix.createVecLeft()

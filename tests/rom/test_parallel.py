@@ -107,6 +107,7 @@ def test_petsc_solve_on_split_elements_passes_the_patch_test_and_keeps_iteration
     report = mpi_report(HERE / "mpi_petsc_check.py", ranks, arguments=["[8,2,10]", "[14,3,20]"])
     assert report["ranks"] == ranks
     assert report["patch_error"] < 1e-10 and report["patch_block_size"] == 1
+    assert report["shared_rows"] > 0 and 1e-3 < report["asymmetry"] == pytest.approx(report["asymmetry_reference"], rel=1e-10)
     # measured: 201 -> 180 CG iterations on 2 ranks, 192 -> 167 on 3 (5,100 -> 24,360 free dofs)
     coarse, fine = report["blade_iterations"]
     assert coarse <= FLAT_BOUND and fine <= FLAT_RATIO * coarse, report["blade_iterations"]

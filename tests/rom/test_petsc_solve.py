@@ -158,3 +158,27 @@ def test_one_krylov_solver_switches_its_method_with_the_symmetry_of_the_tangent(
         solvers.append(solve.krylov)
     assert methods == ["cg", "fgmres", "cg"] and all(ksp is solvers[0] for ksp in solvers)
     assert (solve.symmetric_solves, solve.unsymmetric_solves) == (2, 1)
+
+
+def test_the_asymmetry_of_a_tangent_is_its_relative_distance_to_its_transpose():
+    """A tangent skewed by a few %, then with entries of one triangle dropped (the pattern no longer symmetric):
+    ``||A - A^T||_F / ||A||_F`` as SciPy computes it from the whole matrix; a symmetric one 0."""
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
+    from rom.fem.petsc_solve import PetscSolve
+
+    mesh = box((1.0, 0.4, 0.3), (3, 2, 2), 2)
+    space = VectorSpace(mesh)
+    free = np.ones(space.n_dofs, bool)
+    stiffness = sp.csr_matrix(elastic_stiffness(space))
+    solve = PetscSolve.serial(free, np.repeat(mesh.points, 3, axis=0))
+    skew = stiffness.copy()
+    skew.data = skew.data * (1.0 + 0.05 * np.sin(np.arange(skew.nnz)))
+    pruned = sp.csr_matrix(sp.tril(skew, -1) + sp.diags(skew.diagonal()) + sp.triu(skew, 1).multiply(np.abs(sp.triu(skew, 1)) > 1e9))
+    for matrix in (skew, pruned):
+        matrix.sort_indices()
+        truth = spla.norm(matrix - matrix.T) / spla.norm(matrix)
+        assert solve.asymmetry(matrix, solve._assemble(matrix)) == pytest.approx(truth, rel=1e-12)
+    assert 1e-3 < solve.asymmetry(skew, solve._assemble(skew)) < 0.1
+    assert solve.asymmetry(stiffness, solve._assemble(stiffness)) < 1e-15
