@@ -26,8 +26,14 @@ def relative_energy_error(energies: np.ndarray, reference: float) -> np.ndarray:
 
 
 def angular_momentum(masses: np.ndarray, positions: np.ndarray, velocities: np.ndarray) -> np.ndarray:
-    """Total angular momentum ``sum_i m_i x_i x v_i`` of one state (3,) or of each state (n_t, 3)."""
-    return np.einsum("i,...ij->...j", np.asarray(masses, dtype=float), np.cross(positions, velocities))
+    """Total angular momentum ``sum_i m_i x_i x v_i`` of one state (3,) or of each state (n_t, 3).
+
+    The cross products as ``np.cross`` computes them (``x1 v2 - x2 v1``, ...), without its axis handling (~50 us a
+    call, a third of :func:`~nbody.simulate.integrate`'s fixed cost)."""
+    x, v = np.asarray(positions, dtype=float), np.asarray(velocities, dtype=float)
+    ahead, behind = [1, 2, 0], [2, 0, 1]
+    cross = np.ascontiguousarray(x[..., ahead] * v[..., behind] - x[..., behind] * v[..., ahead])  # einsum sums as for np.cross's
+    return np.einsum("i,...ij->...j", np.asarray(masses, dtype=float), cross)
 
 
 def linear_momentum(masses: np.ndarray, velocities: np.ndarray) -> np.ndarray:

@@ -353,9 +353,10 @@ def _check_times(t_end: float, record_times: RecordTimes) -> np.ndarray | None:
         if record_times != "steps":
             raise ArgumentError(f"must be times or 'steps', got {record_times!r}", ("record_times",))
         return None
-    if record_times is None:
-        return np.empty(0)
-    times = np.unique(np.asarray(record_times, dtype=float))
+    times = np.asarray([] if record_times is None else record_times, dtype=float)
+    if times.size == 0:
+        return times.reshape(0)
+    times = np.unique(times)
     if times.size and (not np.all(np.isfinite(times)) or times[0] < 0.0 or times[-1] > t_end):
         raise ArgumentError(f"must lie in [0, t_end = {t_end}]", ("record_times",))
     return times
@@ -426,7 +427,8 @@ def integrate(
     simulation = Simulation(system, integrator, radii=radii, on_collision=on_collision, **parameters)
     name = simulation.settings.integrator
     radius = (escape_radius if escape_radius is not None else default_escape_radius(system)) if stop_on_escape else 0.0
-    targets = np.array([t_end]) if times is None else np.union1d(times[times > 0.0], [t_end])
+    later = None if times is None else times[times > 0.0]
+    targets = np.union1d(later, [t_end]) if later is not None and later.size else np.array([t_end])
     out_t, out_x, out_v = [np.zeros(1)], [simulation.x[None].copy()], [simulation.v[None].copy()]
     started = _time.perf_counter()
     with ProgressBar(name, total=float(t_end), unit="t", enabled=progress) as bar:
