@@ -38,8 +38,8 @@ class MeshBlock:
     n_nodes, n_elements
         The whole mesh's counts.
     lower
-        Per node, whether it lies on the block's first plane (``w`` at its first layer): the nodes it shares with
-        the block of the layers below, if there is one.
+        Per node, whether the block of the layers below holds it too (it lies on the block's first plane, and
+        that is not the mesh's first): all False for the first layers.
     """
 
     mesh: TetMesh
@@ -108,7 +108,7 @@ def layer_block(mapping: Mapping, divisions: tuple[int, int, int], layers: tuple
     linear = TetMesh(points, local.reshape(-1, 4)).oriented()
     n_corners = int(np.prod(shape))
     n_elements = 6 * nu * nv * nw
-    lower = grid[:, 2] == first
+    lower = (grid[:, 2] == first) & (first > 0)
     if order == 1:
         return MeshBlock(linear, corners, elements, n_corners, n_elements, lower)
     # each edge's local end corners, first < second (local numbers follow the global ones: ``corners`` is sorted)

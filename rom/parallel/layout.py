@@ -90,14 +90,15 @@ class Layout:
     @classmethod
     def of_block(cls, block: MeshBlock, comm: Any) -> Layout:
         """This rank's share built alone: the layers of a structured mesh in ``block``
-        (:func:`rom.mesh_blocks.layer_block`), the ranks holding the layers in rank order, so that a node on the
-        plane between two ranks is owned by the lower one (the rank of the layers below it)."""
+        (:func:`rom.mesh_blocks.layer_block`). A node on the plane between two blocks is owned by the block below
+        it (with the layers in rank order, as :meth:`rom.hifi_case.MeshSpec.block` deals them, the lower rank, as
+        :meth:`distributed` has it)."""
 
         points_per_element = tetrahedron(STIFFNESS_DEGREE[block.mesh.order]).size
         points = (points_per_element * block.elements[:, None] + np.arange(points_per_element)).ravel()
         dofs = (3 * block.nodes[:, None] + np.arange(3)).ravel()
         subdomain = Subdomain(block.elements, block.nodes, dofs, points, block.mesh)
-        owned = np.repeat(~block.lower | (comm.Get_rank() == 0), 3)
+        owned = np.repeat(~block.lower, 3)
         n_points = points_per_element * block.n_elements
         return cls(VectorSpace(block.mesh), dofs, points, 3 * block.n_nodes, n_points, comm, owned, subdomain)
 
