@@ -174,25 +174,20 @@ def _run_lanes_compiled(
 
 
 @jit
-def _advance_system(menu_mask, s, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals, status):
-    """System ``s`` of the kernel's arrays: :func:`run_menu`. (A compiled function of its own: inlined into the
-    parallel loop, the integrators ran up to 30 % slower.)"""
+def _run_system(menu_mask, s, pooled, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals, status):
+    """System ``s`` of the kernel's arrays: :func:`run_menu`, (re)started if ``restart[s]``; or, ``pooled`` (handed to
+    the pool by a lock-step run), on from where its lane left it, its steps and force evaluations added to those it
+    took in the lane. (A compiled function of its own: inlined into the parallel loop, the integrators ran up to 30 %
+    slower.)"""
     k = kind[s]
-    t[s], steps[s], evals[s], status[s] = run_menu(
-        menu_mask, k, restart[s], x[s], v[s], m[s], eps2[s], param[s], work[s, : sizes[k]], t[s], t_target[s], max_steps
-    )
-
-
-@jit
-def _finish_system(menu_mask, s, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals, status):
-    """System ``s``, handed to the pool by a lock-step run: :func:`run_menu` on from where its lane left it, its steps
-    and force evaluations added to those it took in the lane."""
-    k = kind[s]
+    steps_before = steps[s] if pooled else 0
+    evals_before = evals[s] if pooled else 0
     t[s], done, more, status[s] = run_menu(
-        menu_mask, k, False, x[s], v[s], m[s], eps2[s], param[s], work[s, : sizes[k]], t[s], t_target[s], max_steps - steps[s]
-    )
-    steps[s] += done
-    evals[s] += more
+        menu_mask, k, restart[s] and not pooled, x[s], v[s], m[s], eps2[s], param[s], work[s, : sizes[k]], t[s], t_target[s],
+        max_steps - steps_before,
+    )  # fmt: skip
+    steps[s] = steps_before + done
+    evals[s] = evals_before + more
 
 
 @jit
@@ -256,16 +251,19 @@ def _kernel(menu_mask: int, n_bodies: int) -> Callable[..., None]:
                     fetch_add(groups_left, 0, -1)
                 else:
                     system = alone[item if item < n_first else item - n_groups]
-                    _advance_system(
-                        menu_mask, system, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals,
-                        status,
+                    _run_system(
+                        menu_mask, system, False, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps,
+                        evals, status,
                     )  # fmt: skip
                     observe(system, m, x, v, eps2, energies, t_coll)
             while True:
                 system = _pooled(pool, take_next(pool_taken), groups_left)
                 if system < 0:
                     break
-                _finish_system(menu_mask, system, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals, status)
+                _run_system(
+                    menu_mask, system, True, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals,
+                    status,
+                )  # fmt: skip
                 observe(system, m, x, v, eps2, energies, t_coll)
 
     return kernel
