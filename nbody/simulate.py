@@ -357,7 +357,7 @@ def _check_times(t_end: float, record_times: RecordTimes) -> np.ndarray | None:
     if times.size == 0:
         return times.reshape(0)
     times = np.unique(times)
-    if times.size and (not np.all(np.isfinite(times)) or times[0] < 0.0 or times[-1] > t_end):
+    if not np.all(np.isfinite(times)) or times[0] < 0.0 or times[-1] > t_end:
         raise ArgumentError(f"must lie in [0, t_end = {t_end}]", ("record_times",))
     return times
 
@@ -427,8 +427,7 @@ def integrate(
     simulation = Simulation(system, integrator, radii=radii, on_collision=on_collision, **parameters)
     name = simulation.settings.integrator
     radius = (escape_radius if escape_radius is not None else default_escape_radius(system)) if stop_on_escape else 0.0
-    later = None if times is None else times[times > 0.0]
-    targets = np.union1d(later, [t_end]) if later is not None and later.size else np.array([t_end])
+    targets = np.array([t_end]) if times is None or times.size == 0 else np.union1d(times[times > 0.0], [t_end])
     out_t, out_x, out_v = [np.zeros(1)], [simulation.x[None].copy()], [simulation.v[None].copy()]
     started = _time.perf_counter()
     with ProgressBar(name, total=float(t_end), unit="t", enabled=progress) as bar:
