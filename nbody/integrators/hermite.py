@@ -15,8 +15,8 @@ Step criteria (parameter ``eta``):
   with non-zero acceleration, and at most ``eta`` times the collision time below);
 - collision time (AMUSE's Hermite): ``dt = eta * min over pairs (r / v, sqrt(r^3 / (m_i + m_j)))``.
 
-Work array: ``a, j, a2, a3, x_p, v_p, a_1, j_1`` (each N x 3), then a flag telling whether
-``a2, a3`` are known.
+Work array: ``a, j, a2 h^2, a3 h^3, x_p, v_p, a_1, j_1`` (each N x 3), then the last step ``h`` (0 before the
+first step: ``a2, a3`` not known yet).
 """
 
 import math
@@ -29,6 +29,9 @@ from nbody.forces import accelerations_jerks, collision_time
 from nbody.lanes import DT, DT_MAX, LANES, OWN, PARAM, SCALE
 
 _BLOCKS = 8
+_SIXTH = 1.0 / 6.0
+_TWENTY_FOURTH = 1.0 / 24.0
+_HUNDRED_TWENTIETH = 1.0 / 120.0
 
 
 def work_size(n: int) -> int:
@@ -58,15 +61,19 @@ def _predicted(x, v, a0, j0, dt, dt2, dt3):
 
 
 @jit_inline
-def _corrected(xp, vp, a0, j0, a1, j1, dt, dt2, dt3):
-    """The corrected position and velocity of one coordinate, and its ``a2, a3`` at the end of the step."""
+def _corrected(xp, vp, a0, j0, a1, j1, dt, dt2):
+    """The corrected position and velocity of one coordinate, and its ``a2 dt^2, a3 dt^3`` at the end of the step.
+
+    The second and third derivatives enter the corrector multiplied by powers of ``dt`` that cancel their
+    denominators, so the corrector divides by nothing; Aarseth's criterion, the only reader of ``a2, a3``, scales
+    their lengths once a body (:func:`aarseth_dt`)."""
     da = a0 - a1
-    snap = (-6.0 * da - dt * (4.0 * j0 + 2.0 * j1)) / dt2
-    crackle = (12.0 * da + 6.0 * dt * (j0 + j1)) / dt3
+    snap = -6.0 * da - dt * (4.0 * j0 + 2.0 * j1)  # a2 dt^2 at the start of the step
+    crackle = 12.0 * da + 6.0 * dt * (j0 + j1)  # a3 dt^3
     return (
-        xp + dt2 * dt2 / 24.0 * snap + dt3 * dt2 / 120.0 * crackle,
-        vp + dt3 / 6.0 * snap + dt2 * dt2 / 24.0 * crackle,
-        snap + dt * crackle,
+        xp + dt2 * _TWENTY_FOURTH * snap + dt2 * _HUNDRED_TWENTIETH * crackle,
+        vp + dt * _SIXTH * snap + dt * _TWENTY_FOURTH * crackle,
+        snap + crackle,
         crackle,
     )
 
@@ -84,11 +91,11 @@ def advance(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, dt: float,
     accelerations_jerks(m, xp, vp, eps2, a1, j1)
     for i in range(n):
         for k in range(3):
-            # a2, a3: the derivatives at the end of the step, for Aarseth's criterion
-            x[i, k], v[i, k], a2[i, k], a3[i, k] = _corrected(xp[i, k], vp[i, k], a0[i, k], j0[i, k], a1[i, k], j1[i, k], dt, dt2, dt3)
+            # a2 dt^2, a3 dt^3: the derivatives at the end of the step, for Aarseth's criterion
+            x[i, k], v[i, k], a2[i, k], a3[i, k] = _corrected(xp[i, k], vp[i, k], a0[i, k], j0[i, k], a1[i, k], j1[i, k], dt, dt2)
             a0[i, k] = a1[i, k]
             j0[i, k] = j1[i, k]
-    work[-1] = 1.0
+    work[-1] = dt
 
 
 @jit_inline
@@ -96,15 +103,16 @@ def aarseth_dt(work: np.ndarray, n: int, eta: float) -> float:
     """Aarseth's shared step from the stored derivatives (``eta * min |a|/|j|`` before the first step)."""
     a0, j0, a2, a3, _, _, _, _ = _views(work, n)
     best = np.inf
-    known = work[-1] != 0.0
+    h = work[-1]
+    known = h != 0.0
     for i in range(n):
         a = _squared_length(a0[i, 0], a0[i, 1], a0[i, 2])
         j = _squared_length(j0[i, 0], j0[i, 1], j0[i, 2])
         if known:
             s2 = _squared_length(a2[i, 0], a2[i, 1], a2[i, 2])
-            candidate = _aarseth_candidate(known, eta, a, j, s2, _squared_length(a3[i, 0], a3[i, 1], a3[i, 2]))
+            candidate = _aarseth_candidate(known, eta, a, j, s2, _squared_length(a3[i, 0], a3[i, 1], a3[i, 2]), h)
         else:
-            candidate = _aarseth_candidate(known, eta, a, j, 0.0, 0.0)
+            candidate = _aarseth_candidate(known, eta, a, j, 0.0, 0.0, h)
         if candidate < best:  # NaN (a body with zero acceleration and jerk) never wins
             best = candidate
     return _aarseth_step(known, best)
@@ -117,15 +125,18 @@ def _squared_length(x, y, z):
 
 
 @jit_inline
-def _aarseth_candidate(known, eta, a, j, s, c):
-    """Aarseth's step of one body from the squared lengths of its acceleration and its three derivatives, squared
-    (``s, c`` unused before the first step, when only ``a, j`` are ``known``: ``eta |a| / |j|``, not squared).
-    Two square roots a body, of the products ``|a|^2 |a2|^2`` and ``|j|^2 |a3|^2``, not one of each length.
+def _aarseth_candidate(known, eta, a, j, s, c, h):
+    """Aarseth's step of one body from the squared lengths of its acceleration and jerk and of ``a2 h^2, a3 h^3``,
+    squared (``h`` the last step; ``s, c, h`` unused before the first step, when only ``a, j`` are ``known``:
+    ``eta |a| / |j|``, not squared). Two square roots a body, of the products ``|a|^2 |a2|^2`` and
+    ``|j|^2 |a3|^2``, not one of each length; the powers of ``h`` multiplied out of the quotient, so that
+    ``eta (|a||a2| + |j|^2) / (|j||a3| + |a2|^2)`` is ``eta h^2 (|a||a2 h^2| + |j|^2 h^2) / (h |j||a3 h^3| + |a2 h^2|^2)``.
 
     :func:`_aarseth_step` takes the square root of the bodies' minimum once: a correctly rounded square root is
     monotone, so that is bit for bit the minimum of the bodies' roots."""
     if known:
-        return eta * (math.sqrt(a * s) + j) / (math.sqrt(j * c) + s)
+        h2 = h * h
+        return eta * h2 * (math.sqrt(a * s) + j * h2) / (h * math.sqrt(j * c) + s)
     return eta * math.sqrt(a / j) if a > 0.0 else np.inf  # a body at rest by symmetry sets no scale
 
 
@@ -192,12 +203,12 @@ def _lane_advance(rows: lanes.Rows) -> lanes.LaneFunction:
                 h = d[DT * LANES + lane]
                 t[x * LANES + lane], t[v * LANES + lane], t[a2 * LANES + lane], t[a3 * LANES + lane] = _corrected(
                     t[xp * LANES + lane], t[vp * LANES + lane], t[a0 * LANES + lane], t[j0 * LANES + lane], t[a1 * LANES + lane],
-                    t[j1 * LANES + lane], h, h * h, h * h * h,
+                    t[j1 * LANES + lane], h, h * h,
                 )  # fmt: skip
                 t[a0 * LANES + lane] = t[a1 * LANES + lane]
                 t[j0 * LANES + lane] = t[j1 * LANES + lane]
         for lane in range(w):
-            s[known * LANES + lane] = 1.0
+            s[known * LANES + lane] = d[DT * LANES + lane]
 
     return run
 
@@ -226,6 +237,7 @@ def lane_step_aarseth(n: int, work_size: int) -> lanes.LaneStep:
                     _lane_squared_length(t, j0, lane),
                     _lane_squared_length(t, a2, lane),
                     _lane_squared_length(t, a3, lane),
+                    d[OWN * LANES + lane],
                 )
                 d[DT * LANES + lane] = candidate if candidate < before else before
         for lane in range(w):

@@ -166,6 +166,22 @@ def test_hermite_aarseth_step_uses_true_derivatives(figure_eight):
     assert dt_chosen == pytest.approx(expected, rel=3e-3)
 
 
+def test_hermite_stores_scaled_derivatives_and_aarseth_takes_them_as_the_textbook_quotient(figure_eight):
+    """The work array holds ``a2 h^2, a3 h^3`` and the last step ``h``; Aarseth's step from them, its powers of ``h``
+    multiplied out, equals ``sqrt(eta (|a||a2| + |j|^2) / (|j||a3| + |a2|^2))`` of the unscaled derivatives."""
+    eta = 1e-3
+    simulation = simulate.Simulation(figure_eight, "hermite", eta=eta)
+    simulation.advance(0.2)
+    work = simulation.work
+    h = work[-1]
+    assert 0.0 < h < 0.2
+    blocks = work[:-1].reshape(8, 3, 3)
+    a, j, a2, a3 = blocks[0], blocks[1], blocks[2] / h**2, blocks[3] / h**3
+    norm = lambda q: np.linalg.norm(q, axis=1)  # noqa: E731
+    expected = np.sqrt(eta * (norm(a) * norm(a2) + norm(j) ** 2) / (norm(j) * norm(a3) + norm(a2) ** 2)).min()
+    assert hermite.aarseth_dt(work, 3, eta) == pytest.approx(expected, rel=1e-13)
+
+
 def test_hermite_collision_criterion_first_step(figure_eight):
     simulation = simulate.Simulation(figure_eight, "hermite", eta=0.03, criterion="collision")
     simulation.advance(1.0, max_steps=1)
