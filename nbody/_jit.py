@@ -21,6 +21,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
+from types import FunctionType
 from typing import Any, cast
 
 import numba
@@ -88,6 +89,16 @@ def jit(function):
 def jit_inline(function):
     """:func:`jit`, inlined into its callers (for small helpers called in every step, e.g. work-array views)."""
     return numba.njit(cache=True, error_model="numpy", inline="always")(own_cache_file(function))
+
+
+def inlined_twin(compiled):
+    """A twin of the compiled function ``compiled`` (its Python source, compiled again) that :func:`jit_inline`
+    inlines into its callers, for the callers where a call costs more than it saves (its own cache file)."""
+    source = compiled.py_func
+    twin = FunctionType(source.__code__, source.__globals__, source.__name__, source.__defaults__, source.__closure__)
+    twin.__qualname__ = f"{source.__qualname__}.inlined"
+    twin.__module__, twin.__doc__ = source.__module__, source.__doc__
+    return jit_inline(twin)
 
 
 def parallel_jit(function):

@@ -19,7 +19,7 @@ import numpy as np
 
 from nbody._jit import borrowed, jit, jit_inline
 from nbody.events import closest_pair, colliding_pair, escaping_body, pair_state, passed_inside
-from nbody.integrators.dispatch import step
+from nbody.integrators.dispatch import step, step_inlined
 
 
 class Status(IntEnum):
@@ -178,7 +178,10 @@ def advance(code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_rad
             v_start[:, :] = v
             work_start[:] = work
             t_start = t
-        dt, evals = step(code, x, v, m, eps2, param, remaining, work)
+        if radii is None:  # (a separate branch: Numba prunes the other; see nbody.integrators.dispatch.INLINED)
+            dt, evals = step_inlined(code, x, v, m, eps2, param, remaining, work)
+        else:
+            dt, evals = step(code, x, v, m, eps2, param, remaining, work)
         n_steps += 1
         n_evals += evals
         if not (dt > 0.0) or t + dt == t:
