@@ -49,6 +49,13 @@ DEFAULT_OPTIONS: dict[str, str | int | float] = {
 #: and the increment was cut; FGMRES solved it in 245 iterations (BiCGStab in 137, with two products each).
 KRYLOV = {True: "cg", False: "fgmres"}
 
+#: Options of the global database (PETSc reads them without a prefix) set while a solve on several processes sets
+#: itself up: GAMG's coarse operators ``P^T A P`` by the "all at once" product, which keeps no intermediate products for
+#: the next tangents (the default parallel product kept 168 MB of them on the 57k-dof blade on 2 ranks, where one
+#: process kept 20: PETSc's memory 201 -> 129 MB a rank, the peak 735 -> 670 MB, the same Newton and Krylov
+#: iterations). One process has no such product (``-log_view_memory``, 2026-12-08).
+PARALLEL_GLOBAL_OPTIONS: dict[str, str] = {"matptap_via": "allatonce"}
+
 _prefixes = itertools.count()
 
 
@@ -215,14 +222,19 @@ class PetscSolve:
         """The options in PETSc's database while a solve sets itself up (GAMG reads its levels' options at setup,
         inside ``KSPSolve``), and removed after: PETSc warns at exit about options no object used (a GAMG option
         when the case chose another preconditioner)."""
-        database = self.PETSc.Options(self.prefix)
+        database, unprefixed = self.PETSc.Options(self.prefix), self.PETSc.Options()
+        parallel = {} if self.comm is None else PARALLEL_GLOBAL_OPTIONS
         for name, value in self.options.items():
             database.setValue(name, value)
+        for name, value in parallel.items():
+            unprefixed.setValue(name, value)
         try:
             yield
         finally:
             for name in self.options:
                 database.delValue(name)
+            for name in parallel:
+                unprefixed.delValue(name)
 
     def _solver(self, symmetric: bool) -> Any:
         """The Krylov solver, created with the options at its first use and kept, with its preconditioner, for the
