@@ -41,8 +41,8 @@ def _lane_step(module: str, function: str) -> Callable[..., Any] | None:
 #: The compiled step functions, numbered as :data:`~nbody.integrators.table.STEP_TABLE`.
 STEP_FUNCTIONS: tuple[Callable[..., Any], ...] = tuple(_function(BY_NAME[name].module, function) for name, function in STEP_TABLE)
 #: Integrators whose step functions the time loop without collisions inlines (:func:`step_inlined`): a Hermite step
-#: takes about 120 ns, and the call, its arguments and its returned tuple cost 8 % of it (8.9 against 8.2 M steps/s on
-#: the figure-eight). Inlined into the loop with collisions, whose branches Numba prunes, its loops trip Numba's IR
+#: takes about 110-125 ns, and the call, its arguments and its returned tuple cost about 12 % of it (9.05-9.32 against
+#: 8.03-8.13 M steps/s on the figure-eight, docs/nbody.md). Inlined into the loop with collisions, whose branches Numba prunes, its loops trip Numba's IR
 #: checks (``NumbaIRAssumptionWarning``), so that loop calls them (:func:`step`).
 INLINED = ("hermite",)
 #: :data:`STEP_FUNCTIONS`, those of :data:`INLINED` as inlined twins.

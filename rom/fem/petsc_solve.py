@@ -221,20 +221,20 @@ class PetscSolve:
     def _options(self) -> Iterator[None]:
         """The options in PETSc's database while a solve sets itself up (GAMG reads its levels' options at setup,
         inside ``KSPSolve``), and removed after: PETSc warns at exit about options no object used (a GAMG option
-        when the case chose another preconditioner)."""
-        database, unprefixed = self.PETSc.Options(self.prefix), self.PETSc.Options()
-        parallel = {} if self.comm is None else PARALLEL_GLOBAL_OPTIONS
-        for name, value in self.options.items():
-            database.setValue(name, value)
-        for name, value in parallel.items():
-            unprefixed.setValue(name, value)
+        when the case chose another preconditioner). On several processes also :data:`PARALLEL_GLOBAL_OPTIONS`, without
+        the prefix."""
+        settings = [(self.PETSc.Options(self.prefix), self.options)]
+        if self.comm is not None:
+            settings.append((self.PETSc.Options(), PARALLEL_GLOBAL_OPTIONS))
+        for database, options in settings:
+            for name, value in options.items():
+                database.setValue(name, value)
         try:
             yield
         finally:
-            for name in self.options:
-                database.delValue(name)
-            for name in parallel:
-                unprefixed.delValue(name)
+            for database, options in settings:
+                for name in options:
+                    database.delValue(name)
 
     def _solver(self, symmetric: bool) -> Any:
         """The Krylov solver, created with the options at its first use and kept, with its preconditioner, for the
