@@ -53,7 +53,8 @@ KRYLOV = {True: "cg", False: "fgmres"}
 #: itself up: GAMG's coarse operators ``P^T A P`` by the "all at once" product, which keeps no intermediate products for
 #: the next tangents (the default parallel product kept 168 MB of them on the 57k-dof blade on 2 ranks, where one
 #: process kept 20: PETSc's memory 201 -> 129 MB a rank, the peak 735 -> 670 MB, the same Newton and Krylov
-#: iterations). One process has no such product (``-log_view_memory``, 2026-12-08).
+#: iterations). One process has no such product (``-log_view_memory``, 2026-12-08). A case's option of one of these
+#: names replaces the value here, on any number of processes.
 PARALLEL_GLOBAL_OPTIONS: dict[str, str] = {"matptap_via": "allatonce"}
 
 _prefixes = itertools.count()
@@ -166,7 +167,13 @@ class PetscSolve:
         # orthonormal over the ranks, as PETSc requires of a near-null space
         self.modes = np.linalg.qr(modes)[0] if comm is None else tsqr(modes, comm)[0]
         self.prefix = f"adaptsim{next(_prefixes)}_"
-        self.options = {**DEFAULT_OPTIONS, **(options or {})}
+        options = options or {}
+        # the options of the solver's prefix, and those PETSc reads without a prefix (:data:`PARALLEL_GLOBAL_OPTIONS`)
+        self.options = {**DEFAULT_OPTIONS, **{name: value for name, value in options.items() if name not in PARALLEL_GLOBAL_OPTIONS}}
+        self.global_options = {
+            **(PARALLEL_GLOBAL_OPTIONS if comm is not None else {}),
+            **{name: value for name, value in options.items() if name in PARALLEL_GLOBAL_OPTIONS},
+        }
         self.pattern: tuple[np.ndarray, np.ndarray] | None = None
         self.matrix: Any = None
         self.krylov: Any = None  # the solver and its preconditioner, kept for the next tangents of the pattern
@@ -221,11 +228,9 @@ class PetscSolve:
     def _options(self) -> Iterator[None]:
         """The options in PETSc's database while a solve sets itself up (GAMG reads its levels' options at setup,
         inside ``KSPSolve``), and removed after: PETSc warns at exit about options no object used (a GAMG option
-        when the case chose another preconditioner). On several processes also :data:`PARALLEL_GLOBAL_OPTIONS`, without
-        the prefix."""
-        settings = [(self.PETSc.Options(self.prefix), self.options)]
-        if self.comm is not None:
-            settings.append((self.PETSc.Options(), PARALLEL_GLOBAL_OPTIONS))
+        when the case chose another preconditioner). The global options (on several processes
+        :data:`PARALLEL_GLOBAL_OPTIONS`, and the case's options of those names) without the prefix."""
+        settings = [(self.PETSc.Options(self.prefix), self.options), (self.PETSc.Options(), self.global_options)]
         for database, options in settings:
             for name, value in options.items():
                 database.setValue(name, value)

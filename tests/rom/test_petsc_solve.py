@@ -182,3 +182,22 @@ def test_the_asymmetry_of_a_tangent_is_its_relative_distance_to_its_transpose():
         assert solve.asymmetry(matrix, solve._assemble(matrix)) == pytest.approx(truth, rel=1e-12)
     assert 1e-3 < solve.asymmetry(skew, solve._assemble(skew)) < 0.1
     assert solve.asymmetry(stiffness, solve._assemble(stiffness)) < 1e-15
+
+
+def test_a_case_option_petsc_reads_without_a_prefix_goes_to_the_global_database_during_the_setup():
+    """``matptap_via`` (one of ``PARALLEL_GLOBAL_OPTIONS``) from the case is set without the solver's prefix while a
+    solve sets up, replacing the default, and removed after; the other options keep the prefix; one process sets no
+    global option of its own."""
+    from rom.fem.petsc_solve import PARALLEL_GLOBAL_OPTIONS, PetscSolve
+
+    mesh = box((1.0, 0.4, 0.3), (2, 1, 1), 2)
+    positions = np.repeat(mesh.points, 3, axis=0)
+    free = np.ones(3 * mesh.n_nodes, bool)
+    assert "matptap_via" in PARALLEL_GLOBAL_OPTIONS and PetscSolve.serial(free, positions).global_options == {}
+    solve = PetscSolve.serial(free, positions, {"matptap_via": "scalable", "ksp_rtol": 1e-9})
+    assert solve.global_options == {"matptap_via": "scalable"} and "matptap_via" not in solve.options
+    everywhere, prefixed = solve.PETSc.Options(), solve.PETSc.Options(solve.prefix)
+    with solve._options():
+        assert everywhere.getString("matptap_via") == "scalable" and not prefixed.hasName("matptap_via")
+        assert prefixed.getReal("ksp_rtol") == 1e-9 and not everywhere.hasName("ksp_rtol")
+    assert not everywhere.hasName("matptap_via") and not prefixed.hasName("ksp_rtol")
