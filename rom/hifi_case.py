@@ -218,11 +218,22 @@ class TemperatureSpec(StrictModel):
 
         if self.file is not None:
             values = self.file_values(points.shape[0])
-            values = values if nodes is None else values[nodes]
-            return lambda t: reference + history.factor(t) * (values - reference)
+            return self._scaled(values if nodes is None else values[nodes], reference, history)
         expression = FieldExpression(self.expression, self.parameters, "loading.temperature.expression")
         where = points if nodes is None else points[nodes]
         return lambda t: expression(where, t, history.factor(t))
+
+    def build_part(self, points: np.ndarray, numbers: np.ndarray, n_nodes: int, reference: float, history: History):
+        """``T(t)`` at part of a mesh of ``n_nodes`` nodes: its nodes of numbers ``numbers`` at ``points`` (a rank's
+        block of the mesh, built alone: a file's values are read whole, one number per node, and taken at ``numbers``)."""
+        if self.file is not None:
+            return self._scaled(self.file_values(n_nodes)[numbers], reference, history)
+        return self.build(points, reference, history)
+
+    @staticmethod
+    def _scaled(values: np.ndarray, reference: float, history: History):
+        """``T(t) = T_ref + load(t) (values - T_ref)``."""
+        return lambda t: reference + history.factor(t) * (values - reference)
 
     def file_values(self, n_nodes: int) -> np.ndarray:
         """The temperatures of ``file``, one per node, checked (:class:`CaseError` naming the file otherwise)."""
@@ -240,10 +251,11 @@ class TemperatureSpec(StrictModel):
             raise CaseError(f"{self.file!r} holds {bad.size} values that are not finite (first at node {bad[0]})", field=where)
         return values
 
-    def check_on(self, points: np.ndarray, history: History) -> None:
-        """Evaluate the field once at ``points`` at every time of ``history`` (:class:`CaseError` when it fails)."""
+    def check_on(self, points: np.ndarray, history: History, n_nodes: int | None = None) -> None:
+        """Evaluate the field once at ``points`` (nodes of a mesh of ``n_nodes`` nodes, all of them by default) at
+        every time of ``history`` (:class:`CaseError` when it fails)."""
         if self.file is not None:
-            self.file_values(points.shape[0])
+            self.file_values(points.shape[0] if n_nodes is None else n_nodes)
             return
         from rom.expressions import FieldExpression
 
@@ -389,13 +401,14 @@ class HifiCase(CaseModel):
             check_memory(self.estimated_bytes(n_nodes, n_cells), f"the blade mesh {a} x {b} x {c} and its solve")
         try:
             if self.by_layers():
-                points = self.validated_block().mesh.points
+                block = self.validated_block()
+                points, n_nodes = block.mesh.points, block.n_nodes
             else:
                 mesh = self.validated_mesh()
                 if self.mesh.source == "file":
                     check_memory(self.estimated_bytes(mesh.n_nodes, mesh.n_cells), f"the mesh ({mesh.n_nodes} nodes) and its solve")
-                points = mesh.points
-            self.loading.temperature.check_on(points, self.loading.history)
+                points, n_nodes = mesh.points, mesh.n_nodes
+            self.loading.temperature.check_on(points, self.loading.history, n_nodes)
         except (CaseError, InputError) as error:
             raise ValueError(str(error)) from None
         return self
@@ -408,18 +421,12 @@ class HifiCase(CaseModel):
 
     def by_layers(self) -> bool:
         """Whether each rank builds only its own part of the mesh (:meth:`validated_block`): a ``rom_hifi`` case under
-        ``mpiexec`` on the generated blade, with a temperature expression (a file holds every node's value) and at
-        least one layer of cells along the height per rank. Otherwise every rank builds the whole mesh and takes
-        its share of the elements (METIS)."""
+        ``mpiexec`` on the generated blade with at least one layer of cells along the height per rank (a temperature
+        file is read by every rank, one number per node of the whole mesh, and taken at its block's nodes).
+        Otherwise every rank builds the whole mesh and takes its share of the elements (METIS)."""
         from adaptsim.launch import launched_ranks
 
-        ranks = launched_ranks()
-        return (
-            self.kind == "rom_hifi"
-            and 1 < ranks <= self.mesh.divisions[2]
-            and self.mesh.source == "blade"
-            and self.loading.temperature.file is None
-        )
+        return self.kind == "rom_hifi" and 1 < launched_ranks() <= self.mesh.divisions[2] and self.mesh.source == "blade"
 
     def validated_block(self) -> MeshBlock:
         """This rank's part of the blade (:meth:`MeshSpec.block`), built once: by validation, then handed to the run."""

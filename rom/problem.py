@@ -37,6 +37,7 @@ def local_problem(case: HifiCase, layout) -> MechanicalProblem:
     the interface dofs with the neighbouring ranks), the temperatures at its nodes; no array of the whole mesh."""
     from rom.parallel.solver import CollectiveMaterial, DistributedSpace
 
+    assert layout.subdomain is not None  # a block's layout knows its nodes' numbers in the whole mesh
     points = layout.space.mesh.points
     material = case.material.build()
     coordinate = points[:, "xyz".index(case.loading.clamp_axis)]
@@ -46,7 +47,9 @@ def local_problem(case: HifiCase, layout) -> MechanicalProblem:
         CollectiveMaterial(material, layout.comm),
         clamped(coordinate, low, high),
         force_history(case, layout.interface_sum(unit_body_force(case, layout.space))),
-        temperature_history(case, points, material),
+        case.loading.temperature.build_part(
+            points, layout.subdomain.nodes, layout.n_dofs // 3, material.reference_temperature, case.loading.history
+        ),
     )
 
 

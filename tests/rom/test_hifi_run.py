@@ -175,6 +175,25 @@ def test_under_mpiexec_the_result_file_is_the_serial_one(tmp_path):
 
 
 @pytest.mark.mpi
+def test_nodal_temperatures_from_a_file_reach_each_ranks_own_layers(tmp_path):
+    """A temperature file (one value per node of the whole blade, not a function of position the expression could
+    give) under ``mpiexec -n 3``, each rank building its own layers: the serial run's snapshots, temperatures included."""
+    mesh = load_case(CASE, SMALL).case.mesh.build()
+    x, y, z = ((mesh.points - mesh.points.min(axis=0)) / np.ptp(mesh.points, axis=0)).T
+    noise = np.random.default_rng(0).uniform(-15.0, 15.0, mesh.n_nodes)
+    np.save(tmp_path / "temperature.npy", 900.0 + 200.0 * z + 60.0 * x * y + noise)
+    file = [f"loading.temperature.file={tmp_path / 'temperature.npy'}"]
+    serial = load_results(run_case(load_case(CASE, [*SMALL, *file]), tmp_path / "serial").result_path)
+    args = ["--set", file[0], "--out", str(tmp_path / "mpi")]
+    completed = run_under_mpiexec([ADAPTSIM, "run", str(CASE), *SMALL_ARGS, *args], 3, cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    assert "3 rank(s), each building its own layers of the mesh" in completed.stderr
+    distributed = load_results(tmp_path / "mpi" / "result.h5")
+    assert_same_snapshots(distributed, serial)
+    assert np.ptp(serial["temperature"][-2]) > 200.0  # the file's field, not the case's expression
+
+
+@pytest.mark.mpi
 def test_a_serial_checkpoint_resumes_under_mpiexec(tmp_path, monkeypatch):
     serial = load_results(run_case(load_case(CASE, SMALL), tmp_path / "serial").result_path)
     killed_run(tmp_path, monkeypatch, "resumed")
@@ -235,8 +254,8 @@ def test_memory_estimate_of_a_petsc_solve_is_shared_by_the_ranks_on_this_machine
 
 def test_under_mpiexec_each_rank_builds_only_its_layers_of_the_blade(monkeypatch):
     """A rank of a ``rom_hifi`` run on the generated blade validates and keeps its own layers (a third of them of
-    three ranks), never the whole mesh; with more ranks than layers, a temperature file or another kind, every rank
-    builds the whole mesh (and takes its share by METIS)."""
+    three ranks), never the whole mesh; with more ranks than layers or another kind, every rank builds the whole mesh
+    (and takes its share by METIS)."""
     from rom.hifi_case import MeshSpec
 
     def whole_mesh(self):
