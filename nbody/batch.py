@@ -1,29 +1,27 @@
-"""Many independent systems integrated to one time in parallel (``numba.prange`` over the systems): :func:`integrate_batch`.
+"""Many independent systems integrated to one time in parallel: :func:`integrate_batch`.
 
-Each system runs the compiled time loop (:func:`nbody.time_loop.advance`) of the integrator's step function from its own
-start to ``t_end``; the systems share the integrator, its settings, the events and the radii.
+The systems run in one call of the batch engine (:class:`~nbody.batch_engine.BatchEngine`, a menu of one stepper):
+those of an integrator with a lane step sixteen at a time in lock step, the others (and every system when bodies have
+radii) each in the compiled time loop (:func:`nbody.time_loop.advance`), over all threads. Each system's result is bit
+for bit that of :func:`~nbody.simulate.integrate` on it alone; the systems share the integrator, its settings, the
+events and the radii.
 """
 
 from __future__ import annotations
 
-import functools
 import time as _time
-from collections.abc import Callable
 from dataclasses import dataclass
 
-import numba
 import numpy as np
-from numba import prange
 
-from nbody._jit import parallel_jit, take_next
+from nbody.batch_engine import BatchEngine
 from nbody.collisions import check_radii
 from nbody.diagnostics import energy
 from nbody.errors import ArgumentError
-from nbody.integrators.dispatch import init
 from nbody.integrators.settings import IntegratorSettings, as_settings
 from nbody.simulate import check_end_time
 from nbody.state import System
-from nbody.time_loop import advance, loop_radii
+from nbody.time_loop import loop_radii
 
 
 @dataclass
@@ -42,43 +40,6 @@ class BatchResult:
     wall_time: float
 
 
-@functools.cache
-def _batch_kernel(code: int, module_code: int) -> Callable[..., tuple[np.ndarray, ...]]:
-    """The batch loop compiled for step function ``code`` of integrator ``module_code`` (constants of the closure)."""
-
-    @parallel_jit
-    def run_batch(masses, X, V, eps2, param, t_end, max_steps, escape_radius, close_distance, radii, work_length, n_threads):
-        n_systems = X.shape[0]
-        times = np.zeros(n_systems)
-        steps = np.zeros(n_systems, dtype=np.int64)
-        evals = np.zeros(n_systems, dtype=np.int64)
-        status = np.zeros(n_systems, dtype=np.int64)
-        bodies = np.zeros(n_systems, dtype=np.int64)
-        counter = np.zeros(1, dtype=np.int64)
-        for _worker in prange(n_threads):
-            while True:
-                s = take_next(counter)  # the next system, to whichever thread is free
-                if s >= n_systems:
-                    break
-                x = X[s]
-                v = V[s]
-                m = masses[s]
-                work = np.zeros(work_length)
-                first = init(module_code, x, v, m, eps2, work)
-                t, ns, ne, st, body, _ = advance(
-                    code, x, v, m, eps2, param, work, 0.0, t_end, max_steps, escape_radius, close_distance, radii,
-                    np.empty(0), np.empty((0, 1, 3)), np.empty((0, 1, 3)), 0,
-                )  # fmt: skip
-                times[s] = t
-                steps[s] = ns
-                evals[s] = ne + first
-                status[s] = st
-                bodies[s] = body
-        return times, steps, evals, status, bodies
-
-    return run_batch
-
-
 def integrate_batch(
     masses: np.ndarray,
     positions: np.ndarray,
@@ -93,7 +54,7 @@ def integrate_batch(
     softening: float = 0.0,
     **parameters: float | str | None,
 ) -> BatchResult:
-    """Integrate many independent systems to ``t_end`` in parallel (one system per thread at a time).
+    """Integrate many independent systems to ``t_end`` in parallel (one call of the batch engine).
 
     Parameters
     ----------
@@ -113,8 +74,8 @@ def integrate_batch(
         Final states, times reached, relative energy errors, steps, force evaluations and status codes
         (:class:`~nbody.time_loop.Status`).
     """
-    positions = np.ascontiguousarray(positions, dtype=np.float64).copy()
-    velocities = np.ascontiguousarray(velocities, dtype=np.float64).copy()
+    positions = np.asarray(positions, dtype=np.float64)
+    velocities = np.asarray(velocities, dtype=np.float64)
     if positions.ndim != 3 or positions.shape[2] != 3 or velocities.shape != positions.shape:
         raise ArgumentError(
             f"positions and velocities must have the same shape (B, N, 3), got {positions.shape} and {velocities.shape}",
@@ -130,21 +91,24 @@ def integrate_batch(
     eps2 = float(softening) ** 2
     initial_energy = np.array([energy(masses[s], positions[s], velocities[s], softening) for s in range(n_systems)])
     started = _time.perf_counter()
-    times, steps, evals, status, bodies = _batch_kernel(stepper.code, stepper.module_code)(
-        masses, positions, velocities, eps2, stepper.parameter, float(t_end),
-        max_steps, float(escape_radius), float(close_encounter), loop_radii(radii), stepper.work_size(n),
-        numba.get_num_threads(),
+    engine = BatchEngine([stepper], n_systems, n)
+    engine.masses[:], engine.positions[:], engine.velocities[:], engine.eps2[:] = masses, positions, velocities, eps2
+    everyone = np.arange(n_systems)
+    engine.advance(
+        everyone, np.zeros(n_systems, dtype=np.int64), np.full(n_systems, stepper.parameter), np.full(n_systems, float(t_end)),
+        np.ones(n_systems, dtype=bool), max_steps, escape_radius, close_encounter, loop_radii(radii),
     )  # fmt: skip
     wall = _time.perf_counter() - started
+    positions, velocities = engine.positions, engine.velocities
     final_energy = np.array([energy(masses[s], positions[s], velocities[s], softening) for s in range(n_systems)])
     return BatchResult(
         positions=positions,
         velocities=velocities,
-        times=times,
+        times=engine.t,
         energy_error=np.abs(final_energy - initial_energy) / np.abs(initial_energy),
-        n_steps=steps,
-        n_force_evals=evals,
-        status=status,
-        event_body=bodies,
+        n_steps=engine.n_steps,
+        n_force_evals=engine.n_force_evals,
+        status=engine.status,
+        event_body=engine.event_body,
         wall_time=wall,
     )

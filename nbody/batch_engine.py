@@ -50,16 +50,16 @@ def _kind_runner(code: int, module_code: int) -> Callable[..., Any]:
     """(Re)start integrator ``module_code`` if asked, then run the time loop of step function ``code``."""
 
     @jit_inline
-    def run(kind, restart, x, v, m, eps2, param, work, t, t_target, max_steps):
+    def run(kind, restart, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, radii):
         spent = 0
         if restart:
             work[:] = 0.0
             spent = init(module_code, x, v, m, eps2, work)
-        t, steps, evals, status, _, _ = advance(
-            code, x, v, m, eps2, param, work, t, t_target, max_steps, 0.0, 0.0, None,
+        t, steps, evals, status, body, _ = advance(
+            code, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, radii,
             np.empty(0), np.empty((0, 1, 3)), np.empty((0, 1, 3)), 0,
         )  # fmt: skip
-        return t, steps, spent + evals, status
+        return t, steps, spent + evals, status, body
 
     return run
 
@@ -72,10 +72,10 @@ def _menu_runner(kinds: tuple[Kind, ...]) -> Callable[..., Any]:
     rest = _menu_runner(kinds[1:])
 
     @jit_inline
-    def run(kind, restart, x, v, m, eps2, param, work, t, t_target, max_steps):
+    def run(kind, restart, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, radii):
         if kind == 0:
-            return first(kind, restart, x, v, m, eps2, param, work, t, t_target, max_steps)
-        return rest(kind - 1, restart, x, v, m, eps2, param, work, t, t_target, max_steps)
+            return first(kind, restart, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, radii)
+        return rest(kind - 1, restart, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, radii)
 
     return run
 
@@ -85,20 +85,21 @@ def menu_kinds(menu_mask: int) -> tuple[Kind, ...]:
     return tuple((code, INTEGRATOR_NAMES.index(name)) for code, (name, _) in enumerate(STEP_TABLE) if menu_mask >> code & 1)
 
 
-def run_menu(menu_mask, kind, restart, x, v, m, eps2, param, work, t, t_target, max_steps):
+def run_menu(menu_mask, kind, restart, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, radii):
     """Compiled code only: (re)start and advance one system with entry ``kind`` of the menu ``menu_mask`` (a
-    compile-time bit mask of step codes; the compiled kernel's cache key is then that number alone)."""
+    compile-time bit mask of step codes; the compiled kernel's cache key is then that number alone), with the time
+    loop's events (:func:`nbody.time_loop.advance`); returns ``(t, steps, force evaluations, status, body)``."""
     raise NotImplementedError("run_menu is called from compiled code only")
 
 
 @overload(run_menu, inline="always")
-def _run_menu_compiled(menu_mask, kind, restart, x, v, m, eps2, param, work, t, t_target, max_steps):
+def _run_menu_compiled(menu_mask, kind, restart, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, radii):
     if not isinstance(menu_mask, types.IntegerLiteral):
         raise TypingError(f"the menu must be a compile-time constant, got {menu_mask}")
     run = _menu_runner(menu_kinds(menu_mask.literal_value))
 
-    def call(menu_mask, kind, restart, x, v, m, eps2, param, work, t, t_target, max_steps):
-        return run(kind, restart, x, v, m, eps2, param, work, t, t_target, max_steps)
+    def call(menu_mask, kind, restart, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, radii):
+        return run(kind, restart, x, v, m, eps2, param, work, t, t_target, max_steps, escape_radius, close_distance, radii)
 
     return call
 
@@ -110,8 +111,8 @@ def _lanes_runner(entries: tuple[tuple[int, Callable[..., Any]], ...]) -> Callab
 
         @jit_inline
         def nothing(
-            kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, energies,
-            t_coll, min_active, pool, pool_size,
+            kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, body,
+            energies, t_coll, min_active, pool, pool_size, escape_radius, close_distance,
         ):  # fmt: skip
             return None
 
@@ -120,18 +121,18 @@ def _lanes_runner(entries: tuple[tuple[int, Callable[..., Any]], ...]) -> Callab
 
     @jit_inline
     def run(
-        kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, energies,
-        t_coll, min_active, pool, pool_size,
+        kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, body, energies,
+        t_coll, min_active, pool, pool_size, escape_radius, close_distance,
     ):  # fmt: skip
         if kind == index:
             first(
-                queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, energies,
-                t_coll, min_active, pool, pool_size,
+                queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, body, energies,
+                t_coll, min_active, pool, pool_size, escape_radius, close_distance,
             )  # fmt: skip
         else:
             rest(
-                kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status,
-                energies, t_coll, min_active, pool, pool_size,
+                kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, body,
+                energies, t_coll, min_active, pool, pool_size, escape_radius, close_distance,
             )  # fmt: skip
 
     return run
@@ -144,7 +145,7 @@ def lane_entries(menu_mask: int, n_bodies: int) -> tuple[int, ...]:
 
 def run_lanes(
     menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals,
-    status, energies, t_coll, min_active, pool, pool_size,
+    status, body, energies, t_coll, min_active, pool, pool_size, escape_radius, close_distance,
 ):  # fmt: skip
     """Compiled code only: the systems ``queue``, all of menu entry ``kind``, in lock step (:mod:`nbody.lockstep`);
     ``menu_mask`` and ``n_bodies`` are compile-time constants."""
@@ -154,7 +155,7 @@ def run_lanes(
 @overload(run_lanes, inline="always")
 def _run_lanes_compiled(
     menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals,
-    status, energies, t_coll, min_active, pool, pool_size,
+    status, body, energies, t_coll, min_active, pool, pool_size, escape_radius, close_distance,
 ):  # fmt: skip
     if not isinstance(menu_mask, types.IntegerLiteral) or not isinstance(n_bodies, types.IntegerLiteral):
         raise TypingError(f"the menu and the number of bodies must be compile-time constants, got {menu_mask}, {n_bodies}")
@@ -163,18 +164,21 @@ def _run_lanes_compiled(
 
     def call(
         menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals,
-        status, energies, t_coll, min_active, pool, pool_size,
+        status, body, energies, t_coll, min_active, pool, pool_size, escape_radius, close_distance,
     ):  # fmt: skip
         return run(
-            kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, energies,
-            t_coll, min_active, pool, pool_size,
+            kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, body, energies,
+            t_coll, min_active, pool, pool_size, escape_radius, close_distance,
         )  # fmt: skip
 
     return call
 
 
 @jit
-def _run_system(menu_mask, s, pooled, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals, status):
+def _run_system(
+    menu_mask, s, pooled, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals, status, body,
+    escape_radius, close_distance, radii,
+):  # fmt: skip
     """System ``s`` of the kernel's arrays: :func:`run_menu`, (re)started if ``restart[s]``; or, ``pooled`` (handed to
     the pool by a lock-step run), on from where its lane left it, its steps and force evaluations added to those it
     took in the lane. (A compiled function of its own: inlined into the parallel loop, the integrators ran up to 30 %
@@ -182,9 +186,9 @@ def _run_system(menu_mask, s, pooled, restart, kind, param, t_target, max_steps,
     k = kind[s]
     steps_before = steps[s] if pooled else 0
     evals_before = evals[s] if pooled else 0
-    t[s], done, more, status[s] = run_menu(
+    t[s], done, more, status[s], body[s] = run_menu(
         menu_mask, k, restart[s] and not pooled, x[s], v[s], m[s], eps2[s], param[s], work[s, : sizes[k]], t[s], t_target[s],
-        max_steps - steps_before,
+        max_steps - steps_before, escape_radius, close_distance, radii,
     )  # fmt: skip
     steps[s] = steps_before + done
     evals[s] = evals_before + more
@@ -205,12 +209,12 @@ def _pooled(pool, slot, groups_left):
 @jit
 def _advance_group(
     menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals,
-    status, energies, t_coll, min_active, pool, pool_size,
+    status, body, energies, t_coll, min_active, pool, pool_size, escape_radius, close_distance,
 ):  # fmt: skip
     """The systems ``queue`` of menu entry ``kind`` in lock step (:func:`run_lanes`)."""
     run_lanes(
         menu_mask, n_bodies, kind, queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals,
-        status, energies, t_coll, min_active, pool, pool_size,
+        status, body, energies, t_coll, min_active, pool, pool_size, escape_radius, close_distance,
     )  # fmt: skip
 
 
@@ -228,7 +232,7 @@ def _kernel(menu_mask: int, n_bodies: int) -> Callable[..., None]:
     @parallel_jit
     def kernel(
         alone, n_first, order, starts, group_kind, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps,
-        evals, status, energies, t_coll, min_active, n_threads,
+        evals, status, body, energies, t_coll, min_active, n_threads, escape_radius, close_distance, radii,
     ):  # fmt: skip
         n_groups = group_kind.shape[0]
         n_items = n_groups + alone.shape[0]
@@ -246,14 +250,15 @@ def _kernel(menu_mask: int, n_bodies: int) -> Callable[..., None]:
                     group = item - n_first
                     _advance_group(
                         menu_mask, n_bodies, group_kind[group], order[starts[group] : starts[group + 1]], restart, param, t_target,
-                        max_steps, m, x, v, eps2, work, t, steps, evals, status, energies, t_coll, min_active, pool, pool_size,
+                        max_steps, m, x, v, eps2, work, t, steps, evals, status, body, energies, t_coll, min_active, pool,
+                        pool_size, escape_radius, close_distance,
                     )  # fmt: skip
                     fetch_add(groups_left, 0, -1)
                 else:
                     system = alone[item if item < n_first else item - n_groups]
                     _run_system(
                         menu_mask, system, False, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps,
-                        evals, status,
+                        evals, status, body, escape_radius, close_distance, radii,
                     )  # fmt: skip
                     observe(system, m, x, v, eps2, energies, t_coll)
             while True:
@@ -262,7 +267,7 @@ def _kernel(menu_mask: int, n_bodies: int) -> Callable[..., None]:
                     break
                 _run_system(
                     menu_mask, system, True, restart, kind, param, t_target, max_steps, m, x, v, eps2, work, sizes, t, steps, evals,
-                    status,
+                    status, body, escape_radius, close_distance, radii,
                 )  # fmt: skip
                 observe(system, m, x, v, eps2, energies, t_coll)
 
@@ -294,9 +299,10 @@ class BatchEngine:
         The menu: its distinct step functions as ``(step code, integrator code)``, in the order of their codes.
     kind
         ``(B,)`` the menu entry (index into :attr:`kinds`) each system's integrator is.
-    n_steps, n_force_evals, status
+    n_steps, n_force_evals, status, event_body
         ``(B,)`` of the last :meth:`advance` of each system: its steps, force evaluations (a restart's
-        included) and status code (:class:`~nbody.time_loop.Status`).
+        included), status code (:class:`~nbody.time_loop.Status`) and the body of its event (the escaping body, or
+        ``i * N + j`` for a close pair or a collision of ``i`` and ``j``; -1 without).
     energy, collision_time
         ``(B,)`` total energy and collision time (:func:`~nbody.forces.collision_time`) of each state after the
         last :meth:`advance` or :meth:`load`.
@@ -319,6 +325,7 @@ class BatchEngine:
         self.n_steps = np.zeros(n_systems, dtype=np.int64)
         self.n_force_evals = np.zeros(n_systems, dtype=np.int64)
         self.status = np.zeros(n_systems, dtype=np.int64)
+        self.event_body = np.full(n_systems, -1, dtype=np.int64)
         self.energy = np.zeros(n_systems)
         self.collision_time = np.zeros(n_systems)
         self._kernel = _kernel(menu_mask, n_bodies)
@@ -356,6 +363,9 @@ class BatchEngine:
         t_target: np.ndarray,
         restart: np.ndarray,
         max_steps: int = 100_000_000,
+        escape_radius: float = 0.0,
+        close_encounter: float = 0.0,
+        radii: np.ndarray | None = None,
     ) -> None:
         """Advance ``systems`` (indices) in one compiled call, in parallel.
 
@@ -369,19 +379,23 @@ class BatchEngine:
             after :meth:`load`). A system with ``t_target <= t`` is only restarted.
         max_steps
             Integrator steps allowed to each system in this call.
+        escape_radius, close_encounter, radii
+            The events of :func:`nbody.time_loop.advance` (0 and None turn them off): a system stops after the step
+            in which a body escapes past ``escape_radius`` or a pair comes closer than ``close_encounter``, or at the
+            contact of two bodies of ``radii`` (``(N,)``; the systems then run one by one, without lock step).
         """
         systems = np.ascontiguousarray(systems, dtype=np.int64)
         self.kind[systems] = kind[systems]
-        alone, n_first, order, starts, group_kind = self._work_items(systems)
+        alone, n_first, order, starts, group_kind = self._work_items(systems, radii is None)
         self._kernel(
             alone, n_first, order, starts, group_kind, np.asarray(restart, dtype=np.bool_), self.kind,
             np.asarray(parameter, dtype=np.float64), np.asarray(t_target, dtype=np.float64), max_steps,
             self.masses, self.positions, self.velocities, self.eps2, self.work, self._sizes, self.t,
-            self.n_steps, self.n_force_evals, self.status, self.energy, self.collision_time, self.min_active,
-            numba.get_num_threads(),
+            self.n_steps, self.n_force_evals, self.status, self.event_body, self.energy, self.collision_time, self.min_active,
+            numba.get_num_threads(), float(escape_radius), float(close_encounter), radii,
         )  # fmt: skip
 
-    def _work_items(self, systems: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]:
+    def _work_items(self, systems: np.ndarray, lock_step: bool = True) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]:
         """The kernel's work items: ``(alone, n_first, order, starts, group_kind)``, handed to the threads in the order
         ``alone[:n_first]``, the groups, ``alone[n_first:]``, each part the longest first by the systems' steps in
         their last call (a group's: its systems' sum). The systems of an entry with a lane step are dealt round-robin
@@ -389,9 +403,9 @@ class BatchEngine:
         a call's steps (up to half of 64 systems' steps): in a group it would leave the other lanes idle, and its last
         steps, alone, bound the call on any number of threads. So, on more than one thread, a system whose last call
         took more than :data:`HEAVY_SHARE` of the steps of every system asked for runs alone from the start, ahead of
-        the groups, beside them."""
+        the groups, beside them. Without ``lock_step`` every system runs alone."""
         kinds = self.kind[systems]
-        laned = self._laned[kinds] if self.min_active <= LANES else np.zeros(systems.shape[0], dtype=bool)
+        laned = self._laned[kinds] if lock_step and self.min_active <= LANES else np.zeros(systems.shape[0], dtype=bool)
         heavy: list[np.ndarray] = []
         groups: list[np.ndarray] = []
         group_kind: list[int] = []

@@ -25,11 +25,12 @@ import numpy as np
 
 from nbody import lanes
 from nbody._jit import fetch_add, jit
+from nbody.events import closest_pair, escaping_body
 from nbody.forces import collision_time, kinetic_energy, potential_energy
 from nbody.integrators.dispatch import LANE_STEPS, init
 from nbody.integrators.dispatch import work_size as integrator_work_size  # (the name ``work_size`` is the run's length)
-from nbody.lanes import ARRIVED, BROKEN, DT_MAX, EVALS, GOING, LANES, PARAM, SCALARS, STALLED, STEPS, STOP, TARGET, T
-from nbody.time_loop import COMPLETED, MAX_STEPS, NON_FINITE, STEP_UNDERFLOW
+from nbody.lanes import ARRIVED, BROKEN, DT_MAX, EVALS, GOING, LANES, PARAM, SCALARS, STALLED, STEPPED, STEPS, STOP, TARGET, T
+from nbody.time_loop import CLOSE_ENCOUNTER, COMPLETED, ESCAPE, MAX_STEPS, NON_FINITE, STEP_UNDERFLOW
 
 #: The fewest busy lanes worth a lock-step round once the queue is empty (a round of 16 lanes of a three-body Hermite
 #: step costs about four steps of one system alone).
@@ -63,9 +64,12 @@ def lockstep_runner(code: int, module_code: int, n: int) -> Callable[..., Any]:
     """The lock-step run of step function ``code`` (of integrator ``module_code``) for ``n`` bodies.
 
     It is called from compiled code as ``run(queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t,
-    steps, evals, status, energies, t_coll, min_active, pool, pool_size)``: the systems ``queue`` (indices into the
-    arrays, which are those of :class:`~nbody.batch_engine.BatchEngine`) are advanced to ``t_target`` and their
-    ``t``, ``steps``, ``evals``, ``status``, ``energies`` and ``t_coll`` (:func:`observe`) written, except the last
+    steps, evals, status, body, energies, t_coll, min_active, pool, pool_size, escape_radius, close_distance)``: the
+    systems ``queue`` (indices into the arrays, which are those of :class:`~nbody.batch_engine.BatchEngine`) are
+    advanced to ``t_target``, or to the first step after which one of them meets an event of the time loop (a body
+    escaping past ``escape_radius``, a pair closer than ``close_distance``; 0 turns it off), and their ``t``,
+    ``steps``, ``evals``, ``status``, ``body`` (the event's, as the time loop gives it; -1 without), ``energies`` and
+    ``t_coll`` (:func:`observe`) written, except the last
     few (fewer than ``min_active``), which are handed over at the state their lane left them in (``t``, ``steps``
     and ``evals`` so far, status :data:`POOLED`) to the pool: each is written, as its index plus one, into the next
     slot of ``pool`` (an int64 array of zeros), whose count ``pool_size[0]`` is raised atomically; whoever finishes
@@ -107,9 +111,28 @@ def lockstep_runner(code: int, module_code: int, n: int) -> Callable[..., Any]:
             work[index] = s[(work_row + index) * LANES + lane]
 
     @jit
+    def event(s, lane, m, escape_radius, close_distance, xs, vs):
+        """``(status, body)`` of the event the system in ``lane`` meets after its step, in the time loop's order (a close
+        pair, then an escape), or ``(COMPLETED, -1)``; ``xs`` and ``vs`` are (n, 3) arrays to copy its state into."""
+        for i in range(n):
+            for k in range(3):
+                xs[i, k] = s[(x_row + 3 * i + k) * LANES + lane]
+                vs[i, k] = s[(v_row + 3 * i + k) * LANES + lane]
+        if close_distance > 0.0:
+            distance, i, j = closest_pair(xs)
+            if distance < close_distance:
+                return CLOSE_ENCOUNTER, i * n + j
+        if escape_radius > 0.0:
+            escaping = escaping_body(m, xs, vs, escape_radius)
+            if escaping >= 0:
+                return ESCAPE, escaping
+        return COMPLETED, -1
+
+    @jit
     def take(
-        s, d, lane, queue, cursor, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, energies, t_coll
-    ):
+        s, d, lane, queue, cursor, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, body, energies,
+        t_coll,
+    ):  # fmt: skip
         """Start the systems of the queue from ``cursor`` on until one needs a step, and put that one into ``lane``
         (a restart and a system already at its target are the time loop's, without a step). Returns ``(cursor,
         system)``, the system -1 when the queue ran out."""
@@ -119,6 +142,7 @@ def lockstep_runner(code: int, module_code: int, n: int) -> Callable[..., Any]:
             w = work[system, :work_size]
             steps[system] = 0
             evals[system] = 0
+            body[system] = -1
             if restart[system]:
                 w[:] = 0.0
                 evals[system] = init(module_code, x[system], v[system], m[system], eps2[system], w)
@@ -131,17 +155,20 @@ def lockstep_runner(code: int, module_code: int, n: int) -> Callable[..., Any]:
 
     @jit
     def run(
-        queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, energies, t_coll, min_active, pool,
-        pool_size,
+        queue, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, body, energies, t_coll, min_active,
+        pool, pool_size, escape_radius, close_distance,
     ):  # fmt: skip
         s = np.zeros(size * LANES)
         d = np.zeros(SCALARS * LANES)
         occupant = np.full(LANES, -1)
+        watching = escape_radius > 0.0 or close_distance > 0.0
+        xs = np.empty((n, 3))
+        vs = np.empty((n, 3))
         cursor = 0
         for lane in range(LANES):
             cursor, occupant[lane] = take(
-                s, d, lane, queue, cursor, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, energies,
-                t_coll,
+                s, d, lane, queue, cursor, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status, body,
+                energies, t_coll,
             )  # fmt: skip
         busy = np.sum(occupant >= 0)
         while busy >= min_active and busy > 0:
@@ -150,21 +177,36 @@ def lockstep_runner(code: int, module_code: int, n: int) -> Callable[..., Any]:
             lanes.advance_times(s, d, LANES)
             for lane in range(LANES):
                 system = occupant[lane]
+                if system < 0:
+                    continue
                 ended = d[STOP * LANES + lane]
-                if system < 0 or (ended == GOING and d[STEPS * LANES + lane] < max_steps):
+                met, met_body = COMPLETED, -1
+                # the time loop looks for events after a step that moved time to finite values
+                if watching and d[STEPPED * LANES + lane] != 0.0 and ended != STALLED and ended != BROKEN:
+                    met, met_body = event(s, lane, m[system], escape_radius, close_distance, xs, vs)
+                if met == COMPLETED and ended == GOING and d[STEPS * LANES + lane] < max_steps:
                     continue
                 steps[system] = int(d[STEPS * LANES + lane])
                 evals[system] += int(d[EVALS * LANES + lane])
                 t[system] = d[T * LANES + lane]
                 status[system] = (
-                    STEP_UNDERFLOW if ended == STALLED else NON_FINITE if ended == BROKEN else COMPLETED if ended == ARRIVED else MAX_STEPS
+                    met
+                    if met != COMPLETED
+                    else STEP_UNDERFLOW
+                    if ended == STALLED
+                    else NON_FINITE
+                    if ended == BROKEN
+                    else COMPLETED
+                    if ended == ARRIVED
+                    else MAX_STEPS
                 )
+                body[system] = met_body
                 store(s, lane, x[system], v[system], work[system, :work_size])
                 observe(system, m, x, v, eps2, energies, t_coll)
                 d[DT_MAX * LANES + lane] = 0.0  # a lane left idle steps by 0
                 cursor, occupant[lane] = take(
                     s, d, lane, queue, cursor, restart, param, t_target, max_steps, m, x, v, eps2, work, t, steps, evals, status,
-                    energies, t_coll,
+                    body, energies, t_coll,
                 )  # fmt: skip
                 busy -= occupant[lane] < 0
         handover(s, d, LANES)
