@@ -33,7 +33,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from nbody._jit import jit_inline
+from nbody._jit import jit, jit_inline
 from nbody.forces import pair_acceleration, pair_acceleration_jerk, pair_collision_time, pair_free_fall_time
 
 #: Systems stepped together: two AVX-512 registers of doubles, four AVX2 ones. (LLVM vectorises a loop of a known trip
@@ -125,6 +125,23 @@ def chain(functions: list[LaneFunction]) -> LaneFunction:
     namespace: dict[str, Any] = dict(zip(names, functions, strict=True))
     exec(source, namespace)  # the source is the lines above, made of these names only
     return numba.njit(error_model="numpy", inline="always")(namespace["run"])
+
+
+@jit_inline
+def select(t, index, take, value):
+    """``t[index] = value`` where ``take`` (a masked store: the same code for every lane)."""
+    t[index] = value if take else t[index]
+
+
+def called(function: LaneFunction) -> LaneFunction:
+    """``function`` compiled once as a function of its own, not inlined into each caller (a force evaluation that a
+    lane step calls at several stages or nodes)."""
+
+    @jit
+    def run(s, d, w):
+        function(s, d, w)
+
+    return run
 
 
 def pair_chain(n: int, pair: Callable[[int, int], LaneFunction]) -> LaneFunction:

@@ -98,22 +98,16 @@ def _lane_start(rows: lanes.Rows, adaptive: bool) -> lanes.LaneFunction:
                     new = 0.0 if far else predicted[k] + (p[k] - t[(er + row) * LANES + lane])
                     value = new if predicting else old
                     t[(b + row) * LANES + lane] = value
-                    _lane_select(t, (e + row) * LANES + lane, predicting, 0.0 if far else predicted[k])
-                    _lane_select(t, (b_start + row) * LANES + lane, beginning, value)
-                    _lane_select(t, (csb + row) * LANES + lane, beginning, 0.0)
+                    lanes.select(t, (e + row) * LANES + lane, predicting, 0.0 if far else predicted[k])
+                    lanes.select(t, (b_start + row) * LANES + lane, beginning, value)
+                    lanes.select(t, (csb + row) * LANES + lane, beginning, 0.0)
                 derived = _g_of_b(_lane_column(t, b, size, lane))
                 for k in range(7):
-                    _lane_select(t, (g + k * size) * LANES + lane, beginning, derived[k])
+                    lanes.select(t, (g + k * size) * LANES + lane, beginning, derived[k])
         for lane in range(w):
             d[_ATTEMPTING * LANES + lane] = 1.0
 
     return run
-
-
-@jit_inline
-def _lane_select(t, index, take, value):
-    """``t[index] = value`` where ``take``."""
-    t[index] = value if take else t[index]
 
 
 def _lane_node(rows: lanes.Rows, node: int, forces: lanes.LaneFunction) -> lanes.LaneFunction:
@@ -279,7 +273,7 @@ def _lane_finish_steps(rows: lanes.Rows) -> lanes.LaneFunction:
         for c in range(size):
             t = s[c * LANES :]
             for lane in range(w):
-                _lane_select(t, a0 * LANES + lane, d[STEPPED * LANES + lane] != 0.0, t[end_a * LANES + lane])
+                lanes.select(t, a0 * LANES + lane, d[STEPPED * LANES + lane] != 0.0, t[end_a * LANES + lane])
 
     return run
 
@@ -302,13 +296,13 @@ def _lane_finish(t, d, lane, b, e, br, er, a0, csx, csv, x, v, size):
         t[x * LANES + lane], t[csx * LANES + lane], t[v * LANES + lane], t[csv * LANES + lane], t[a0 * LANES + lane],
         _lane_column(t, b, size, lane), d[DT * LANES + lane],
     )  # fmt: skip
-    _lane_select(t, x * LANES + lane, accepted, position)
-    _lane_select(t, csx * LANES + lane, accepted, position_c)
-    _lane_select(t, v * LANES + lane, accepted, velocity)
-    _lane_select(t, csv * LANES + lane, accepted, velocity_c)
+    lanes.select(t, x * LANES + lane, accepted, position)
+    lanes.select(t, csx * LANES + lane, accepted, position_c)
+    lanes.select(t, v * LANES + lane, accepted, velocity)
+    lanes.select(t, csv * LANES + lane, accepted, velocity_c)
     for k in range(7):
-        _lane_select(t, (br + k * size) * LANES + lane, accepted, t[(b + k * size) * LANES + lane])
-        _lane_select(t, (er + k * size) * LANES + lane, accepted, t[(e + k * size) * LANES + lane])
+        lanes.select(t, (br + k * size) * LANES + lane, accepted, t[(b + k * size) * LANES + lane])
+        lanes.select(t, (er + k * size) * LANES + lane, accepted, t[(e + k * size) * LANES + lane])
 
 
 def _lane_handover(rows: lanes.Rows) -> lanes.LaneFunction:
@@ -323,17 +317,7 @@ def _lane_handover(rows: lanes.Rows) -> lanes.LaneFunction:
             for lane in range(w):
                 attempting = d[_ATTEMPTING * LANES + lane] != 0.0
                 for k in range(7):
-                    _lane_select(t, (b + k * size) * LANES + lane, attempting, t[(b_start + k * size) * LANES + lane])
-
-    return run
-
-
-def _called(function: lanes.LaneFunction) -> lanes.LaneFunction:
-    """``function`` compiled once as a function of its own (not inlined into each caller)."""
-
-    @jit
-    def run(s, d, w):
-        function(s, d, w)
+                    lanes.select(t, (b + k * size) * LANES + lane, attempting, t[(b_start + k * size) * LANES + lane])
 
     return run
 
@@ -342,7 +326,7 @@ def _lane_step(n: int, work_size: int, adaptive: bool) -> lanes.LaneStep:
     """The lane step of :func:`~nbody.integrators.ias15.step_adaptive` or :func:`~nbody.integrators.ias15.step_fixed`: a round is one iteration of every lane (the module's docstring)."""
     rows = lanes.Rows(n, work_size, 8 * 3 * n)
     _, (_, at, _, _, xn, _), _, _, _ = _lane_layout(rows)
-    forces = _called(lanes.accelerations(rows, xn, at))  # one compiled function for the seven nodes
+    forces = lanes.called(lanes.accelerations(rows, xn, at))  # one compiled function for the seven nodes
     nodes = [_lane_node(rows, node, forces) for node in range(1, 8)]
     decide = _lane_proposal(rows) if adaptive else _lane_acceptance(rows)
     step = lanes.chain([_lane_start(rows, adaptive), _lane_iteration_begins, *nodes, _lane_converged, decide, _lane_finish_steps(rows)])
