@@ -1,8 +1,9 @@
 """Many independent systems integrated to one time in parallel: :func:`integrate_batch`.
 
 The systems run in one call of the batch engine (:class:`~nbody.batch_engine.BatchEngine`, a menu of one stepper):
-those of an integrator with a lane step sixteen at a time in lock step, the others (and every system when bodies have
-radii) each in the compiled time loop (:func:`nbody.time_loop.advance`), over all threads. Each system's result is bit
+sixteen at a time in lock step in a batch of at least :data:`LOCK_STEP_SYSTEMS` (every integrator has lane steps),
+else (and when the bodies have radii) each in the compiled time loop (:func:`nbody.time_loop.advance`), over all
+threads. Each system's result is bit
 for bit that of :func:`~nbody.simulate.integrate` on it alone; the systems share the integrator, its settings, the
 events and the radii.
 """
@@ -19,9 +20,16 @@ from nbody.collisions import check_radii
 from nbody.diagnostics import energy
 from nbody.errors import ArgumentError
 from nbody.integrators.settings import IntegratorSettings, as_settings
+from nbody.lanes import LANES
+from nbody.lockstep import MIN_ACTIVE
 from nbody.simulate import check_end_time
 from nbody.state import System
 from nbody.time_loop import loop_radii
+
+#: The fewest systems of a batch run in lock step: on fewer, every system runs alone in the time loop, and the first
+#: call compiles no lane steps (eight figure-eights, a cold first call: 42 s of CPU with them for Hermite, 45 for
+#: IAS15, 25 and 30 without; 2026-12-08).
+LOCK_STEP_SYSTEMS = 2 * LANES
 
 
 @dataclass
@@ -91,7 +99,8 @@ def integrate_batch(
     eps2 = float(softening) ** 2
     initial_energy = np.array([energy(masses[s], positions[s], velocities[s], softening) for s in range(n_systems)])
     started = _time.perf_counter()
-    engine = BatchEngine([stepper], n_systems, n)
+    # a batch too small to fill two sets of lanes is not worth the lane steps' compilation
+    engine = BatchEngine([stepper], n_systems, n, MIN_ACTIVE if n_systems >= LOCK_STEP_SYSTEMS else LANES + 1)
     engine.masses[:], engine.positions[:], engine.velocities[:], engine.eps2[:] = masses, positions, velocities, eps2
     everyone = np.arange(n_systems)
     engine.advance(

@@ -219,8 +219,9 @@ def _advance_group(
 
 
 @functools.cache
-def _kernel(menu_mask: int, n_bodies: int) -> Callable[..., None]:
-    """The parallel kernel of a menu of step functions for ``n_bodies`` (one compilation each, kept on disk).
+def _kernel(menu_mask: int, n_bodies: int, lock_step: bool) -> Callable[..., None]:
+    """The parallel kernel of a menu of step functions for ``n_bodies`` (one compilation each, kept on disk), with
+    the lock-step runs of the menu's lane steps, or (not ``lock_step``) compiled without them.
 
     Its work items, in the order the threads take them (each thread the next item when it is free, :func:`take_next`),
     are ``alone[:n_first]`` one by one, the groups of systems of one menu entry with a lane step,
@@ -228,6 +229,7 @@ def _kernel(menu_mask: int, n_bodies: int) -> Callable[..., None]:
     thread with no item left finishes the systems the lock-step runs hand to the pool (:mod:`nbody.lockstep`), as
     they come, until every group is done. Each system's energy and collision time are computed after it.
     """
+    lanes_mask = menu_mask if lock_step else 0  # the menu the lock-step runs are compiled for
 
     @parallel_jit
     def kernel(
@@ -249,7 +251,7 @@ def _kernel(menu_mask: int, n_bodies: int) -> Callable[..., None]:
                 if n_first <= item < n_first + n_groups:
                     group = item - n_first
                     _advance_group(
-                        menu_mask, n_bodies, group_kind[group], order[starts[group] : starts[group + 1]], restart, param, t_target,
+                        lanes_mask, n_bodies, group_kind[group], order[starts[group] : starts[group + 1]], restart, param, t_target,
                         max_steps, m, x, v, eps2, work, t, steps, evals, status, body, energies, t_coll, min_active, pool,
                         pool_size, escape_radius, close_distance,
                     )  # fmt: skip
@@ -287,7 +289,8 @@ class BatchEngine:
     min_active
         Systems of a step function with a lane step (:mod:`nbody.lockstep`) are stepped in lock step,
         :data:`~nbody.lanes.LANES` at a time, while at least this many lanes are busy; more than
-        :data:`~nbody.lanes.LANES` turns lock step off (every system runs alone; the results are the same).
+        :data:`~nbody.lanes.LANES` turns lock step off (every system runs alone; the results are the same), and the
+        kernel is compiled without the lane steps (a third to two thirds less to compile).
 
     Attributes
     ----------
@@ -328,7 +331,7 @@ class BatchEngine:
         self.event_body = np.full(n_systems, -1, dtype=np.int64)
         self.energy = np.zeros(n_systems)
         self.collision_time = np.zeros(n_systems)
-        self._kernel = _kernel(menu_mask, n_bodies)
+        self._kernel = _kernel(menu_mask, n_bodies, min_active <= LANES)
         self._laned = np.zeros(len(self.kinds), dtype=bool)
         self._laned[list(lane_entries(menu_mask, n_bodies))] = True
         self.min_active = min_active
