@@ -62,6 +62,29 @@ def init(x: np.ndarray, v: np.ndarray, m: np.ndarray, eps2: float, work: np.ndar
 
 
 @jit_inline
+def _error_term(dt, ex, ev, tol, x, x_new, v, v_new) -> float:
+    """One coordinate's share of the squared error norm: its position and velocity errors ``dt ex``, ``dt ev`` over
+    ``tol + tol max(|y|, |y_new|)``."""
+    sx = tol + tol * max(abs(x), abs(x_new))
+    sv = tol + tol * max(abs(v), abs(v_new))
+    return (dt * ex / sx) ** 2 + (dt * ev / sv) ** 2
+
+
+@jit_inline
+def _next_proposed(error, dt, proposed):
+    """The step proposed after an attempt of ``dt`` that passed with ``error`` (``proposed`` the one it began from)."""
+    factor = 5.0 if error == 0.0 else min(5.0, max(0.2, 0.9 * error ** (-0.2)))
+    next_dt = dt * factor
+    return max(next_dt, proposed) if dt < proposed else next_dt
+
+
+@jit_inline
+def _retried(error, dt):
+    """The step to retry with after an attempt of ``dt`` that failed with ``error``."""
+    return dt * max(0.2, 0.9 * error ** (-0.2)) if math.isfinite(error) else 0.2 * dt
+
+
+@jit_inline
 def _attempt(x, v, m, eps2, dt, work, tol) -> float:
     """Compute the stages and the fifth-order solution for ``dt``; returns the scaled error norm."""
     n = m.shape[0]
@@ -90,9 +113,7 @@ def _attempt(x, v, m, eps2, dt, work, tol) -> float:
             for s in range(_STAGES):
                 ex += _E[s] * V[s, i, k]
                 ev += _E[s] * A[s, i, k]
-            sx = tol + tol * max(abs(x[i, k]), abs(x_new[i, k]))
-            sv = tol + tol * max(abs(v[i, k]), abs(v_new[i, k]))
-            total += (dt * ex / sx) ** 2 + (dt * ev / sv) ** 2
+            total += _error_term(dt, ex, ev, tol, x[i, k], x_new[i, k], v[i, k], v_new[i, k])
     return math.sqrt(total / (6 * n))
 
 
@@ -119,16 +140,14 @@ def step_adaptive(x, v, m, eps2, tol, dt_max, work):
         error = _attempt(x, v, m, eps2, dt, work, tol)
         evals += _STAGES - 1
         if error <= 1.0:
-            factor = 5.0 if error == 0.0 else min(5.0, max(0.2, 0.9 * error ** (-0.2)))
-            next_dt = dt * factor
-            work[-1] = max(next_dt, proposed) if dt < proposed else next_dt
+            work[-1] = _next_proposed(error, dt, proposed)
             _accept(x, v, work, n)
             return dt, evals
         if not math.isfinite(error) and dt < 1e-300:
             work[-1] = dt
             _accept(x, v, work, n)  # give up: the driver sees the non-finite state and stops
             return dt, evals
-        proposed = dt * max(0.2, 0.9 * error ** (-0.2)) if math.isfinite(error) else 0.2 * dt
+        proposed = _retried(error, dt)
 
 
 @jit

@@ -13,7 +13,7 @@ import math
 
 from nbody import lanes
 from nbody._jit import jit, jit_inline
-from nbody.integrators.dopri5 import _A, _E, _STAGES
+from nbody.integrators.dopri5 import _A, _E, _STAGES, _error_term, _next_proposed, _retried
 from nbody.lanes import DT, DT_MAX, EVALS, LANES, OWN, PARAM, STEPPED
 
 #: The lane's own scalars: the step proposed for its attempt, whether it is retrying a failed attempt, the force
@@ -88,25 +88,27 @@ def _error(rows: lanes.Rows, adaptive: bool) -> lanes.LaneFunction:
 
     @jit_inline
     def run(s, d, w):
-        for lane in range(w):
-            d[_ERROR * LANES + lane] = 0.0
         for row in range(size):
             t = s[row * LANES :]
             for lane in range(w):
                 t[x_new * LANES + lane] = t[xs * LANES + lane]
                 t[v_new * LANES + lane] = t[vs * LANES + lane]
-                if not adaptive:
-                    continue
+        if not adaptive:
+            return
+        for lane in range(w):
+            d[_ERROR * LANES + lane] = 0.0
+        for row in range(size):
+            t = s[row * LANES :]
+            for lane in range(w):
                 ex = 0.0
                 ev = 0.0
                 for stage in range(_STAGES):
                     ex += weights[stage] * t[(first_v + stage * size) * LANES + lane]
                     ev += weights[stage] * t[(first_a + stage * size) * LANES + lane]
-                tol = d[PARAM * LANES + lane]
-                dt = d[DT * LANES + lane]
-                sx = tol + tol * max(abs(t[x * LANES + lane]), abs(t[x_new * LANES + lane]))
-                sv = tol + tol * max(abs(t[v * LANES + lane]), abs(t[v_new * LANES + lane]))
-                d[_ERROR * LANES + lane] += (dt * ex / sx) ** 2 + (dt * ev / sv) ** 2
+                d[_ERROR * LANES + lane] += _error_term(
+                    d[DT * LANES + lane], ex, ev, d[PARAM * LANES + lane],
+                    t[x * LANES + lane], t[x_new * LANES + lane], t[v * LANES + lane], t[v_new * LANES + lane],
+                )  # fmt: skip
         for lane in range(w):
             d[_ERROR * LANES + lane] = math.sqrt(d[_ERROR * LANES + lane] / (6 * n))
 
@@ -129,13 +131,11 @@ def _decide(rows: lanes.Rows, adaptive: bool) -> lanes.LaneFunction:
             given_up = not math.isfinite(error) and dt < 1e-300
             if passed:
                 if adaptive:  # (a fixed step leaves the proposed step alone)
-                    factor = 5.0 if error == 0.0 else min(5.0, max(0.2, 0.9 * error ** (-0.2)))
-                    next_dt = dt * factor
-                    s[proposed * LANES + lane] = max(next_dt, wanted) if dt < wanted else next_dt
+                    s[proposed * LANES + lane] = _next_proposed(error, dt, wanted)
             elif given_up:
                 s[proposed * LANES + lane] = dt
             else:
-                d[_PROPOSED * LANES + lane] = dt * max(0.2, 0.9 * error ** (-0.2)) if math.isfinite(error) else 0.2 * dt
+                d[_PROPOSED * LANES + lane] = _retried(error, dt)
             taken = passed or given_up
             d[STEPPED * LANES + lane] = 1.0 if taken else 0.0
             d[_RETRYING * LANES + lane] = 0.0 if taken else 1.0
